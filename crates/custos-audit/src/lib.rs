@@ -1,0 +1,1 @@
+//! custos-audit

@@ -1,0 +1,42 @@
+//! Pure domain types of Custos: ids, people, roles, teams, clients, matters, documents,
+//! provenance (R7) and ethical walls (R3).
+//!
+//! **Architecture Invariant:** this crate does no I/O and has no async code. Every other crate
+//! depends on it; it depends on nothing of ours.
+//!
+//! ```
+//! use custos_domain::{Classification, Role};
+//! assert!(Role::Intern.max_content_classification() < Some(Classification::Privileged));
+//! ```
+
+mod clock;
+mod ids;
+mod people;
+mod records;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use ids::{ClientId, DocumentId, MatterId, PersonId, RequestId, TeamId, WallId};
+pub use people::{Person, PersonStatus, Role, Team, UserName};
+pub use records::{
+    Classification, Client, Document, Matter, Provenance, ProvenanceInput, Wall, WallObject,
+    WallSubject,
+};
+
+/// Errors raised when outside input does not make a valid domain value.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DomainError {
+    /// A value did not parse; the message says what was expected.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        /// Which field was wrong.
+        field: &'static str,
+        /// What was expected instead.
+        message: String,
+    },
+    /// R7: a document must carry its provenance; these fields were missing or blank.
+    #[error("provenance incomplete: missing {}", .0.join(", "))]
+    MissingProvenance(Vec<&'static str>),
+}
+
+/// Timestamps are stored and compared as UTC; this is the one time type of the domain.
+pub type Timestamp = time::OffsetDateTime;

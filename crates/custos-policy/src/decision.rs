@@ -1,0 +1,193 @@
+//! Decisions, their reasons, and the permit that only an Allow can construct.
+
+use crate::{Action, Resource};
+use custos_domain::{ClientId, MatterId, PersonId};
+use serde::Serialize;
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// The action may go ahead.
+    Allow,
+    /// The action must not happen.
+    Deny,
+}
+
+/// The rule that decided, named in every reason (R5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Rule {
+    /// R1: nothing allowed this, so it is denied.
+    #[serde(rename = "R1.deny_by_default")]
+    DenyByDefault,
+    /// R1: the person is staffed on, leads, or owns the matter.
+    #[serde(rename = "R1.need_to_know")]
+    NeedToKnow,
+    /// R2: the person's role caps what they may do.
+    #[serde(rename = "R2.role_cap")]
+    RoleCap,
+    /// R2: the role allows this as one of its duties (e.g. an officer's oversight).
+    #[serde(rename = "R2.role_duty")]
+    RoleDuty,
+    /// R2: the role may see metadata but never content (admin/IT, oversight).
+    #[serde(rename = "R2.metadata_only")]
+    MetadataOnly,
+    /// R3: an ethical wall screens the person.
+    #[serde(rename = "R3.wall")]
+    Wall,
+    /// R4: suspended or departed people have no access.
+    #[serde(rename = "R4.status")]
+    Status,
+    /// Everyone may see their own records.
+    #[serde(rename = "self_service")]
+    SelfService,
+}
+
+impl Rule {
+    /// The stable code of the rule, as written in audit entries.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::DenyByDefault => "R1.deny_by_default",
+            Rule::NeedToKnow => "R1.need_to_know",
+            Rule::RoleCap => "R2.role_cap",
+            Rule::RoleDuty => "R2.role_duty",
+            Rule::MetadataOnly => "R2.metadata_only",
+            Rule::Wall => "R3.wall",
+            Rule::Status => "R4.status",
+            Rule::SelfService => "self_service",
+        }
+    }
+}
+
+/// One reason of a decision: the rule, and a sentence a reviewer can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// The rule that decided.
+    pub rule: Rule,
+    /// Explanation (names ids, never client content).
+    pub message: String,
+}
+
+/// How much an allowed action may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Content and sensitive fields.
+    Full,
+    /// Identifiers, classification, sizes and dates only: sensitive fields stay sealed.
+    MetadataOnly,
+}
+
+/// Which data key a permit may unlock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyScope {
+    /// The data key of one matter (its documents, titles, provenance).
+    Matter(MatterId),
+    /// The data key of one client (its personal data).
+    Client(ClientId),
+}
+
+/// Proof that the policy allowed one action on one resource. Its fields are private and it has
+/// no public constructor: only [`crate::decide`] makes one, and only for an Allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permit {
+    principal: PersonId,
+    action: Action,
+    keys: Option<KeyScope>,
+    scope: Scope,
+}
+
+impl Permit {
+    /// The person the permit was granted to.
+    pub fn principal(&self) -> PersonId {
+        self.principal
+    }
+
+    /// The action allowed.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// Full or metadata-only.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// Whether this permit may unlock the data key `key` (only full-scope permits unlock keys,
+    /// and only the key of the resource they were granted on).
+    pub fn unlocks(&self, key: KeyScope) -> bool {
+        self.scope == Scope::Full && self.keys == Some(key)
+    }
+}
+
+/// The outcome of [`crate::decide`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    effect: Effect,
+    reasons: Vec<Reason>,
+    permit: Option<Permit>,
+    conceal: bool,
+}
+
+impl Decision {
+    pub(crate) fn allow(
+        principal: PersonId,
+        action: Action,
+        resource: &Resource,
+        scope: Scope,
+        reason: Reason,
+    ) -> Self {
+        let keys = match resource {
+            Resource::Client(c) => Some(KeyScope::Client(c.id)),
+            Resource::Matter(m) => Some(KeyScope::Matter(m.id)),
+            Resource::Document(d) => Some(KeyScope::Matter(d.matter.id)),
+            _ => None,
+        };
+        Decision {
+            effect: Effect::Allow,
+            reasons: vec![reason],
+            permit: Some(Permit {
+                principal,
+                action,
+                keys,
+                scope,
+            }),
+            conceal: false,
+        }
+    }
+
+    pub(crate) fn deny(reason: Reason, conceal: bool) -> Self {
+        Decision {
+            effect: Effect::Deny,
+            reasons: vec![reason],
+            permit: None,
+            conceal,
+        }
+    }
+
+    /// Allow or deny.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
+    /// Whether the action may go ahead.
+    pub fn is_allowed(&self) -> bool {
+        self.effect == Effect::Allow
+    }
+
+    /// Why; the first reason names the deciding rule.
+    pub fn reasons(&self) -> &[Reason] {
+        &self.reasons
+    }
+
+    /// The permit of an Allow.
+    pub fn permit(&self) -> Option<&Permit> {
+        self.permit.as_ref()
+    }
+
+    /// For a Deny: whether the caller must not even learn that the resource exists
+    /// (invariant 6: answer "not found").
+    pub fn conceals_existence(&self) -> bool {
+        self.conceal
+    }
+}

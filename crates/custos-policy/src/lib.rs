@@ -1,0 +1,193 @@
+//! The decision point of Custos: `decide(principal, action, resource, context) -> Decision`.
+//!
+//! Deny by default (R1). Need-to-know comes from matter staffing or leadership (R1); roles cap
+//! what a person may do (R2); ethical walls override every allow (R3); suspended or departed
+//! people get nothing (R4). Every decision carries the reasons that name the rule that decided
+//! (R5); the caller audits it.
+//!
+//! **Architecture Invariant:** a [`Permit`] can only be constructed here, by an Allow decision.
+//! Code that decrypts client content (`custos-crypto`) demands a `&Permit`, so code that forgets
+//! to ask the policy does not compile. This crate does no I/O: the caller gathers the facts.
+//!
+//! ```
+//! use custos_domain::*;
+//! use custos_policy::*;
+//! let lawyer = Principal {
+//!     id: PersonId::new(), role: Role::Lawyer, status: PersonStatus::Active,
+//!     teams: vec![], led_teams: vec![], staffed_matters: vec![],
+//! };
+//! let matter = MatterFacts { id: MatterId::new(), client: ClientId::new(), team: TeamId::new(),
+//!     lead: PersonId::new() };
+//! let d = decide(&lawyer, Action::ViewMatter, &Resource::Matter(matter), &Context::default());
+//! assert!(!d.is_allowed());
+//! assert_eq!(d.reasons()[0].rule, Rule::DenyByDefault);
+//! ```
+
+mod decision;
+mod rules;
+
+pub use decision::{Decision, Effect, KeyScope, Permit, Reason, Rule, Scope};
+pub use rules::decide;
+
+use custos_domain::{
+    Classification, ClientId, DocumentId, MatterId, PersonId, PersonStatus, Role, TeamId, Wall,
+};
+use serde::Serialize;
+
+/// What a person asks to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See a person in the firm directory.
+    ViewPerson,
+    /// Create people, change their role or status.
+    ManagePeople,
+    /// Create teams and change their membership.
+    ManageTeams,
+    /// Take on a new client.
+    CreateClient,
+    /// See a client (and, with need-to-know, its personal data).
+    ViewClient,
+    /// Open a new matter.
+    CreateMatter,
+    /// See a matter (and, with need-to-know, its title).
+    ViewMatter,
+    /// Decide who is staffed on a matter.
+    ManageMatterStaff,
+    /// See a document's metadata (and, with need-to-know, its title and provenance).
+    ViewDocument,
+    /// Read a document's content.
+    ReadDocumentContent,
+    /// Add a document to a matter.
+    UploadDocument,
+    /// Raise ethical walls.
+    ManageWalls,
+    /// List ethical walls.
+    ViewWalls,
+    /// Query the whole audit log.
+    QueryAudit,
+    /// See one's own audit trail.
+    ViewOwnAudit,
+}
+
+impl Action {
+    /// The name used in audit entries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ViewPerson => "person.view",
+            Action::ManagePeople => "person.manage",
+            Action::ManageTeams => "team.manage",
+            Action::CreateClient => "client.create",
+            Action::ViewClient => "client.view",
+            Action::CreateMatter => "matter.create",
+            Action::ViewMatter => "matter.view",
+            Action::ManageMatterStaff => "matter.staff",
+            Action::ViewDocument => "document.view",
+            Action::ReadDocumentContent => "document.read",
+            Action::UploadDocument => "document.upload",
+            Action::ManageWalls => "wall.manage",
+            Action::ViewWalls => "wall.view",
+            Action::QueryAudit => "audit.query",
+            Action::ViewOwnAudit => "audit.own",
+        }
+    }
+}
+
+/// Who asks: the facts about a person that decisions depend on, gathered by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The person.
+    pub id: PersonId,
+    /// Their role (R2).
+    pub role: Role,
+    /// Their status (R4).
+    pub status: PersonStatus,
+    /// Teams they belong to (walls may screen a whole team).
+    pub teams: Vec<TeamId>,
+    /// Teams they lead (team leads own their team's matters).
+    pub led_teams: Vec<TeamId>,
+    /// Matters they are staffed on (need-to-know).
+    pub staffed_matters: Vec<MatterId>,
+}
+
+/// The facts about a matter that decisions depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatterFacts {
+    /// The matter.
+    pub id: MatterId,
+    /// Its client.
+    pub client: ClientId,
+    /// The team that owns it.
+    pub team: TeamId,
+    /// The lawyer leading it.
+    pub lead: PersonId,
+}
+
+/// The facts about a client that decisions depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientFacts {
+    /// The client.
+    pub id: ClientId,
+    /// The partner responsible for the relationship.
+    pub responsible: PersonId,
+    /// The client's matters.
+    pub matters: Vec<MatterFacts>,
+}
+
+/// The facts about a document that decisions depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentFacts {
+    /// The document (for an upload: the id it will get).
+    pub id: DocumentId,
+    /// Its matter.
+    pub matter: MatterFacts,
+    /// Its classification.
+    pub classification: Classification,
+}
+
+/// What the action is done to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// The firm as a whole (directories, walls, the audit log).
+    Firm,
+    /// A person, with the role they hold or are to be given.
+    Person {
+        /// The person.
+        id: PersonId,
+        /// Their role.
+        role: Role,
+    },
+    /// A team.
+    Team(TeamId),
+    /// A client.
+    Client(ClientFacts),
+    /// A matter.
+    Matter(MatterFacts),
+    /// A document.
+    Document(DocumentFacts),
+    /// A person's own audit trail.
+    AuditTrailOf(PersonId),
+}
+
+impl Resource {
+    /// The audit name of the resource (`matter:<uuid>`...).
+    pub fn audit_name(&self) -> String {
+        match self {
+            Resource::Firm => "firm".to_owned(),
+            Resource::Person { id, .. } => format!("person:{id}"),
+            Resource::Team(id) => format!("team:{id}"),
+            Resource::Client(c) => format!("client:{}", c.id),
+            Resource::Matter(m) => format!("matter:{}", m.id),
+            Resource::Document(d) => format!("document:{}", d.id),
+            Resource::AuditTrailOf(id) => format!("audit_trail:{id}"),
+        }
+    }
+}
+
+/// Facts about the situation beyond principal and resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Ethical walls that may screen the principal (the caller may pass more; the policy checks
+    /// which apply).
+    pub walls: Vec<Wall>,
+}
