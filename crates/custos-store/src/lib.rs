@@ -1,1 +1,197 @@
-//! custos-store
+//! Persistence of Custos behind traits: [`Store`] opens a [`StoreTx`], a unit of work in which a
+//! use case reads facts, changes state and appends its audit entries, then commits all or nothing.
+//! [`SqliteStore`] is the embedded default; [`LocalBlobStore`] keeps encrypted blobs in a folder.
+//!
+//! **Architecture Invariant:** only this crate has SQL. It stores what it is given: sensitive
+//! fields arrive sealed and leave sealed; it never sees a key. Rules of the confidentiality policy
+//! do not live here.
+//!
+//! Queries are checked at run time, not with `query!` macros: the conformance tests that run
+//! against every backend are the check, and no database is needed to build.
+
+mod blob;
+mod rows;
+mod sqlite;
+
+pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore};
+pub use rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use custos_audit::{AuditEntry, AuditRecord};
+use custos_domain::{
+    ClientId, DocumentId, MatterId, PersonId, PersonStatus, Team, TeamId, Timestamp, Wall,
+};
+
+/// Errors of the store; the message never contains sealed data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness or reference constraint refused the change.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or is busy beyond the timeout.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The audit log refused a change (append-only).
+    #[error("audit log is append-only")]
+    AppendOnly,
+    /// A stored row could not be read back.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// Blob storage failed.
+    #[error("blob store: {0}")]
+    Blob(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// A database that opens units of work.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Opens a unit of work. Every unit may write (reads append audit entries), so backends take
+    /// the write lock at the start.
+    async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError>;
+}
+
+/// One unit of work; dropped without [`StoreTx::commit`], nothing of it happened.
+#[async_trait]
+pub trait StoreTx: Send {
+    /// Makes every change of the unit durable at once.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Adds a person.
+    async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError>;
+    /// A person by id.
+    async fn person(&mut self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
+    /// A person by user name.
+    async fn person_by_user_name(&mut self, name: &str) -> Result<Option<PersonRow>, StoreError>;
+    /// People ordered by id, after `after`.
+    async fn list_people(
+        &mut self,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<PersonRow>, StoreError>;
+    /// Changes a person's status.
+    async fn set_person_status(
+        &mut self,
+        id: PersonId,
+        status: PersonStatus,
+    ) -> Result<(), StoreError>;
+    /// Replaces a person's password hash.
+    async fn set_password_hash(&mut self, id: PersonId, hash: &str) -> Result<(), StoreError>;
+
+    /// Adds a team.
+    async fn insert_team(&mut self, team: &Team) -> Result<(), StoreError>;
+    /// A team by id.
+    async fn team(&mut self, id: TeamId) -> Result<Option<Team>, StoreError>;
+    /// Teams ordered by id, after `after`.
+    async fn list_teams(&mut self, after: Option<TeamId>, limit: u32)
+    -> Result<Vec<Team>, StoreError>;
+    /// Adds a member to a team (no-op when already a member).
+    async fn add_team_member(&mut self, team: TeamId, person: PersonId) -> Result<(), StoreError>;
+    /// Removes a member; returns whether they were one.
+    async fn remove_team_member(
+        &mut self,
+        team: TeamId,
+        person: PersonId,
+    ) -> Result<bool, StoreError>;
+    /// Members of a team.
+    async fn team_members(&mut self, team: TeamId) -> Result<Vec<PersonId>, StoreError>;
+    /// Teams a person belongs to.
+    async fn teams_of(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError>;
+    /// Teams a person leads.
+    async fn teams_led_by(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError>;
+
+    /// Adds a client.
+    async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError>;
+    /// A client by id.
+    async fn client(&mut self, id: ClientId) -> Result<Option<ClientRow>, StoreError>;
+    /// Clients ordered by id, after `after`.
+    async fn list_clients(
+        &mut self,
+        after: Option<ClientId>,
+        limit: u32,
+    ) -> Result<Vec<ClientRow>, StoreError>;
+    /// Every matter of a client.
+    async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError>;
+
+    /// Adds a matter.
+    async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError>;
+    /// A matter by id.
+    async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError>;
+    /// Matters ordered by id, after `after`.
+    async fn list_matters(
+        &mut self,
+        after: Option<MatterId>,
+        limit: u32,
+    ) -> Result<Vec<MatterRow>, StoreError>;
+    /// Staffs a person on a matter (no-op when already staffed).
+    async fn add_matter_member(
+        &mut self,
+        matter: MatterId,
+        person: PersonId,
+    ) -> Result<(), StoreError>;
+    /// Removes a person from a matter; returns whether they were staffed.
+    async fn remove_matter_member(
+        &mut self,
+        matter: MatterId,
+        person: PersonId,
+    ) -> Result<bool, StoreError>;
+    /// People staffed on a matter.
+    async fn matter_members(&mut self, matter: MatterId) -> Result<Vec<PersonId>, StoreError>;
+    /// Matters a person is staffed on.
+    async fn staffed_matters(&mut self, person: PersonId) -> Result<Vec<MatterId>, StoreError>;
+
+    /// Adds a document's metadata (its blob must already be durable).
+    async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError>;
+    /// A document by id.
+    async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError>;
+    /// Documents of a matter ordered by id, after `after`.
+    async fn list_documents(
+        &mut self,
+        matter: MatterId,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Vec<DocumentRow>, StoreError>;
+
+    /// Raises a wall.
+    async fn insert_wall(&mut self, wall: &Wall) -> Result<(), StoreError>;
+    /// Walls ordered by id, after `after`.
+    async fn list_walls(
+        &mut self,
+        after: Option<custos_domain::WallId>,
+        limit: u32,
+    ) -> Result<Vec<Wall>, StoreError>;
+    /// Walls whose subject is `person` or one of `teams`.
+    async fn walls_screening(
+        &mut self,
+        person: PersonId,
+        teams: &[TeamId],
+    ) -> Result<Vec<Wall>, StoreError>;
+
+    /// Records a session.
+    async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError>;
+    /// A session by the hash of its token.
+    async fn session(&mut self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError>;
+    /// Ends a session; returns whether it existed.
+    async fn delete_session(&mut self, token_hash: &[u8; 32]) -> Result<bool, StoreError>;
+    /// Ends every session of a person.
+    async fn delete_sessions_of(&mut self, person: PersonId) -> Result<u64, StoreError>;
+
+    /// Appends an audit entry with the next sequence number and chain hash.
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<AuditEntry, StoreError>;
+    /// Entries matching `filter`, in sequence order, after sequence number `after`.
+    async fn audit_entries(
+        &mut self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
+/// Converts a stored Unix-millisecond time.
+pub(crate) fn from_ms(ms: i64) -> Result<Timestamp, StoreError> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|_| StoreError::Corrupt(format!("time {ms} out of range")))
+}

@@ -1,0 +1,157 @@
+//! Decoding SQLite rows into store rows; a malformed row is an error, never a panic.
+
+use crate::rows::{ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
+use crate::sqlite::map_err;
+use crate::{StoreError, from_ms};
+use custos_audit::{AuditEntry, AuditReason, AuditRecord, Outcome};
+use custos_domain::{
+    Classification, ClientId, DocumentId, MatterId, Person, PersonId, PersonStatus, RequestId,
+    Role, Team, TeamId, UserName, Wall, WallId, WallObject, WallSubject,
+};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{ColumnIndex, Row};
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
+pub(crate) fn uuid_col<I>(row: &SqliteRow, col: I) -> Result<uuid::Uuid, StoreError>
+where
+    I: ColumnIndex<SqliteRow> + std::fmt::Display + Copy,
+{
+    let s: String = row.try_get(col).map_err(map_err)?;
+    uuid::Uuid::parse_str(&s).map_err(|_| StoreError::Corrupt(format!("column {col}: bad uuid")))
+}
+
+fn opt_uuid(row: &SqliteRow, col: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+    let s: Option<String> = row.try_get(col).map_err(map_err)?;
+    s.map(|s| uuid::Uuid::parse_str(&s).map_err(|_| corrupt(col))).transpose()
+}
+
+fn time_col(row: &SqliteRow, col: &str) -> Result<custos_domain::Timestamp, StoreError> {
+    from_ms(row.try_get(col).map_err(map_err)?)
+}
+
+fn text(row: &SqliteRow, col: &str) -> Result<String, StoreError> {
+    row.try_get(col).map_err(map_err)
+}
+
+fn bytes(row: &SqliteRow, col: &str) -> Result<Vec<u8>, StoreError> {
+    row.try_get(col).map_err(map_err)
+}
+
+pub(crate) fn person_row(row: &SqliteRow) -> Result<PersonRow, StoreError> {
+    Ok(PersonRow {
+        person: Person {
+            id: PersonId(uuid_col(row, "id")?),
+            user_name: UserName::parse(&text(row, "user_name")?).map_err(|_| corrupt("user_name"))?,
+            display_name: text(row, "display_name")?,
+            role: Role::parse(&text(row, "role")?).map_err(|_| corrupt("role"))?,
+            status: PersonStatus::parse(&text(row, "status")?).map_err(|_| corrupt("status"))?,
+            created_at: time_col(row, "created_at")?,
+        },
+        password_hash: text(row, "password_hash")?,
+    })
+}
+
+pub(crate) fn team(row: &SqliteRow) -> Result<Team, StoreError> {
+    Ok(Team {
+        id: TeamId(uuid_col(row, "id")?),
+        name: text(row, "name")?,
+        lead: opt_uuid(row, "lead_id")?.map(PersonId),
+    })
+}
+
+pub(crate) fn client_row(row: &SqliteRow) -> Result<ClientRow, StoreError> {
+    Ok(ClientRow {
+        id: ClientId(uuid_col(row, "id")?),
+        responsible: PersonId(uuid_col(row, "responsible_id")?),
+        wrapped_key: bytes(row, "wrapped_key")?,
+        sealed_name: bytes(row, "sealed_name")?,
+        sealed_contact: bytes(row, "sealed_contact")?,
+        created_at: time_col(row, "created_at")?,
+    })
+}
+
+pub(crate) fn matter_row(row: &SqliteRow) -> Result<MatterRow, StoreError> {
+    Ok(MatterRow {
+        id: MatterId(uuid_col(row, "id")?),
+        client: ClientId(uuid_col(row, "client_id")?),
+        team: TeamId(uuid_col(row, "team_id")?),
+        lead: PersonId(uuid_col(row, "lead_id")?),
+        wrapped_key: bytes(row, "wrapped_key")?,
+        sealed_title: bytes(row, "sealed_title")?,
+        created_at: time_col(row, "created_at")?,
+    })
+}
+
+pub(crate) fn document_row(row: &SqliteRow) -> Result<DocumentRow, StoreError> {
+    let size: i64 = row.try_get("size").map_err(map_err)?;
+    Ok(DocumentRow {
+        id: DocumentId(uuid_col(row, "id")?),
+        matter: MatterId(uuid_col(row, "matter_id")?),
+        classification: Classification::parse(&text(row, "classification")?)
+            .map_err(|_| corrupt("classification"))?,
+        sealed_title: bytes(row, "sealed_title")?,
+        sealed_provenance: bytes(row, "sealed_provenance")?,
+        media_type: text(row, "media_type")?,
+        size: u64::try_from(size).map_err(|_| corrupt("size"))?,
+        created_by: PersonId(uuid_col(row, "created_by")?),
+        created_at: time_col(row, "created_at")?,
+    })
+}
+
+pub(crate) fn wall(row: &SqliteRow) -> Result<Wall, StoreError> {
+    let subject_id = uuid_col(row, "subject_id")?;
+    let object_id = uuid_col(row, "object_id")?;
+    Ok(Wall {
+        id: WallId(uuid_col(row, "id")?),
+        subject: match text(row, "subject_kind")?.as_str() {
+            "person" => WallSubject::Person(PersonId(subject_id)),
+            "team" => WallSubject::Team(TeamId(subject_id)),
+            _ => return Err(corrupt("subject_kind")),
+        },
+        object: match text(row, "object_kind")?.as_str() {
+            "client" => WallObject::Client(ClientId(object_id)),
+            "matter" => WallObject::Matter(MatterId(object_id)),
+            _ => return Err(corrupt("object_kind")),
+        },
+        reason: text(row, "reason")?,
+        created_by: PersonId(uuid_col(row, "created_by")?),
+        created_at: time_col(row, "created_at")?,
+    })
+}
+
+pub(crate) fn session_row(row: &SqliteRow) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        token_hash: bytes(row, "token_hash")?
+            .try_into()
+            .map_err(|_| corrupt("token_hash"))?,
+        person: PersonId(uuid_col(row, "person_id")?),
+        created_at: time_col(row, "created_at")?,
+        expires_at: time_col(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
+    let seq: i64 = row.try_get("seq").map_err(map_err)?;
+    let reasons: Vec<AuditReason> =
+        serde_json::from_str(&text(row, "reasons")?).map_err(|_| corrupt("reasons"))?;
+    let detail: serde_json::Value =
+        serde_json::from_str(&text(row, "detail")?).map_err(|_| corrupt("detail"))?;
+    Ok(AuditEntry {
+        seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
+        record: AuditRecord {
+            at_ms: row.try_get("at_ms").map_err(map_err)?,
+            request_id: RequestId(uuid_col(row, "request_id")?),
+            actor: opt_uuid(row, "actor_id")?.map(PersonId),
+            action: text(row, "action")?,
+            resource: text(row, "resource")?,
+            outcome: Outcome::parse(&text(row, "outcome")?).ok_or_else(|| corrupt("outcome"))?,
+            reasons,
+            detail,
+        },
+        leaf_hash: bytes(row, "leaf_hash")?.try_into().map_err(|_| corrupt("leaf_hash"))?,
+        chain_hash: bytes(row, "chain_hash")?.try_into().map_err(|_| corrupt("chain_hash"))?,
+    })
+}
