@@ -1,1 +1,236 @@
-//! custos-app
+//! The use cases of Custos. Each one opens a unit of work, gathers the facts, asks the policy,
+//! writes the audit entry of the decision, does the work, and commits all of it together.
+//!
+//! **Architecture Invariant:** a use case that reads or changes client data goes through
+//! [`App::gate`]: the decision and its audit entry are made in the same transaction as the work,
+//! and a decision that cannot be audited stops the use case (fail closed). HTTP, JSON and HTML
+//! are unknown here.
+
+mod config;
+mod demo;
+mod error;
+mod facts;
+mod listing;
+mod passwords;
+mod usecases;
+mod views;
+
+pub use config::{Config, DataDir, InitOutcome, init_data_dir};
+pub use demo::{
+    DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,
+    DemoTeam, DemoWall, seed_demo_firm,
+};
+pub use error::AppError;
+pub use passwords::Passwords;
+pub use usecases::documents::{DocumentDownload, NewDocument};
+pub use usecases::people::NewPerson;
+pub use usecases::sessions::{Caller, NewSession};
+pub use views::{ClientView, DocumentView, MatterView, Page, PageRequest, WallView};
+
+use custos_audit::{AuditRecord, AuditReason, Outcome};
+use custos_crypto::Kek;
+use custos_domain::{Clock, PersonId, RequestId};
+use custos_policy::{Action, Decision, Permit, Resource};
+use custos_store::{BlobStore, Store, StoreTx};
+use std::sync::Arc;
+
+/// Settings of the use cases.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Largest document accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Session lifetime.
+    pub session_lifetime: time::Duration,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            max_upload_bytes: 4 * 1024 * 1024 * 1024,
+            session_lifetime: time::Duration::hours(12),
+        }
+    }
+}
+
+/// Everything the use cases need, shared by every request.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+    kek: Arc<Kek>,
+    clock: Arc<dyn Clock>,
+    passwords: Passwords,
+    settings: AppSettings,
+}
+
+/// A unit of work.
+pub(crate) type Tx = Box<dyn StoreTx>;
+
+impl App {
+    /// Assembles the application from its parts.
+    pub fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        kek: Kek,
+        clock: Arc<dyn Clock>,
+        settings: AppSettings,
+    ) -> Result<Self, AppError> {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(App {
+            store,
+            blobs,
+            kek: Arc::new(kek),
+            clock,
+            passwords: Passwords::new(cores)?,
+            settings,
+        })
+    }
+
+    /// The current time, truncated to the millisecond as it is stored.
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        let now = self.clock.now();
+        now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(now)
+    }
+
+    /// Decides, audits the decision in `tx`, and returns the permit of an Allow. On a Deny the
+    /// audit entry is committed on its own and the caller gets `NotFound` (when the resource must
+    /// stay hidden) or `Forbidden`.
+    pub(crate) async fn gate(
+        &self,
+        mut tx: Tx,
+        caller: &Caller,
+        action: Action,
+        resource: &Resource,
+    ) -> Result<(Tx, Permit), AppError> {
+        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let decision = custos_policy::decide(&principal, action, resource, &ctx);
+        self.audit_decision(&mut *tx, caller, action, resource, &decision, serde_json::Value::Null)
+            .await?;
+        match decision.permit() {
+            Some(permit) => Ok((tx, permit.clone())),
+            None => {
+                tx.commit().await?;
+                Err(denial(&decision))
+            }
+        }
+    }
+
+    /// The principal behind the caller and the walls that may screen them.
+    pub(crate) async fn facts(
+        &self,
+        tx: &mut dyn StoreTx,
+        caller: &Caller,
+    ) -> Result<(custos_policy::Principal, custos_policy::Context), AppError> {
+        let principal = facts::principal(tx, caller.person).await?;
+        let ctx = facts::walls_of(tx, &principal).await?;
+        Ok((principal, ctx))
+    }
+
+    pub(crate) async fn audit_decision(
+        &self,
+        tx: &mut dyn StoreTx,
+        caller: &Caller,
+        action: Action,
+        resource: &Resource,
+        decision: &Decision,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
+        let record = AuditRecord::of_decision(
+            self.now(),
+            caller.request_id,
+            caller.person,
+            action,
+            resource,
+            decision,
+        )
+        .with_detail(detail);
+        tx.append_audit(&record).await?;
+        Ok(())
+    }
+
+    /// Audits the denial of an action on a record that does not exist, commits, and returns
+    /// `NotFound` (or the error that prevented auditing: fail closed).
+    pub(crate) async fn not_found(
+        &self,
+        mut tx: Tx,
+        caller: &Caller,
+        action: Action,
+        resource: String,
+    ) -> AppError {
+        let event = AuditEvent {
+            request_id: caller.request_id,
+            actor: Some(caller.person),
+            action: action.as_str(),
+            resource,
+            outcome: Outcome::Deny,
+            rule: "R1.deny_by_default",
+            message: "no such record".to_owned(),
+            detail: serde_json::Value::Null,
+        };
+        if let Err(e) = self.audit_event(&mut *tx, event).await {
+            return e;
+        }
+        match tx.commit().await {
+            Ok(()) => AppError::NotFound,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Audits an event that is not a policy decision (logins, listings).
+    pub(crate) async fn audit_event(
+        &self,
+        tx: &mut dyn StoreTx,
+        event: AuditEvent<'_>,
+    ) -> Result<(), AppError> {
+        let record = AuditRecord {
+            at_ms: custos_audit::unix_ms(self.now()),
+            request_id: event.request_id,
+            actor: event.actor,
+            action: event.action.to_owned(),
+            resource: event.resource,
+            outcome: event.outcome,
+            reasons: vec![AuditReason {
+                rule: event.rule.to_owned(),
+                message: event.message,
+            }],
+            detail: event.detail,
+        };
+        tx.append_audit(&record).await?;
+        Ok(())
+    }
+}
+
+/// An audited event that is not a single policy decision.
+pub(crate) struct AuditEvent<'a> {
+    pub request_id: RequestId,
+    pub actor: Option<PersonId>,
+    pub action: &'a str,
+    pub resource: String,
+    pub outcome: Outcome,
+    pub rule: &'a str,
+    pub message: String,
+    pub detail: serde_json::Value,
+}
+
+/// Refuses a use case after its decision was audited and before it changed anything: the audit
+/// entry is kept (committed) and `err` is returned.
+pub(crate) async fn reject(tx: Tx, err: AppError) -> AppError {
+    match tx.commit().await {
+        Ok(()) => err,
+        Err(e) => e.into(),
+    }
+}
+
+/// The error a caller sees for a Deny.
+pub(crate) fn denial(decision: &Decision) -> AppError {
+    if decision.conceals_existence() {
+        return AppError::NotFound;
+    }
+    let (rule, message) = decision
+        .reasons()
+        .first()
+        .map(|r| (r.rule.code().to_owned(), r.message.clone()))
+        .unwrap_or_else(|| ("R1.deny_by_default".to_owned(), "denied".to_owned()));
+    AppError::Forbidden { rule, message }
+}

@@ -28,6 +28,14 @@ pub fn random_token() -> Result<Zeroizing<String>, CryptoError> {
     Ok(s)
 }
 
+/// SHA-256 of a bearer token: sessions are stored by this hash, never by the token itself.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
 fn aead_key(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
     Ok(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes)?))
 }

@@ -15,9 +15,11 @@
 
 mod blob;
 mod keys;
+mod tls;
 
 pub use blob::{BlobOpener, BlobSealer, CHUNK_SIZE, ChunkLayout, HEADER_LEN, TAG_LEN};
-pub use keys::{DataKey, Kek, WrappedKey, random_bytes, random_token};
+pub use tls::{TlsIdentity, self_signed_tls};
+pub use keys::{DataKey, Kek, WrappedKey, random_bytes, random_token, token_hash};
 
 /// Errors of the crypto layer; none of them carries key material or plaintext.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -4,6 +4,7 @@ use crate::{Classification, DomainError, PersonId, TeamId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The role a person holds in the firm; it caps what they may do (R2).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -87,6 +88,7 @@ impl Role {
 }
 
 /// Whether a person may act at all (R4: suspended or departed people have no access).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonStatus {
@@ -126,6 +128,7 @@ impl PersonStatus {
 /// starting with a letter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct UserName(String);
 
 impl UserName {
@@ -174,6 +177,7 @@ impl std::fmt::Display for UserName {
 }
 
 /// A person known to Custos: staff or external party. Staff names are not client data.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     /// Identifier.
@@ -192,6 +196,7 @@ pub struct Person {
 }
 
 /// A practice team; matters belong to one team.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     /// Identifier.

@@ -5,6 +5,7 @@ use crate::{ClientId, DocumentId, DomainError, MatterId, PersonId, TeamId, Times
 use serde::{Deserialize, Serialize};
 
 /// How sensitive a document is; ordered from least to most sensitive.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Classification {
@@ -103,6 +104,7 @@ impl Matter {
 
 /// Provenance as received from outside input: every field optional so that all missing ones can
 /// be named at once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvenanceInput {
     /// Where the information came from.
@@ -120,6 +122,7 @@ pub struct ProvenanceInput {
 }
 
 /// R7: where a record of client information came from and why the firm holds it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
     /// Where the information came from.
@@ -209,6 +212,7 @@ impl Document {
 }
 
 /// Who an ethical wall screens.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum WallSubject {
@@ -219,6 +223,7 @@ pub enum WallSubject {
 }
 
 /// What an ethical wall screens them from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum WallObject {
@@ -229,6 +234,7 @@ pub enum WallObject {
 }
 
 /// An ethical wall (screen): R3, overrides every allow.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wall {
     /// Identifier.

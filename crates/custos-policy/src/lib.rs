@@ -27,7 +27,7 @@ mod decision;
 mod rules;
 
 pub use decision::{Decision, Effect, KeyScope, Permit, Reason, Rule, Scope};
-pub use rules::decide;
+pub use rules::{decide, screening_wall};
 
 use custos_domain::{
     Classification, ClientId, DocumentId, MatterId, PersonId, PersonStatus, Role, TeamId, Wall,
@@ -42,6 +42,8 @@ pub enum Action {
     ViewPerson,
     /// Create people, change their role or status.
     ManagePeople,
+    /// See practice teams and their members.
+    ViewTeams,
     /// Create teams and change their membership.
     ManageTeams,
     /// Take on a new client.
@@ -76,6 +78,7 @@ impl Action {
         match self {
             Action::ViewPerson => "person.view",
             Action::ManagePeople => "person.manage",
+            Action::ViewTeams => "team.view",
             Action::ManageTeams => "team.manage",
             Action::CreateClient => "client.create",
             Action::ViewClient => "client.view",

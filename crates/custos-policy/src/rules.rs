@@ -78,6 +78,13 @@ pub fn decide(
             ),
             _ => deny_default("only the officer and admin/IT manage accounts", false),
         },
+        (Action::ViewTeams, Resource::Team(_) | Resource::Firm) => {
+            if principal.role.is_staff() {
+                allow(Scope::Full, reason(Rule::RoleDuty, "staff may see the practice teams"))
+            } else {
+                deny_default("external parties do not see the practice teams", true)
+            }
+        }
         (Action::ManageTeams, Resource::Team(_) | Resource::Firm) => match principal.role {
             Role::Officer | Role::Admin | Role::Partner => allow(
                 Scope::Full,
@@ -338,8 +345,8 @@ fn view_document(
     }
 }
 
-/// R3: the first wall that screens the principal from the resource.
-fn screening_wall(principal: &Principal, resource: &Resource, ctx: &Context) -> Option<Reason> {
+/// R3: the first wall that screens the principal from the resource, if any.
+pub fn screening_wall(principal: &Principal, resource: &Resource, ctx: &Context) -> Option<Reason> {
     let (client, matter) = match resource {
         Resource::Client(c) => (c.id, None),
         Resource::Matter(m) => (m.client, Some(m.id)),

@@ -1,0 +1,299 @@
+//! The demo firm: a realistic small firm for a first look and for the decision-table tests.
+//! [`DEMO`] is plain data; [`seed_demo_firm`] creates it through the real use cases, so every
+//! record is encrypted and every step audited.
+
+use crate::{App, AppError, Caller, NewDocument, NewPerson};
+use bytes::Bytes;
+use custos_domain::{
+    Classification, ClientId, DocumentId, MatterId, PersonId, ProvenanceInput, RequestId, Role,
+    TeamId, WallObject, WallSubject,
+};
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
+
+/// The password of every demo account. Demo only: never use the demo firm for real data.
+pub const DEMO_PASSWORD: &str = "custos-demo-2026";
+
+/// A person of the demo firm.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoPerson {
+    /// Login name.
+    pub user: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Role.
+    pub role: Role,
+    /// Teams they belong to.
+    pub teams: &'static [&'static str],
+}
+
+/// A team of the demo firm.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoTeam {
+    /// Name.
+    pub name: &'static str,
+    /// Lead's login name.
+    pub lead: &'static str,
+}
+
+/// A client of the demo firm.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoClient {
+    /// Key used in the spec (C1...).
+    pub key: &'static str,
+    /// Name.
+    pub name: &'static str,
+    /// Contact details.
+    pub contact: &'static str,
+    /// Responsible partner's login name.
+    pub responsible: &'static str,
+}
+
+/// A matter of the demo firm.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoMatter {
+    /// Key used in the spec (M1...).
+    pub key: &'static str,
+    /// Client key.
+    pub client: &'static str,
+    /// Team name.
+    pub team: &'static str,
+    /// Lead's login name.
+    pub lead: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// Staffed people besides the lead.
+    pub staff: &'static [&'static str],
+}
+
+/// A document of the demo firm.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoDocument {
+    /// Key used in the spec (D1...).
+    pub key: &'static str,
+    /// Matter key.
+    pub matter: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// Classification.
+    pub classification: Classification,
+    /// Source (provenance).
+    pub source: &'static str,
+    /// Legal basis (provenance).
+    pub legal_basis: &'static str,
+}
+
+/// An ethical wall of the demo firm: a person screened from a matter.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoWall {
+    /// Screened person's login name.
+    pub person: &'static str,
+    /// Matter key.
+    pub matter: &'static str,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// The whole demo firm as data.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSpec {
+    /// People (the officer first).
+    pub people: &'static [DemoPerson],
+    /// Teams.
+    pub teams: &'static [DemoTeam],
+    /// Clients.
+    pub clients: &'static [DemoClient],
+    /// Matters.
+    pub matters: &'static [DemoMatter],
+    /// Documents.
+    pub documents: &'static [DemoDocument],
+    /// Walls.
+    pub walls: &'static [DemoWall],
+}
+
+const CORP: &str = "Corporate";
+const LIT: &str = "Litigation";
+const IP: &str = "Intellectual Property";
+
+/// The demo firm.
+pub const DEMO: DemoSpec = DemoSpec {
+    people: &[
+        DemoPerson { user: "olivia.officer", name: "Olivia Chen (Confidentiality Officer)", role: Role::Officer, teams: &[] },
+        DemoPerson { user: "paula.partner", name: "Paula Meyer", role: Role::Partner, teams: &[CORP] },
+        DemoPerson { user: "peter.partner", name: "Peter Okafor", role: Role::Partner, teams: &[LIT] },
+        DemoPerson { user: "carl.corplead", name: "Carl Svensson", role: Role::TeamLead, teams: &[CORP] },
+        DemoPerson { user: "lisa.litlead", name: "Lisa Moreau", role: Role::TeamLead, teams: &[LIT] },
+        DemoPerson { user: "ian.iplead", name: "Ian Novak", role: Role::TeamLead, teams: &[IP] },
+        DemoPerson { user: "lena.lawyer", name: "Lena Fischer", role: Role::Lawyer, teams: &[CORP, LIT] },
+        DemoPerson { user: "sam.screened", name: "Sam Patel", role: Role::Lawyer, teams: &[CORP] },
+        DemoPerson { user: "omar.lawyer", name: "Omar Haddad", role: Role::Lawyer, teams: &[IP] },
+        DemoPerson { user: "pat.paralegal", name: "Pat Kowalski", role: Role::Paralegal, teams: &[LIT] },
+        DemoPerson { user: "sally.secretary", name: "Sally Brown", role: Role::Secretary, teams: &[CORP] },
+        DemoPerson { user: "ivan.intern", name: "Ivan Petrov", role: Role::Intern, teams: &[LIT] },
+        DemoPerson { user: "adam.admin", name: "Adam Wright (IT)", role: Role::Admin, teams: &[] },
+        DemoPerson { user: "erin.expert", name: "Dr Erin Walsh (expert witness)", role: Role::External, teams: &[] },
+    ],
+    teams: &[
+        DemoTeam { name: CORP, lead: "carl.corplead" },
+        DemoTeam { name: LIT, lead: "lisa.litlead" },
+        DemoTeam { name: IP, lead: "ian.iplead" },
+    ],
+    clients: &[
+        DemoClient { key: "C1", name: "Acme Holdings Ltd", contact: "legal@acme.example, +44 20 7946 0001", responsible: "paula.partner" },
+        DemoClient { key: "C2", name: "Globex Corporation", contact: "gc@globex.example", responsible: "paula.partner" },
+        DemoClient { key: "C3", name: "Initech GmbH", contact: "recht@initech.example", responsible: "peter.partner" },
+        DemoClient { key: "C4", name: "Umbrella Pharma SA", contact: "compliance@umbrella.example", responsible: "peter.partner" },
+        DemoClient { key: "C5", name: "Jane Roe", contact: "jane.roe@mail.example, +1 555 0100", responsible: "peter.partner" },
+        DemoClient { key: "C6", name: "Stark Industries", contact: "ip@stark.example", responsible: "paula.partner" },
+    ],
+    matters: &[
+        DemoMatter { key: "M1", client: "C1", team: CORP, lead: "carl.corplead", title: "Acme - Series C financing", staff: &["lena.lawyer", "sally.secretary"] },
+        DemoMatter { key: "M2", client: "C1", team: LIT, lead: "lisa.litlead", title: "Acme v. Wayne Enterprises - supply contract dispute", staff: &["lena.lawyer", "pat.paralegal", "ivan.intern"] },
+        DemoMatter { key: "M3", client: "C2", team: CORP, lead: "carl.corplead", title: "Globex - acquisition of Soylent Corp", staff: &["lena.lawyer", "sally.secretary"] },
+        DemoMatter { key: "M4", client: "C3", team: IP, lead: "ian.iplead", title: "Initech - patent portfolio review", staff: &["omar.lawyer"] },
+        DemoMatter { key: "M5", client: "C4", team: LIT, lead: "lisa.litlead", title: "Umbrella Pharma - regulator investigation", staff: &["pat.paralegal"] },
+        DemoMatter { key: "M6", client: "C5", team: LIT, lead: "lisa.litlead", title: "Jane Roe - unfair dismissal claim", staff: &["pat.paralegal", "ivan.intern"] },
+        DemoMatter { key: "M7", client: "C6", team: IP, lead: "ian.iplead", title: "Stark - trademark opposition", staff: &["omar.lawyer"] },
+        DemoMatter { key: "M8", client: "C2", team: CORP, lead: "carl.corplead", title: "Globex - general corporate advice", staff: &["sam.screened"] },
+        DemoMatter { key: "M9", client: "C4", team: LIT, lead: "lisa.litlead", title: "Umbrella Pharma - product liability defence", staff: &["lena.lawyer"] },
+    ],
+    documents: &[
+        DemoDocument { key: "D1", matter: "M1", title: "Series C term sheet", classification: Classification::Confidential, source: "client CFO by e-mail", legal_basis: "engagement letter 2026-014" },
+        DemoDocument { key: "D2", matter: "M1", title: "Board minutes approving the round", classification: Classification::Privileged, source: "client company secretary", legal_basis: "engagement letter 2026-014" },
+        DemoDocument { key: "D3", matter: "M2", title: "Statement of claim (as filed)", classification: Classification::Public, source: "court filing", legal_basis: "public court record" },
+        DemoDocument { key: "D4", matter: "M2", title: "Litigation strategy memo", classification: Classification::Privileged, source: "prepared by the firm", legal_basis: "attorney work product" },
+        DemoDocument { key: "D5", matter: "M2", title: "Settlement authority from the board", classification: Classification::Restricted, source: "client general counsel", legal_basis: "engagement letter 2025-221" },
+        DemoDocument { key: "D6", matter: "M3", title: "Due diligence report on Soylent", classification: Classification::Confidential, source: "data room", legal_basis: "NDA with Soylent Corp" },
+        DemoDocument { key: "D7", matter: "M3", title: "Target's management accounts", classification: Classification::Restricted, source: "data room", legal_basis: "NDA with Soylent Corp" },
+        DemoDocument { key: "D8", matter: "M4", title: "Patent family list", classification: Classification::Internal, source: "client IP department", legal_basis: "engagement letter 2026-031" },
+        DemoDocument { key: "D9", matter: "M6", title: "Medical records (sick leave)", classification: Classification::Restricted, source: "client in person", legal_basis: "client's written consent CN-2026-007" },
+        DemoDocument { key: "D10", matter: "M6", title: "Witness statement of a colleague", classification: Classification::Confidential, source: "interview by the firm", legal_basis: "legitimate interest: defence of legal claims" },
+        DemoDocument { key: "D11", matter: "M5", title: "Correspondence with the regulator", classification: Classification::Privileged, source: "client compliance team", legal_basis: "engagement letter 2026-002" },
+        DemoDocument { key: "D12", matter: "M7", title: "Notice of opposition (as filed)", classification: Classification::Public, source: "trademark office", legal_basis: "public register" },
+        DemoDocument { key: "D13", matter: "M8", title: "Shareholder register extract", classification: Classification::Internal, source: "client company secretary", legal_basis: "engagement letter 2024-118" },
+        DemoDocument { key: "D14", matter: "M9", title: "Draft expert report", classification: Classification::Confidential, source: "instructed expert", legal_basis: "engagement letter 2026-040" },
+    ],
+    walls: &[DemoWall {
+        person: "sam.screened",
+        matter: "M3",
+        reason: "advised Soylent Corp (the target) at a previous firm",
+    }],
+};
+
+/// The ids the demo firm got, by the keys of [`DEMO`].
+#[derive(Debug, Clone, Default)]
+pub struct DemoFirm {
+    /// People by login name.
+    pub people: BTreeMap<&'static str, PersonId>,
+    /// Teams by name.
+    pub teams: BTreeMap<&'static str, TeamId>,
+    /// Clients by key.
+    pub clients: BTreeMap<&'static str, ClientId>,
+    /// Matters by key.
+    pub matters: BTreeMap<&'static str, MatterId>,
+    /// Documents by key.
+    pub documents: BTreeMap<&'static str, DocumentId>,
+}
+
+fn missing(what: &str) -> AppError {
+    AppError::Internal(format!("demo spec refers to unknown `{what}`"))
+}
+
+fn id_of<T: Copy>(map: &BTreeMap<&'static str, T>, key: &str) -> Result<T, AppError> {
+    map.get(key).copied().ok_or_else(|| missing(key))
+}
+
+/// Creates the demo firm through the use cases, starting from the bootstrap officer (whose
+/// one-time password is replaced by [`DEMO_PASSWORD`]).
+pub async fn seed_demo_firm(
+    app: &App,
+    officer: PersonId,
+    officer_password: Zeroizing<String>,
+) -> Result<DemoFirm, AppError> {
+    let as_person = |person: PersonId| Caller {
+        person,
+        request_id: RequestId::new(),
+    };
+    let officer_caller = as_person(officer);
+    app.change_password(&officer_caller, officer_password, Zeroizing::new(DEMO_PASSWORD.to_owned()))
+        .await?;
+    let mut firm = DemoFirm::default();
+    let officer_spec = DEMO.people.first().ok_or_else(|| missing("officer"))?;
+    firm.people.insert(officer_spec.user, officer);
+    for p in DEMO.people.iter().skip(1) {
+        let new = NewPerson {
+            user_name: p.user.to_owned(),
+            display_name: p.name.to_owned(),
+            role: p.role,
+        };
+        let (person, _) = app
+            .create_person_with_password(&officer_caller, new, Zeroizing::new(DEMO_PASSWORD.to_owned()))
+            .await?;
+        firm.people.insert(p.user, person.id);
+    }
+    for t in DEMO.teams {
+        let lead = id_of(&firm.people, t.lead)?;
+        let team = app.create_team(&as_person(officer), t.name, Some(lead)).await?;
+        firm.teams.insert(t.name, team.id);
+    }
+    for p in DEMO.people {
+        for team in p.teams {
+            let (team, person) = (id_of(&firm.teams, team)?, id_of(&firm.people, p.user)?);
+            app.change_team_member(&as_person(officer), team, person, true).await?;
+        }
+    }
+    for c in DEMO.clients {
+        let partner = as_person(id_of(&firm.people, c.responsible)?);
+        let client = app.create_client(&partner, c.name, c.contact).await?;
+        firm.clients.insert(c.key, client.id);
+    }
+    for m in DEMO.matters {
+        let lead = id_of(&firm.people, m.lead)?;
+        let matter = app
+            .create_matter(
+                &as_person(lead),
+                id_of(&firm.clients, m.client)?,
+                id_of(&firm.teams, m.team)?,
+                lead,
+                m.title,
+            )
+            .await?;
+        firm.matters.insert(m.key, matter.id);
+        for s in m.staff {
+            app.change_matter_member(&as_person(lead), matter.id, id_of(&firm.people, s)?, true)
+                .await?;
+        }
+    }
+    for w in DEMO.walls {
+        let subject = WallSubject::Person(id_of(&firm.people, w.person)?);
+        let object = WallObject::Matter(id_of(&firm.matters, w.matter)?);
+        app.create_wall(&as_person(officer), subject, object, w.reason).await?;
+    }
+    for d in DEMO.documents {
+        let matter = DEMO.matters.iter().find(|m| m.key == d.matter).ok_or_else(|| missing(d.matter))?;
+        let lead = as_person(id_of(&firm.people, matter.lead)?);
+        let new = NewDocument {
+            title: d.title.to_owned(),
+            classification: d.classification,
+            provenance: ProvenanceInput {
+                source: Some(d.source.to_owned()),
+                content_description: Some(d.title.to_owned()),
+                purpose: Some(format!("conduct of matter: {}", matter.title)),
+                legal_basis: Some(d.legal_basis.to_owned()),
+                collected_by: Some(matter.lead.to_owned()),
+                collected_at: Some("2026-11-02T09:30:00Z".to_owned()),
+            },
+            media_type: "text/plain".to_owned(),
+        };
+        let content = format!(
+            "{}\n\nDemo document of the Custos demo firm ({}).\nClassification: {}.\n",
+            d.title,
+            matter.title,
+            d.classification.as_str()
+        );
+        let body = futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(Bytes::from(content))]);
+        let doc = app.upload_document(&lead, id_of(&firm.matters, d.matter)?, new, body).await?;
+        firm.documents.insert(d.key, doc.id);
+    }
+    Ok(firm)
+}

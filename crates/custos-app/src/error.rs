@@ -1,0 +1,73 @@
+//! The errors a use case returns; each variant is one thing a caller can act on.
+
+use custos_crypto::CryptoError;
+use custos_domain::DomainError;
+use custos_store::StoreError;
+
+/// Why a use case did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid session or credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Wrong user name or password (deliberately not saying which).
+    #[error("user name or password is wrong")]
+    BadCredentials,
+    /// The resource does not exist, or the caller may not know it exists (invariant 6).
+    #[error("not found")]
+    NotFound,
+    /// The caller knows the resource but may not do this; the rule is named.
+    #[error("forbidden by {rule}: {message}")]
+    Forbidden {
+        /// Rule code (e.g. `R2.metadata_only`).
+        rule: String,
+        /// Explanation.
+        message: String,
+    },
+    /// The input is not valid.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    /// The input is not valid (free-form message, no user data beyond what was sent).
+    #[error("{0}")]
+    BadInput(String),
+    /// The change conflicts with existing data (duplicate name...).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The upload is larger than the configured limit.
+    #[error("content larger than the limit of {0} bytes")]
+    TooLarge(u64),
+    /// Stored content failed its integrity check: it was altered or damaged.
+    #[error("integrity check failed: the stored document was altered or damaged")]
+    Integrity,
+    /// The audit log's hash chain does not verify: history was rewritten.
+    #[error("audit log tampered: {0}")]
+    AuditTampered(String),
+    /// The database or blob store is unavailable; retry later.
+    #[error("storage unavailable")]
+    Unavailable,
+    /// Anything else; the detail goes to the log, never to the caller.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Unavailable(m) => {
+                tracing::warn!(error = %m, "storage unavailable");
+                AppError::Unavailable
+            }
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CryptoError> for AppError {
+    fn from(e: CryptoError) -> Self {
+        match e {
+            CryptoError::Integrity => AppError::Integrity,
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Clients: taking one on, and seeing them (personal data only with need-to-know).
+
+use crate::facts::client_facts;
+use crate::listing::filtered_page;
+use crate::{App, AppError, Caller, ClientView, Page, PageRequest};
+use custos_crypto::WrappedKey;
+use custos_domain::{Client, ClientId};
+use custos_policy::{Action, ClientFacts, KeyScope, Permit, Resource, Scope};
+use custos_store::ClientRow;
+
+fn name_field(id: ClientId) -> String {
+    format!("client.name:{id}")
+}
+
+fn contact_field(id: ClientId) -> String {
+    format!("client.contact:{id}")
+}
+
+impl App {
+    /// Takes on a client; the caller becomes the responsible partner.
+    pub async fn create_client(
+        &self,
+        caller: &Caller,
+        name: &str,
+        contact: &str,
+    ) -> Result<ClientView, AppError> {
+        let id = ClientId::new();
+        let name = Client::parse_name(name)?;
+        let contact = contact.trim().to_owned();
+        let facts = ClientFacts {
+            id,
+            responsible: caller.person,
+            matters: vec![],
+        };
+        let tx = self.store.begin().await?;
+        let (mut tx, _permit) =
+            self.gate(tx, caller, Action::CreateClient, &Resource::Client(facts)).await?;
+        let (key, wrapped) = self.kek.new_data_key(KeyScope::Client(id))?;
+        let row = ClientRow {
+            id,
+            responsible: caller.person,
+            wrapped_key: wrapped.0,
+            sealed_name: key.seal_field(&name_field(id), &name)?,
+            sealed_contact: key.seal_field(&contact_field(id), &contact)?,
+            created_at: self.now(),
+        };
+        tx.insert_client(&row).await?;
+        tx.commit().await?;
+        Ok(ClientView {
+            id,
+            responsible: row.responsible,
+            name: Some(name),
+            contact: Some(contact),
+            created_at: row.created_at,
+        })
+    }
+
+    /// One client, as far as the caller may see it.
+    pub async fn get_client(&self, caller: &Caller, id: ClientId) -> Result<ClientView, AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(row) = tx.client(id).await? else {
+            return Err(self.not_found(tx, caller, Action::ViewClient, format!("client:{id}")).await);
+        };
+        let facts = client_facts(&mut *tx, &row).await?;
+        let (tx, permit) =
+            self.gate(tx, caller, Action::ViewClient, &Resource::Client(facts)).await?;
+        tx.commit().await?;
+        self.client_view(&permit, row)
+    }
+
+    /// The clients the caller may see.
+    pub async fn list_clients(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> Result<Page<ClientView>, AppError> {
+        let mut tx = self.store.begin().await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let listing = filtered_page(
+            &mut *tx,
+            page,
+            async |tx, after, limit| tx.list_clients(after.map(ClientId), limit).await,
+            |c| c.id.0,
+            async |tx, row| {
+                let facts = client_facts(tx, &row).await?;
+                let decision = custos_policy::decide(
+                    &principal,
+                    Action::ViewClient,
+                    &Resource::Client(facts),
+                    &ctx,
+                );
+                decision.permit().map(|p| self.client_view(p, row)).transpose()
+            },
+        )
+        .await?;
+        self.finish_listing(tx, caller, "client.list", "firm".to_owned(), listing).await
+    }
+
+    fn client_view(&self, permit: &Permit, row: ClientRow) -> Result<ClientView, AppError> {
+        let (name, contact) = if permit.scope() == Scope::Full {
+            let key = self.kek.unwrap_data_key(
+                permit,
+                KeyScope::Client(row.id),
+                &WrappedKey(row.wrapped_key),
+            )?;
+            (
+                Some(key.open_field(&name_field(row.id), &row.sealed_name)?),
+                Some(key.open_field(&contact_field(row.id), &row.sealed_contact)?),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(ClientView {
+            id: row.id,
+            responsible: row.responsible,
+            name,
+            contact,
+            created_at: row.created_at,
+        })
+    }
+}

@@ -1,0 +1,354 @@
+//! Documents: upload (streamed, encrypted chunk by chunk), metadata, listing and download
+//! (streamed, each chunk authenticated before it is released).
+
+use crate::facts::document_facts;
+use crate::listing::filtered_page;
+use crate::{App, AppError, Caller, DocumentView, Page, PageRequest};
+use bytes::Bytes;
+use custos_crypto::{BlobOpener, BlobSealer, CHUNK_SIZE, ChunkLayout, DataKey, HEADER_LEN, TAG_LEN, WrappedKey};
+use custos_domain::{Classification, Document, DocumentId, MatterId, Provenance, ProvenanceInput};
+use custos_policy::{Action, DocumentFacts, KeyScope, Permit, Resource, Scope};
+use custos_store::{DocumentRow, MatterRow};
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// A document to upload: its metadata; the content comes as a stream.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    /// Title.
+    pub title: String,
+    /// Classification.
+    pub classification: Classification,
+    /// Provenance (R7); every field is required.
+    pub provenance: ProvenanceInput,
+    /// Media type of the content.
+    pub media_type: String,
+}
+
+/// A document being downloaded: its metadata, and its content as authenticated chunks. A chunk
+/// that fails its check ends the stream with [`AppError::Integrity`]; nothing after it is sent.
+pub struct DocumentDownload {
+    /// Metadata.
+    pub document: DocumentView,
+    /// Plaintext chunks.
+    pub content: BoxStream<'static, Result<Bytes, AppError>>,
+}
+
+impl std::fmt::Debug for DocumentDownload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentDownload").field("document", &self.document.id).finish()
+    }
+}
+
+fn title_field(id: DocumentId) -> String {
+    format!("document.title:{id}")
+}
+
+fn provenance_field(id: DocumentId) -> String {
+    format!("document.provenance:{id}")
+}
+
+fn parse_media_type(raw: &str) -> Result<String, AppError> {
+    let t = raw.trim().to_ascii_lowercase();
+    let valid = t.len() <= 127
+        && t.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || "/+-.;= ".contains(c));
+    if valid {
+        Ok(t)
+    } else {
+        Err(AppError::BadInput(format!("`{raw}` is not a media type such as `application/pdf`")))
+    }
+}
+
+impl App {
+    /// Adds a document to a matter. Input is checked first; the content is encrypted as it
+    /// arrives; the blob is durable before the metadata row is committed, and the decision is
+    /// taken again in that final transaction (a wall raised meanwhile stops the upload).
+    pub async fn upload_document<S, E>(
+        &self,
+        caller: &Caller,
+        matter: MatterId,
+        new: NewDocument,
+        body: S,
+    ) -> Result<DocumentView, AppError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let title = Document::parse_title(&new.title)?;
+        let provenance = Provenance::parse(&new.provenance)?;
+        let media_type = parse_media_type(&new.media_type)?;
+        let id = DocumentId::new();
+
+        let (tx, permit, matter_row) =
+            self.gated_upload(caller, matter, id, new.classification).await?;
+        tx.commit().await?;
+        let key = self.matter_key(&permit, &matter_row)?;
+        let size = self.write_blob(&key, id, body).await?;
+
+        let result = async {
+            let (mut tx, _permit, _row) =
+                self.gated_upload(caller, matter, id, new.classification).await?;
+            let provenance_json = serde_json::to_string(&provenance)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let row = DocumentRow {
+                id,
+                matter,
+                classification: new.classification,
+                sealed_title: key.seal_field(&title_field(id), &title)?,
+                sealed_provenance: key.seal_field(&provenance_field(id), &provenance_json)?,
+                media_type: media_type.clone(),
+                size,
+                created_by: caller.person,
+                created_at: self.now(),
+            };
+            tx.insert_document(&row).await?;
+            tx.commit().await?;
+            Ok::<DocumentRow, AppError>(row)
+        }
+        .await;
+        match result {
+            Ok(row) => Ok(DocumentView {
+                id,
+                matter,
+                classification: row.classification,
+                title: Some(title),
+                provenance: Some(provenance),
+                size,
+                media_type,
+                created_by: caller.person,
+                created_at: row.created_at,
+            }),
+            Err(e) => {
+                if let Err(cleanup) = self.blobs.delete(id.0).await {
+                    tracing::warn!(document = %id, error = %cleanup, "orphan blob left behind");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Encrypts the body into a new blob named after the document; returns the plaintext size.
+    async fn write_blob<S, E>(&self, key: &DataKey, id: DocumentId, mut body: S) -> Result<u64, AppError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let mut sealer = BlobSealer::new(key, id.0)?;
+        let mut writer = self.blobs.writer().await?;
+        writer.write(sealer.header()).await?;
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_SIZE + TAG_LEN);
+        let mut total: u64 = 0;
+        while let Some(piece) = body.next().await {
+            let piece = piece.map_err(|e| AppError::BadInput(format!("upload interrupted: {e}")))?;
+            total += piece.len() as u64;
+            if total > self.settings.max_upload_bytes {
+                return Err(AppError::TooLarge(self.settings.max_upload_bytes));
+            }
+            let mut rest = &piece[..];
+            while !rest.is_empty() {
+                if buf.len() == CHUNK_SIZE {
+                    // More data follows, so this full chunk is not the final one.
+                    sealer.seal_chunk(&mut buf, false)?;
+                    writer.write(&buf).await?;
+                    buf.clear();
+                }
+                let take = (CHUNK_SIZE - buf.len()).min(rest.len());
+                buf.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+            }
+        }
+        sealer.seal_chunk(&mut buf, true)?;
+        writer.write(&buf).await?;
+        writer.finish(id.0).await?;
+        Ok(total)
+    }
+
+    async fn gated_upload(
+        &self,
+        caller: &Caller,
+        matter: MatterId,
+        id: DocumentId,
+        classification: Classification,
+    ) -> Result<(crate::Tx, Permit, MatterRow), AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(row) = tx.matter(matter).await? else {
+            return Err(self.not_found(tx, caller, Action::UploadDocument, format!("matter:{matter}")).await);
+        };
+        let facts = DocumentFacts {
+            id,
+            matter: crate::facts::matter_facts(&row),
+            classification,
+        };
+        let (tx, permit) =
+            self.gate(tx, caller, Action::UploadDocument, &Resource::Document(facts)).await?;
+        Ok((tx, permit, row))
+    }
+
+    /// A document's metadata, as far as the caller may see it.
+    pub async fn get_document(&self, caller: &Caller, id: DocumentId) -> Result<DocumentView, AppError> {
+        let (tx, permit, doc, matter) = self.gated_document(caller, id, Action::ViewDocument).await?;
+        tx.commit().await?;
+        self.document_view(&permit, doc, &matter)
+    }
+
+    /// The documents of a matter the caller may see.
+    pub async fn list_documents(
+        &self,
+        caller: &Caller,
+        matter: MatterId,
+        page: &PageRequest,
+    ) -> Result<Page<DocumentView>, AppError> {
+        let (mut tx, _permit, matter_row) = self.gated_matter(caller, matter, Action::ViewMatter).await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let listing = filtered_page(
+            &mut *tx,
+            page,
+            async |tx, after, limit| tx.list_documents(matter, after.map(DocumentId), limit).await,
+            |d| d.id.0,
+            async |_, row| {
+                let resource = Resource::Document(document_facts(&row, &matter_row));
+                let decision = custos_policy::decide(&principal, Action::ViewDocument, &resource, &ctx);
+                decision.permit().map(|p| self.document_view(p, row, &matter_row)).transpose()
+            },
+        )
+        .await?;
+        self.finish_listing(tx, caller, "document.list", format!("matter:{matter}"), listing).await
+    }
+
+    /// Streams a document's content. The first chunk is checked before this returns, so a
+    /// damaged small document fails with a clean error.
+    pub async fn download_document(
+        &self,
+        caller: &Caller,
+        id: DocumentId,
+    ) -> Result<DocumentDownload, AppError> {
+        let (tx, permit, doc, matter) =
+            self.gated_document(caller, id, Action::ReadDocumentContent).await?;
+        tx.commit().await?;
+        let key = self.matter_key(&permit, &matter)?;
+        let size = doc.size;
+        let document = self.document_view(&permit, doc, &matter)?;
+        let blob = self.blobs.reader(id.0).await.map_err(|e| {
+            tracing::error!(document = %id, error = %e, "document blob missing");
+            AppError::Integrity
+        })?;
+        let layout = ChunkLayout::for_stored_len(blob.len)?;
+        if layout.plaintext_len != size {
+            tracing::error!(document = %id, "document blob has the wrong length");
+            return Err(AppError::Integrity);
+        }
+        let mut reader = blob.reader;
+        let mut header = [0u8; HEADER_LEN];
+        reader.read_exact(&mut header).await.map_err(|_| AppError::Integrity)?;
+        let opener = BlobOpener::new(&key, id.0, &header)?;
+        let mut state = ChunkReader {
+            reader,
+            opener,
+            layout,
+            next: 0,
+            document: id,
+        };
+        let first = state.next_chunk().await.ok_or(AppError::Integrity)??;
+        let rest = stream::unfold(state, |mut s| async move {
+            let item = s.next_chunk().await?;
+            Some((item, s))
+        });
+        Ok(DocumentDownload {
+            document,
+            content: stream::once(async { Ok(first) }).chain(rest).boxed(),
+        })
+    }
+
+    async fn gated_document(
+        &self,
+        caller: &Caller,
+        id: DocumentId,
+        action: Action,
+    ) -> Result<(crate::Tx, Permit, DocumentRow, MatterRow), AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(doc) = tx.document(id).await? else {
+            return Err(self.not_found(tx, caller, action, format!("document:{id}")).await);
+        };
+        let Some(matter) = tx.matter(doc.matter).await? else {
+            return Err(AppError::Internal(format!("document {id} has no matter")));
+        };
+        let resource = Resource::Document(document_facts(&doc, &matter));
+        let (tx, permit) = self.gate(tx, caller, action, &resource).await?;
+        Ok((tx, permit, doc, matter))
+    }
+
+    fn matter_key(&self, permit: &Permit, matter: &MatterRow) -> Result<DataKey, AppError> {
+        Ok(self.kek.unwrap_data_key(
+            permit,
+            KeyScope::Matter(matter.id),
+            &WrappedKey(matter.wrapped_key.clone()),
+        )?)
+    }
+
+    fn document_view(
+        &self,
+        permit: &Permit,
+        row: DocumentRow,
+        matter: &MatterRow,
+    ) -> Result<DocumentView, AppError> {
+        let (title, provenance) = if permit.scope() == Scope::Full {
+            let key = self.matter_key(permit, matter)?;
+            let title = key.open_field(&title_field(row.id), &row.sealed_title)?;
+            let json = key.open_field(&provenance_field(row.id), &row.sealed_provenance)?;
+            let provenance: Provenance =
+                serde_json::from_str(&json).map_err(|_| AppError::Integrity)?;
+            (Some(title), Some(provenance))
+        } else {
+            (None, None)
+        };
+        Ok(DocumentView {
+            id: row.id,
+            matter: row.matter,
+            classification: row.classification,
+            title,
+            provenance,
+            size: row.size,
+            media_type: row.media_type,
+            created_by: row.created_by,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// Reads and opens a blob's chunks in order.
+struct ChunkReader {
+    reader: Box<dyn AsyncRead + Send + Unpin>,
+    opener: BlobOpener,
+    layout: ChunkLayout,
+    next: u64,
+    document: DocumentId,
+}
+
+impl ChunkReader {
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, AppError>> {
+        if self.next >= self.layout.chunks {
+            return None;
+        }
+        let index = self.next;
+        // Once a chunk failed, the stream ends after reporting it.
+        self.next = self.layout.chunks;
+        let mut buf = vec![0u8; self.layout.chunk_len(index)];
+        if self.reader.read_exact(&mut buf).await.is_err() {
+            return Some(Err(AppError::Integrity));
+        }
+        let last = index + 1 == self.layout.chunks;
+        match self.opener.open_chunk(&mut buf, last) {
+            Ok(plain) => {
+                let len = plain.len();
+                buf.truncate(len);
+                self.next = index + 1;
+                Some(Ok(Bytes::from(buf)))
+            }
+            Err(_) => {
+                tracing::error!(document = %self.document, chunk = index, "document failed its integrity check");
+                Some(Err(AppError::Integrity))
+            }
+        }
+    }
+}

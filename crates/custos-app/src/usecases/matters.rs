@@ -1,0 +1,200 @@
+//! Matters: opening one, seeing them, and deciding who is staffed.
+
+use crate::facts::{matter_facts, principal, walls_of};
+use crate::listing::filtered_page;
+use crate::{App, AppError, Caller, MatterView, Page, PageRequest, reject};
+use custos_crypto::WrappedKey;
+use custos_domain::{ClientId, Matter, MatterId, PersonId, PersonStatus, TeamId};
+use custos_policy::{Action, KeyScope, MatterFacts, Permit, Resource, Scope};
+use custos_store::MatterRow;
+
+fn title_field(id: MatterId) -> String {
+    format!("matter.title:{id}")
+}
+
+impl App {
+    /// Opens a matter for `client`, owned by `team`, led by `lead` (who is staffed on it).
+    pub async fn create_matter(
+        &self,
+        caller: &Caller,
+        client: ClientId,
+        team: TeamId,
+        lead: PersonId,
+        title: &str,
+    ) -> Result<MatterView, AppError> {
+        let title = Matter::parse_title(title)?;
+        let id = MatterId::new();
+        let mut tx = self.store.begin().await?;
+        if tx.client(client).await?.is_none() {
+            return Err(self.not_found(tx, caller, Action::CreateMatter, format!("client:{client}")).await);
+        }
+        if tx.team(team).await?.is_none() {
+            return Err(AppError::BadInput(format!("team `{team}` does not exist")));
+        }
+        let lead_ok = tx.person(lead).await?.is_some_and(|p| {
+            p.person.status == PersonStatus::Active && p.person.role.is_staff()
+        });
+        if !lead_ok {
+            return Err(AppError::BadInput(format!("lead `{lead}` is not an active staff member")));
+        }
+        let facts = MatterFacts {
+            id,
+            client,
+            team,
+            lead,
+        };
+        let (mut tx, _permit) =
+            self.gate(tx, caller, Action::CreateMatter, &Resource::Matter(facts)).await?;
+        if let Err(e) = self.refuse_if_screened(&mut *tx, lead, &facts).await {
+            return Err(reject(tx, e).await);
+        }
+        let (key, wrapped) = self.kek.new_data_key(KeyScope::Matter(id))?;
+        let row = MatterRow {
+            id,
+            client,
+            team,
+            lead,
+            wrapped_key: wrapped.0,
+            sealed_title: key.seal_field(&title_field(id), &title)?,
+            created_at: self.now(),
+        };
+        tx.insert_matter(&row).await?;
+        tx.add_matter_member(id, lead).await?;
+        tx.commit().await?;
+        Ok(MatterView {
+            id,
+            client,
+            team,
+            lead,
+            title: Some(title),
+            created_at: row.created_at,
+        })
+    }
+
+    /// One matter, as far as the caller may see it.
+    pub async fn get_matter(&self, caller: &Caller, id: MatterId) -> Result<MatterView, AppError> {
+        let (tx, permit, row) = self.gated_matter(caller, id, Action::ViewMatter).await?;
+        tx.commit().await?;
+        self.matter_view(&permit, row)
+    }
+
+    /// The matters the caller may see.
+    pub async fn list_matters(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> Result<Page<MatterView>, AppError> {
+        let mut tx = self.store.begin().await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let listing = filtered_page(
+            &mut *tx,
+            page,
+            async |tx, after, limit| tx.list_matters(after.map(MatterId), limit).await,
+            |m| m.id.0,
+            async |_, row| {
+                let resource = Resource::Matter(matter_facts(&row));
+                let decision = custos_policy::decide(&principal, Action::ViewMatter, &resource, &ctx);
+                decision.permit().map(|p| self.matter_view(p, row)).transpose()
+            },
+        )
+        .await?;
+        self.finish_listing(tx, caller, "matter.list", "firm".to_owned(), listing).await
+    }
+
+    /// Who is staffed on a matter.
+    pub async fn matter_members(
+        &self,
+        caller: &Caller,
+        id: MatterId,
+    ) -> Result<Vec<PersonId>, AppError> {
+        let (mut tx, _permit, _row) = self.gated_matter(caller, id, Action::ViewMatter).await?;
+        let members = tx.matter_members(id).await?;
+        tx.commit().await?;
+        Ok(members)
+    }
+
+    /// Staffs (`add = true`) or unstaffs a person. Staffing someone an ethical wall screens from
+    /// the matter is refused.
+    pub async fn change_matter_member(
+        &self,
+        caller: &Caller,
+        id: MatterId,
+        person: PersonId,
+        add: bool,
+    ) -> Result<(), AppError> {
+        let (mut tx, _permit, row) =
+            self.gated_matter(caller, id, Action::ManageMatterStaff).await?;
+        if add {
+            let active = tx
+                .person(person)
+                .await?
+                .is_some_and(|p| p.person.status == PersonStatus::Active);
+            if !active {
+                let err = AppError::BadInput(format!("person `{person}` is not active"));
+                return Err(reject(tx, err).await);
+            }
+            if let Err(e) = self.refuse_if_screened(&mut *tx, person, &matter_facts(&row)).await {
+                return Err(reject(tx, e).await);
+            }
+            tx.add_matter_member(id, person).await?;
+        } else if !tx.remove_matter_member(id, person).await? {
+            return Err(reject(tx, AppError::NotFound).await);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Loads a matter and gates `action` on it (unknown matters are audited and hidden).
+    pub(crate) async fn gated_matter(
+        &self,
+        caller: &Caller,
+        id: MatterId,
+        action: Action,
+    ) -> Result<(crate::Tx, Permit, MatterRow), AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(row) = tx.matter(id).await? else {
+            return Err(self.not_found(tx, caller, action, format!("matter:{id}")).await);
+        };
+        let (tx, permit) =
+            self.gate(tx, caller, action, &Resource::Matter(matter_facts(&row))).await?;
+        Ok((tx, permit, row))
+    }
+
+    async fn refuse_if_screened(
+        &self,
+        tx: &mut dyn custos_store::StoreTx,
+        person: PersonId,
+        matter: &MatterFacts,
+    ) -> Result<(), AppError> {
+        let target = principal(tx, person).await?;
+        let ctx = walls_of(tx, &target).await?;
+        match custos_policy::screening_wall(&target, &Resource::Matter(*matter), &ctx) {
+            Some(reason) => Err(AppError::Conflict(format!(
+                "person `{person}` cannot be staffed: {}",
+                reason.message
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn matter_view(&self, permit: &Permit, row: MatterRow) -> Result<MatterView, AppError> {
+        let title = if permit.scope() == Scope::Full {
+            let key = self.kek.unwrap_data_key(
+                permit,
+                KeyScope::Matter(row.id),
+                &WrappedKey(row.wrapped_key),
+            )?;
+            Some(key.open_field(&title_field(row.id), &row.sealed_title)?)
+        } else {
+            None
+        };
+        Ok(MatterView {
+            id: row.id,
+            client: row.client,
+            team: row.team,
+            lead: row.lead,
+            title,
+            created_at: row.created_at,
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! The use cases, one module per area.
+
+pub(crate) mod audit;
+pub(crate) mod clients;
+pub(crate) mod documents;
+pub(crate) mod matters;
+pub(crate) mod people;
+pub(crate) mod sessions;
+pub(crate) mod teams;
+pub(crate) mod walls;

@@ -1,0 +1,211 @@
+//! People: the firm directory, creating accounts, suspending and marking departures.
+
+use crate::listing::{Listing, filtered_page};
+use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, reject};
+use custos_audit::{AuditRecord, Outcome};
+use custos_domain::{Person, PersonId, PersonStatus, RequestId, Role, UserName};
+use custos_policy::{Action, Resource};
+use custos_store::PersonRow;
+use zeroize::Zeroizing;
+
+/// A person to create.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    /// Login name.
+    pub user_name: String,
+    /// Name shown to colleagues.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// A one-time password: 96 random bits, shown once.
+fn one_time_password() -> Result<Zeroizing<String>, AppError> {
+    let token = custos_crypto::random_token()?;
+    Ok(Zeroizing::new(token[..24].to_owned()))
+}
+
+impl App {
+    /// Creates the first confidentiality officer of a new firm (no one exists yet to decide).
+    pub async fn bootstrap_officer(
+        &self,
+        user_name: &str,
+        display_name: &str,
+    ) -> Result<(Person, Zeroizing<String>), AppError> {
+        let password = one_time_password()?;
+        let person = Person {
+            id: PersonId::new(),
+            user_name: UserName::parse(user_name)?,
+            display_name: Person::parse_display_name(display_name)?,
+            role: Role::Officer,
+            status: PersonStatus::Active,
+            created_at: self.now(),
+        };
+        let hash = self.passwords.hash(password.clone()).await?;
+        let mut tx = self.store.begin().await?;
+        if tx.list_people(None, 1).await?.first().is_some() {
+            return Err(AppError::Conflict("the firm already has people".to_owned()));
+        }
+        tx.insert_person(&PersonRow {
+            person: person.clone(),
+            password_hash: hash,
+        })
+        .await?;
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: RequestId::new(),
+                actor: None,
+                action: "person.bootstrap",
+                resource: format!("person:{}", person.id),
+                outcome: Outcome::Allow,
+                rule: "bootstrap",
+                message: "first confidentiality officer created at init".to_owned(),
+                detail: serde_json::Value::Null,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((person, password))
+    }
+
+    /// Creates an account; returns the person and their one-time password.
+    pub async fn create_person(
+        &self,
+        caller: &Caller,
+        new: NewPerson,
+    ) -> Result<(Person, Zeroizing<String>), AppError> {
+        self.create_person_with_password(caller, new, one_time_password()?).await
+    }
+
+    /// Creates an account with a given initial password (the demo firm uses this).
+    pub(crate) async fn create_person_with_password(
+        &self,
+        caller: &Caller,
+        new: NewPerson,
+        password: Zeroizing<String>,
+    ) -> Result<(Person, Zeroizing<String>), AppError> {
+        let person = Person {
+            id: PersonId::new(),
+            user_name: UserName::parse(&new.user_name)?,
+            display_name: Person::parse_display_name(&new.display_name)?,
+            role: new.role,
+            status: PersonStatus::Active,
+            created_at: self.now(),
+        };
+        let hash = self.passwords.hash(password.clone()).await?;
+        let tx = self.store.begin().await?;
+        let resource = Resource::Person {
+            id: person.id,
+            role: person.role,
+        };
+        let (mut tx, _permit) = self.gate(tx, caller, Action::ManagePeople, &resource).await?;
+        if tx.person_by_user_name(person.user_name.as_str()).await?.is_some() {
+            let err = AppError::Conflict(format!("user name `{}` is taken", person.user_name));
+            return Err(reject(tx, err).await);
+        }
+        tx.insert_person(&PersonRow {
+            person: person.clone(),
+            password_hash: hash,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok((person, password))
+    }
+
+    /// Changes a person's status; suspending or marking departed ends their sessions at once.
+    pub async fn set_person_status(
+        &self,
+        caller: &Caller,
+        id: PersonId,
+        status: PersonStatus,
+    ) -> Result<Person, AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(row) = tx.person(id).await? else {
+            return Err(AppError::NotFound);
+        };
+        let resource = Resource::Person {
+            id,
+            role: row.person.role,
+        };
+        let (mut tx, _permit) = self.gate(tx, caller, Action::ManagePeople, &resource).await?;
+        tx.set_person_status(id, status).await?;
+        if status != PersonStatus::Active {
+            tx.delete_sessions_of(id).await?;
+        }
+        tx.commit().await?;
+        Ok(Person { status, ..row.person })
+    }
+
+    /// One person of the directory.
+    pub async fn get_person(&self, caller: &Caller, id: PersonId) -> Result<Person, AppError> {
+        let mut tx = self.store.begin().await?;
+        let row = tx.person(id).await?;
+        let resource = Resource::Person {
+            id,
+            role: row.as_ref().map(|r| r.person.role).unwrap_or(Role::External),
+        };
+        let (tx, _permit) = self.gate(tx, caller, Action::ViewPerson, &resource).await?;
+        tx.commit().await?;
+        row.map(|r| r.person).ok_or(AppError::NotFound)
+    }
+
+    /// The firm directory, filtered by what the caller may see.
+    pub async fn list_people(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> Result<Page<Person>, AppError> {
+        let mut tx = self.store.begin().await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let listing = filtered_page(
+            &mut *tx,
+            page,
+            async |tx, after, limit| tx.list_people(after.map(PersonId), limit).await,
+            |row| row.person.id.0,
+            async |_, row| {
+                let resource = Resource::Person {
+                    id: row.person.id,
+                    role: row.person.role,
+                };
+                let decision = custos_policy::decide(&principal, Action::ViewPerson, &resource, &ctx);
+                Ok(decision.is_allowed().then_some(row.person))
+            },
+        )
+        .await?;
+        self.finish_listing(tx, caller, "person.list", "firm".to_owned(), listing).await
+    }
+
+    /// Audits a listing (which records it showed, how many it withheld), commits, and returns
+    /// the page.
+    pub(crate) async fn finish_listing<T>(
+        &self,
+        mut tx: crate::Tx,
+        caller: &Caller,
+        action: &str,
+        resource: String,
+        listing: Listing<T>,
+    ) -> Result<Page<T>, AppError> {
+        let Listing {
+            page,
+            shown,
+            withheld,
+        } = listing;
+        let record = AuditRecord {
+            at_ms: custos_audit::unix_ms(self.now()),
+            request_id: caller.request_id,
+            actor: Some(caller.person),
+            action: action.to_owned(),
+            resource,
+            outcome: Outcome::Allow,
+            reasons: vec![custos_audit::AuditReason {
+                rule: "R1.need_to_know".to_owned(),
+                message: "listing filtered by a decision per record".to_owned(),
+            }],
+            detail: serde_json::json!({ "shown": shown, "withheld": withheld }),
+        };
+        tx.append_audit(&record).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+}

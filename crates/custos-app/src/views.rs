@@ -1,0 +1,107 @@
+//! What use cases return: records with their sensitive fields opened, or left out when the
+//! permit is metadata-only.
+
+use custos_domain::{
+    Classification, ClientId, DocumentId, MatterId, PersonId, Provenance, TeamId, Timestamp,
+};
+use serde::Serialize;
+
+/// Which page of a listing to return.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Return items after this one (the `next_cursor` of the previous page).
+    pub cursor: Option<uuid::Uuid>,
+    /// At most this many items (1..=200; default 50).
+    pub limit: Option<u32>,
+}
+
+impl PageRequest {
+    pub(crate) fn limit(&self) -> u32 {
+        self.limit.unwrap_or(50).clamp(1, 200)
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    /// The items the caller may see.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A client as the caller may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientView {
+    /// Identifier.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: ClientId,
+    /// Responsible partner.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub responsible: PersonId,
+    /// Name; absent when the caller may see metadata only.
+    pub name: Option<String>,
+    /// Contact details; absent when the caller may see metadata only.
+    pub contact: Option<String>,
+    /// When taken on.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+}
+
+/// A matter as the caller may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MatterView {
+    /// Identifier.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: MatterId,
+    /// Client.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub client: ClientId,
+    /// Owning team.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub team: TeamId,
+    /// Lead lawyer.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub lead: PersonId,
+    /// Title; absent when the caller may see metadata only.
+    pub title: Option<String>,
+    /// When opened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+}
+
+/// A document's metadata as the caller may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentView {
+    /// Identifier.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: DocumentId,
+    /// Matter.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub matter: MatterId,
+    /// Classification.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "privileged"))]
+    pub classification: Classification,
+    /// Title; absent when the caller may see metadata only.
+    pub title: Option<String>,
+    /// Provenance (R7); absent when the caller may see metadata only.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub provenance: Option<Provenance>,
+    /// Content size in bytes.
+    pub size: u64,
+    /// Media type.
+    pub media_type: String,
+    /// Uploader.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub created_by: PersonId,
+    /// Upload time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+}
+
+/// An ethical wall.
+pub type WallView = custos_domain::Wall;
