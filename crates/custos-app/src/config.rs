@@ -184,7 +184,11 @@ pub async fn init_data_dir(root: &Path, officer_user_name: &str) -> Result<InitO
     let text = toml::to_string(&config).map_err(|e| AppError::Internal(e.to_string()))?;
     let header = "# Custos configuration. Relative paths are relative to this directory.\n\
                   # Keep the key file out of backups of this directory: see docs/OPERATIONS.md.\n";
-    write_file(&root.join(CONFIG_FILE), format!("{header}{text}").as_bytes(), 0o600)?;
+    write_file(
+        &root.join(CONFIG_FILE),
+        format!("{header}{text}").as_bytes(),
+        0o600,
+    )?;
 
     Kek::generate()
         .and_then(|kek| kek.write_new_key_file(&root.join(&config.key_file)))
@@ -197,8 +201,16 @@ pub async fn init_data_dir(root: &Path, officer_user_name: &str) -> Result<InitO
         .map_err(|e| io_error("create", &tls_dir, e))?;
     let identity = custos_crypto::self_signed_tls(&["localhost", "127.0.0.1"])
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    write_file(&root.join(&config.tls_cert), identity.cert_pem.as_bytes(), 0o644)?;
-    write_file(&root.join(&config.tls_key), identity.key_pem.as_bytes(), 0o600)?;
+    write_file(
+        &root.join(&config.tls_cert),
+        identity.cert_pem.as_bytes(),
+        0o644,
+    )?;
+    write_file(
+        &root.join(&config.tls_key),
+        identity.key_pem.as_bytes(),
+        0o600,
+    )?;
 
     SqliteStore::open(&root.join(&config.database), true)
         .await

@@ -118,60 +118,330 @@ const IP: &str = "Intellectual Property";
 /// The demo firm.
 pub const DEMO: DemoSpec = DemoSpec {
     people: &[
-        DemoPerson { user: "olivia.officer", name: "Olivia Chen (Confidentiality Officer)", role: Role::Officer, teams: &[] },
-        DemoPerson { user: "paula.partner", name: "Paula Meyer", role: Role::Partner, teams: &[CORP] },
-        DemoPerson { user: "peter.partner", name: "Peter Okafor", role: Role::Partner, teams: &[LIT] },
-        DemoPerson { user: "carl.corplead", name: "Carl Svensson", role: Role::TeamLead, teams: &[CORP] },
-        DemoPerson { user: "lisa.litlead", name: "Lisa Moreau", role: Role::TeamLead, teams: &[LIT] },
-        DemoPerson { user: "ian.iplead", name: "Ian Novak", role: Role::TeamLead, teams: &[IP] },
-        DemoPerson { user: "lena.lawyer", name: "Lena Fischer", role: Role::Lawyer, teams: &[CORP, LIT] },
-        DemoPerson { user: "sam.screened", name: "Sam Patel", role: Role::Lawyer, teams: &[CORP] },
-        DemoPerson { user: "omar.lawyer", name: "Omar Haddad", role: Role::Lawyer, teams: &[IP] },
-        DemoPerson { user: "pat.paralegal", name: "Pat Kowalski", role: Role::Paralegal, teams: &[LIT] },
-        DemoPerson { user: "sally.secretary", name: "Sally Brown", role: Role::Secretary, teams: &[CORP] },
-        DemoPerson { user: "ivan.intern", name: "Ivan Petrov", role: Role::Intern, teams: &[LIT] },
-        DemoPerson { user: "adam.admin", name: "Adam Wright (IT)", role: Role::Admin, teams: &[] },
-        DemoPerson { user: "erin.expert", name: "Dr Erin Walsh (expert witness)", role: Role::External, teams: &[] },
+        DemoPerson {
+            user: "olivia.officer",
+            name: "Olivia Chen (Confidentiality Officer)",
+            role: Role::Officer,
+            teams: &[],
+        },
+        DemoPerson {
+            user: "paula.partner",
+            name: "Paula Meyer",
+            role: Role::Partner,
+            teams: &[CORP],
+        },
+        DemoPerson {
+            user: "peter.partner",
+            name: "Peter Okafor",
+            role: Role::Partner,
+            teams: &[LIT],
+        },
+        DemoPerson {
+            user: "carl.corplead",
+            name: "Carl Svensson",
+            role: Role::TeamLead,
+            teams: &[CORP],
+        },
+        DemoPerson {
+            user: "lisa.litlead",
+            name: "Lisa Moreau",
+            role: Role::TeamLead,
+            teams: &[LIT],
+        },
+        DemoPerson {
+            user: "ian.iplead",
+            name: "Ian Novak",
+            role: Role::TeamLead,
+            teams: &[IP],
+        },
+        DemoPerson {
+            user: "lena.lawyer",
+            name: "Lena Fischer",
+            role: Role::Lawyer,
+            teams: &[CORP, LIT],
+        },
+        DemoPerson {
+            user: "sam.screened",
+            name: "Sam Patel",
+            role: Role::Lawyer,
+            teams: &[CORP],
+        },
+        DemoPerson {
+            user: "omar.lawyer",
+            name: "Omar Haddad",
+            role: Role::Lawyer,
+            teams: &[IP],
+        },
+        DemoPerson {
+            user: "pat.paralegal",
+            name: "Pat Kowalski",
+            role: Role::Paralegal,
+            teams: &[LIT],
+        },
+        DemoPerson {
+            user: "sally.secretary",
+            name: "Sally Brown",
+            role: Role::Secretary,
+            teams: &[CORP],
+        },
+        DemoPerson {
+            user: "ivan.intern",
+            name: "Ivan Petrov",
+            role: Role::Intern,
+            teams: &[LIT],
+        },
+        DemoPerson {
+            user: "adam.admin",
+            name: "Adam Wright (IT)",
+            role: Role::Admin,
+            teams: &[],
+        },
+        DemoPerson {
+            user: "erin.expert",
+            name: "Dr Erin Walsh (expert witness)",
+            role: Role::External,
+            teams: &[],
+        },
     ],
     teams: &[
-        DemoTeam { name: CORP, lead: "carl.corplead" },
-        DemoTeam { name: LIT, lead: "lisa.litlead" },
-        DemoTeam { name: IP, lead: "ian.iplead" },
+        DemoTeam {
+            name: CORP,
+            lead: "carl.corplead",
+        },
+        DemoTeam {
+            name: LIT,
+            lead: "lisa.litlead",
+        },
+        DemoTeam {
+            name: IP,
+            lead: "ian.iplead",
+        },
     ],
     clients: &[
-        DemoClient { key: "C1", name: "Acme Holdings Ltd", contact: "legal@acme.example, +44 20 7946 0001", responsible: "paula.partner" },
-        DemoClient { key: "C2", name: "Globex Corporation", contact: "gc@globex.example", responsible: "paula.partner" },
-        DemoClient { key: "C3", name: "Initech GmbH", contact: "recht@initech.example", responsible: "peter.partner" },
-        DemoClient { key: "C4", name: "Umbrella Pharma SA", contact: "compliance@umbrella.example", responsible: "peter.partner" },
-        DemoClient { key: "C5", name: "Jane Roe", contact: "jane.roe@mail.example, +1 555 0100", responsible: "peter.partner" },
-        DemoClient { key: "C6", name: "Stark Industries", contact: "ip@stark.example", responsible: "paula.partner" },
+        DemoClient {
+            key: "C1",
+            name: "Acme Holdings Ltd",
+            contact: "legal@acme.example, +44 20 7946 0001",
+            responsible: "paula.partner",
+        },
+        DemoClient {
+            key: "C2",
+            name: "Globex Corporation",
+            contact: "gc@globex.example",
+            responsible: "paula.partner",
+        },
+        DemoClient {
+            key: "C3",
+            name: "Initech GmbH",
+            contact: "recht@initech.example",
+            responsible: "peter.partner",
+        },
+        DemoClient {
+            key: "C4",
+            name: "Umbrella Pharma SA",
+            contact: "compliance@umbrella.example",
+            responsible: "peter.partner",
+        },
+        DemoClient {
+            key: "C5",
+            name: "Jane Roe",
+            contact: "jane.roe@mail.example, +1 555 0100",
+            responsible: "peter.partner",
+        },
+        DemoClient {
+            key: "C6",
+            name: "Stark Industries",
+            contact: "ip@stark.example",
+            responsible: "paula.partner",
+        },
     ],
     matters: &[
-        DemoMatter { key: "M1", client: "C1", team: CORP, lead: "carl.corplead", title: "Acme - Series C financing", staff: &["lena.lawyer", "sally.secretary"] },
-        DemoMatter { key: "M2", client: "C1", team: LIT, lead: "lisa.litlead", title: "Acme v. Wayne Enterprises - supply contract dispute", staff: &["lena.lawyer", "pat.paralegal", "ivan.intern"] },
-        DemoMatter { key: "M3", client: "C2", team: CORP, lead: "carl.corplead", title: "Globex - acquisition of Soylent Corp", staff: &["lena.lawyer", "sally.secretary"] },
-        DemoMatter { key: "M4", client: "C3", team: IP, lead: "ian.iplead", title: "Initech - patent portfolio review", staff: &["omar.lawyer"] },
-        DemoMatter { key: "M5", client: "C4", team: LIT, lead: "lisa.litlead", title: "Umbrella Pharma - regulator investigation", staff: &["pat.paralegal"] },
-        DemoMatter { key: "M6", client: "C5", team: LIT, lead: "lisa.litlead", title: "Jane Roe - unfair dismissal claim", staff: &["pat.paralegal", "ivan.intern"] },
-        DemoMatter { key: "M7", client: "C6", team: IP, lead: "ian.iplead", title: "Stark - trademark opposition", staff: &["omar.lawyer"] },
-        DemoMatter { key: "M8", client: "C2", team: CORP, lead: "carl.corplead", title: "Globex - general corporate advice", staff: &["sam.screened"] },
-        DemoMatter { key: "M9", client: "C4", team: LIT, lead: "lisa.litlead", title: "Umbrella Pharma - product liability defence", staff: &["lena.lawyer"] },
+        DemoMatter {
+            key: "M1",
+            client: "C1",
+            team: CORP,
+            lead: "carl.corplead",
+            title: "Acme - Series C financing",
+            staff: &["lena.lawyer", "sally.secretary"],
+        },
+        DemoMatter {
+            key: "M2",
+            client: "C1",
+            team: LIT,
+            lead: "lisa.litlead",
+            title: "Acme v. Wayne Enterprises - supply contract dispute",
+            staff: &["lena.lawyer", "pat.paralegal", "ivan.intern"],
+        },
+        DemoMatter {
+            key: "M3",
+            client: "C2",
+            team: CORP,
+            lead: "carl.corplead",
+            title: "Globex - acquisition of Soylent Corp",
+            staff: &["lena.lawyer", "sally.secretary"],
+        },
+        DemoMatter {
+            key: "M4",
+            client: "C3",
+            team: IP,
+            lead: "ian.iplead",
+            title: "Initech - patent portfolio review",
+            staff: &["omar.lawyer"],
+        },
+        DemoMatter {
+            key: "M5",
+            client: "C4",
+            team: LIT,
+            lead: "lisa.litlead",
+            title: "Umbrella Pharma - regulator investigation",
+            staff: &["pat.paralegal"],
+        },
+        DemoMatter {
+            key: "M6",
+            client: "C5",
+            team: LIT,
+            lead: "lisa.litlead",
+            title: "Jane Roe - unfair dismissal claim",
+            staff: &["pat.paralegal", "ivan.intern"],
+        },
+        DemoMatter {
+            key: "M7",
+            client: "C6",
+            team: IP,
+            lead: "ian.iplead",
+            title: "Stark - trademark opposition",
+            staff: &["omar.lawyer"],
+        },
+        DemoMatter {
+            key: "M8",
+            client: "C2",
+            team: CORP,
+            lead: "carl.corplead",
+            title: "Globex - general corporate advice",
+            staff: &["sam.screened"],
+        },
+        DemoMatter {
+            key: "M9",
+            client: "C4",
+            team: LIT,
+            lead: "lisa.litlead",
+            title: "Umbrella Pharma - product liability defence",
+            staff: &["lena.lawyer"],
+        },
     ],
     documents: &[
-        DemoDocument { key: "D1", matter: "M1", title: "Series C term sheet", classification: Classification::Confidential, source: "client CFO by e-mail", legal_basis: "engagement letter 2026-014" },
-        DemoDocument { key: "D2", matter: "M1", title: "Board minutes approving the round", classification: Classification::Privileged, source: "client company secretary", legal_basis: "engagement letter 2026-014" },
-        DemoDocument { key: "D3", matter: "M2", title: "Statement of claim (as filed)", classification: Classification::Public, source: "court filing", legal_basis: "public court record" },
-        DemoDocument { key: "D4", matter: "M2", title: "Litigation strategy memo", classification: Classification::Privileged, source: "prepared by the firm", legal_basis: "attorney work product" },
-        DemoDocument { key: "D5", matter: "M2", title: "Settlement authority from the board", classification: Classification::Restricted, source: "client general counsel", legal_basis: "engagement letter 2025-221" },
-        DemoDocument { key: "D6", matter: "M3", title: "Due diligence report on Soylent", classification: Classification::Confidential, source: "data room", legal_basis: "NDA with Soylent Corp" },
-        DemoDocument { key: "D7", matter: "M3", title: "Target's management accounts", classification: Classification::Restricted, source: "data room", legal_basis: "NDA with Soylent Corp" },
-        DemoDocument { key: "D8", matter: "M4", title: "Patent family list", classification: Classification::Internal, source: "client IP department", legal_basis: "engagement letter 2026-031" },
-        DemoDocument { key: "D9", matter: "M6", title: "Medical records (sick leave)", classification: Classification::Restricted, source: "client in person", legal_basis: "client's written consent CN-2026-007" },
-        DemoDocument { key: "D10", matter: "M6", title: "Witness statement of a colleague", classification: Classification::Confidential, source: "interview by the firm", legal_basis: "legitimate interest: defence of legal claims" },
-        DemoDocument { key: "D11", matter: "M5", title: "Correspondence with the regulator", classification: Classification::Privileged, source: "client compliance team", legal_basis: "engagement letter 2026-002" },
-        DemoDocument { key: "D12", matter: "M7", title: "Notice of opposition (as filed)", classification: Classification::Public, source: "trademark office", legal_basis: "public register" },
-        DemoDocument { key: "D13", matter: "M8", title: "Shareholder register extract", classification: Classification::Internal, source: "client company secretary", legal_basis: "engagement letter 2024-118" },
-        DemoDocument { key: "D14", matter: "M9", title: "Draft expert report", classification: Classification::Confidential, source: "instructed expert", legal_basis: "engagement letter 2026-040" },
+        DemoDocument {
+            key: "D1",
+            matter: "M1",
+            title: "Series C term sheet",
+            classification: Classification::Confidential,
+            source: "client CFO by e-mail",
+            legal_basis: "engagement letter 2026-014",
+        },
+        DemoDocument {
+            key: "D2",
+            matter: "M1",
+            title: "Board minutes approving the round",
+            classification: Classification::Privileged,
+            source: "client company secretary",
+            legal_basis: "engagement letter 2026-014",
+        },
+        DemoDocument {
+            key: "D3",
+            matter: "M2",
+            title: "Statement of claim (as filed)",
+            classification: Classification::Public,
+            source: "court filing",
+            legal_basis: "public court record",
+        },
+        DemoDocument {
+            key: "D4",
+            matter: "M2",
+            title: "Litigation strategy memo",
+            classification: Classification::Privileged,
+            source: "prepared by the firm",
+            legal_basis: "attorney work product",
+        },
+        DemoDocument {
+            key: "D5",
+            matter: "M2",
+            title: "Settlement authority from the board",
+            classification: Classification::Restricted,
+            source: "client general counsel",
+            legal_basis: "engagement letter 2025-221",
+        },
+        DemoDocument {
+            key: "D6",
+            matter: "M3",
+            title: "Due diligence report on Soylent",
+            classification: Classification::Confidential,
+            source: "data room",
+            legal_basis: "NDA with Soylent Corp",
+        },
+        DemoDocument {
+            key: "D7",
+            matter: "M3",
+            title: "Target's management accounts",
+            classification: Classification::Restricted,
+            source: "data room",
+            legal_basis: "NDA with Soylent Corp",
+        },
+        DemoDocument {
+            key: "D8",
+            matter: "M4",
+            title: "Patent family list",
+            classification: Classification::Internal,
+            source: "client IP department",
+            legal_basis: "engagement letter 2026-031",
+        },
+        DemoDocument {
+            key: "D9",
+            matter: "M6",
+            title: "Medical records (sick leave)",
+            classification: Classification::Restricted,
+            source: "client in person",
+            legal_basis: "client's written consent CN-2026-007",
+        },
+        DemoDocument {
+            key: "D10",
+            matter: "M6",
+            title: "Witness statement of a colleague",
+            classification: Classification::Confidential,
+            source: "interview by the firm",
+            legal_basis: "legitimate interest: defence of legal claims",
+        },
+        DemoDocument {
+            key: "D11",
+            matter: "M5",
+            title: "Correspondence with the regulator",
+            classification: Classification::Privileged,
+            source: "client compliance team",
+            legal_basis: "engagement letter 2026-002",
+        },
+        DemoDocument {
+            key: "D12",
+            matter: "M7",
+            title: "Notice of opposition (as filed)",
+            classification: Classification::Public,
+            source: "trademark office",
+            legal_basis: "public register",
+        },
+        DemoDocument {
+            key: "D13",
+            matter: "M8",
+            title: "Shareholder register extract",
+            classification: Classification::Internal,
+            source: "client company secretary",
+            legal_basis: "engagement letter 2024-118",
+        },
+        DemoDocument {
+            key: "D14",
+            matter: "M9",
+            title: "Draft expert report",
+            classification: Classification::Confidential,
+            source: "instructed expert",
+            legal_basis: "engagement letter 2026-040",
+        },
     ],
     walls: &[DemoWall {
         person: "sam.screened",
@@ -215,8 +485,12 @@ pub async fn seed_demo_firm(
         request_id: RequestId::new(),
     };
     let officer_caller = as_person(officer);
-    app.change_password(&officer_caller, officer_password, Zeroizing::new(DEMO_PASSWORD.to_owned()))
-        .await?;
+    app.change_password(
+        &officer_caller,
+        officer_password,
+        Zeroizing::new(DEMO_PASSWORD.to_owned()),
+    )
+    .await?;
     let mut firm = DemoFirm::default();
     let officer_spec = DEMO.people.first().ok_or_else(|| missing("officer"))?;
     firm.people.insert(officer_spec.user, officer);
@@ -227,19 +501,26 @@ pub async fn seed_demo_firm(
             role: p.role,
         };
         let (person, _) = app
-            .create_person_with_password(&officer_caller, new, Zeroizing::new(DEMO_PASSWORD.to_owned()))
+            .create_person_with_password(
+                &officer_caller,
+                new,
+                Zeroizing::new(DEMO_PASSWORD.to_owned()),
+            )
             .await?;
         firm.people.insert(p.user, person.id);
     }
     for t in DEMO.teams {
         let lead = id_of(&firm.people, t.lead)?;
-        let team = app.create_team(&as_person(officer), t.name, Some(lead)).await?;
+        let team = app
+            .create_team(&as_person(officer), t.name, Some(lead))
+            .await?;
         firm.teams.insert(t.name, team.id);
     }
     for p in DEMO.people {
         for team in p.teams {
             let (team, person) = (id_of(&firm.teams, team)?, id_of(&firm.people, p.user)?);
-            app.change_team_member(&as_person(officer), team, person, true).await?;
+            app.change_team_member(&as_person(officer), team, person, true)
+                .await?;
         }
     }
     for c in DEMO.clients {
@@ -267,10 +548,15 @@ pub async fn seed_demo_firm(
     for w in DEMO.walls {
         let subject = WallSubject::Person(id_of(&firm.people, w.person)?);
         let object = WallObject::Matter(id_of(&firm.matters, w.matter)?);
-        app.create_wall(&as_person(officer), subject, object, w.reason).await?;
+        app.create_wall(&as_person(officer), subject, object, w.reason)
+            .await?;
     }
     for d in DEMO.documents {
-        let matter = DEMO.matters.iter().find(|m| m.key == d.matter).ok_or_else(|| missing(d.matter))?;
+        let matter = DEMO
+            .matters
+            .iter()
+            .find(|m| m.key == d.matter)
+            .ok_or_else(|| missing(d.matter))?;
         let lead = as_person(id_of(&firm.people, matter.lead)?);
         let new = NewDocument {
             title: d.title.to_owned(),
@@ -291,8 +577,12 @@ pub async fn seed_demo_firm(
             matter.title,
             d.classification.as_str()
         );
-        let body = futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(Bytes::from(content))]);
-        let doc = app.upload_document(&lead, id_of(&firm.matters, d.matter)?, new, body).await?;
+        let body = futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(
+            Bytes::from(content),
+        )]);
+        let doc = app
+            .upload_document(&lead, id_of(&firm.matters, d.matter)?, new, body)
+            .await?;
         firm.documents.insert(d.key, doc.id);
     }
     Ok(firm)

@@ -65,6 +65,11 @@ pub(crate) async fn client_facts(
     Ok(ClientFacts {
         id: client.id,
         responsible: client.responsible,
-        matters: tx.matters_of_client(client.id).await?.iter().map(matter_facts).collect(),
+        matters: tx
+            .matters_of_client(client.id)
+            .await?
+            .iter()
+            .map(matter_facts)
+            .collect(),
     })
 }

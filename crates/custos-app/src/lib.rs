@@ -16,6 +16,7 @@ mod usecases;
 mod views;
 
 pub use config::{Config, DataDir, InitOutcome, init_data_dir};
+pub use custos_store::AuditFilter;
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,
     DemoTeam, DemoWall, seed_demo_firm,
@@ -27,7 +28,7 @@ pub use usecases::people::NewPerson;
 pub use usecases::sessions::{Caller, NewSession};
 pub use views::{ClientView, DocumentView, MatterView, Page, PageRequest, WallView};
 
-use custos_audit::{AuditRecord, AuditReason, Outcome};
+use custos_audit::{AuditReason, AuditRecord, Outcome};
 use custos_crypto::Kek;
 use custos_domain::{Clock, PersonId, RequestId};
 use custos_policy::{Action, Decision, Permit, Resource};
@@ -75,7 +76,9 @@ impl App {
         clock: Arc<dyn Clock>,
         settings: AppSettings,
     ) -> Result<Self, AppError> {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(App {
             store,
             blobs,
@@ -105,8 +108,15 @@ impl App {
     ) -> Result<(Tx, Permit), AppError> {
         let (principal, ctx) = self.facts(&mut *tx, caller).await?;
         let decision = custos_policy::decide(&principal, action, resource, &ctx);
-        self.audit_decision(&mut *tx, caller, action, resource, &decision, serde_json::Value::Null)
-            .await?;
+        self.audit_decision(
+            &mut *tx,
+            caller,
+            action,
+            resource,
+            &decision,
+            serde_json::Value::Null,
+        )
+        .await?;
         match decision.permit() {
             Some(permit) => Ok((tx, permit.clone())),
             None => {

@@ -2,7 +2,8 @@
 //! a page of visible records is full, so hidden records neither show nor shorten pages.
 
 use crate::{AppError, Page, PageRequest};
-use custos_store::{StoreError, StoreTx};
+use custos_store::StoreTx;
+use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
 /// A filtered page and how many records the caller was not shown.
@@ -12,13 +13,19 @@ pub(crate) struct Listing<T> {
     pub withheld: u32,
 }
 
-/// Fetches with `fetch(tx, after, limit)` and keeps what `admit(tx, row)` turns into a view.
-pub(crate) async fn filtered_page<R, T>(
+/// A batch fetcher: `(tx, after, limit)` to the next rows in id order.
+pub(crate) type Fetch<'f, R> = dyn for<'a> FnMut(&'a mut dyn StoreTx, Option<Uuid>, u32) -> BoxFuture<'a, Result<Vec<R>, AppError>>
+    + Send
+    + 'f;
+
+/// Fetches with `fetch(tx, after, limit)` and keeps what `admit(row)` turns into a view
+/// (`None`: the caller may not see it).
+pub(crate) async fn filtered_page<R: Send, T: Send>(
     tx: &mut dyn StoreTx,
     request: &PageRequest,
-    mut fetch: impl AsyncFnMut(&mut dyn StoreTx, Option<Uuid>, u32) -> Result<Vec<R>, StoreError>,
-    key: impl Fn(&R) -> Uuid,
-    mut admit: impl AsyncFnMut(&mut dyn StoreTx, R) -> Result<Option<T>, AppError>,
+    fetch: &mut Fetch<'_, R>,
+    key: impl Fn(&R) -> Uuid + Send,
+    mut admit: impl FnMut(R) -> Result<Option<T>, AppError> + Send,
 ) -> Result<Listing<T>, AppError> {
     let limit = request.limit();
     let full = limit as usize;
@@ -32,7 +39,7 @@ pub(crate) async fn filtered_page<R, T>(
         for row in batch {
             let id = key(&row);
             cursor = Some(id);
-            match admit(&mut *tx, row).await? {
+            match admit(row)? {
                 Some(view) => {
                     items.push(view);
                     shown.push(id.to_string());

@@ -10,7 +10,8 @@ use zeroize::Zeroizing;
 
 /// OWASP parameters: m = 19 MiB, t = 2, p = 1.
 fn argon2() -> Result<Argon2<'static>, AppError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
+    let params =
+        Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -33,7 +34,11 @@ impl Passwords {
 
     /// Hashes a new password.
     pub async fn hash(&self, password: Zeroizing<String>) -> Result<String, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|_| AppError::Unavailable)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?
@@ -48,10 +53,18 @@ impl Passwords {
     ) -> Result<bool, AppError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
-        let _permit = self.permits.acquire().await.map_err(|_| AppError::Unavailable)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
         let ok = tokio::task::spawn_blocking(move || {
             let parsed = PasswordHash::new(&hash).map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok::<bool, AppError>(argon2()?.verify_password(password.as_bytes(), &parsed).is_ok())
+            Ok::<bool, AppError>(
+                argon2()?
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok(),
+            )
         })
         .await
         .map_err(|e| AppError::Internal(e.to_string()))??;
@@ -61,7 +74,8 @@ impl Passwords {
 
 fn hash_now(password: &Zeroizing<String>) -> Result<String, AppError> {
     let salt_bytes = custos_crypto::random_bytes::<16>()?;
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| AppError::Internal(e.to_string()))?;
     argon2()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

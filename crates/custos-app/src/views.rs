@@ -47,6 +47,7 @@ pub struct ClientView {
     pub contact: Option<String>,
     /// When taken on.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 
@@ -70,6 +71,7 @@ pub struct MatterView {
     pub title: Option<String>,
     /// When opened.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 
@@ -100,6 +102,7 @@ pub struct DocumentView {
     pub created_by: PersonId,
     /// Upload time.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

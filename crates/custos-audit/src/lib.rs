@@ -21,6 +21,7 @@ pub const GENESIS: [u8; 32] = [0u8; 32];
 /// Allow or deny, as written in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     /// The action was allowed (or an authentication succeeded).
     Allow,
@@ -49,6 +50,7 @@ impl Outcome {
 
 /// One reason: the rule code and its explanation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditReason {
     /// Rule code, e.g. `R3.wall`.
     pub rule: String,
@@ -58,6 +60,7 @@ pub struct AuditReason {
 
 /// What happened, before the store gives it a sequence number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRecord {
     /// When, in Unix milliseconds (UTC).
     pub at_ms: i64,
@@ -74,6 +77,7 @@ pub struct AuditRecord {
     /// Why; the first reason names the deciding rule.
     pub reasons: Vec<AuditReason>,
     /// Extra facts (e.g. the ids a listing returned); never content or secrets.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: serde_json::Value,
 }
 
@@ -159,6 +163,7 @@ pub fn chain_hash(prev: &[u8; 32], leaf: &[u8; 32]) -> [u8; 32] {
 
 /// An entry as stored: the record, its sequence number and its hashes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the log, from 1, without gaps.
     pub seq: u64,
@@ -167,9 +172,11 @@ pub struct AuditEntry {
     pub record: AuditRecord,
     /// RFC 6962 leaf hash (hex in JSON).
     #[serde(serialize_with = "hex_32")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub leaf_hash: [u8; 32],
     /// Chain hash up to and including this entry (hex in JSON).
     #[serde(serialize_with = "hex_32")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub chain_hash: [u8; 32],
 }
 
@@ -250,7 +257,10 @@ mod tests {
     fn canonical_bytes_are_stable_and_sorted() {
         let e = entry(1, GENESIS, "matter.view");
         let text = String::from_utf8(e.record.canonical_bytes(1)).unwrap_or_default();
-        assert!(text.starts_with(r#"{"v":1,"seq":1,"at_ms":1700000000000,"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"v":1,"seq":1,"at_ms":1700000000000,"#),
+            "{text}"
+        );
         assert!(text.contains(r#""detail":{"a":2,"b":1}"#), "{text}");
     }
 
@@ -262,8 +272,14 @@ mod tests {
         assert!(verify_chain(0, GENESIS, [&e1, &e2, &e3]).is_ok());
         let mut altered = e2.clone();
         altered.record.outcome = Outcome::Allow;
-        assert_eq!(verify_chain(0, GENESIS, [&e1, &altered, &e3]), Err(VerifyError::Altered(2)));
-        assert!(matches!(verify_chain(0, GENESIS, [&e1, &e3]), Err(VerifyError::Gap { .. })));
+        assert_eq!(
+            verify_chain(0, GENESIS, [&e1, &altered, &e3]),
+            Err(VerifyError::Altered(2))
+        );
+        assert!(matches!(
+            verify_chain(0, GENESIS, [&e1, &e3]),
+            Err(VerifyError::Gap { .. })
+        ));
     }
 
     #[test]

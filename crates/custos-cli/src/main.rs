@@ -1,1 +1,228 @@
-fn main() {}
+//! The `custos` binary: `init` a data directory, `serve` it over HTTPS, run a `demo` firm, and
+//! `audit verify` the log. Errors become one line on stderr and a non-zero exit code, here and
+//! nowhere else.
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand};
+use custos_app::{DEMO, DEMO_PASSWORD, DataDir, init_data_dir, seed_demo_firm};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Custos: enforces a law firm's client-confidentiality policy.
+#[derive(Debug, Parser)]
+#[command(name = "custos", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new data directory: database, key file, TLS certificate, configuration, and the
+    /// first confidentiality officer (whose one-time password is printed once).
+    Init {
+        /// Where to create it.
+        #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
+        data_dir: PathBuf,
+        /// User name of the first confidentiality officer.
+        #[arg(long, default_value = "officer")]
+        officer: String,
+    },
+    /// Serve the HTTPS API of an existing data directory.
+    Serve {
+        /// The data directory made by `custos init`.
+        #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
+        data_dir: PathBuf,
+        /// Address to listen on (default: the configuration's, 127.0.0.1:8443).
+        #[arg(long, env = "CUSTOS_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Create a demo firm (in a temporary directory unless given) and serve it.
+    Demo {
+        /// Where to create the demo data directory (must not exist or be empty); by default a
+        /// temporary directory, deleted on exit.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain of the whole audit log.
+    Verify {
+        /// The data directory.
+        #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                let _ = e.print();
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    ExitCode::from(2)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{first} (see `custos --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init { data_dir, officer } => init(&data_dir, &officer).await,
+        Command::Serve { data_dir, listen } => serve(&data_dir, listen).await,
+        Command::Demo { data_dir, listen } => demo(data_dir, listen).await,
+        Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        } => {
+            let app = DataDir::open(&data_dir)?.open_app().await?;
+            let n = app.verify_audit_log().await?;
+            println!("audit log verified: {n} entries, hash chain intact");
+            Ok(())
+        }
+    }
+}
+
+async fn init(data_dir: &Path, officer: &str) -> Result<()> {
+    let outcome = init_data_dir(data_dir, officer).await?;
+    println!("Created data directory {}", data_dir.display());
+    println!(
+        "Confidentiality officer `{}`; one-time password (shown once): {}",
+        outcome.officer.user_name,
+        outcome.officer_password.as_str()
+    );
+    println!(
+        "Start the server with: custos serve --data-dir {}",
+        data_dir.display()
+    );
+    Ok(())
+}
+
+async fn serve(data_dir: &Path, listen: Option<SocketAddr>) -> Result<()> {
+    let dir = DataDir::open(data_dir)?;
+    let app = dir.open_app().await?;
+    let addr = listen.unwrap_or(dir.config.listen);
+    serve_app(&dir, app, addr, None).await
+}
+
+async fn serve_app(
+    dir: &DataDir,
+    app: custos_app::App,
+    addr: SocketAddr,
+    banner: Option<String>,
+) -> Result<()> {
+    let tls = custos_server::load_tls_config(
+        &dir.path(&dir.config.tls_cert),
+        &dir.path(&dir.config.tls_key),
+    )?;
+    let listener = custos_server::bind(addr).await?;
+    let local = listener.local_addr().context("listening socket")?;
+    if let Some(banner) = banner {
+        println!("{banner}");
+    }
+    println!(
+        "Custos is serving https://{local}/api (certificate: {})",
+        dir.path(&dir.config.tls_cert).display()
+    );
+    println!("Press Ctrl-C to stop.");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    custos_server::serve(listener, tls, custos_server::router(app), shutdown).await;
+    Ok(())
+}
+
+async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
+    // The temporary directory lives as long as this function: deleted on exit.
+    let temp = match &data_dir {
+        Some(_) => None,
+        None => Some(tempfile::Builder::new().prefix("custos-demo-").tempdir()?),
+    };
+    let root = data_dir
+        .or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()))
+        .ok_or_else(|| anyhow!("no data directory"))?;
+    let officer_user = DEMO
+        .people
+        .first()
+        .map(|p| p.user)
+        .unwrap_or("olivia.officer");
+    let outcome = init_data_dir(&root, officer_user).await?;
+    seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password).await?;
+    let mut banner = format!(
+        "Demo firm created in {} (demo data only: never put real client data in it).\n\
+         Every demo account's password is `{DEMO_PASSWORD}`. Logins:\n",
+        root.display()
+    );
+    for p in DEMO.people {
+        banner.push_str(&format!(
+            "  {:<16} {:<10} {}\n",
+            p.user,
+            p.role.as_str(),
+            p.name
+        ));
+    }
+    banner.push_str(&format!(
+        "Try: curl --cacert {}/tls/cert.pem -X POST https://localhost:{}/api/session \\\n  \
+         -H 'content-type: application/json' -d '{{\"user_name\":\"lena.lawyer\",\"password\":\"{DEMO_PASSWORD}\"}}'",
+        root.display(),
+        listen.port()
+    ));
+    serve_app(&outcome.data_dir, outcome.app, listen, Some(banner)).await
+}

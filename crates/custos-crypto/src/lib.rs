@@ -18,8 +18,8 @@ mod keys;
 mod tls;
 
 pub use blob::{BlobOpener, BlobSealer, CHUNK_SIZE, ChunkLayout, HEADER_LEN, TAG_LEN};
-pub use tls::{TlsIdentity, self_signed_tls};
 pub use keys::{DataKey, Kek, WrappedKey, random_bytes, random_token, token_hash};
+pub use tls::{TlsIdentity, self_signed_tls};
 
 /// Errors of the crypto layer; none of them carries key material or plaintext.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

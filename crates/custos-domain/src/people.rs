@@ -192,6 +192,7 @@ pub struct Person {
     pub status: PersonStatus,
     /// When the account was created.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

@@ -137,6 +137,7 @@ pub struct Provenance {
     pub collected_by: String,
     /// When it was collected.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub collected_at: Timestamp,
 }
 
@@ -249,6 +250,7 @@ pub struct Wall {
     pub created_by: PersonId,
     /// When it was raised.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

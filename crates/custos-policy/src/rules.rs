@@ -80,7 +80,10 @@ pub fn decide(
         },
         (Action::ViewTeams, Resource::Team(_) | Resource::Firm) => {
             if principal.role.is_staff() {
-                allow(Scope::Full, reason(Rule::RoleDuty, "staff may see the practice teams"))
+                allow(
+                    Scope::Full,
+                    reason(Rule::RoleDuty, "staff may see the practice teams"),
+                )
             } else {
                 deny_default("external parties do not see the practice teams", true)
             }

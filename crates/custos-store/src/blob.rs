@@ -76,7 +76,10 @@ impl LocalBlobStore {
 #[async_trait]
 impl BlobStore for LocalBlobStore {
     async fn writer(&self) -> Result<Box<dyn BlobWriter>, StoreError> {
-        let tmp_path = self.root.join("tmp").join(format!("{}.part", Uuid::new_v4().simple()));
+        let tmp_path = self
+            .root
+            .join("tmp")
+            .join(format!("{}.part", Uuid::new_v4().simple()));
         let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -96,7 +99,11 @@ impl BlobStore for LocalBlobStore {
         let file = tokio::fs::File::open(self.path_of(key))
             .await
             .map_err(|e| io("cannot open blob", e))?;
-        let len = file.metadata().await.map_err(|e| io("cannot stat blob", e))?.len();
+        let len = file
+            .metadata()
+            .await
+            .map_err(|e| io("cannot stat blob", e))?
+            .len();
         Ok(BlobReader {
             len,
             reader: Box::new(file),
@@ -121,21 +128,38 @@ struct LocalBlobWriter {
 #[async_trait]
 impl BlobWriter for LocalBlobWriter {
     async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
-        let file = self.file.as_mut().ok_or_else(|| StoreError::Blob("writer closed".into()))?;
-        file.write_all(bytes).await.map_err(|e| io("cannot write blob", e))
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| StoreError::Blob("writer closed".into()))?;
+        file.write_all(bytes)
+            .await
+            .map_err(|e| io("cannot write blob", e))
     }
 
     async fn finish(mut self: Box<Self>, key: Uuid) -> Result<(), StoreError> {
-        let mut file = self.file.take().ok_or_else(|| StoreError::Blob("writer closed".into()))?;
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| StoreError::Blob("writer closed".into()))?;
         file.flush().await.map_err(|e| io("cannot write blob", e))?;
-        file.get_mut().sync_all().await.map_err(|e| io("cannot sync blob", e))?;
+        file.get_mut()
+            .sync_all()
+            .await
+            .map_err(|e| io("cannot sync blob", e))?;
         drop(file);
         let dest = self.store.path_of(key);
         let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
-        tokio::fs::create_dir_all(&dir).await.map_err(|e| io("cannot create blob folder", e))?;
-        tokio::fs::rename(&self.tmp_path, &dest).await.map_err(|e| io("cannot store blob", e))?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| io("cannot create blob folder", e))?;
+        tokio::fs::rename(&self.tmp_path, &dest)
+            .await
+            .map_err(|e| io("cannot store blob", e))?;
         // The rename is durable only once the directory entry is.
-        sync_dir(&dir).await.map_err(|e| io("cannot sync blob folder", e))?;
+        sync_dir(&dir)
+            .await
+            .map_err(|e| io("cannot sync blob folder", e))?;
         self.finished = true;
         Ok(())
     }

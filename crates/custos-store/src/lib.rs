@@ -86,8 +86,11 @@ pub trait StoreTx: Send {
     /// A team by id.
     async fn team(&mut self, id: TeamId) -> Result<Option<Team>, StoreError>;
     /// Teams ordered by id, after `after`.
-    async fn list_teams(&mut self, after: Option<TeamId>, limit: u32)
-    -> Result<Vec<Team>, StoreError>;
+    async fn list_teams(
+        &mut self,
+        after: Option<TeamId>,
+        limit: u32,
+    ) -> Result<Vec<Team>, StoreError>;
     /// Adds a member to a team (no-op when already a member).
     async fn add_team_member(&mut self, team: TeamId, person: PersonId) -> Result<(), StoreError>;
     /// Removes a member; returns whether they were one.

@@ -17,8 +17,15 @@ impl App {
             actor: Some(caller.person),
             ..AuditFilter::default()
         };
-        self.audit_page(caller, Action::ViewOwnAudit, Resource::AuditTrailOf(caller.person), &filter, after, limit)
-            .await
+        self.audit_page(
+            caller,
+            Action::ViewOwnAudit,
+            Resource::AuditTrailOf(caller.person),
+            &filter,
+            after,
+            limit,
+        )
+        .await
     }
 
     /// The confidentiality officer's query over the whole log.
@@ -29,7 +36,15 @@ impl App {
         after: u64,
         limit: u32,
     ) -> Result<Page<AuditEntry>, AppError> {
-        self.audit_page(caller, Action::QueryAudit, Resource::Firm, filter, after, limit).await
+        self.audit_page(
+            caller,
+            Action::QueryAudit,
+            Resource::Firm,
+            filter,
+            after,
+            limit,
+        )
+        .await
     }
 
     async fn audit_page(

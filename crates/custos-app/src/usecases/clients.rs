@@ -33,8 +33,9 @@ impl App {
             matters: vec![],
         };
         let tx = self.store.begin().await?;
-        let (mut tx, _permit) =
-            self.gate(tx, caller, Action::CreateClient, &Resource::Client(facts)).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::CreateClient, &Resource::Client(facts))
+            .await?;
         let (key, wrapped) = self.kek.new_data_key(KeyScope::Client(id))?;
         let row = ClientRow {
             id,
@@ -59,11 +60,14 @@ impl App {
     pub async fn get_client(&self, caller: &Caller, id: ClientId) -> Result<ClientView, AppError> {
         let mut tx = self.store.begin().await?;
         let Some(row) = tx.client(id).await? else {
-            return Err(self.not_found(tx, caller, Action::ViewClient, format!("client:{id}")).await);
+            return Err(self
+                .not_found(tx, caller, Action::ViewClient, format!("client:{id}"))
+                .await);
         };
         let facts = client_facts(&mut *tx, &row).await?;
-        let (tx, permit) =
-            self.gate(tx, caller, Action::ViewClient, &Resource::Client(facts)).await?;
+        let (tx, permit) = self
+            .gate(tx, caller, Action::ViewClient, &Resource::Client(facts))
+            .await?;
         tx.commit().await?;
         self.client_view(&permit, row)
     }
@@ -79,21 +83,34 @@ impl App {
         let listing = filtered_page(
             &mut *tx,
             page,
-            async |tx, after, limit| tx.list_clients(after.map(ClientId), limit).await,
-            |c| c.id.0,
-            async |tx, row| {
-                let facts = client_facts(tx, &row).await?;
+            &mut |tx, after, limit| {
+                Box::pin(async move {
+                    let rows = tx.list_clients(after.map(ClientId), limit).await?;
+                    let mut with_facts = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        let facts = client_facts(tx, &row).await?;
+                        with_facts.push((row, facts));
+                    }
+                    Ok(with_facts)
+                })
+            },
+            |(c, _)| c.id.0,
+            |(row, facts)| {
                 let decision = custos_policy::decide(
                     &principal,
                     Action::ViewClient,
                     &Resource::Client(facts),
                     &ctx,
                 );
-                decision.permit().map(|p| self.client_view(p, row)).transpose()
+                decision
+                    .permit()
+                    .map(|p| self.client_view(p, row))
+                    .transpose()
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "client.list", "firm".to_owned(), listing).await
+        self.finish_listing(tx, caller, "client.list", "firm".to_owned(), listing)
+            .await
     }
 
     fn client_view(&self, permit: &Permit, row: ClientRow) -> Result<ClientView, AppError> {

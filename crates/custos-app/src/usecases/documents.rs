@@ -5,7 +5,9 @@ use crate::facts::document_facts;
 use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, DocumentView, Page, PageRequest};
 use bytes::Bytes;
-use custos_crypto::{BlobOpener, BlobSealer, CHUNK_SIZE, ChunkLayout, DataKey, HEADER_LEN, TAG_LEN, WrappedKey};
+use custos_crypto::{
+    BlobOpener, BlobSealer, CHUNK_SIZE, ChunkLayout, DataKey, HEADER_LEN, TAG_LEN, WrappedKey,
+};
 use custos_domain::{Classification, Document, DocumentId, MatterId, Provenance, ProvenanceInput};
 use custos_policy::{Action, DocumentFacts, KeyScope, Permit, Resource, Scope};
 use custos_store::{DocumentRow, MatterRow};
@@ -36,7 +38,9 @@ pub struct DocumentDownload {
 
 impl std::fmt::Debug for DocumentDownload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DocumentDownload").field("document", &self.document.id).finish()
+        f.debug_struct("DocumentDownload")
+            .field("document", &self.document.id)
+            .finish()
     }
 }
 
@@ -51,12 +55,16 @@ fn provenance_field(id: DocumentId) -> String {
 fn parse_media_type(raw: &str) -> Result<String, AppError> {
     let t = raw.trim().to_ascii_lowercase();
     let valid = t.len() <= 127
-        && t.split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || "/+-.;= ".contains(c));
+        && t.split_once('/')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/+-.;= ".contains(c));
     if valid {
         Ok(t)
     } else {
-        Err(AppError::BadInput(format!("`{raw}` is not a media type such as `application/pdf`")))
+        Err(AppError::BadInput(format!(
+            "`{raw}` is not a media type such as `application/pdf`"
+        )))
     }
 }
 
@@ -80,15 +88,17 @@ impl App {
         let media_type = parse_media_type(&new.media_type)?;
         let id = DocumentId::new();
 
-        let (tx, permit, matter_row) =
-            self.gated_upload(caller, matter, id, new.classification).await?;
+        let (tx, permit, matter_row) = self
+            .gated_upload(caller, matter, id, new.classification)
+            .await?;
         tx.commit().await?;
         let key = self.matter_key(&permit, &matter_row)?;
         let size = self.write_blob(&key, id, body).await?;
 
         let result = async {
-            let (mut tx, _permit, _row) =
-                self.gated_upload(caller, matter, id, new.classification).await?;
+            let (mut tx, _permit, _row) = self
+                .gated_upload(caller, matter, id, new.classification)
+                .await?;
             let provenance_json = serde_json::to_string(&provenance)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             let row = DocumentRow {
@@ -129,7 +139,12 @@ impl App {
     }
 
     /// Encrypts the body into a new blob named after the document; returns the plaintext size.
-    async fn write_blob<S, E>(&self, key: &DataKey, id: DocumentId, mut body: S) -> Result<u64, AppError>
+    async fn write_blob<S, E>(
+        &self,
+        key: &DataKey,
+        id: DocumentId,
+        mut body: S,
+    ) -> Result<u64, AppError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
@@ -140,7 +155,8 @@ impl App {
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK_SIZE + TAG_LEN);
         let mut total: u64 = 0;
         while let Some(piece) = body.next().await {
-            let piece = piece.map_err(|e| AppError::BadInput(format!("upload interrupted: {e}")))?;
+            let piece =
+                piece.map_err(|e| AppError::BadInput(format!("upload interrupted: {e}")))?;
             total += piece.len() as u64;
             if total > self.settings.max_upload_bytes {
                 return Err(AppError::TooLarge(self.settings.max_upload_bytes));
@@ -173,21 +189,40 @@ impl App {
     ) -> Result<(crate::Tx, Permit, MatterRow), AppError> {
         let mut tx = self.store.begin().await?;
         let Some(row) = tx.matter(matter).await? else {
-            return Err(self.not_found(tx, caller, Action::UploadDocument, format!("matter:{matter}")).await);
+            return Err(self
+                .not_found(
+                    tx,
+                    caller,
+                    Action::UploadDocument,
+                    format!("matter:{matter}"),
+                )
+                .await);
         };
         let facts = DocumentFacts {
             id,
             matter: crate::facts::matter_facts(&row),
             classification,
         };
-        let (tx, permit) =
-            self.gate(tx, caller, Action::UploadDocument, &Resource::Document(facts)).await?;
+        let (tx, permit) = self
+            .gate(
+                tx,
+                caller,
+                Action::UploadDocument,
+                &Resource::Document(facts),
+            )
+            .await?;
         Ok((tx, permit, row))
     }
 
     /// A document's metadata, as far as the caller may see it.
-    pub async fn get_document(&self, caller: &Caller, id: DocumentId) -> Result<DocumentView, AppError> {
-        let (tx, permit, doc, matter) = self.gated_document(caller, id, Action::ViewDocument).await?;
+    pub async fn get_document(
+        &self,
+        caller: &Caller,
+        id: DocumentId,
+    ) -> Result<DocumentView, AppError> {
+        let (tx, permit, doc, matter) = self
+            .gated_document(caller, id, Action::ViewDocument)
+            .await?;
         tx.commit().await?;
         self.document_view(&permit, doc, &matter)
     }
@@ -199,21 +234,40 @@ impl App {
         matter: MatterId,
         page: &PageRequest,
     ) -> Result<Page<DocumentView>, AppError> {
-        let (mut tx, _permit, matter_row) = self.gated_matter(caller, matter, Action::ViewMatter).await?;
+        let (mut tx, _permit, matter_row) = self
+            .gated_matter(caller, matter, Action::ViewMatter)
+            .await?;
         let (principal, ctx) = self.facts(&mut *tx, caller).await?;
         let listing = filtered_page(
             &mut *tx,
             page,
-            async |tx, after, limit| tx.list_documents(matter, after.map(DocumentId), limit).await,
+            &mut |tx, after, limit| {
+                Box::pin(async move {
+                    Ok(tx
+                        .list_documents(matter, after.map(DocumentId), limit)
+                        .await?)
+                })
+            },
             |d| d.id.0,
-            async |_, row| {
+            |row| {
                 let resource = Resource::Document(document_facts(&row, &matter_row));
-                let decision = custos_policy::decide(&principal, Action::ViewDocument, &resource, &ctx);
-                decision.permit().map(|p| self.document_view(p, row, &matter_row)).transpose()
+                let decision =
+                    custos_policy::decide(&principal, Action::ViewDocument, &resource, &ctx);
+                decision
+                    .permit()
+                    .map(|p| self.document_view(p, row, &matter_row))
+                    .transpose()
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "document.list", format!("matter:{matter}"), listing).await
+        self.finish_listing(
+            tx,
+            caller,
+            "document.list",
+            format!("matter:{matter}"),
+            listing,
+        )
+        .await
     }
 
     /// Streams a document's content. The first chunk is checked before this returns, so a
@@ -223,8 +277,9 @@ impl App {
         caller: &Caller,
         id: DocumentId,
     ) -> Result<DocumentDownload, AppError> {
-        let (tx, permit, doc, matter) =
-            self.gated_document(caller, id, Action::ReadDocumentContent).await?;
+        let (tx, permit, doc, matter) = self
+            .gated_document(caller, id, Action::ReadDocumentContent)
+            .await?;
         tx.commit().await?;
         let key = self.matter_key(&permit, &matter)?;
         let size = doc.size;
@@ -240,7 +295,10 @@ impl App {
         }
         let mut reader = blob.reader;
         let mut header = [0u8; HEADER_LEN];
-        reader.read_exact(&mut header).await.map_err(|_| AppError::Integrity)?;
+        reader
+            .read_exact(&mut header)
+            .await
+            .map_err(|_| AppError::Integrity)?;
         let opener = BlobOpener::new(&key, id.0, &header)?;
         let mut state = ChunkReader {
             reader,
@@ -268,7 +326,9 @@ impl App {
     ) -> Result<(crate::Tx, Permit, DocumentRow, MatterRow), AppError> {
         let mut tx = self.store.begin().await?;
         let Some(doc) = tx.document(id).await? else {
-            return Err(self.not_found(tx, caller, action, format!("document:{id}")).await);
+            return Err(self
+                .not_found(tx, caller, action, format!("document:{id}"))
+                .await);
         };
         let Some(matter) = tx.matter(doc.matter).await? else {
             return Err(AppError::Internal(format!("document {id} has no matter")));

@@ -26,16 +26,21 @@ impl App {
         let id = MatterId::new();
         let mut tx = self.store.begin().await?;
         if tx.client(client).await?.is_none() {
-            return Err(self.not_found(tx, caller, Action::CreateMatter, format!("client:{client}")).await);
+            return Err(self
+                .not_found(tx, caller, Action::CreateMatter, format!("client:{client}"))
+                .await);
         }
         if tx.team(team).await?.is_none() {
             return Err(AppError::BadInput(format!("team `{team}` does not exist")));
         }
-        let lead_ok = tx.person(lead).await?.is_some_and(|p| {
-            p.person.status == PersonStatus::Active && p.person.role.is_staff()
-        });
+        let lead_ok = tx
+            .person(lead)
+            .await?
+            .is_some_and(|p| p.person.status == PersonStatus::Active && p.person.role.is_staff());
         if !lead_ok {
-            return Err(AppError::BadInput(format!("lead `{lead}` is not an active staff member")));
+            return Err(AppError::BadInput(format!(
+                "lead `{lead}` is not an active staff member"
+            )));
         }
         let facts = MatterFacts {
             id,
@@ -43,8 +48,9 @@ impl App {
             team,
             lead,
         };
-        let (mut tx, _permit) =
-            self.gate(tx, caller, Action::CreateMatter, &Resource::Matter(facts)).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::CreateMatter, &Resource::Matter(facts))
+            .await?;
         if let Err(e) = self.refuse_if_screened(&mut *tx, lead, &facts).await {
             return Err(reject(tx, e).await);
         }
@@ -89,16 +95,23 @@ impl App {
         let listing = filtered_page(
             &mut *tx,
             page,
-            async |tx, after, limit| tx.list_matters(after.map(MatterId), limit).await,
+            &mut |tx, after, limit| {
+                Box::pin(async move { Ok(tx.list_matters(after.map(MatterId), limit).await?) })
+            },
             |m| m.id.0,
-            async |_, row| {
+            |row| {
                 let resource = Resource::Matter(matter_facts(&row));
-                let decision = custos_policy::decide(&principal, Action::ViewMatter, &resource, &ctx);
-                decision.permit().map(|p| self.matter_view(p, row)).transpose()
+                let decision =
+                    custos_policy::decide(&principal, Action::ViewMatter, &resource, &ctx);
+                decision
+                    .permit()
+                    .map(|p| self.matter_view(p, row))
+                    .transpose()
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "matter.list", "firm".to_owned(), listing).await
+        self.finish_listing(tx, caller, "matter.list", "firm".to_owned(), listing)
+            .await
     }
 
     /// Who is staffed on a matter.
@@ -122,8 +135,9 @@ impl App {
         person: PersonId,
         add: bool,
     ) -> Result<(), AppError> {
-        let (mut tx, _permit, row) =
-            self.gated_matter(caller, id, Action::ManageMatterStaff).await?;
+        let (mut tx, _permit, row) = self
+            .gated_matter(caller, id, Action::ManageMatterStaff)
+            .await?;
         if add {
             let active = tx
                 .person(person)
@@ -133,7 +147,10 @@ impl App {
                 let err = AppError::BadInput(format!("person `{person}` is not active"));
                 return Err(reject(tx, err).await);
             }
-            if let Err(e) = self.refuse_if_screened(&mut *tx, person, &matter_facts(&row)).await {
+            if let Err(e) = self
+                .refuse_if_screened(&mut *tx, person, &matter_facts(&row))
+                .await
+            {
                 return Err(reject(tx, e).await);
             }
             tx.add_matter_member(id, person).await?;
@@ -153,10 +170,13 @@ impl App {
     ) -> Result<(crate::Tx, Permit, MatterRow), AppError> {
         let mut tx = self.store.begin().await?;
         let Some(row) = tx.matter(id).await? else {
-            return Err(self.not_found(tx, caller, action, format!("matter:{id}")).await);
+            return Err(self
+                .not_found(tx, caller, action, format!("matter:{id}"))
+                .await);
         };
-        let (tx, permit) =
-            self.gate(tx, caller, action, &Resource::Matter(matter_facts(&row))).await?;
+        let (tx, permit) = self
+            .gate(tx, caller, action, &Resource::Matter(matter_facts(&row)))
+            .await?;
         Ok((tx, permit, row))
     }
 
@@ -177,7 +197,11 @@ impl App {
         }
     }
 
-    pub(crate) fn matter_view(&self, permit: &Permit, row: MatterRow) -> Result<MatterView, AppError> {
+    pub(crate) fn matter_view(
+        &self,
+        permit: &Permit,
+        row: MatterRow,
+    ) -> Result<MatterView, AppError> {
         let title = if permit.scope() == Scope::Full {
             let key = self.kek.unwrap_data_key(
                 permit,

@@ -75,7 +75,8 @@ impl App {
         caller: &Caller,
         new: NewPerson,
     ) -> Result<(Person, Zeroizing<String>), AppError> {
-        self.create_person_with_password(caller, new, one_time_password()?).await
+        self.create_person_with_password(caller, new, one_time_password()?)
+            .await
     }
 
     /// Creates an account with a given initial password (the demo firm uses this).
@@ -99,8 +100,14 @@ impl App {
             id: person.id,
             role: person.role,
         };
-        let (mut tx, _permit) = self.gate(tx, caller, Action::ManagePeople, &resource).await?;
-        if tx.person_by_user_name(person.user_name.as_str()).await?.is_some() {
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ManagePeople, &resource)
+            .await?;
+        if tx
+            .person_by_user_name(person.user_name.as_str())
+            .await?
+            .is_some()
+        {
             let err = AppError::Conflict(format!("user name `{}` is taken", person.user_name));
             return Err(reject(tx, err).await);
         }
@@ -128,13 +135,18 @@ impl App {
             id,
             role: row.person.role,
         };
-        let (mut tx, _permit) = self.gate(tx, caller, Action::ManagePeople, &resource).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ManagePeople, &resource)
+            .await?;
         tx.set_person_status(id, status).await?;
         if status != PersonStatus::Active {
             tx.delete_sessions_of(id).await?;
         }
         tx.commit().await?;
-        Ok(Person { status, ..row.person })
+        Ok(Person {
+            status,
+            ..row.person
+        })
     }
 
     /// One person of the directory.
@@ -143,7 +155,10 @@ impl App {
         let row = tx.person(id).await?;
         let resource = Resource::Person {
             id,
-            role: row.as_ref().map(|r| r.person.role).unwrap_or(Role::External),
+            role: row
+                .as_ref()
+                .map(|r| r.person.role)
+                .unwrap_or(Role::External),
         };
         let (tx, _permit) = self.gate(tx, caller, Action::ViewPerson, &resource).await?;
         tx.commit().await?;
@@ -161,19 +176,23 @@ impl App {
         let listing = filtered_page(
             &mut *tx,
             page,
-            async |tx, after, limit| tx.list_people(after.map(PersonId), limit).await,
+            &mut |tx, after, limit| {
+                Box::pin(async move { Ok(tx.list_people(after.map(PersonId), limit).await?) })
+            },
             |row| row.person.id.0,
-            async |_, row| {
+            |row| {
                 let resource = Resource::Person {
                     id: row.person.id,
                     role: row.person.role,
                 };
-                let decision = custos_policy::decide(&principal, Action::ViewPerson, &resource, &ctx);
+                let decision =
+                    custos_policy::decide(&principal, Action::ViewPerson, &resource, &ctx);
                 Ok(decision.is_allowed().then_some(row.person))
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "person.list", "firm".to_owned(), listing).await
+        self.finish_listing(tx, caller, "person.list", "firm".to_owned(), listing)
+            .await
     }
 
     /// Audits a listing (which records it showed, how many it withheld), commits, and returns

@@ -50,7 +50,9 @@ impl App {
             .verify(password, row.as_ref().map(|r| r.password_hash.clone()))
             .await?;
         let mut tx = self.store.begin().await?;
-        let active = row.as_ref().is_some_and(|r| r.person.status == PersonStatus::Active);
+        let active = row
+            .as_ref()
+            .is_some_and(|r| r.person.status == PersonStatus::Active);
         let Some(row) = row.filter(|_| password_ok && active) else {
             let (message, rule) = if password_ok && !active {
                 ("account is suspended or departed".to_owned(), "R4.status")
@@ -63,7 +65,10 @@ impl App {
                     request_id,
                     actor: None,
                     action: "auth.login",
-                    resource: format!("user_name:{}", name.as_ref().map(UserName::as_str).unwrap_or("<invalid>")),
+                    resource: format!(
+                        "user_name:{}",
+                        name.as_ref().map(UserName::as_str).unwrap_or("<invalid>")
+                    ),
                     outcome: Outcome::Deny,
                     rule,
                     message,
@@ -164,12 +169,21 @@ impl App {
         new: Zeroizing<String>,
     ) -> Result<(), AppError> {
         if new.chars().count() < 12 {
-            return Err(AppError::BadInput("the new password must have at least 12 characters".to_owned()));
+            return Err(AppError::BadInput(
+                "the new password must have at least 12 characters".to_owned(),
+            ));
         }
         let mut tx = self.store.begin().await?;
-        let row = tx.person(caller.person).await?.ok_or(AppError::Unauthenticated)?;
+        let row = tx
+            .person(caller.person)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         tx.commit().await?;
-        if !self.passwords.verify(current, Some(row.password_hash)).await? {
+        if !self
+            .passwords
+            .verify(current, Some(row.password_hash))
+            .await?
+        {
             return Err(AppError::BadCredentials);
         }
         let hash = self.passwords.hash(new).await?;

@@ -19,8 +19,9 @@ impl App {
             lead,
         };
         let tx = self.store.begin().await?;
-        let (mut tx, _permit) =
-            self.gate(tx, caller, Action::ManageTeams, &Resource::Team(team.id)).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ManageTeams, &Resource::Team(team.id))
+            .await?;
         if let Some(lead) = lead
             && tx.person(lead).await?.is_none()
         {
@@ -47,16 +48,21 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<Team>, AppError> {
         let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self.gate(tx, caller, Action::ViewTeams, &Resource::Firm).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ViewTeams, &Resource::Firm)
+            .await?;
         let listing = filtered_page(
             &mut *tx,
             page,
-            async |tx, after, limit| tx.list_teams(after.map(TeamId), limit).await,
+            &mut |tx, after, limit| {
+                Box::pin(async move { Ok(tx.list_teams(after.map(TeamId), limit).await?) })
+            },
             |t| t.id.0,
-            async |_, t| Ok(Some(t)),
+            |t| Ok(Some(t)),
         )
         .await?;
-        self.finish_listing(tx, caller, "team.list", "firm".to_owned(), listing).await
+        self.finish_listing(tx, caller, "team.list", "firm".to_owned(), listing)
+            .await
     }
 
     /// The members of a team.
@@ -69,8 +75,9 @@ impl App {
         if tx.team(team).await?.is_none() {
             return Err(AppError::NotFound);
         }
-        let (mut tx, _permit) =
-            self.gate(tx, caller, Action::ViewTeams, &Resource::Team(team)).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ViewTeams, &Resource::Team(team))
+            .await?;
         let members = tx.team_members(team).await?;
         tx.commit().await?;
         Ok(members)
@@ -88,8 +95,9 @@ impl App {
         if tx.team(team).await?.is_none() {
             return Err(AppError::NotFound);
         }
-        let (mut tx, _permit) =
-            self.gate(tx, caller, Action::ManageTeams, &Resource::Team(team)).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ManageTeams, &Resource::Team(team))
+            .await?;
         if add {
             if tx.person(person).await?.is_none() {
                 let err = AppError::BadInput(format!("person `{person}` does not exist"));

@@ -23,7 +23,9 @@ impl App {
             created_at: self.now(),
         };
         let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self.gate(tx, caller, Action::ManageWalls, &Resource::Firm).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ManageWalls, &Resource::Firm)
+            .await?;
         let subject_exists = match subject {
             WallSubject::Person(p) => tx.person(p).await?.is_some(),
             WallSubject::Team(t) => tx.team(t).await?.is_some(),
@@ -49,15 +51,20 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<WallView>, AppError> {
         let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self.gate(tx, caller, Action::ViewWalls, &Resource::Firm).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ViewWalls, &Resource::Firm)
+            .await?;
         let listing = filtered_page(
             &mut *tx,
             page,
-            async |tx, after, limit| tx.list_walls(after.map(WallId), limit).await,
+            &mut |tx, after, limit| {
+                Box::pin(async move { Ok(tx.list_walls(after.map(WallId), limit).await?) })
+            },
             |w| w.id.0,
-            async |_, w| Ok(Some(w)),
+            |w| Ok(Some(w)),
         )
         .await?;
-        self.finish_listing(tx, caller, "wall.list", "firm".to_owned(), listing).await
+        self.finish_listing(tx, caller, "wall.list", "firm".to_owned(), listing)
+            .await
     }
 }

@@ -25,7 +25,8 @@ where
 
 fn opt_uuid(row: &SqliteRow, col: &str) -> Result<Option<uuid::Uuid>, StoreError> {
     let s: Option<String> = row.try_get(col).map_err(map_err)?;
-    s.map(|s| uuid::Uuid::parse_str(&s).map_err(|_| corrupt(col))).transpose()
+    s.map(|s| uuid::Uuid::parse_str(&s).map_err(|_| corrupt(col)))
+        .transpose()
 }
 
 fn time_col(row: &SqliteRow, col: &str) -> Result<custos_domain::Timestamp, StoreError> {
@@ -44,7 +45,8 @@ pub(crate) fn person_row(row: &SqliteRow) -> Result<PersonRow, StoreError> {
     Ok(PersonRow {
         person: Person {
             id: PersonId(uuid_col(row, "id")?),
-            user_name: UserName::parse(&text(row, "user_name")?).map_err(|_| corrupt("user_name"))?,
+            user_name: UserName::parse(&text(row, "user_name")?)
+                .map_err(|_| corrupt("user_name"))?,
             display_name: text(row, "display_name")?,
             role: Role::parse(&text(row, "role")?).map_err(|_| corrupt("role"))?,
             status: PersonStatus::parse(&text(row, "status")?).map_err(|_| corrupt("status"))?,
@@ -151,7 +153,11 @@ pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
             reasons,
             detail,
         },
-        leaf_hash: bytes(row, "leaf_hash")?.try_into().map_err(|_| corrupt("leaf_hash"))?,
-        chain_hash: bytes(row, "chain_hash")?.try_into().map_err(|_| corrupt("chain_hash"))?,
+        leaf_hash: bytes(row, "leaf_hash")?
+            .try_into()
+            .map_err(|_| corrupt("leaf_hash"))?,
+        chain_hash: bytes(row, "chain_hash")?
+            .try_into()
+            .map_err(|_| corrupt("chain_hash"))?,
     })
 }

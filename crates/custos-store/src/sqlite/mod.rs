@@ -7,15 +7,13 @@ use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord, GENESIS, chain_hash, leaf_hash};
 use custos_domain::{
-    ClientId, DocumentId, MatterId, PersonId, PersonStatus, Team, TeamId, Wall, WallId,
-    WallObject, WallSubject,
+    ClientId, DocumentId, MatterId, PersonId, PersonStatus, Team, TeamId, Wall, WallId, WallObject,
+    WallSubject,
 };
 use decode::{
     audit_entry, client_row, document_row, matter_row, person_row, session_row, team, wall,
 };
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::time::Duration;
@@ -65,7 +63,11 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
         Ok(Box::new(SqliteTx { tx }))
     }
 }
@@ -240,7 +242,11 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
-    async fn remove_team_member(&mut self, t: TeamId, person: PersonId) -> Result<bool, StoreError> {
+    async fn remove_team_member(
+        &mut self,
+        t: TeamId,
+        person: PersonId,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM team_members WHERE team_id = ? AND person_id = ?")
             .bind(t.to_string())
             .bind(person.to_string())
@@ -251,20 +257,22 @@ impl StoreTx for SqliteTx {
     }
 
     async fn team_members(&mut self, t: TeamId) -> Result<Vec<PersonId>, StoreError> {
-        let rows = sqlx::query("SELECT person_id FROM team_members WHERE team_id = ? ORDER BY person_id")
-            .bind(t.to_string())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let rows =
+            sqlx::query("SELECT person_id FROM team_members WHERE team_id = ? ORDER BY person_id")
+                .bind(t.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         Ok(uuids(&rows)?.into_iter().map(PersonId).collect())
     }
 
     async fn teams_of(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError> {
-        let rows = sqlx::query("SELECT team_id FROM team_members WHERE person_id = ? ORDER BY team_id")
-            .bind(person.to_string())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+        let rows =
+            sqlx::query("SELECT team_id FROM team_members WHERE person_id = ? ORDER BY team_id")
+                .bind(person.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
         Ok(uuids(&rows)?.into_iter().map(TeamId).collect())
     }
 
@@ -400,27 +408,30 @@ impl StoreTx for SqliteTx {
     }
 
     async fn matter_members(&mut self, m: MatterId) -> Result<Vec<PersonId>, StoreError> {
-        let rows =
-            sqlx::query("SELECT person_id FROM matter_members WHERE matter_id = ? ORDER BY person_id")
-                .bind(m.to_string())
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
+        let rows = sqlx::query(
+            "SELECT person_id FROM matter_members WHERE matter_id = ? ORDER BY person_id",
+        )
+        .bind(m.to_string())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         Ok(uuids(&rows)?.into_iter().map(PersonId).collect())
     }
 
     async fn staffed_matters(&mut self, person: PersonId) -> Result<Vec<MatterId>, StoreError> {
-        let rows =
-            sqlx::query("SELECT matter_id FROM matter_members WHERE person_id = ? ORDER BY matter_id")
-                .bind(person.to_string())
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
+        let rows = sqlx::query(
+            "SELECT matter_id FROM matter_members WHERE person_id = ? ORDER BY matter_id",
+        )
+        .bind(person.to_string())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(map_err)?;
         Ok(uuids(&rows)?.into_iter().map(MatterId).collect())
     }
 
     async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
-        let size = i64::try_from(row.size).map_err(|_| StoreError::Conflict("size too large".into()))?;
+        let size =
+            i64::try_from(row.size).map_err(|_| StoreError::Conflict("size too large".into()))?;
         sqlx::query(
             "INSERT INTO documents (id, matter_id, classification, sealed_title, sealed_provenance,
                                     media_type, size, created_by, created_at)
@@ -496,7 +507,11 @@ impl StoreTx for SqliteTx {
         Ok(())
     }
 
-    async fn list_walls(&mut self, after: Option<WallId>, limit: u32) -> Result<Vec<Wall>, StoreError> {
+    async fn list_walls(
+        &mut self,
+        after: Option<WallId>,
+        limit: u32,
+    ) -> Result<Vec<Wall>, StoreError> {
         sqlx::query("SELECT * FROM walls WHERE id > ? ORDER BY id LIMIT ?")
             .bind(after_key(after.map(|a| a.0)))
             .bind(i64::from(limit))
@@ -592,7 +607,10 @@ impl StoreTx for SqliteTx {
                 let chain: [u8; 32] = chain
                     .try_into()
                     .map_err(|_| StoreError::Corrupt("chain hash length".into()))?;
-                (u64::try_from(seq).map_err(|_| StoreError::Corrupt("seq".into()))?, chain)
+                (
+                    u64::try_from(seq).map_err(|_| StoreError::Corrupt("seq".into()))?,
+                    chain,
+                )
             }
             None => (0, GENESIS),
         };

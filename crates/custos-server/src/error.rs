@@ -1,0 +1,141 @@
+//! The one error type of the HTTP adapter: every failure becomes JSON
+//! `{"error": {"code", "message", "request_id"}}` with a stable code; 5xx bodies say nothing
+//! internal (the detail goes to the log).
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use custos_app::AppError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (`not_found`, `forbidden`, `invalid_input`...).
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// An error on its way to becoming a response.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with an explicit status and code.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A 400 with code `invalid_input`.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        use StatusCode as S;
+        let (status, code) = match &e {
+            AppError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated"),
+            AppError::BadCredentials => (S::UNAUTHORIZED, "bad_credentials"),
+            AppError::NotFound => (S::NOT_FOUND, "not_found"),
+            AppError::Forbidden { .. } => (S::FORBIDDEN, "forbidden"),
+            AppError::Invalid(_) | AppError::BadInput(_) => (S::BAD_REQUEST, "invalid_input"),
+            AppError::Conflict(_) => (S::CONFLICT, "conflict"),
+            AppError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::Integrity => (S::INTERNAL_SERVER_ERROR, "integrity_error"),
+            AppError::AuditTampered(_) => (S::INTERNAL_SERVER_ERROR, "audit_tampered"),
+            AppError::Unavailable => (S::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        let message = match &e {
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "internal error; the request id identifies it in the server log".to_owned()
+            }
+            AppError::Unavailable => "storage is unavailable; retry shortly".to_owned(),
+            other => other.to_string(),
+        };
+        ApiError {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let status = r.status();
+        let code = match status {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            _ => "invalid_json",
+        };
+        ApiError::new(status, code, r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::bad_input(format!("bad path parameter: {}", r.body_text()))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::bad_input(format!("bad query parameter: {}", r.body_text()))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Extractors whose rejections use [`ApiError`]'s JSON format.
+pub mod extract {
+    use super::ApiError;
+    use axum::extract::FromRequest;
+    use axum::extract::FromRequestParts;
+
+    /// JSON body.
+    #[derive(Debug, FromRequest)]
+    #[from_request(via(axum::Json), rejection(ApiError))]
+    pub struct Json<T>(pub T);
+
+    /// Path parameters.
+    #[derive(Debug, FromRequestParts)]
+    #[from_request(via(axum::extract::Path), rejection(ApiError))]
+    pub struct Path<T>(pub T);
+
+    /// Query parameters.
+    #[derive(Debug, FromRequestParts)]
+    #[from_request(via(axum::extract::Query), rejection(ApiError))]
+    pub struct Query<T>(pub T);
+}
