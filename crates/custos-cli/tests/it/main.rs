@@ -1,0 +1,10 @@
+//! Integration tests: the real server on a random port over real TLS, a real HTTPS client, a
+//! temporary data directory, and the built `custos` binary for the CLI.
+
+mod api;
+mod audit;
+mod canary;
+mod cli;
+mod decision_table;
+mod harness;
+mod tamper;
