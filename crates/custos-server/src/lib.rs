@@ -16,7 +16,6 @@ pub use tls::load_tls_config;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
 use custos_app::App;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
@@ -52,7 +51,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole HTTP application: API, OpenAPI document, fallbacks and security headers.
 pub fn router(app: App) -> Router {
     let (api, openapi) = routes::api();
-    let openapi_json: Arc<str> = openapi.to_pretty_json().unwrap_or_default().into();
+    let openapi_json = routes::OpenApiJson(openapi.to_pretty_json().unwrap_or_default().into());
     let security_headers = [
         (
             header::STRICT_TRANSPORT_SECURITY,
@@ -68,19 +67,7 @@ pub fn router(app: App) -> Router {
         (header::CACHE_CONTROL, "no-store"),
     ];
     let mut router = api
-        .route(
-            "/api/openapi.json",
-            get(move || {
-                let json = Arc::clone(&openapi_json);
-                async move {
-                    (
-                        [(header::CONTENT_TYPE, "application/json")],
-                        json.to_string(),
-                    )
-                }
-            }),
-        )
-        .route("/api/health", get(routes::health))
+        .layer(axum::Extension(openapi_json))
         .fallback(routes::no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(AppState { app })

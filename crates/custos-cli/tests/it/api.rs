@@ -1,1 +1,395 @@
-//! api tests
+//! The HTTP API: clear errors for bad input, pagination, listings that show only what the caller
+//! may see, walls enforced on the next request, and an OpenAPI document that matches the routes.
+
+use crate::harness::{TestResult, full_provenance, spawn_demo_firm};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_clear_json_errors() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let paula = t.login("paula.partner").await;
+    let send = |method: Method, path: &str, body: String| {
+        t.http
+            .request(method, t.url(path))
+            .bearer_auth(&paula)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(Method, &str, String, StatusCode, &str)> = vec![
+        (
+            Method::POST,
+            "/api/clients",
+            "{not json".into(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            Method::POST,
+            "/api/clients",
+            r#"{"name": 5}"#.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            Method::POST,
+            "/api/clients",
+            r#"{"name": "A", "extra": 1}"#.into(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            Method::POST,
+            "/api/clients",
+            r#"{"name": "   "}"#.into(),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            Method::POST,
+            "/api/clients",
+            format!(r#"{{"name": "{}"}}"#, "x".repeat(100_000)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            Method::GET,
+            "/api/matters/not-a-uuid",
+            String::new(),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            Method::GET,
+            &"/api/matters/00000000-0000-7000-8000-000000000000",
+            String::new(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            Method::GET,
+            "/api/matters?limit=lots",
+            String::new(),
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            Method::GET,
+            "/api/no/such/route",
+            String::new(),
+            StatusCode::NOT_FOUND,
+            "no_such_route",
+        ),
+        (
+            Method::PATCH,
+            "/api/clients",
+            String::new(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (method, path, body, want_status, want_code) in cases {
+        let r = send(method.clone(), path, body).await?;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(
+            (status, code(&body)),
+            (want_status, want_code),
+            "{method} {path}: {body}"
+        );
+        assert!(
+            !body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty()
+        );
+    }
+    // No token, a wrong token.
+    let r = t.http.get(t.url("/api/matters")).send().await?;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = t.get("0000", "/api/matters").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Wrong password and unknown user answer the same.
+    let wrong = |user: &str| {
+        t.http
+            .post(t.url("/api/session"))
+            .json(&json!({"user_name": user, "password": "wrong password!"}))
+            .send()
+    };
+    let a: Value = wrong("lena.lawyer").await?.json().await?;
+    let b: Value = wrong("nobody.here").await?.json().await?;
+    assert_eq!(a, b);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_without_provenance_names_the_missing_fields() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    let mut provenance = full_provenance();
+    provenance["legal_basis"] = Value::Null;
+    provenance["purpose"] = json!(" ");
+    let metadata =
+        json!({ "title": "No basis", "classification": "confidential", "provenance": provenance });
+    let r = t
+        .upload_raw(&lena, t.matter("M1"), metadata, b"content".to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await?;
+    assert_eq!(
+        body["error"]["message"],
+        "provenance incomplete: missing purpose, legal_basis"
+    );
+
+    let bad_class =
+        json!({ "title": "x", "classification": "top-secret", "provenance": full_provenance() });
+    let r = t
+        .upload_raw(&lena, t.matter("M1"), bad_class, b"content".to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_are_paginated_and_filtered_per_caller() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lisa = t.login("lisa.litlead").await;
+    let mut seen = Vec::new();
+    let mut path = format!("/api/matters/{}/documents?limit=1", t.matter("M2"));
+    loop {
+        let (status, page) = t.get_json(&lisa, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        for item in page["items"].as_array().cloned().unwrap_or_default() {
+            seen.push(item["id"].as_str().unwrap_or_default().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => {
+                path = format!(
+                    "/api/matters/{}/documents?limit=1&cursor={c}",
+                    t.matter("M2")
+                )
+            }
+            None => break,
+        }
+    }
+    let want: BTreeSet<String> = ["D3", "D4", "D5"].iter().map(|k| t.document(k)).collect();
+    assert_eq!(seen.len(), 3, "no duplicates");
+    assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), want);
+
+    // The intern on M2 sees only what his role allows; the list does not reveal the rest.
+    let ivan = t.login("ivan.intern").await;
+    let (_, page) = t
+        .get_json(&ivan, &format!("/api/matters/{}/documents", t.matter("M2")))
+        .await;
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|d| d["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, vec![t.document("D3").as_str()]);
+
+    // The screened lawyer's matter list leaves out the walled matter.
+    let sam = t.login("sam.screened").await;
+    let (_, page) = t.get_json(&sam, "/api/matters").await;
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, vec![t.matter("M8").as_str()]);
+
+    // Admin/IT sees every matter, and no title.
+    let adam = t.login("adam.admin").await;
+    let (_, page) = t.get_json(&adam, "/api/matters?limit=200").await;
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 9);
+    assert!(items.iter().all(|m| m["title"].is_null()));
+
+    // The directory pages through everyone exactly once.
+    let mut people = BTreeSet::new();
+    let mut path = "/api/people?limit=5".to_owned();
+    loop {
+        let (_, page) = t.get_json(&lisa, &path).await;
+        for p in page["items"].as_array().cloned().unwrap_or_default() {
+            assert!(people.insert(p["id"].as_str().unwrap_or_default().to_owned()));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/people?limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(people.len(), custos_app::DEMO.people.len());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_wall_takes_effect_on_the_next_request_and_blocks_staffing() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    let officer = t.login("olivia.officer").await;
+    let d1 = format!("/api/documents/{}/content", t.document("D1"));
+    assert_eq!(t.get(&lena, &d1).await.status(), StatusCode::OK);
+    let wall = json!({
+        "subject": { "kind": "person", "id": t.person("lena.lawyer") },
+        "object": { "kind": "client", "id": t.client("C1") },
+        "reason": "conflict check: related party",
+    });
+    assert_eq!(
+        t.post_json(&officer, "/api/walls", &wall).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(t.get(&lena, &d1).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        t.get(&lena, &format!("/api/matters/{}", t.matter("M2")))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Staffing a screened person is refused with the reason.
+    let carl = t.login("carl.corplead").await;
+    let r = t
+        .post_json(
+            &carl,
+            &format!("/api/matters/{}/members", t.matter("M3")),
+            &json!({ "person": t.person("sam.screened") }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // A wall naming nothing real is refused.
+    let bogus = json!({ "subject": { "kind": "person", "id": uuid::Uuid::now_v7() }, "object": { "kind": "matter", "id": t.matter("M1") }, "reason": "x" });
+    assert_eq!(
+        t.post_json(&officer, "/api/walls", &bogus).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_round_trip_and_responses_carry_security_headers() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    let content: Vec<u8> = (0..300_001u32).map(|i| (i * 7 % 256) as u8).collect();
+    let r = t
+        .upload(
+            &lena,
+            t.matter("M1"),
+            "Disclosure bundle",
+            "privileged",
+            content.clone(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let doc: Value = r.json().await?;
+    assert_eq!(doc["size"], json!(300_001));
+    assert_eq!(doc["provenance"]["legal_basis"], "engagement letter");
+    let r = t
+        .get(
+            &lena,
+            &format!(
+                "/api/documents/{}/content",
+                doc["id"].as_str().unwrap_or_default()
+            ),
+        )
+        .await;
+    assert_eq!(r.headers()["content-length"], "300001");
+    for header in [
+        "strict-transport-security",
+        "x-content-type-options",
+        "content-security-policy",
+        "x-request-id",
+    ] {
+        assert!(r.headers().contains_key(header), "missing {header}");
+    }
+    assert_eq!(r.bytes().await?.to_vec(), content);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_matches_the_routes() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let r = t.http.get(t.url("/api/openapi.json")).send().await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await?;
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.1")
+    );
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in &paths {
+        for method in ops
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "POST /api/session",
+        "DELETE /api/session",
+        "GET /api/me",
+        "PUT /api/me/password",
+        "GET /api/people",
+        "POST /api/people",
+        "GET /api/people/{id}",
+        "PUT /api/people/{id}/status",
+        "GET /api/teams",
+        "POST /api/teams",
+        "GET /api/teams/{id}/members",
+        "POST /api/teams/{id}/members",
+        "DELETE /api/teams/{id}/members/{person}",
+        "GET /api/clients",
+        "POST /api/clients",
+        "GET /api/clients/{id}",
+        "GET /api/matters",
+        "POST /api/matters",
+        "GET /api/matters/{id}",
+        "GET /api/matters/{id}/members",
+        "POST /api/matters/{id}/members",
+        "DELETE /api/matters/{id}/members/{person}",
+        "GET /api/matters/{id}/documents",
+        "POST /api/matters/{id}/documents",
+        "GET /api/documents/{id}",
+        "GET /api/documents/{id}/content",
+        "GET /api/walls",
+        "POST /api/walls",
+        "GET /api/audit",
+        "GET /api/audit/mine",
+        "GET /api/health",
+        "GET /api/openapi.json",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    assert_eq!(documented, expected);
+    // Every documented operation is a real route: it never answers "no such route" or 405.
+    let some_id = uuid::Uuid::now_v7().to_string();
+    for op in &documented {
+        let (method, path) = op.split_once(' ').unwrap_or_default();
+        let path = path.replace("{id}", &some_id).replace("{person}", &some_id);
+        let method = Method::from_bytes(method.as_bytes())?;
+        let r = t
+            .http
+            .request(method, t.url(&path))
+            .bearer_auth(&officer)
+            .json(&json!({}))
+            .send()
+            .await?;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(
+            status != StatusCode::METHOD_NOT_ALLOWED && code(&body) != "no_such_route",
+            "{op}: {status} {body}"
+        );
+    }
+    Ok(())
+}

@@ -1,1 +1,163 @@
-//! audit tests
+//! Audit (R5, R17 first part): denies and allows are recorded, the table is append-only, a
+//! rewritten row is detected, and a use case whose audit entry cannot be written does not happen.
+
+use crate::harness::{TestFirm, TestResult, spawn_demo_firm};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::sqlite::SqlitePoolOptions;
+
+async fn raw_db(t: &TestFirm) -> sqlx::SqlitePool {
+    let path = t.data_dir.path(&t.data_dir.config.database);
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap_or_else(|e| panic!("open db: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denied_and_allowed_reads_are_recorded_with_their_rule() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let sam = t.login("sam.screened").await;
+    let carl = t.login("carl.corplead").await;
+    let officer = t.login("olivia.officer").await;
+    let d6 = t.document("D6");
+    assert_eq!(
+        t.get(&sam, &format!("/api/documents/{d6}/content"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        t.get(&carl, &format!("/api/documents/{d6}/content"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let (status, body) = t
+        .get_json(&officer, &format!("/api/audit?resource=document:{d6}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let reads: Vec<&Value> = body["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["action"] == "document.read")
+                .collect()
+        })
+        .unwrap_or_default();
+    let by = |who: &str| {
+        reads
+            .iter()
+            .find(|e| e["actor"] == Value::String(t.person(who)))
+            .copied()
+    };
+    let denied = by("sam.screened").ok_or("sam's denied read is missing")?;
+    assert_eq!(denied["outcome"], "deny");
+    assert_eq!(denied["reasons"][0]["rule"], "R3.wall");
+    let allowed = by("carl.corplead").ok_or("carl's read is missing")?;
+    assert_eq!(allowed["outcome"], "allow");
+    assert_eq!(allowed["reasons"][0]["rule"], "R1.need_to_know");
+
+    // Sam sees his own trail, including the denial, and nobody else's entries.
+    let (_, mine) = t.get_json(&sam, "/api/audit/mine?limit=500").await;
+    let mine = mine["items"].as_array().cloned().unwrap_or_default();
+    assert!(
+        mine.iter()
+            .all(|e| e["actor"] == Value::String(t.person("sam.screened")))
+    );
+    assert!(
+        mine.iter()
+            .any(|e| e["resource"] == Value::String(format!("document:{d6}")))
+    );
+    // Only the officer queries the whole log.
+    assert_eq!(
+        t.get(&sam, "/api/audit").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_table_refuses_update_and_delete_and_rewrites_are_detected() -> TestResult {
+    let t = spawn_demo_firm().await;
+    assert!(
+        t.app.verify_audit_log().await? > 50,
+        "the demo firm's history verifies"
+    );
+    let db = raw_db(&t).await;
+    let update = sqlx::query("UPDATE audit_log SET outcome = 'allow' WHERE seq = 2")
+        .execute(&db)
+        .await;
+    assert!(update.is_err_and(|e| e.to_string().contains("append-only")));
+    let delete = sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+        .execute(&db)
+        .await;
+    assert!(delete.is_err_and(|e| e.to_string().contains("append-only")));
+
+    // Someone with the database file drops the trigger and rewrites a decision.
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&db)
+        .await?;
+    sqlx::query("UPDATE audit_log SET outcome = CASE outcome WHEN 'allow' THEN 'deny' ELSE 'allow' END WHERE seq = 5").execute(&db).await?;
+    let verdict = t.app.verify_audit_log().await;
+    assert!(
+        verdict
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("entry 5")),
+        "{verdict:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_audit_entry_no_access() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    let d1 = t.document("D1");
+    let db = raw_db(&t).await;
+    sqlx::query("CREATE TRIGGER sabotage BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        .execute(&db)
+        .await?;
+    let r = t.get(&lena, &format!("/api/documents/{d1}/content")).await;
+    assert!(r.status().is_server_error(), "{}", r.status());
+    let body = r.text().await?;
+    assert!(
+        !body.contains("Demo document"),
+        "no content without an audit entry"
+    );
+    assert!(
+        !body.contains("disk full"),
+        "no internal detail in the error: {body}"
+    );
+    let upload = t
+        .upload(
+            &lena,
+            t.matter("M1"),
+            "not recorded",
+            "internal",
+            b"x".to_vec(),
+        )
+        .await;
+    assert!(upload.status().is_server_error());
+    sqlx::query("DROP TRIGGER sabotage").execute(&db).await?;
+    let (_, docs) = t
+        .get_json(&lena, &format!("/api/matters/{}/documents", t.matter("M1")))
+        .await;
+    let titles: Vec<&str> = docs["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|d| d["title"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        !titles.contains(&"not recorded"),
+        "the unaudited upload did not happen: {titles:?}"
+    );
+    assert_eq!(
+        t.get(&lena, &format!("/api/documents/{d1}/content"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    Ok(())
+}

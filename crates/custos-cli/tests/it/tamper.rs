@@ -1,1 +1,136 @@
-//! tamper tests
+//! Tampering with a stored blob makes the download fail; altered content is never returned.
+
+use crate::harness::{TestFirm, TestResult, spawn_demo_firm};
+use custos_crypto::{CHUNK_SIZE, HEADER_LEN, TAG_LEN};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::path::PathBuf;
+
+const FULL: usize = CHUNK_SIZE + TAG_LEN;
+
+fn blob_path(t: &TestFirm, doc: &str) -> PathBuf {
+    let id = uuid::Uuid::parse_str(doc).unwrap_or_default();
+    let store = custos_store::LocalBlobStore::open(&t.data_dir.path(&t.data_dir.config.blobs))
+        .unwrap_or_else(|e| panic!("blob store: {e}"));
+    store.path_of(id)
+}
+
+/// Downloads a document; `Ok(bytes)` only when the whole body arrived with a 200.
+async fn download(t: &TestFirm, token: &str, doc: &str) -> Result<Vec<u8>, String> {
+    let r = t.get(token, &format!("/api/documents/{doc}/content")).await;
+    let status = r.status();
+    if status != StatusCode::OK {
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        return Err(format!("{status} {}", body["error"]["code"]));
+    }
+    r.bytes()
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| format!("body: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_blobs_fail_to_download() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    let content: Vec<u8> = (0..(3 * CHUNK_SIZE + 1000))
+        .map(|i| (i % 253) as u8)
+        .collect();
+    let r = t
+        .upload(
+            &lena,
+            t.matter("M1"),
+            "four chunks",
+            "confidential",
+            content.clone(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let doc: Value = r.json().await?;
+    let doc = doc["id"].as_str().unwrap_or_default().to_owned();
+    let path = blob_path(&t, &doc);
+    let original = std::fs::read(&path)?;
+    assert_eq!(
+        download(&t, &lena, &doc).await?,
+        content,
+        "untouched blob downloads"
+    );
+
+    // One flipped bit in the first chunk: refused before any byte is sent.
+    let mut flipped = original.clone();
+    flipped[HEADER_LEN + 100] ^= 0x01;
+    std::fs::write(&path, &flipped)?;
+    assert_eq!(
+        download(&t, &lena, &doc).await,
+        Err("500 Internal Server Error \"integrity_error\"".to_owned())
+    );
+
+    // One flipped bit in the last chunk: the transfer aborts; what arrived is unaltered.
+    let mut flipped_late = original.clone();
+    let last = flipped_late.len() - 20;
+    flipped_late[last] ^= 0x80;
+    std::fs::write(&path, &flipped_late)?;
+    let r = t.get(&lena, &format!("/api/documents/{doc}/content")).await;
+    let mut received = Vec::new();
+    let mut stream = r;
+    let mut failed = false;
+    loop {
+        match stream.chunk().await {
+            Ok(Some(bytes)) => received.extend_from_slice(&bytes),
+            Ok(None) => break,
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(failed, "the download of a damaged last chunk must fail");
+    assert!(
+        received.len() < content.len() && content.starts_with(&received),
+        "only authentic bytes were sent"
+    );
+
+    // Two chunks swapped.
+    let mut swapped = original.clone();
+    let (a, b) = (HEADER_LEN, HEADER_LEN + FULL);
+    let first = original[a..a + FULL].to_vec();
+    swapped.copy_within(b..b + FULL, a);
+    swapped[b..b + FULL].copy_from_slice(&first);
+    std::fs::write(&path, &swapped)?;
+    assert!(download(&t, &lena, &doc).await.is_err(), "swapped chunks");
+
+    // The last chunk cut off entirely, and cut short.
+    std::fs::write(&path, &original[..HEADER_LEN + 3 * FULL])?;
+    assert!(
+        download(&t, &lena, &doc).await.is_err(),
+        "dropped last chunk"
+    );
+    std::fs::write(&path, &original[..original.len() - 7])?;
+    assert!(
+        download(&t, &lena, &doc).await.is_err(),
+        "truncated last chunk"
+    );
+
+    // Another document's blob (same matter, same key) put in its place.
+    let other = t
+        .upload(
+            &lena,
+            t.matter("M1"),
+            "other",
+            "confidential",
+            content.clone(),
+        )
+        .await;
+    let other: Value = other.json().await?;
+    let other_path = blob_path(&t, other["id"].as_str().unwrap_or_default());
+    std::fs::copy(&other_path, &path)?;
+    assert!(
+        download(&t, &lena, &doc).await.is_err(),
+        "blob moved from another document"
+    );
+
+    // Restored, it downloads again.
+    std::fs::write(&path, &original)?;
+    assert_eq!(download(&t, &lena, &doc).await?, content);
+    Ok(())
+}

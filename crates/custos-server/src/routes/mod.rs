@@ -78,14 +78,32 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::routes())
         .merge(walls::routes())
         .merge(documents::routes())
+        .routes(utoipa_axum::routes!(health))
+        .routes(utoipa_axum::routes!(openapi_document))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     let upload_routes = documents::upload_routes().layer(DefaultBodyLimit::disable());
     json_routes.merge(upload_routes).split_for_parts()
 }
 
-/// `GET /api/health`: liveness, without authentication.
-pub async fn health() -> Json<serde_json::Value> {
+/// Liveness, without authentication.
+#[utoipa::path(get, path = "/api/health", tag = "meta", responses((status = 200, body = Object)))]
+async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The serialised OpenAPI document, shared by every request.
+#[derive(Debug, Clone)]
+pub struct OpenApiJson(pub std::sync::Arc<str>);
+
+/// This OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", responses((status = 200, body = Object)))]
+async fn openapi_document(
+    axum::Extension(doc): axum::Extension<OpenApiJson>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.0.to_string(),
+    )
 }
 
 /// Answer for paths that are not routes.
