@@ -2,6 +2,8 @@
 //! `audit verify` the log. Errors become one line on stderr and a non-zero exit code, here and
 //! nowhere else.
 
+#![expect(clippy::print_stdout, reason = "the CLI's output is its interface")]
+
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
 use custos_app::{DEMO, DEMO_PASSWORD, DataDir, init_data_dir, seed_demo_firm};

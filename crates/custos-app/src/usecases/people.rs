@@ -43,7 +43,7 @@ impl App {
         };
         let hash = self.passwords.hash(password.clone()).await?;
         let mut tx = self.store.begin().await?;
-        if tx.list_people(None, 1).await?.first().is_some() {
+        if !tx.list_people(None, 1).await?.is_empty() {
             return Err(AppError::Conflict("the firm already has people".to_owned()));
         }
         tx.insert_person(&PersonRow {

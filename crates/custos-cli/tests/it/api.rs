@@ -67,7 +67,7 @@ async fn bad_input_gets_clear_json_errors() -> TestResult {
         ),
         (
             Method::GET,
-            &"/api/matters/00000000-0000-7000-8000-000000000000",
+            "/api/matters/00000000-0000-7000-8000-000000000000",
             String::new(),
             StatusCode::NOT_FOUND,
             "not_found",

@@ -1,1 +1,127 @@
-//! cli tests
+//! The `custos` binary: init refuses to overwrite, bad input gives one clear line and a non-zero
+//! exit, never a panic.
+
+use std::process::{Command, Output};
+
+fn custos(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(args)
+        .env_remove("CUSTOS_DATA_DIR")
+        .env_remove("CUSTOS_LISTEN")
+        .output()
+        .unwrap_or_else(|e| panic!("run custos: {e}"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failure: non-zero exit, exactly one line on stderr, no panic or backtrace.
+fn assert_clean_failure(o: &Output, contains: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "should fail: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
+    assert!(
+        err.contains(contains),
+        "{err:?} should mention {contains:?}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}
+
+#[test]
+fn init_creates_a_private_data_dir_and_refuses_to_run_twice() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("firm");
+    let d = dir.to_str().unwrap_or_default();
+    let first = custos(&["init", "--data-dir", d, "--officer", "first.officer"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        out.contains("first.officer") && out.contains("one-time password"),
+        "{out}"
+    );
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
+    };
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("kek.key")), 0o600);
+    assert_eq!(mode(&dir.join("tls/key.pem")), 0o600);
+    assert_eq!(
+        std::fs::metadata(dir.join("kek.key"))
+            .map(|m| m.len())
+            .unwrap_or(0),
+        32
+    );
+
+    let second = custos(&["init", "--data-dir", d]);
+    assert_clean_failure(&second, "refusing to overwrite");
+
+    // The key file must stay private: serve refuses a readable one.
+    std::fs::set_permissions(dir.join("kek.key"), std::fs::Permissions::from_mode(0o644))
+        .unwrap_or_default();
+    let serve = custos(&["serve", "--data-dir", d, "--listen", "127.0.0.1:0"]);
+    assert_clean_failure(&serve, "must be 0600");
+    std::fs::set_permissions(dir.join("kek.key"), std::fs::Permissions::from_mode(0o600))
+        .unwrap_or_default();
+
+    // A port already in use.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = taken.local_addr().map(|a| a.port()).unwrap_or_default();
+    let serve = custos(&[
+        "serve",
+        "--data-dir",
+        d,
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    assert_clean_failure(&serve, "cannot listen on");
+
+    // The audit log of a fresh firm verifies.
+    let verify = custos(&["audit", "verify", "--data-dir", d]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
+#[test]
+fn bad_input_is_one_clear_line() {
+    assert_clean_failure(&custos(&["init", "--bogus"]), "--bogus");
+    assert_clean_failure(&custos(&["frobnicate"]), "frobnicate");
+    assert_clean_failure(
+        &custos(&["serve", "--listen", "not-an-address"]),
+        "not-an-address",
+    );
+    assert_clean_failure(
+        &custos(&["serve", "--data-dir", "/nonexistent/custos"]),
+        "custos init",
+    );
+    let file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+    let path = file.path().to_str().unwrap_or_default();
+    assert_clean_failure(&custos(&["serve", "--data-dir", path]), "cannot read");
+    assert_clean_failure(
+        &custos(&["init", "--data-dir", "/proc/custos-cannot-be-here"]),
+        "cannot create",
+    );
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["init", "--help"],
+        &["serve", "--help"],
+        &["demo", "--help"],
+        &["audit", "verify", "--help"],
+    ] {
+        let o = custos(args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}

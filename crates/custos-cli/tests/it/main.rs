@@ -1,6 +1,13 @@
 //! Integration tests: the real server on a random port over real TLS, a real HTTPS client, a
 //! temporary data directory, and the built `custos` binary for the CLI.
 
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail by panicking"
+)]
+
 mod api;
 mod audit;
 mod canary;
