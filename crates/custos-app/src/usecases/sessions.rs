@@ -53,6 +53,11 @@ impl App {
         let active = row
             .as_ref()
             .is_some_and(|r| r.person.status == PersonStatus::Active);
+        // An unknown user name is not recorded: people type passwords into that field.
+        let attempted = match &row {
+            Some(r) => format!("person:{}", r.person.id),
+            None => "person:unknown".to_owned(),
+        };
         let Some(row) = row.filter(|_| password_ok && active) else {
             let (message, rule) = if password_ok && !active {
                 ("account is suspended or departed".to_owned(), "R4.status")
@@ -65,10 +70,7 @@ impl App {
                     request_id,
                     actor: None,
                     action: "auth.login",
-                    resource: format!(
-                        "user_name:{}",
-                        name.as_ref().map(UserName::as_str).unwrap_or("<invalid>")
-                    ),
+                    resource: attempted,
                     outcome: Outcome::Deny,
                     rule,
                     message,
