@@ -141,7 +141,14 @@ pub async fn serve(
                 }
                 Err(_) => return,
             };
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            // Bounded flow-control windows: large enough that uploads are not throttled by
+            // window updates, small enough that a slow consumer cannot make the server buffer
+            // much (each stream may hold at most 2 MiB, each connection 4 MiB).
+            builder
+                .http2()
+                .initial_stream_window_size(2 * 1024 * 1024)
+                .initial_connection_window_size(4 * 1024 * 1024);
             if let Err(e) = builder
                 .serve_connection_with_upgrades(TokioIo::new(tls_stream), service)
                 .await

@@ -153,6 +153,36 @@ async fn upload_without_provenance_names_the_missing_fields() -> TestResult {
         .upload_raw(&lena, t.matter("M1"), bad_class, b"content".to_vec())
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // An oversized metadata part is refused, not buffered.
+    let huge = json!({ "title": "x".repeat(200_000), "classification": "internal", "provenance": full_provenance() });
+    let r = t
+        .upload_raw(&lena, t.matter("M1"), huge, b"content".to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Parts in the wrong order, or no content part.
+    let url = t.url(&format!("/api/matters/{}/documents", t.matter("M1")));
+    let form = reqwest::multipart::Form::new().text("content", "abc");
+    let r = t
+        .http
+        .post(&url)
+        .bearer_auth(&lena)
+        .multipart(form)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let metadata =
+        json!({ "title": "x", "classification": "internal", "provenance": full_provenance() });
+    let form = reqwest::multipart::Form::new().text("metadata", metadata.to_string());
+    let r = t
+        .http
+        .post(&url)
+        .bearer_auth(&lena)
+        .multipart(form)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     Ok(())
 }
 

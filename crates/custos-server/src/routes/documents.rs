@@ -57,6 +57,27 @@ pub struct UploadForm {
     content: Vec<u8>,
 }
 
+/// Reads the `metadata` part, refusing more than the JSON body limit.
+async fn read_metadata(
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<UploadMetadata, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if bytes.len() + chunk.len() > super::JSON_BODY_LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the metadata part is larger than {} bytes",
+                    super::JSON_BODY_LIMIT
+                ),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_input(format!("metadata: {e}")))
+}
+
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::bad_input(format!("malformed multipart body: {}", e.body_text()))
 }
@@ -85,9 +106,7 @@ async fn upload_document(
             "the first part must be `metadata` (JSON)",
         ));
     }
-    let text = first.text().await.map_err(multipart_error)?;
-    let meta: UploadMetadata =
-        serde_json::from_str(&text).map_err(|e| ApiError::bad_input(format!("metadata: {e}")))?;
+    let meta: UploadMetadata = read_metadata(first).await?;
     let content = form
         .next_field()
         .await
