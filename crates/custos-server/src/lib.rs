@@ -17,7 +17,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use custos_app::App;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use state::AppState;
 use std::future::Future;
@@ -142,11 +142,19 @@ pub async fn serve(
                 Err(_) => return,
             };
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            // A client that trickles its headers is cut off (slowloris).
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30));
             // Bounded flow-control windows: large enough that uploads are not throttled by
             // window updates, small enough that a slow consumer cannot make the server buffer
-            // much (each stream may hold at most 2 MiB, each connection 4 MiB).
+            // much (each stream may hold at most 2 MiB, each connection 4 MiB). Idle HTTP/2
+            // connections are probed and dropped when the peer is gone.
             builder
                 .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Duration::from_secs(60))
                 .initial_stream_window_size(2 * 1024 * 1024)
                 .initial_connection_window_size(4 * 1024 * 1024);
             if let Err(e) = builder

@@ -152,17 +152,18 @@ impl App {
     /// One person of the directory.
     pub async fn get_person(&self, caller: &Caller, id: PersonId) -> Result<Person, AppError> {
         let mut tx = self.store.begin().await?;
-        let row = tx.person(id).await?;
+        let Some(row) = tx.person(id).await? else {
+            return Err(self
+                .not_found(tx, caller, Action::ViewPerson, format!("person:{id}"))
+                .await);
+        };
         let resource = Resource::Person {
             id,
-            role: row
-                .as_ref()
-                .map(|r| r.person.role)
-                .unwrap_or(Role::External),
+            role: row.person.role,
         };
         let (tx, _permit) = self.gate(tx, caller, Action::ViewPerson, &resource).await?;
         tx.commit().await?;
-        row.map(|r| r.person).ok_or(AppError::NotFound)
+        Ok(row.person)
     }
 
     /// The firm directory, filtered by what the caller may see.
