@@ -117,12 +117,13 @@ impl App {
             serde_json::Value::Null,
         )
         .await?;
-        match decision.permit() {
-            Some(permit) => Ok((tx, permit.clone())),
-            None => {
-                tx.commit().await?;
-                Err(denial(&decision))
-            }
+        if !decision.is_allowed() {
+            tx.commit().await?;
+            return Err(denial(&decision));
+        }
+        match decision.into_permit() {
+            Some(permit) => Ok((tx, permit)),
+            None => Err(AppError::Internal("an allow without a permit".to_owned())),
         }
     }
 

@@ -268,8 +268,7 @@ mod tests {
             &Resource::Matter(matter),
             &Context::default(),
         );
-        d.permit()
-            .cloned()
+        d.into_permit()
             .unwrap_or_else(|| unreachable!("lead must be allowed"))
     }
 

@@ -88,8 +88,9 @@ pub enum KeyScope {
 }
 
 /// Proof that the policy allowed one action on one resource. Its fields are private and it has
-/// no public constructor: only [`crate::decide`] makes one, and only for an Allow.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// no public constructor: only [`crate::decide`] makes one, and only for an Allow. It cannot be
+/// cloned: it is borrowed from its decision or moved out of it, and dies with the request.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Permit {
     principal: PersonId,
     action: Action,
@@ -121,7 +122,7 @@ impl Permit {
 }
 
 /// The outcome of [`crate::decide`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Decision {
     effect: Effect,
     reasons: Vec<Reason>,
@@ -183,6 +184,11 @@ impl Decision {
     /// The permit of an Allow.
     pub fn permit(&self) -> Option<&Permit> {
         self.permit.as_ref()
+    }
+
+    /// Moves the permit of an Allow out of the decision.
+    pub fn into_permit(self) -> Option<Permit> {
+        self.permit
     }
 
     /// For a Deny: whether the caller must not even learn that the resource exists

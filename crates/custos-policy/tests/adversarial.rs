@@ -119,8 +119,7 @@ fn oversight_permits_never_unlock_keys() {
             &Context::default(),
         );
         let permit = d
-            .permit()
-            .cloned()
+            .into_permit()
             .unwrap_or_else(|| unreachable!("{role:?} sees metadata"));
         assert_eq!(permit.scope(), Scope::MetadataOnly);
         assert!(!permit.unlocks(KeyScope::Matter(m.id)), "{role:?}");
@@ -134,10 +133,7 @@ fn oversight_permits_never_unlock_keys() {
         &Resource::Matter(m),
         &Context::default(),
     );
-    let permit = d
-        .permit()
-        .cloned()
-        .unwrap_or_else(|| unreachable!("staffed"));
+    let permit = d.into_permit().unwrap_or_else(|| unreachable!("staffed"));
     assert!(permit.unlocks(KeyScope::Matter(m.id)));
     assert!(!permit.unlocks(KeyScope::Matter(MatterId::new())));
     assert!(!permit.unlocks(KeyScope::Client(m.client)));
