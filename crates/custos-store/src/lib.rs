@@ -52,6 +52,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Opens a unit of work. Every unit may write (reads append audit entries), so backends take
     /// the write lock at the start.
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError>;
+
+    /// The session of a token hash with its person's current status, read without a unit of
+    /// work (every request does this first; it must not take the write lock).
+    async fn session_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(SessionRow, PersonStatus)>, StoreError>;
 }
 
 /// One unit of work; dropped without [`StoreTx::commit`], nothing of it happened.

@@ -157,6 +157,13 @@ async fn conformance(store: Arc<dyn Store>) -> TestResult {
     })
     .await?;
     assert_eq!(tx.session(&[9u8; 32]).await?, Some(session.clone()));
+    tx.commit().await?;
+    assert_eq!(
+        store.session_and_status(&[9u8; 32]).await?,
+        Some((session.clone(), PersonStatus::Active))
+    );
+    assert_eq!(store.session_and_status(&[1u8; 32]).await?, None);
+    let mut tx = store.begin().await?;
     assert!(tx.delete_session(&[9u8; 32]).await?);
     assert_eq!(tx.delete_sessions_of(lawyer.person.id).await?, 1);
 

@@ -120,17 +120,11 @@ impl App {
         token: &str,
     ) -> Result<Caller, AppError> {
         let hash = custos_crypto::token_hash(token);
-        let mut tx = self.store.begin().await?;
-        let session = tx.session(&hash).await?;
-        let Some(session) = session.filter(|s| s.expires_at > self.now()) else {
+        let found = self.store.session_and_status(&hash).await?;
+        let Some((session, status)) = found else {
             return Err(AppError::Unauthenticated);
         };
-        let active = tx
-            .person(session.person)
-            .await?
-            .is_some_and(|p| p.person.status == PersonStatus::Active);
-        tx.commit().await?;
-        if !active {
+        if session.expires_at <= self.now() || status != PersonStatus::Active {
             return Err(AppError::Unauthenticated);
         }
         Ok(Caller {

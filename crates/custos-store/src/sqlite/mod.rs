@@ -70,6 +70,28 @@ impl Store for SqliteStore {
             .map_err(map_err)?;
         Ok(Box::new(SqliteTx { tx }))
     }
+
+    async fn session_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(SessionRow, PersonStatus)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.token_hash, s.person_id, s.created_at, s.expires_at, p.status
+             FROM sessions s JOIN people p ON p.id = s.person_id
+             WHERE s.token_hash = ?",
+        )
+        .bind(&token_hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| {
+            let status: String = r.try_get("status").map_err(map_err)?;
+            let status = PersonStatus::parse(&status)
+                .map_err(|_| StoreError::Corrupt("status".to_owned()))?;
+            Ok((session_row(&r)?, status))
+        })
+        .transpose()
+    }
 }
 
 struct SqliteTx {
