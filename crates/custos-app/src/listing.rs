@@ -1,7 +1,8 @@
 //! Paginated listings filtered by a decision per record: batches are fetched in id order until
 //! a page of visible records is full, so hidden records neither show nor shorten pages.
 
-use crate::{AppError, Page, PageRequest};
+use crate::{App, AppError, Caller, Page, PageRequest};
+use custos_audit::{AuditRecord, Outcome};
 use custos_store::StoreTx;
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
@@ -64,4 +65,39 @@ pub(crate) async fn filtered_page<R: Send, T: Send>(
         shown,
         withheld,
     })
+}
+
+impl App {
+    /// Audits a listing (which records it showed, how many it withheld), commits, and returns
+    /// the page.
+    pub(crate) async fn finish_listing<T>(
+        &self,
+        mut tx: crate::Tx,
+        caller: &Caller,
+        action: &str,
+        resource: String,
+        listing: Listing<T>,
+    ) -> Result<Page<T>, AppError> {
+        let Listing {
+            page,
+            shown,
+            withheld,
+        } = listing;
+        let record = AuditRecord {
+            at_ms: custos_audit::unix_ms(self.now()),
+            request_id: caller.request_id,
+            actor: Some(caller.person),
+            action: action.to_owned(),
+            resource,
+            outcome: Outcome::Allow,
+            reasons: vec![custos_audit::AuditReason {
+                rule: "R1.need_to_know".to_owned(),
+                message: "listing filtered by a decision per record".to_owned(),
+            }],
+            detail: serde_json::json!({ "shown": shown, "withheld": withheld }),
+        };
+        tx.append_audit(&record).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
 }

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use custos_app::Caller;
@@ -23,7 +23,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
 }
 
 /// The request id of the current request.
-pub fn request_id_of(parts: &Parts) -> RequestId {
+fn request_id_of(parts: &Parts) -> RequestId {
     parts
         .extensions
         .get::<RequestId>()
@@ -32,9 +32,8 @@ pub fn request_id_of(parts: &Parts) -> RequestId {
 }
 
 /// The bearer token of the request, if any.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
@@ -51,7 +50,7 @@ impl FromRequestParts<AppState> for Authed {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let request_id = request_id_of(parts);
-        let token = bearer_token(parts).ok_or_else(|| {
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",

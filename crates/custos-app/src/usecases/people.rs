@@ -1,8 +1,8 @@
 //! People: the firm directory, creating accounts, suspending and marking departures.
 
-use crate::listing::{Listing, filtered_page};
+use crate::listing::filtered_page;
 use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, reject};
-use custos_audit::{AuditRecord, Outcome};
+use custos_audit::Outcome;
 use custos_domain::{Person, PersonId, PersonStatus, RequestId, Role, UserName};
 use custos_policy::{Action, Resource};
 use custos_store::PersonRow;
@@ -194,38 +194,5 @@ impl App {
         .await?;
         self.finish_listing(tx, caller, "person.list", "firm".to_owned(), listing)
             .await
-    }
-
-    /// Audits a listing (which records it showed, how many it withheld), commits, and returns
-    /// the page.
-    pub(crate) async fn finish_listing<T>(
-        &self,
-        mut tx: crate::Tx,
-        caller: &Caller,
-        action: &str,
-        resource: String,
-        listing: Listing<T>,
-    ) -> Result<Page<T>, AppError> {
-        let Listing {
-            page,
-            shown,
-            withheld,
-        } = listing;
-        let record = AuditRecord {
-            at_ms: custos_audit::unix_ms(self.now()),
-            request_id: caller.request_id,
-            actor: Some(caller.person),
-            action: action.to_owned(),
-            resource,
-            outcome: Outcome::Allow,
-            reasons: vec![custos_audit::AuditReason {
-                rule: "R1.need_to_know".to_owned(),
-                message: "listing filtered by a decision per record".to_owned(),
-            }],
-            detail: serde_json::json!({ "shown": shown, "withheld": withheld }),
-        };
-        tx.append_audit(&record).await?;
-        tx.commit().await?;
-        Ok(page)
     }
 }

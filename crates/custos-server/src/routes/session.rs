@@ -1,12 +1,12 @@
 //! Logging in and out, and the caller's own account.
 
-use crate::auth::{Authed, bearer_token, request_id_of};
+use crate::auth::{Authed, bearer_token};
 use crate::error::{ApiError, ErrorBody, extract::Json};
 use crate::state::AppState;
-use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
-use axum::http::request::Parts;
-use custos_domain::Person;
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use custos_domain::{Person, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -40,32 +40,18 @@ pub struct LoginResponse {
     person: Person,
 }
 
-/// The raw request parts, to read the request id and token without authenticating twice.
-pub struct RawParts(Parts);
-
-impl<S: Send + Sync> FromRequestParts<S> for RawParts {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(RawParts(parts.clone()))
-    }
-}
-
 /// Log in with user name and password.
 #[utoipa::path(post, path = "/api/session", tag = "session",
     request_body = LoginRequest,
     responses((status = 201, body = LoginResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
-    RawParts(parts): RawParts,
+    Extension(request_id): Extension<RequestId>,
     Json(body): Json<LoginRequest>,
 ) -> Result<(StatusCode, axum::Json<LoginResponse>), ApiError> {
     let session = state
         .app
-        .login(
-            request_id_of(&parts),
-            &body.user_name,
-            Zeroizing::new(body.password),
-        )
+        .login(request_id, &body.user_name, Zeroizing::new(body.password))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -83,9 +69,9 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    RawParts(parts): RawParts,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let token = bearer_token(&parts).unwrap_or_default();
+    let token = bearer_token(&headers).unwrap_or_default();
     state.app.logout(&caller, token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
