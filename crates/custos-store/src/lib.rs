@@ -1,6 +1,8 @@
 //! Persistence of Custos behind traits: [`Store`] opens a [`StoreTx`], a unit of work in which a
 //! use case reads facts, changes state and appends its audit entries, then commits all or nothing.
-//! [`SqliteStore`] is the embedded default; [`LocalBlobStore`] keeps encrypted blobs in a folder.
+//! [`SqliteStore`] is the embedded default, [`PgStore`] the scale-out backend (several app nodes
+//! on one PostgreSQL database); [`LocalBlobStore`] keeps encrypted blobs in a folder (local, or
+//! shared by the nodes).
 //!
 //! **Architecture Invariant:** only this crate has SQL. It stores what it is given: sensitive
 //! fields arrive sealed and leave sealed; it never sees a key. Rules of the confidentiality policy
@@ -10,10 +12,15 @@
 //! against every backend are the check, and no database is needed to build.
 
 mod blob;
+mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore};
+pub use postgres::{PgStore, redact_url};
 pub use rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
 pub use sqlite::SqliteStore;
 
@@ -35,6 +42,9 @@ pub enum StoreError {
     /// The audit log refused a change (append-only).
     #[error("audit log is append-only")]
     AppendOnly,
+    /// The record to change does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
     /// A stored row could not be read back.
     #[error("corrupt row: {0}")]
     Corrupt(String),
@@ -79,13 +89,13 @@ pub trait StoreTx: Send {
         after: Option<PersonId>,
         limit: u32,
     ) -> Result<Vec<PersonRow>, StoreError>;
-    /// Changes a person's status.
+    /// Changes a person's status ([`StoreError::NotFound`] if there is no such person).
     async fn set_person_status(
         &mut self,
         id: PersonId,
         status: PersonStatus,
     ) -> Result<(), StoreError>;
-    /// Replaces a person's password hash.
+    /// Replaces a person's password hash ([`StoreError::NotFound`] if there is no such person).
     async fn set_password_hash(&mut self, id: PersonId, hash: &str) -> Result<(), StoreError>;
 
     /// Adds a team.

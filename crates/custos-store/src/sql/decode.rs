@@ -1,47 +1,42 @@
-//! Decoding SQLite rows into store rows; a malformed row is an error, never a panic.
+//! Decoding rows of either backend into store rows; a malformed row is an error, never a panic.
 
+use super::SqlRow;
 use crate::rows::{ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
-use crate::sqlite::map_err;
 use crate::{StoreError, from_ms};
 use custos_audit::{AuditEntry, AuditReason, AuditRecord, Outcome};
 use custos_domain::{
     Classification, ClientId, DocumentId, MatterId, Person, PersonId, PersonStatus, RequestId,
     Role, Team, TeamId, UserName, Wall, WallId, WallObject, WallSubject,
 };
-use sqlx::sqlite::SqliteRow;
-use sqlx::{ColumnIndex, Row};
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }
 
-pub(crate) fn uuid_col<I>(row: &SqliteRow, col: I) -> Result<uuid::Uuid, StoreError>
-where
-    I: ColumnIndex<SqliteRow> + std::fmt::Display + Copy,
-{
-    let s: String = row.try_get(col).map_err(map_err)?;
+pub(crate) fn uuid_col(row: &impl SqlRow, col: &str) -> Result<uuid::Uuid, StoreError> {
+    let s = row.text(col)?;
     uuid::Uuid::parse_str(&s).map_err(|_| StoreError::Corrupt(format!("column {col}: bad uuid")))
 }
 
-fn opt_uuid(row: &SqliteRow, col: &str) -> Result<Option<uuid::Uuid>, StoreError> {
-    let s: Option<String> = row.try_get(col).map_err(map_err)?;
-    s.map(|s| uuid::Uuid::parse_str(&s).map_err(|_| corrupt(col)))
+fn opt_uuid(row: &impl SqlRow, col: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+    row.opt_text(col)?
+        .map(|s| uuid::Uuid::parse_str(&s).map_err(|_| corrupt(col)))
         .transpose()
 }
 
-fn time_col(row: &SqliteRow, col: &str) -> Result<custos_domain::Timestamp, StoreError> {
-    from_ms(row.try_get(col).map_err(map_err)?)
+fn time_col(row: &impl SqlRow, col: &str) -> Result<custos_domain::Timestamp, StoreError> {
+    from_ms(row.int(col)?)
 }
 
-fn text(row: &SqliteRow, col: &str) -> Result<String, StoreError> {
-    row.try_get(col).map_err(map_err)
+fn text(row: &impl SqlRow, col: &str) -> Result<String, StoreError> {
+    row.text(col)
 }
 
-fn bytes(row: &SqliteRow, col: &str) -> Result<Vec<u8>, StoreError> {
-    row.try_get(col).map_err(map_err)
+fn bytes(row: &impl SqlRow, col: &str) -> Result<Vec<u8>, StoreError> {
+    row.bytes(col)
 }
 
-pub(crate) fn person_row(row: &SqliteRow) -> Result<PersonRow, StoreError> {
+pub(crate) fn person_row(row: &impl SqlRow) -> Result<PersonRow, StoreError> {
     Ok(PersonRow {
         person: Person {
             id: PersonId(uuid_col(row, "id")?),
@@ -56,7 +51,7 @@ pub(crate) fn person_row(row: &SqliteRow) -> Result<PersonRow, StoreError> {
     })
 }
 
-pub(crate) fn team(row: &SqliteRow) -> Result<Team, StoreError> {
+pub(crate) fn team(row: &impl SqlRow) -> Result<Team, StoreError> {
     Ok(Team {
         id: TeamId(uuid_col(row, "id")?),
         name: text(row, "name")?,
@@ -64,7 +59,7 @@ pub(crate) fn team(row: &SqliteRow) -> Result<Team, StoreError> {
     })
 }
 
-pub(crate) fn client_row(row: &SqliteRow) -> Result<ClientRow, StoreError> {
+pub(crate) fn client_row(row: &impl SqlRow) -> Result<ClientRow, StoreError> {
     Ok(ClientRow {
         id: ClientId(uuid_col(row, "id")?),
         responsible: PersonId(uuid_col(row, "responsible_id")?),
@@ -75,7 +70,7 @@ pub(crate) fn client_row(row: &SqliteRow) -> Result<ClientRow, StoreError> {
     })
 }
 
-pub(crate) fn matter_row(row: &SqliteRow) -> Result<MatterRow, StoreError> {
+pub(crate) fn matter_row(row: &impl SqlRow) -> Result<MatterRow, StoreError> {
     Ok(MatterRow {
         id: MatterId(uuid_col(row, "id")?),
         client: ClientId(uuid_col(row, "client_id")?),
@@ -87,8 +82,8 @@ pub(crate) fn matter_row(row: &SqliteRow) -> Result<MatterRow, StoreError> {
     })
 }
 
-pub(crate) fn document_row(row: &SqliteRow) -> Result<DocumentRow, StoreError> {
-    let size: i64 = row.try_get("size").map_err(map_err)?;
+pub(crate) fn document_row(row: &impl SqlRow) -> Result<DocumentRow, StoreError> {
+    let size = row.int("size")?;
     Ok(DocumentRow {
         id: DocumentId(uuid_col(row, "id")?),
         matter: MatterId(uuid_col(row, "matter_id")?),
@@ -103,7 +98,7 @@ pub(crate) fn document_row(row: &SqliteRow) -> Result<DocumentRow, StoreError> {
     })
 }
 
-pub(crate) fn wall(row: &SqliteRow) -> Result<Wall, StoreError> {
+pub(crate) fn wall(row: &impl SqlRow) -> Result<Wall, StoreError> {
     let subject_id = uuid_col(row, "subject_id")?;
     let object_id = uuid_col(row, "object_id")?;
     Ok(Wall {
@@ -124,7 +119,7 @@ pub(crate) fn wall(row: &SqliteRow) -> Result<Wall, StoreError> {
     })
 }
 
-pub(crate) fn session_row(row: &SqliteRow) -> Result<SessionRow, StoreError> {
+pub(crate) fn session_row(row: &impl SqlRow) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
         token_hash: bytes(row, "token_hash")?
             .try_into()
@@ -135,8 +130,8 @@ pub(crate) fn session_row(row: &SqliteRow) -> Result<SessionRow, StoreError> {
     })
 }
 
-pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
-    let seq: i64 = row.try_get("seq").map_err(map_err)?;
+pub(crate) fn audit_entry(row: &impl SqlRow) -> Result<AuditEntry, StoreError> {
+    let seq = row.int("seq")?;
     let reasons: Vec<AuditReason> =
         serde_json::from_str(&text(row, "reasons")?).map_err(|_| corrupt("reasons"))?;
     let detail: serde_json::Value =
@@ -144,7 +139,7 @@ pub(crate) fn audit_entry(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
         record: AuditRecord {
-            at_ms: row.try_get("at_ms").map_err(map_err)?,
+            at_ms: row.int("at_ms")?,
             request_id: RequestId(uuid_col(row, "request_id")?),
             actor: opt_uuid(row, "actor_id")?.map(PersonId),
             action: text(row, "action")?,

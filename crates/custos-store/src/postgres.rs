@@ -1,0 +1,146 @@
+//! The PostgreSQL implementation of the store traits: the scale-out backend, shared by several
+//! stateless app nodes. Same tables and SQL as SQLite; differs in two places only:
+//!
+//! - units of work run at READ COMMITTED and take no lock up front, so nodes work in parallel;
+//! - the audit sequencer is one row (`audit_head`) locked from a unit's first audit entry until
+//!   it ends, so the log has one total order across nodes, in commit order, with no gap.
+
+use crate::rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
+use crate::sql::{
+    after_key, audit_entry, audit_head, client_row, document_row, found, ids, impl_store_tx,
+    map_err, matter_row, ms, next_entry, person_row, session_row, team, wall,
+};
+use crate::{Store, StoreError, StoreTx};
+use async_trait::async_trait;
+use custos_audit::{AuditEntry, AuditRecord};
+use custos_domain::{
+    ClientId, DocumentId, MatterId, PersonId, PersonStatus, Team, TeamId, Wall, WallId, WallObject,
+    WallSubject,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The scale-out store: a pool of connections to one PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let user = authority
+                .rsplit_once('@')
+                .map(|(u, _)| u.split(':').next().unwrap_or(""));
+            match user {
+                Some(u) => format!(
+                    "{scheme}://{u}@{host}/{}",
+                    path.split('?').next().unwrap_or("")
+                ),
+                None => format!("{scheme}://{host}/{}", path.split('?').next().unwrap_or("")),
+            }
+        }
+        None => "<database url>".to_owned(),
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/db[?options]`), runs pending
+    /// migrations (under PostgreSQL's advisory lock, so nodes starting together migrate once)
+    /// and refuses a database whose schema is newer than this binary.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|_| {
+            StoreError::Database(format!(
+                "`{}` is not a valid PostgreSQL URL",
+                redact_url(url)
+            ))
+        })?;
+        // Named in pg_stat_activity, unless the URL names the connections itself.
+        let options = if url.contains("application_name=") {
+            options
+        } else {
+            options.application_name("custos")
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            // A connection killed by a server restart is found and replaced before use.
+            .test_before_acquire(true)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot connect to {}: {e}", redact_url(url)))
+            })?;
+        MIGRATOR.run(&pool).await.map_err(crate::sql::migrate_err)?;
+        Ok(PgStore { pool })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
+        let tx = self.pool.begin().await.map_err(map_err)?;
+        Ok(Box::new(PgTx { tx }))
+    }
+
+    async fn session_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(SessionRow, PersonStatus)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.token_hash, s.person_id, s.created_at, s.expires_at, p.status
+             FROM sessions s JOIN people p ON p.id = s.person_id
+             WHERE s.token_hash = $1",
+        )
+        .bind(&token_hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| {
+            let status: String = r.try_get("status").map_err(map_err)?;
+            let status = PersonStatus::parse(&status)
+                .map_err(|_| StoreError::Corrupt("status".to_owned()))?;
+            Ok((session_row(&r)?, status))
+        })
+        .transpose()
+    }
+}
+
+struct PgTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl_store_tx!(PgTx, {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(map_err)
+    }
+
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
+        // Held until this unit ends: the next entry of any node follows this one.
+        let head = sqlx::query("SELECT seq, chain_hash FROM audit_head WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let entry = next_entry(Some(audit_head(&head)?), record)?;
+        self.insert_audit_row(&entry).await?;
+        sqlx::query("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
+            .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
+            .bind(&entry.chain_hash[..])
+            .execute(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        Ok(entry)
+    }
+});

@@ -1,0 +1,718 @@
+//! What both SQL backends share: one SQL text per operation (placeholders `$n`, which SQLite
+//! and PostgreSQL both accept), one row decoder, one error mapping. Only the unit-of-work
+//! boundaries and the audit sequencer differ per backend.
+
+mod decode;
+
+pub(crate) use decode::{
+    audit_entry, client_row, document_row, matter_row, person_row, session_row, team, wall,
+};
+
+use crate::StoreError;
+
+/// Column access shared by the backends' row types.
+pub(crate) trait SqlRow {
+    fn text(&self, col: &str) -> Result<String, StoreError>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError>;
+    fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError>;
+    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn int(&self, col: &str) -> Result<i64, StoreError>;
+}
+
+macro_rules! impl_sql_row {
+    ($row:ty) => {
+        impl SqlRow for $row {
+            fn text(&self, col: &str) -> Result<String, StoreError> {
+                sqlx::Row::try_get(self, col).map_err(map_err)
+            }
+            fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+                sqlx::Row::try_get(self, col).map_err(map_err)
+            }
+            fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
+                sqlx::Row::try_get(self, col).map_err(map_err)
+            }
+            fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                sqlx::Row::try_get(self, col).map_err(map_err)
+            }
+            fn int(&self, col: &str) -> Result<i64, StoreError> {
+                sqlx::Row::try_get(self, col).map_err(map_err)
+            }
+        }
+    };
+}
+
+impl_sql_row!(sqlx::sqlite::SqliteRow);
+impl_sql_row!(sqlx::postgres::PgRow);
+
+/// PostgreSQL error classes that mean "the server went away or is refusing work for now":
+/// connection exceptions (08), operator intervention (57: shutdown, termination), and
+/// insufficient resources (53: too many connections).
+fn unavailable_code(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57") || code.starts_with("53")
+}
+
+/// Transaction rollbacks forced by concurrency (serialization failure, deadlock): the unit of
+/// work did not happen and may be retried.
+fn contention_code(code: &str) -> bool {
+    code == "40001" || code == "40P01"
+}
+
+/// Maps a driver error to a store error, the same way for every backend.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            if db.message().contains("append-only") {
+                StoreError::AppendOnly
+            } else if db.is_unique_violation() {
+                StoreError::Conflict("already exists".to_owned())
+            } else if db.is_foreign_key_violation() {
+                StoreError::Conflict("refers to a record that does not exist".to_owned())
+            } else if unavailable_code(&code)
+                || contention_code(&code)
+                || db.message().contains("locked")
+                || db.message().contains("busy")
+            {
+                StoreError::Unavailable(db.message().to_owned())
+            } else {
+                StoreError::Database(db.message().to_owned())
+            }
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+/// A migration failure; a schema newer than this binary gets a message saying so.
+pub(crate) fn migrate_err(e: sqlx::migrate::MigrateError) -> StoreError {
+    match e {
+        sqlx::migrate::MigrateError::VersionMissing(v) => StoreError::Database(format!(
+            "the database has schema version {v}, which this binary does not know: \
+             it was written by a newer Custos; upgrade this node"
+        )),
+        sqlx::migrate::MigrateError::Execute(e) => map_err(e),
+        other => StoreError::Database(format!("migration failed: {other}")),
+    }
+}
+
+pub(crate) fn ms(t: custos_domain::Timestamp) -> i64 {
+    custos_audit::unix_ms(t)
+}
+
+/// The key after which a page starts: ids are stored as lower-case hyphenated text, so their
+/// text order (byte order; `COLLATE "C"` on PostgreSQL) is their UUID order.
+pub(crate) fn after_key(id: Option<uuid::Uuid>) -> String {
+    id.map(|u| u.to_string()).unwrap_or_default()
+}
+
+pub(crate) fn ids<R: SqlRow, T>(
+    rows: &[R],
+    col: &str,
+    wrap: impl Fn(uuid::Uuid) -> T,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter()
+        .map(|r| decode::uuid_col(r, col).map(&wrap))
+        .collect()
+}
+
+/// An update that touched no row names what was missing.
+pub(crate) fn found(rows_affected: u64, what: &'static str) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound(what))
+    } else {
+        Ok(())
+    }
+}
+
+/// The sequence number and chain hash of the last entry, read from a row with columns `seq`
+/// and `chain_hash` (NULL chain before the first entry).
+pub(crate) fn audit_head(row: &impl SqlRow) -> Result<(u64, [u8; 32]), StoreError> {
+    let seq = u64::try_from(row.int("seq")?).map_err(|_| StoreError::Corrupt("seq".into()))?;
+    let chain = match row.opt_bytes("chain_hash")? {
+        Some(bytes) => bytes
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("chain hash length".into()))?,
+        None if seq == 0 => custos_audit::GENESIS,
+        None => return Err(StoreError::Corrupt("chain hash missing".into())),
+    };
+    Ok((seq, chain))
+}
+
+/// The entry that follows `prev` (`None`: the log is empty).
+pub(crate) fn next_entry(
+    prev: Option<(u64, [u8; 32])>,
+    record: &custos_audit::AuditRecord,
+) -> Result<custos_audit::AuditEntry, StoreError> {
+    let (prev_seq, prev_chain) = prev.unwrap_or((0, custos_audit::GENESIS));
+    let seq = prev_seq + 1;
+    let leaf = custos_audit::leaf_hash(&record.canonical_bytes(seq));
+    Ok(custos_audit::AuditEntry {
+        seq,
+        record: record.clone(),
+        leaf_hash: leaf,
+        chain_hash: custos_audit::chain_hash(&prev_chain, &leaf),
+    })
+}
+
+/// Implements [`crate::StoreTx`] for a backend's transaction type (a struct with a field
+/// `tx: sqlx::Transaction<'static, DB>`): the shared operations, plus the backend's own
+/// `commit` and `append_audit` given as `$extra`.
+macro_rules! impl_store_tx {
+    ($tx:ty, { $($extra:tt)* }) => {
+        impl $tx {
+            async fn insert_audit_row(
+                &mut self,
+                entry: &custos_audit::AuditEntry,
+            ) -> Result<(), StoreError> {
+                let record = &entry.record;
+                let reasons = serde_json::to_string(&record.reasons)
+                    .map_err(|e| StoreError::Database(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, resource,
+                                            outcome, reasons, detail, leaf_hash, chain_hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
+                .bind(record.at_ms)
+                .bind(record.request_id.to_string())
+                .bind(record.actor.map(|a| a.to_string()))
+                .bind(&record.action)
+                .bind(&record.resource)
+                .bind(record.outcome.as_str())
+                .bind(reasons)
+                .bind(record.detail.to_string())
+                .bind(&entry.leaf_hash[..])
+                .bind(&entry.chain_hash[..])
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::StoreTx for $tx {
+            $($extra)*
+
+            async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError> {
+                let p = &row.person;
+                sqlx::query(
+                    "INSERT INTO people (id, user_name, display_name, role, status, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(p.id.to_string())
+                .bind(p.user_name.as_str())
+                .bind(&p.display_name)
+                .bind(p.role.as_str())
+                .bind(p.status.as_str())
+                .bind(&row.password_hash)
+                .bind(ms(p.created_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn person(&mut self, id: PersonId) -> Result<Option<PersonRow>, StoreError> {
+                sqlx::query("SELECT * FROM people WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| person_row(&r))
+                    .transpose()
+            }
+
+            async fn person_by_user_name(&mut self, name: &str) -> Result<Option<PersonRow>, StoreError> {
+                sqlx::query("SELECT * FROM people WHERE user_name = $1")
+                    .bind(name)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| person_row(&r))
+                    .transpose()
+            }
+
+            async fn list_people(
+                &mut self,
+                after: Option<PersonId>,
+                limit: u32,
+            ) -> Result<Vec<PersonRow>, StoreError> {
+                sqlx::query("SELECT * FROM people WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_key(after.map(|a| a.0)))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(person_row)
+                    .collect()
+            }
+
+            async fn set_person_status(
+                &mut self,
+                id: PersonId,
+                status: PersonStatus,
+            ) -> Result<(), StoreError> {
+                let done = sqlx::query("UPDATE people SET status = $1 WHERE id = $2")
+                    .bind(status.as_str())
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                found(done.rows_affected(), "person")
+            }
+
+            async fn set_password_hash(&mut self, id: PersonId, hash: &str) -> Result<(), StoreError> {
+                let done = sqlx::query("UPDATE people SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                found(done.rows_affected(), "person")
+            }
+
+            async fn insert_team(&mut self, t: &Team) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO teams (id, name, lead_id) VALUES ($1, $2, $3)")
+                    .bind(t.id.to_string())
+                    .bind(&t.name)
+                    .bind(t.lead.map(|l| l.to_string()))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn team(&mut self, id: TeamId) -> Result<Option<Team>, StoreError> {
+                sqlx::query("SELECT * FROM teams WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| team(&r))
+                    .transpose()
+            }
+
+            async fn list_teams(
+                &mut self,
+                after: Option<TeamId>,
+                limit: u32,
+            ) -> Result<Vec<Team>, StoreError> {
+                sqlx::query("SELECT * FROM teams WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_key(after.map(|a| a.0)))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(team)
+                    .collect()
+            }
+
+            async fn add_team_member(&mut self, t: TeamId, person: PersonId) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO team_members (team_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(t.to_string())
+                    .bind(person.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn remove_team_member(
+                &mut self,
+                t: TeamId,
+                person: PersonId,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND person_id = $2")
+                    .bind(t.to_string())
+                    .bind(person.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn team_members(&mut self, t: TeamId) -> Result<Vec<PersonId>, StoreError> {
+                let rows =
+                    sqlx::query("SELECT person_id FROM team_members WHERE team_id = $1 ORDER BY person_id")
+                        .bind(t.to_string())
+                        .fetch_all(&mut *self.tx)
+                        .await
+                        .map_err(map_err)?;
+                ids(&rows, "person_id", PersonId)
+            }
+
+            async fn teams_of(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError> {
+                let rows =
+                    sqlx::query("SELECT team_id FROM team_members WHERE person_id = $1 ORDER BY team_id")
+                        .bind(person.to_string())
+                        .fetch_all(&mut *self.tx)
+                        .await
+                        .map_err(map_err)?;
+                ids(&rows, "team_id", TeamId)
+            }
+
+            async fn teams_led_by(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError> {
+                let rows = sqlx::query("SELECT id FROM teams WHERE lead_id = $1 ORDER BY id")
+                    .bind(person.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                ids(&rows, "id", TeamId)
+            }
+
+            async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO clients (id, responsible_id, wrapped_key, sealed_name, sealed_contact, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(row.id.to_string())
+                .bind(row.responsible.to_string())
+                .bind(&row.wrapped_key)
+                .bind(&row.sealed_name)
+                .bind(&row.sealed_contact)
+                .bind(ms(row.created_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn client(&mut self, id: ClientId) -> Result<Option<ClientRow>, StoreError> {
+                sqlx::query("SELECT * FROM clients WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| client_row(&r))
+                    .transpose()
+            }
+
+            async fn list_clients(
+                &mut self,
+                after: Option<ClientId>,
+                limit: u32,
+            ) -> Result<Vec<ClientRow>, StoreError> {
+                sqlx::query("SELECT * FROM clients WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_key(after.map(|a| a.0)))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(client_row)
+                    .collect()
+            }
+
+            async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError> {
+                sqlx::query("SELECT * FROM matters WHERE client_id = $1 ORDER BY id")
+                    .bind(client.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(matter_row)
+                    .collect()
+            }
+
+            async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO matters (id, client_id, team_id, lead_id, wrapped_key, sealed_title, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(row.id.to_string())
+                .bind(row.client.to_string())
+                .bind(row.team.to_string())
+                .bind(row.lead.to_string())
+                .bind(&row.wrapped_key)
+                .bind(&row.sealed_title)
+                .bind(ms(row.created_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError> {
+                sqlx::query("SELECT * FROM matters WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| matter_row(&r))
+                    .transpose()
+            }
+
+            async fn list_matters(
+                &mut self,
+                after: Option<MatterId>,
+                limit: u32,
+            ) -> Result<Vec<MatterRow>, StoreError> {
+                sqlx::query("SELECT * FROM matters WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_key(after.map(|a| a.0)))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(matter_row)
+                    .collect()
+            }
+
+            async fn add_matter_member(&mut self, m: MatterId, person: PersonId) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO matter_members (matter_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(m.to_string())
+                    .bind(person.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn remove_matter_member(
+                &mut self,
+                m: MatterId,
+                person: PersonId,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM matter_members WHERE matter_id = $1 AND person_id = $2")
+                    .bind(m.to_string())
+                    .bind(person.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn matter_members(&mut self, m: MatterId) -> Result<Vec<PersonId>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT person_id FROM matter_members WHERE matter_id = $1 ORDER BY person_id",
+                )
+                .bind(m.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                ids(&rows, "person_id", PersonId)
+            }
+
+            async fn staffed_matters(&mut self, person: PersonId) -> Result<Vec<MatterId>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT matter_id FROM matter_members WHERE person_id = $1 ORDER BY matter_id",
+                )
+                .bind(person.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                ids(&rows, "matter_id", MatterId)
+            }
+
+            async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
+                let size =
+                    i64::try_from(row.size).map_err(|_| StoreError::Conflict("size too large".into()))?;
+                sqlx::query(
+                    "INSERT INTO documents (id, matter_id, classification, sealed_title, sealed_provenance,
+                                            media_type, size, created_by, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(row.id.to_string())
+                .bind(row.matter.to_string())
+                .bind(row.classification.as_str())
+                .bind(&row.sealed_title)
+                .bind(&row.sealed_provenance)
+                .bind(&row.media_type)
+                .bind(size)
+                .bind(row.created_by.to_string())
+                .bind(ms(row.created_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError> {
+                sqlx::query("SELECT * FROM documents WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| document_row(&r))
+                    .transpose()
+            }
+
+            async fn list_documents(
+                &mut self,
+                m: MatterId,
+                after: Option<DocumentId>,
+                limit: u32,
+            ) -> Result<Vec<DocumentRow>, StoreError> {
+                sqlx::query("SELECT * FROM documents WHERE matter_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+                    .bind(m.to_string())
+                    .bind(after_key(after.map(|a| a.0)))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(document_row)
+                    .collect()
+            }
+
+            async fn insert_wall(&mut self, w: &Wall) -> Result<(), StoreError> {
+                let (subject_kind, subject_id) = match w.subject {
+                    WallSubject::Person(p) => ("person", p.0),
+                    WallSubject::Team(t) => ("team", t.0),
+                };
+                let (object_kind, object_id) = match w.object {
+                    WallObject::Client(c) => ("client", c.0),
+                    WallObject::Matter(m) => ("matter", m.0),
+                };
+                sqlx::query(
+                    "INSERT INTO walls (id, subject_kind, subject_id, object_kind, object_id, reason, created_by, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(w.id.to_string())
+                .bind(subject_kind)
+                .bind(subject_id.to_string())
+                .bind(object_kind)
+                .bind(object_id.to_string())
+                .bind(&w.reason)
+                .bind(w.created_by.to_string())
+                .bind(ms(w.created_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn list_walls(
+                &mut self,
+                after: Option<WallId>,
+                limit: u32,
+            ) -> Result<Vec<Wall>, StoreError> {
+                sqlx::query("SELECT * FROM walls WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after_key(after.map(|a| a.0)))
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(wall)
+                    .collect()
+            }
+
+            async fn walls_screening(
+                &mut self,
+                person: PersonId,
+                teams: &[TeamId],
+            ) -> Result<Vec<Wall>, StoreError> {
+                let mut out: Vec<Wall> = sqlx::query(
+                    "SELECT * FROM walls WHERE subject_kind = 'person' AND subject_id = $1 ORDER BY id",
+                )
+                .bind(person.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(wall)
+                .collect::<Result<_, _>>()?;
+                for t in teams {
+                    let rows = sqlx::query(
+                        "SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 ORDER BY id",
+                    )
+                    .bind(t.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                    for r in &rows {
+                        out.push(wall(r)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&row.token_hash[..])
+                .bind(row.person.to_string())
+                .bind(ms(row.created_at))
+                .bind(ms(row.expires_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn session(&mut self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
+                sqlx::query("SELECT * FROM sessions WHERE token_hash = $1")
+                    .bind(&token_hash[..])
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| session_row(&r))
+                    .transpose()
+            }
+
+            async fn delete_session(&mut self, token_hash: &[u8; 32]) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(&token_hash[..])
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_sessions_of(&mut self, person: PersonId) -> Result<u64, StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+                    .bind(person.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn audit_entries(
+                &mut self,
+                filter: &AuditFilter,
+                after: u64,
+                limit: u32,
+            ) -> Result<Vec<AuditEntry>, StoreError> {
+                // Optional filters are written as `(CAST($n AS TEXT) IS NULL OR col = $n)`, so the SQL
+                // text is fixed and the same on every backend.
+                let actor = filter.actor.map(|a| a.to_string());
+                let request = filter.request_id.map(|r| r.to_string());
+                let outcome = filter.outcome.map(|o| o.as_str());
+                sqlx::query(
+                    "SELECT * FROM audit_log
+                     WHERE seq > $1
+                       AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2)
+                       AND (CAST($3 AS TEXT) IS NULL OR resource = $3)
+                       AND (CAST($4 AS TEXT) IS NULL OR request_id = $4)
+                       AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)
+                     ORDER BY seq LIMIT $6",
+                )
+                .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                .bind(actor)
+                .bind(filter.resource.clone())
+                .bind(request)
+                .bind(outcome)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(audit_entry)
+                .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store_tx;

@@ -1,0 +1,111 @@
+//! The SQLite implementation of the store traits (WAL, full sync, foreign keys on).
+
+use crate::rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
+use crate::sql::{
+    after_key, audit_entry, audit_head, client_row, document_row, found, ids, impl_store_tx,
+    map_err, matter_row, ms, next_entry, person_row, session_row, team, wall,
+};
+use crate::{Store, StoreError, StoreTx};
+use async_trait::async_trait;
+use custos_audit::{AuditEntry, AuditRecord};
+use custos_domain::{
+    ClientId, DocumentId, MatterId, PersonId, PersonStatus, Team, TeamId, Wall, WallId, WallObject,
+    WallSubject,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The embedded default store: one SQLite file in the data directory.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if asked) the database at `path` and runs pending migrations; refuses a
+    /// database whose schema is newer than this binary.
+    pub async fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("secure_delete", "on");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        MIGRATOR.run(&pool).await.map_err(crate::sql::migrate_err)?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Closes every connection (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
+
+    async fn session_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(SessionRow, PersonStatus)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.token_hash, s.person_id, s.created_at, s.expires_at, p.status
+             FROM sessions s JOIN people p ON p.id = s.person_id
+             WHERE s.token_hash = ?",
+        )
+        .bind(&token_hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| {
+            let status: String = r.try_get("status").map_err(map_err)?;
+            let status = PersonStatus::parse(&status)
+                .map_err(|_| StoreError::Corrupt("status".to_owned()))?;
+            Ok((session_row(&r)?, status))
+        })
+        .transpose()
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl_store_tx!(SqliteTx, {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(map_err)
+    }
+
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
+        // The unit of work holds SQLite's one write lock (BEGIN IMMEDIATE), so the last row
+        // cannot change before this one commits: sequence order is commit order.
+        let last = sqlx::query("SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(map_err)?;
+        let prev = last.map(|r| audit_head(&r)).transpose()?;
+        let entry = next_entry(prev, record)?;
+        self.insert_audit_row(&entry).await?;
+        Ok(entry)
+    }
+});
