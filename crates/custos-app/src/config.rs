@@ -4,7 +4,7 @@
 use crate::{App, AppError, AppSettings};
 use custos_crypto::Kek;
 use custos_domain::{Person, SystemClock};
-use custos_store::{LocalBlobStore, SqliteStore};
+use custos_store::{LocalBlobStore, PgStore, SqliteStore, Store, redact_url};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,9 +20,7 @@ pub const CONFIG_FILE: &str = "custos.toml";
 pub struct Config {
     /// Address to serve HTTPS on (`CUSTOS_LISTEN`).
     pub listen: SocketAddr,
-    /// SQLite database file.
-    pub database: PathBuf,
-    /// Folder of encrypted blobs.
+    /// Folder of encrypted blobs; with several nodes, a folder they all share (absolute path).
     pub blobs: PathBuf,
     /// The key-encryption key file (must be mode 0600).
     pub key_file: PathBuf,
@@ -34,19 +32,67 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Session lifetime in hours.
     pub session_hours: u32,
+    /// Where the records live.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+}
+
+/// The database: the embedded SQLite file by default, or PostgreSQL when a URL is given.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL (`postgres://user@host:5432/db`; overridden by `CUSTOS_DATABASE_URL`).
+    /// When set, the SQLite file is not used. Prefer a password in `~/.pgpass` or in the
+    /// environment variable over one in this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// SQLite database file (when there is no URL).
+    #[serde(default = "default_sqlite_path")]
+    pub path: PathBuf,
+    /// Connections per node (PostgreSQL).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_sqlite_path() -> PathBuf {
+    "custos.db".into()
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: None,
+            path: default_sqlite_path(),
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("path", &self.path)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
-            database: "custos.db".into(),
             blobs: "blobs".into(),
             key_file: "kek.key".into(),
             tls_cert: "tls/cert.pem".into(),
             tls_key: "tls/key.pem".into(),
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
             session_hours: 12,
+            database: DatabaseConfig::default(),
         }
     }
 }
@@ -80,6 +126,18 @@ impl DataDir {
                 .parse()
                 .map_err(|_| config_error(format!("CUSTOS_LISTEN: `{listen}` is not host:port")))?;
         }
+        if let Ok(url) = std::env::var("CUSTOS_DATABASE_URL") {
+            config.database.url = Some(url).filter(|u| !u.is_empty());
+        }
+        if let Some(url) = &config.database.url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(config_error(format!(
+                "database url `{}`: only postgres:// URLs are supported (leave it unset for \
+                 the embedded SQLite database)",
+                redact_url(url)
+            )));
+        }
         if config.session_hours == 0 || config.max_upload_bytes == 0 {
             return Err(config_error(format!(
                 "`{}`: session_hours and max_upload_bytes must be positive",
@@ -102,17 +160,33 @@ impl DataDir {
         self.root.join(configured)
     }
 
+    /// Opens the configured database (creating the SQLite file if asked), migrating it.
+    pub async fn open_store(&self, create: bool) -> Result<Arc<dyn Store>, AppError> {
+        let db = &self.config.database;
+        let store: Arc<dyn Store> = match &db.url {
+            Some(url) => Arc::new(
+                PgStore::connect(url, db.max_connections)
+                    .await
+                    .map_err(|e| config_error(format!("database: {e}")))?,
+            ),
+            None => Arc::new(
+                SqliteStore::open(&self.path(&db.path), create)
+                    .await
+                    .map_err(|e| config_error(format!("database: {e}")))?,
+            ),
+        };
+        Ok(store)
+    }
+
     /// Opens the store, blob store and key file, and assembles the application.
     pub async fn open_app(&self) -> Result<App, AppError> {
         let kek = Kek::load_key_file(&self.path(&self.config.key_file))
             .map_err(|e| config_error(e.to_string()))?;
-        let store = SqliteStore::open(&self.path(&self.config.database), false)
-            .await
-            .map_err(|e| config_error(format!("database: {e}")))?;
+        let store = self.open_store(false).await?;
         let blobs = LocalBlobStore::open(&self.path(&self.config.blobs))
             .map_err(|e| config_error(e.to_string()))?;
         App::new(
-            Arc::new(store),
+            store,
             Arc::new(blobs),
             kek,
             Arc::new(SystemClock),
@@ -155,10 +229,36 @@ fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), AppError> {
         .map_err(|e| io_error("write", path, e))
 }
 
+/// Choices made at `init` beyond the defaults.
+#[derive(Clone, Default)]
+pub struct InitOptions {
+    /// PostgreSQL URL, written to the configuration (else SQLite, or `CUSTOS_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// Blob folder (e.g. a shared one for several nodes), written to the configuration.
+    pub blobs: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for InitOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InitOptions")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("blobs", &self.blobs)
+            .finish()
+    }
+}
+
 /// Creates a new data directory (mode 0700) with a configuration, a key file, a self-signed TLS
 /// certificate, the database and the first confidentiality officer. Refuses an existing,
-/// non-empty directory.
-pub async fn init_data_dir(root: &Path, officer_user_name: &str) -> Result<InitOutcome, AppError> {
+/// non-empty directory, and a database that already holds a firm (a second node copies the
+/// first node's data directory instead: a new key could not read the firm's data).
+pub async fn init_data_dir(
+    root: &Path,
+    officer_user_name: &str,
+    options: &InitOptions,
+) -> Result<InitOutcome, AppError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     match std::fs::read_dir(root) {
         Ok(mut entries) => {
@@ -180,7 +280,35 @@ pub async fn init_data_dir(root: &Path, officer_user_name: &str) -> Result<InitO
         }
         Err(e) => return Err(io_error("read", root, e)),
     }
-    let config = Config::default();
+    let outcome = populate(root, officer_user_name, options).await;
+    if outcome.is_err() {
+        // A failed init leaves nothing behind: not a key for a firm that does not exist, nor a
+        // configuration that points at another firm's database.
+        if let Ok(entries) = std::fs::read_dir(root) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let _ = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+            }
+        }
+    }
+    outcome
+}
+
+async fn populate(
+    root: &Path,
+    officer_user_name: &str,
+    options: &InitOptions,
+) -> Result<InitOutcome, AppError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut config = Config::default();
+    config.database.url.clone_from(&options.database_url);
+    if let Some(blobs) = &options.blobs {
+        config.blobs.clone_from(blobs);
+    }
     let text = toml::to_string(&config).map_err(|e| AppError::Internal(e.to_string()))?;
     let header = "# Custos configuration. Relative paths are relative to this directory.\n\
                   # Keep the key file out of backups of this directory: see docs/OPERATIONS.md.\n";
@@ -212,17 +340,21 @@ pub async fn init_data_dir(root: &Path, officer_user_name: &str) -> Result<InitO
         0o600,
     )?;
 
-    SqliteStore::open(&root.join(&config.database), true)
-        .await
-        .map_err(|e| config_error(format!("database: {e}")))?
-        .close()
-        .await;
-
     let data_dir = DataDir::open(root)?;
+    drop(data_dir.open_store(true).await?);
     let app = data_dir.open_app().await?;
     let (officer, officer_password) = app
         .bootstrap_officer(officer_user_name, "Confidentiality Officer")
-        .await?;
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict(_) => config_error(
+                "the database already holds a Custos firm: to add a node, copy an existing \
+                 node's data directory (configuration, key file, TLS files) instead of running \
+                 init (see docs/OPERATIONS.md)"
+                    .to_owned(),
+            ),
+            other => other,
+        })?;
     Ok(InitOutcome {
         data_dir,
         app,

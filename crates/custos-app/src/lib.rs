@@ -15,7 +15,7 @@ mod passwords;
 mod usecases;
 mod views;
 
-pub use config::{Config, DataDir, InitOutcome, init_data_dir};
+pub use config::{Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir};
 pub use custos_store::AuditFilter;
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,

@@ -141,7 +141,9 @@ async fn serve_child(data_dir: std::path::PathBuf, plain_dir: std::path::PathBuf
 async fn streaming(total: u64) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let outcome = init_data_dir(&data, "olivia.officer").await.unwrap();
+    let outcome = init_data_dir(&data, "olivia.officer", &Default::default())
+        .await
+        .unwrap();
     let firm = seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
         .await
         .unwrap();

@@ -6,7 +6,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
-use custos_app::{DEMO, DEMO_PASSWORD, DataDir, init_data_dir, seed_demo_firm};
+use custos_app::{DEMO, DEMO_PASSWORD, DataDir, InitOptions, init_data_dir, seed_demo_firm};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,6 +30,8 @@ enum Command {
         /// User name of the first confidentiality officer.
         #[arg(long, default_value = "officer")]
         officer: String,
+        #[command(flatten)]
+        storage: StorageArgs,
     },
     /// Serve the HTTPS API of an existing data directory.
     Serve {
@@ -49,12 +51,44 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
+        #[command(flatten)]
+        storage: StorageArgs,
     },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+/// Where a new data directory keeps its records and blobs.
+#[derive(Debug, clap::Args)]
+struct StorageArgs {
+    /// PostgreSQL URL (postgres://user@host:5432/db) written to the configuration; by default
+    /// the embedded SQLite database. `CUSTOS_DATABASE_URL` is read at every start instead, and
+    /// keeps a password out of the file.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Blob folder written to the configuration (with several nodes: a folder they share).
+    #[arg(long, value_name = "DIR")]
+    blob_dir: Option<PathBuf>,
+}
+
+impl StorageArgs {
+    fn options(self) -> Result<InitOptions> {
+        let blobs = match self.blob_dir {
+            Some(dir) if dir.is_relative() => Some(
+                std::env::current_dir()
+                    .context("current directory")?
+                    .join(dir),
+            ),
+            other => other,
+        };
+        Ok(InitOptions {
+            database_url: self.database_url,
+            blobs,
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,9 +162,17 @@ fn init_logging() {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init { data_dir, officer } => init(&data_dir, &officer).await,
+        Command::Init {
+            data_dir,
+            officer,
+            storage,
+        } => init(&data_dir, &officer, &storage.options()?).await,
         Command::Serve { data_dir, listen } => serve(&data_dir, listen).await,
-        Command::Demo { data_dir, listen } => demo(data_dir, listen).await,
+        Command::Demo {
+            data_dir,
+            listen,
+            storage,
+        } => demo(data_dir, listen, &storage.options()?).await,
         Command::Audit {
             command: AuditCommand::Verify { data_dir },
         } => {
@@ -142,8 +184,8 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn init(data_dir: &Path, officer: &str) -> Result<()> {
-    let outcome = init_data_dir(data_dir, officer).await?;
+async fn init(data_dir: &Path, officer: &str, options: &InitOptions) -> Result<()> {
+    let outcome = init_data_dir(data_dir, officer, options).await?;
     println!("Created data directory {}", data_dir.display());
     println!(
         "Confidentiality officer `{}`; one-time password (shown once): {}",
@@ -191,7 +233,7 @@ async fn serve_app(
     Ok(())
 }
 
-async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
+async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, options: &InitOptions) -> Result<()> {
     // The temporary directory lives as long as this function: deleted on exit.
     let temp = match &data_dir {
         Some(_) => None,
@@ -205,7 +247,7 @@ async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
         .first()
         .map(|p| p.user)
         .unwrap_or("olivia.officer");
-    let outcome = init_data_dir(&root, officer_user).await?;
+    let outcome = init_data_dir(&root, officer_user, options).await?;
     seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password).await?;
     let mut banner = format!(
         "Demo firm created in {} (demo data only: never put real client data in it).\n\

@@ -41,6 +41,9 @@ impl std::fmt::Debug for BlobReader {
     }
 }
 
+/// A partial blob untouched this long belongs to a write that will never finish.
+pub const STALE_PART: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Blobs as files in a local folder: `<root>/<2 hex>/<uuid>.blob`, written through `<root>/tmp`.
 #[derive(Debug, Clone)]
 pub struct LocalBlobStore {
@@ -52,14 +55,25 @@ fn io(context: &str, e: std::io::Error) -> StoreError {
 }
 
 impl LocalBlobStore {
-    /// Uses (and creates if needed) the folder `root`; clears unfinished writes from a crash.
+    /// Uses (and creates if needed) the folder `root`, which several nodes may share; clears
+    /// unfinished writes left by a crash. A write in progress on another node keeps touching its
+    /// file, so only parts untouched for [`STALE_PART`] are removed.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let tmp = root.join("tmp");
         std::fs::create_dir_all(&tmp).map_err(|e| io("cannot create blob folder", e))?;
+        let now = std::time::SystemTime::now();
         for entry in std::fs::read_dir(&tmp).map_err(|e| io("cannot list blob tmp", e))? {
             let entry = entry.map_err(|e| io("cannot list blob tmp", e))?;
-            // Leftovers of writes that never finished: encrypted, never referenced.
-            let _ = std::fs::remove_file(entry.path());
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age >= STALE_PART);
+            if stale {
+                // Leftovers of writes that never finished: encrypted, never referenced.
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
         Ok(LocalBlobStore {
             root: root.to_path_buf(),

@@ -19,7 +19,7 @@ mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore};
+pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
 pub use rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
 pub use sqlite::SqliteStore;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::sqlite::SqlitePoolOptions;
 
 async fn raw_db(t: &TestFirm) -> sqlx::SqlitePool {
-    let path = t.data_dir.path(&t.data_dir.config.database);
+    let path = t.data_dir.path(&t.data_dir.config.database.path);
     SqlitePoolOptions::new()
         .max_connections(1)
         .connect(&format!("sqlite://{}", path.display()))

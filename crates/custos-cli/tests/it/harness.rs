@@ -35,7 +35,7 @@ pub fn https_client(data_dir: &DataDir) -> Client {
 pub async fn spawn_demo_firm() -> TestFirm {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let root = dir.path().join("data");
-    let outcome = init_data_dir(&root, "olivia.officer")
+    let outcome = init_data_dir(&root, "olivia.officer", &Default::default())
         .await
         .unwrap_or_else(|e| panic!("init: {e}"));
     let firm = seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)

@@ -14,4 +14,5 @@ mod canary;
 mod cli;
 mod decision_table;
 mod harness;
+mod scaleout;
 mod tamper;
