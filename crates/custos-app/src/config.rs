@@ -52,6 +52,14 @@ pub struct DatabaseConfig {
     /// Connections per node (PostgreSQL).
     #[serde(default = "default_max_connections")]
     pub max_connections: u32,
+    /// Migrate the schema at start (PostgreSQL). Off when the node connects as an application
+    /// role without DDL rights: the owner then runs `custos db migrate`.
+    #[serde(default = "default_migrate")]
+    pub migrate: bool,
+}
+
+fn default_migrate() -> bool {
+    true
 }
 
 fn default_sqlite_path() -> PathBuf {
@@ -68,6 +76,7 @@ impl Default for DatabaseConfig {
             url: None,
             path: default_sqlite_path(),
             max_connections: default_max_connections(),
+            migrate: default_migrate(),
         }
     }
 }
@@ -78,6 +87,7 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("url", &self.url.as_deref().map(redact_url))
             .field("path", &self.path)
             .field("max_connections", &self.max_connections)
+            .field("migrate", &self.migrate)
             .finish()
     }
 }
@@ -160,12 +170,17 @@ impl DataDir {
         self.root.join(configured)
     }
 
-    /// Opens the configured database (creating the SQLite file if asked), migrating it.
-    pub async fn open_store(&self, create: bool) -> Result<Arc<dyn Store>, AppError> {
+    /// Opens the configured database (creating the SQLite file if asked), migrating it unless
+    /// configured not to (`force_migrate` migrates anyway: `custos db migrate`).
+    pub async fn open_store(
+        &self,
+        create: bool,
+        force_migrate: bool,
+    ) -> Result<Arc<dyn Store>, AppError> {
         let db = &self.config.database;
         let store: Arc<dyn Store> = match &db.url {
             Some(url) => Arc::new(
-                PgStore::connect(url, db.max_connections)
+                PgStore::connect(url, db.max_connections, db.migrate || force_migrate)
                     .await
                     .map_err(|e| config_error(format!("database: {e}")))?,
             ),
@@ -182,7 +197,7 @@ impl DataDir {
     pub async fn open_app(&self) -> Result<App, AppError> {
         let kek = Kek::load_key_file(&self.path(&self.config.key_file))
             .map_err(|e| config_error(e.to_string()))?;
-        let store = self.open_store(false).await?;
+        let store = self.open_store(false, false).await?;
         let blobs = LocalBlobStore::open(&self.path(&self.config.blobs))
             .map_err(|e| config_error(e.to_string()))?;
         App::new(
@@ -341,7 +356,7 @@ async fn populate(
     )?;
 
     let data_dir = DataDir::open(root)?;
-    drop(data_dir.open_store(true).await?);
+    drop(data_dir.open_store(true, true).await?);
     let app = data_dir.open_app().await?;
     let (officer, officer_password) = app
         .bootstrap_officer(officer_user_name, "Confidentiality Officer")

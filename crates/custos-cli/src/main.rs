@@ -59,6 +59,22 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Database tools.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Bring the database schema up to this binary's version (run as the schema owner when the
+    /// nodes connect as an application role with `database.migrate = false`).
+    Migrate {
+        /// The data directory.
+        #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
+        data_dir: PathBuf,
+    },
 }
 
 /// Where a new data directory keeps its records and blobs.
@@ -173,6 +189,14 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             storage,
         } => demo(data_dir, listen, &storage.options()?).await,
+        Command::Db {
+            command: DbCommand::Migrate { data_dir },
+        } => {
+            let dir = DataDir::open(&data_dir)?;
+            drop(dir.open_store(false, true).await?);
+            println!("database schema is up to date");
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify { data_dir },
         } => {

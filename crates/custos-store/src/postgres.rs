@@ -52,10 +52,15 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgres://user[:password]@host[:port]/db[?options]`), runs pending
-    /// migrations (under PostgreSQL's advisory lock, so nodes starting together migrate once)
-    /// and refuses a database whose schema is newer than this binary.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/db[?options]`). With
+    /// `migrate`, runs pending migrations (under PostgreSQL's advisory lock, so nodes starting
+    /// together migrate once); without, only checks that the schema is this binary's (an app
+    /// role without DDL rights). Either way a schema newer than the binary is refused.
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        migrate: bool,
+    ) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url).map_err(|_| {
             StoreError::Database(format!(
                 "`{}` is not a valid PostgreSQL URL",
@@ -78,7 +83,11 @@ impl PgStore {
             .map_err(|e| {
                 StoreError::Unavailable(format!("cannot connect to {}: {e}", redact_url(url)))
             })?;
-        MIGRATOR.run(&pool).await.map_err(crate::sql::migrate_err)?;
+        if migrate {
+            MIGRATOR.run(&pool).await.map_err(crate::sql::migrate_err)?;
+        } else {
+            check_schema(&pool).await?;
+        }
         Ok(PgStore { pool })
     }
 
@@ -86,6 +95,37 @@ impl PgStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Refuses a schema that is not exactly the one this binary's migrations make.
+async fn check_schema(pool: &PgPool) -> Result<(), StoreError> {
+    let applied: Vec<i64> = sqlx::query_scalar(
+        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(|e| match map_err(e) {
+        StoreError::Database(m) => StoreError::Database(format!(
+            "cannot read the schema version ({m}): run `custos db migrate` as the schema owner"
+        )),
+        other => other,
+    })?;
+    if let Some(v) = applied
+        .iter()
+        .find(|v| MIGRATOR.iter().all(|m| m.version != **v))
+    {
+        return Err(crate::sql::migrate_err(
+            sqlx::migrate::MigrateError::VersionMissing(*v),
+        ));
+    }
+    if let Some(m) = MIGRATOR.iter().find(|m| !applied.contains(&m.version)) {
+        return Err(StoreError::Database(format!(
+            "the database schema is older than this binary (migration {} is missing): run \
+             `custos db migrate` as the schema owner",
+            m.version
+        )));
+    }
+    Ok(())
 }
 
 #[async_trait]

@@ -75,8 +75,8 @@ macro_rules! on_every_backend {
                     return Ok(());
                 };
                 let scratch = scratch?;
-                let a = super::PgStore::connect(&scratch.url, 4).await?;
-                let b = super::PgStore::connect(&scratch.url, 4).await?;
+                let a = super::PgStore::connect(&scratch.url, 4, true).await?;
+                let b = super::PgStore::connect(&scratch.url, 4, true).await?;
                 let outcome = super::$case([
                     std::sync::Arc::new(a.clone()) as std::sync::Arc<dyn super::Store>,
                     std::sync::Arc::new(b.clone()),

@@ -64,8 +64,8 @@ async fn postgres_refuses_a_newer_schema_and_migrates_an_older_one() -> TestResu
     };
     let scratch = scratch?;
     // An empty schema (older than any binary) is migrated; opening again changes nothing.
-    PgStore::connect(&scratch.url, 2).await?.close().await;
-    let store = PgStore::connect(&scratch.url, 2).await?;
+    PgStore::connect(&scratch.url, 2, true).await?.close().await;
+    let store = PgStore::connect(&scratch.url, 2, true).await?;
     one_entry(&store).await?;
     store.close().await;
     let mut conn = scratch.connect().await?;
@@ -75,7 +75,7 @@ async fn postgres_refuses_a_newer_schema_and_migrates_an_older_one() -> TestResu
     )
     .execute(&mut conn)
     .await?;
-    let err = PgStore::connect(&scratch.url, 2)
+    let err = PgStore::connect(&scratch.url, 2, true)
         .await
         .err()
         .map(|e| e.to_string());
@@ -95,7 +95,7 @@ async fn postgres_audit_log_is_append_only() -> TestResult {
         return Ok(());
     };
     let scratch = scratch?;
-    let store = PgStore::connect(&scratch.url, 2).await?;
+    let store = PgStore::connect(&scratch.url, 2, true).await?;
     one_entry(&store).await?;
     one_entry(&store).await?;
     let mut conn = scratch.connect().await?;
@@ -127,7 +127,7 @@ async fn postgres_connection_loss_is_unavailable_then_recovers() -> TestResult {
         return Ok(());
     };
     let scratch = scratch?;
-    let store = PgStore::connect(&scratch.url, 2).await?;
+    let store = PgStore::connect(&scratch.url, 2, true).await?;
     // A unit of work in flight when its backend is terminated: its commit fails as
     // "unavailable", and nothing of it is kept.
     let mut tx = store.begin().await?;
@@ -158,4 +158,88 @@ async fn postgres_connection_loss_is_unavailable_then_recovers() -> TestResult {
     store.close().await;
     scratch.drop_schema().await;
     Ok(())
+}
+
+/// The URL of `admin_url` for another user (trust auth on the test server).
+fn as_user(admin_url: &str, user: &str) -> String {
+    let (scheme, rest) = admin_url
+        .split_once("://")
+        .unwrap_or(("postgres", admin_url));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{user}@{host}")
+}
+
+#[tokio::test]
+async fn postgres_app_role_of_the_grants_script_can_only_append_to_the_audit_log() -> TestResult {
+    let Some(scratch) = PgScratch::create("postgres_app_role").await else {
+        return Ok(());
+    };
+    let scratch = scratch?;
+    // Without DDL rights and before any migration, a node says what to do.
+    let err = PgStore::connect(&scratch.url, 1, false)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("custos db migrate"), "{err}");
+
+    // The owner migrates, then runs the documented grants script for a fresh role.
+    PgStore::connect(&scratch.url, 1, true).await?.close().await;
+    let role = scratch.schema.replace("custos_test_", "custos_app_");
+    let script = include_str!("../../../scripts/postgres-grants.sql").replace("custos_app", &role);
+    let mut owner = scratch.connect().await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+        .execute(&mut owner)
+        .await?;
+
+    let app_url = as_user(&scratch.url, &role);
+    let outcome = async {
+        // The application role runs the store (schema checked, not migrated)...
+        let store = PgStore::connect(&app_url, 2, false).await?;
+        one_entry(&store).await?;
+        one_entry(&store).await?;
+        let mut tx = store.begin().await?;
+        assert_eq!(
+            tx.audit_entries(&custos_store::AuditFilter::default(), 0, 10)
+                .await?
+                .len(),
+            2
+        );
+        drop(tx);
+        store.close().await;
+        // ...but has no right to rewrite history, before any trigger is reached.
+        use sqlx::Connection;
+        let mut app = sqlx::PgConnection::connect(&app_url).await?;
+        for attack in [
+            "UPDATE audit_log SET action = 'rewritten'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+            "DROP TRIGGER audit_log_no_update_delete ON audit_log",
+            "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        ] {
+            let err = sqlx::query(attack).execute(&mut app).await.err();
+            let message = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                message.contains("permission denied") || message.contains("must be owner"),
+                "{attack}: {message:?}"
+            );
+        }
+        app.close().await?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+    .await;
+    drop(owner);
+    let admin_url = std::env::var(custos_store::testing::PG_ENV)?;
+    scratch.drop_schema().await;
+    {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP OWNED BY {role}")))
+            .execute(&mut admin)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP ROLE {role}")))
+            .execute(&mut admin)
+            .await?;
+    }
+    outcome
 }
