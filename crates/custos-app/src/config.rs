@@ -32,8 +32,9 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Session lifetime in hours.
     pub session_hours: u32,
-    /// Where the records live.
-    #[serde(default)]
+    /// Where the records live. The `database = "custos.db"` form of earlier versions is still
+    /// read, as the SQLite path.
+    #[serde(default, deserialize_with = "database_or_path")]
     pub database: DatabaseConfig,
 }
 
@@ -60,6 +61,22 @@ pub struct DatabaseConfig {
 
 fn default_migrate() -> bool {
     true
+}
+
+fn database_or_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DatabaseConfig, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Path(PathBuf),
+        Table(DatabaseConfig),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Path(path) => DatabaseConfig {
+            path,
+            ..DatabaseConfig::default()
+        },
+        Either::Table(table) => table,
+    })
 }
 
 fn default_sqlite_path() -> PathBuf {
@@ -376,4 +393,32 @@ async fn populate(
         officer,
         officer_password,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_database_forms_and_never_shows_a_password() {
+        let base = toml::to_string(&Config::default()).unwrap_or_default();
+        let base = base.split("[database]").next().unwrap_or_default();
+        let old: Config = toml::from_str(&format!("database = \"old.db\"\n{base}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(old.database.path, PathBuf::from("old.db"));
+        assert_eq!(old.database.url, None);
+        let new: Config = toml::from_str(&format!(
+            "{base}\n[database]\nurl = \"postgres://app:hunter2-secret@db/custos\"\n"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(new.database.max_connections, 8);
+        assert!(new.database.migrate);
+        let shown = format!("{new:?}");
+        assert!(
+            shown.contains("db/custos") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        let defaults: Config = toml::from_str(base).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(defaults.database, DatabaseConfig::default());
+    }
 }

@@ -30,24 +30,46 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-/// The URL without its password, for messages and logs.
+/// The URL without its password (nor its query, which may hold one), for messages and logs.
 pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            let user = authority
-                .rsplit_once('@')
-                .map(|(u, _)| u.split(':').next().unwrap_or(""));
-            match user {
-                Some(u) => format!(
-                    "{scheme}://{u}@{host}/{}",
-                    path.split('?').next().unwrap_or("")
-                ),
-                None => format!("{scheme}://{host}/{}", path.split('?').next().unwrap_or("")),
-            }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<database url>".to_owned();
+    };
+    let rest = rest.split('?').next().unwrap_or_default();
+    match rest.rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{}", &rest[at + 1..])
         }
-        None => "<database url>".to_owned(),
+        None => format!("{scheme}://{rest}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_survive_redaction() {
+        for (url, shown) in [
+            (
+                "postgres://app:pw@db:5432/custos",
+                "postgres://app@db:5432/custos",
+            ),
+            (
+                "postgres://app:p@ss/w@rd@db/custos",
+                "postgres://app@db/custos",
+            ),
+            (
+                "postgres://db/custos?password=pw&sslmode=require",
+                "postgres://db/custos",
+            ),
+            ("postgres://app@db/custos", "postgres://app@db/custos"),
+            ("not a url pw", "<database url>"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+            assert!(!redact_url(url).contains("pw"));
+        }
     }
 }
 
