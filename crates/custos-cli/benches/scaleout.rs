@@ -35,7 +35,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const CLIENTS: usize = 8;
+/// Concurrent clients (`CUSTOS_BENCH_CLIENTS`, default 8).
+fn clients() -> usize {
+    std::env::var("CUSTOS_BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8)
+}
 
 struct Node {
     child: Child,
@@ -200,7 +206,7 @@ async fn read_phase(
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
+    for c in 0..clients() {
         let base = nodes[c % nodes.len()].base.clone();
         let token = tokens[c % nodes.len()].clone();
         let (http, docs, done, matter) = (
@@ -500,7 +506,8 @@ async fn main() {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let (s, p1, p2) = (mean(&s), mean(&p1), mean(&p2));
     println!(
-        "API reads, {CLIENTS} clients, {} documents in the matter:",
+        "API reads, {} clients, {} documents in the matter:",
+        clients(),
         docs.len()
     );
     println!("  SQLite, 1 node:      {s:.0} list+get/s");
@@ -538,7 +545,7 @@ async fn main() {
 
     let summary = json!({
         "documents": docs.len(),
-        "clients": CLIENTS,
+        "clients": clients(),
         "phase_seconds": phase_secs,
         "reads_per_s": { "sqlite_1_node": s, "postgres_1_node": p1, "postgres_2_nodes": p2 },
         "ratio_postgres_vs_sqlite": p1 / s,

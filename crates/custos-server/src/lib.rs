@@ -125,6 +125,11 @@ pub async fn serve(
                 continue;
             }
         };
+        // Responses are written in several small TLS records; without TCP_NODELAY, Nagle's
+        // algorithm holds the last one until the client's delayed ACK (~40 ms per request).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
+        }
         let acceptor = acceptor.clone();
         let service = TowerToHyperService::new(router.clone());
         tokio::spawn(async move {
