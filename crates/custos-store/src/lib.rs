@@ -199,8 +199,11 @@ pub trait StoreTx: Send {
     /// Ends every session of a person.
     async fn delete_sessions_of(&mut self, person: PersonId) -> Result<u64, StoreError>;
 
-    /// Appends an audit entry with the next sequence number and chain hash.
-    async fn append_audit(&mut self, record: &AuditRecord) -> Result<AuditEntry, StoreError>;
+    /// Appends an audit entry; it gets the next sequence number and chain hash no later than
+    /// the unit's commit (and before any [`StoreTx::audit_entries`] of the same unit), so the
+    /// log has one gapless order in commit order. If the entry cannot be written, the commit
+    /// fails: nothing of the unit happens.
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
     /// Entries matching `filter`, in sequence order, after sequence number `after`.
     async fn audit_entries(
         &mut self,

@@ -2,8 +2,10 @@
 //! stateless app nodes. Same tables and SQL as SQLite; differs in two places only:
 //!
 //! - units of work run at READ COMMITTED and take no lock up front, so nodes work in parallel;
-//! - the audit sequencer is one row (`audit_head`) locked from a unit's first audit entry until
-//!   it ends, so the log has one total order across nodes, in commit order, with no gap.
+//! - the audit sequencer is one row (`audit_head`). A unit's audit entries wait in the unit
+//!   until it commits (or reads the log); then it locks the row, numbers and chains its entries,
+//!   and commits, releasing the lock. The log has one total order across nodes, in commit order,
+//!   with no gap, and the lock is held only for the last few statements and the commit.
 
 use crate::rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
 use crate::sql::{
@@ -154,7 +156,10 @@ async fn check_schema(pool: &PgPool) -> Result<(), StoreError> {
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
         let tx = self.pool.begin().await.map_err(map_err)?;
-        Ok(Box::new(PgTx { tx }))
+        Ok(Box::new(PgTx {
+            tx,
+            pending: Vec::new(),
+        }))
     }
 
     async fn session_and_status(
@@ -182,27 +187,56 @@ impl Store for PgStore {
 
 struct PgTx {
     tx: Transaction<'static, Postgres>,
+    /// Audit entries of this unit not yet numbered.
+    pending: Vec<AuditRecord>,
 }
 
-impl_store_tx!(PgTx, {
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(map_err)
-    }
-
-    async fn append_audit(&mut self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
-        // Held until this unit ends: the next entry of any node follows this one.
+impl PgTx {
+    /// Numbers and writes the pending audit entries. The sequencer row stays locked until the
+    /// unit ends: the next entry of any node follows these.
+    async fn sequence_pending(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         let head = sqlx::query("SELECT seq, chain_hash FROM audit_head WHERE id = 1 FOR UPDATE")
             .fetch_one(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        let entry = next_entry(Some(audit_head(&head)?), record)?;
-        self.insert_audit_row(&entry).await?;
+        let mut prev = audit_head(&head)?;
+        for record in std::mem::take(&mut self.pending) {
+            let entry = next_entry(Some(prev), &record)?;
+            self.insert_audit_row(&entry).await?;
+            prev = (entry.seq, entry.chain_hash);
+        }
         sqlx::query("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
-            .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
-            .bind(&entry.chain_hash[..])
+            .bind(i64::try_from(prev.0).map_err(|_| StoreError::Corrupt("seq".into()))?)
+            .bind(&prev.1[..])
             .execute(&mut *self.tx)
             .await
             .map_err(map_err)?;
-        Ok(entry)
+        Ok(())
+    }
+}
+
+impl_store_tx!(PgTx, {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.sequence_pending().await?;
+        self.tx.commit().await.map_err(map_err)
+    }
+
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.pending.push(record.clone());
+        Ok(())
+    }
+
+    async fn audit_entries(
+        &mut self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        // The unit sees its own entries, as on SQLite.
+        self.sequence_pending().await?;
+        self.select_audit_entries(filter, after, limit).await
     }
 });

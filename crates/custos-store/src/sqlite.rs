@@ -96,7 +96,7 @@ impl_store_tx!(SqliteTx, {
         self.tx.commit().await.map_err(map_err)
     }
 
-    async fn append_audit(&mut self, record: &AuditRecord) -> Result<AuditEntry, StoreError> {
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         // The unit of work holds SQLite's one write lock (BEGIN IMMEDIATE), so the last row
         // cannot change before this one commits: sequence order is commit order.
         let last = sqlx::query("SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
@@ -105,7 +105,15 @@ impl_store_tx!(SqliteTx, {
             .map_err(map_err)?;
         let prev = last.map(|r| audit_head(&r)).transpose()?;
         let entry = next_entry(prev, record)?;
-        self.insert_audit_row(&entry).await?;
-        Ok(entry)
+        self.insert_audit_row(&entry).await
+    }
+
+    async fn audit_entries(
+        &mut self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.select_audit_entries(filter, after, limit).await
     }
 });

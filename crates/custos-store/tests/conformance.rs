@@ -336,11 +336,15 @@ async fn audit_order_is_total_and_gapless(nodes: [Arc<dyn Store>; 2]) -> TestRes
             .all(|(i, e)| e.seq == i as u64 + 1)
     );
     assert!(verify_chain(0, GENESIS, &entries).is_ok());
-    // The next entry, on the other node, follows on.
-    let next = tx
-        .append_audit(&record("after".into(), "x".into(), None, Outcome::Deny))
+    // The next entry, on the other node, follows on; a unit sees its own entries.
+    tx.append_audit(&record("after".into(), "x".into(), None, Outcome::Deny))
         .await?;
-    assert_eq!(next.seq, entries.len() as u64 + 1);
+    let mine = tx
+        .audit_entries(&AuditFilter::default(), entries.len() as u64, 10)
+        .await?;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].seq, entries.len() as u64 + 1);
+    assert_eq!(mine[0].record.action, "after");
     Ok(())
 }
 

@@ -193,6 +193,40 @@ macro_rules! impl_store_tx {
                 .map_err(map_err)?;
                 Ok(())
             }
+
+            async fn select_audit_entries(
+                    &mut self,
+                    filter: &AuditFilter,
+                    after: u64,
+                    limit: u32,
+                ) -> Result<Vec<AuditEntry>, StoreError> {
+                    // Optional filters are written as `(CAST($n AS TEXT) IS NULL OR col = $n)`, so the SQL
+                    // text is fixed and the same on every backend.
+                    let actor = filter.actor.map(|a| a.to_string());
+                    let request = filter.request_id.map(|r| r.to_string());
+                    let outcome = filter.outcome.map(|o| o.as_str());
+                    sqlx::query(
+                        "SELECT * FROM audit_log
+                         WHERE seq > $1
+                           AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2)
+                           AND (CAST($3 AS TEXT) IS NULL OR resource = $3)
+                           AND (CAST($4 AS TEXT) IS NULL OR request_id = $4)
+                           AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)
+                         ORDER BY seq LIMIT $6",
+                    )
+                    .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                    .bind(actor)
+                    .bind(filter.resource.clone())
+                    .bind(request)
+                    .bind(outcome)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(audit_entry)
+                    .collect()
+                }
         }
 
         #[async_trait::async_trait]
@@ -676,40 +710,6 @@ macro_rules! impl_store_tx {
                     .await
                     .map_err(map_err)?;
                 Ok(done.rows_affected())
-            }
-
-            async fn audit_entries(
-                &mut self,
-                filter: &AuditFilter,
-                after: u64,
-                limit: u32,
-            ) -> Result<Vec<AuditEntry>, StoreError> {
-                // Optional filters are written as `(CAST($n AS TEXT) IS NULL OR col = $n)`, so the SQL
-                // text is fixed and the same on every backend.
-                let actor = filter.actor.map(|a| a.to_string());
-                let request = filter.request_id.map(|r| r.to_string());
-                let outcome = filter.outcome.map(|o| o.as_str());
-                sqlx::query(
-                    "SELECT * FROM audit_log
-                     WHERE seq > $1
-                       AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2)
-                       AND (CAST($3 AS TEXT) IS NULL OR resource = $3)
-                       AND (CAST($4 AS TEXT) IS NULL OR request_id = $4)
-                       AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)
-                     ORDER BY seq LIMIT $6",
-                )
-                .bind(i64::try_from(after).unwrap_or(i64::MAX))
-                .bind(actor)
-                .bind(filter.resource.clone())
-                .bind(request)
-                .bind(outcome)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(map_err)?
-                .iter()
-                .map(audit_entry)
-                .collect()
             }
         }
     };
