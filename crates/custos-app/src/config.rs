@@ -212,9 +212,14 @@ impl DataDir {
 
     /// Opens the store, blob store and key file, and assembles the application.
     pub async fn open_app(&self) -> Result<App, AppError> {
+        let store = self.open_store(false, false).await?;
+        self.assemble_app(store)
+    }
+
+    /// The application on an opened store, with this directory's blob store and key file.
+    fn assemble_app(&self, store: Arc<dyn Store>) -> Result<App, AppError> {
         let kek = Kek::load_key_file(&self.path(&self.config.key_file))
             .map_err(|e| config_error(e.to_string()))?;
-        let store = self.open_store(false, false).await?;
         let blobs = LocalBlobStore::open(&self.path(&self.config.blobs))
             .map_err(|e| config_error(e.to_string()))?;
         App::new(
@@ -373,8 +378,7 @@ async fn populate(
     )?;
 
     let data_dir = DataDir::open(root)?;
-    drop(data_dir.open_store(true, true).await?);
-    let app = data_dir.open_app().await?;
+    let app = data_dir.assemble_app(data_dir.open_store(true, true).await?)?;
     let (officer, officer_password) = app
         .bootstrap_officer(officer_user_name, "Confidentiality Officer")
         .await

@@ -16,7 +16,7 @@ mod usecases;
 mod views;
 
 pub use config::{Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir};
-pub use custos_store::AuditFilter;
+pub use custos_store::{AuditFilter, redact_url};
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,
     DemoTeam, DemoWall, seed_demo_firm,

@@ -28,9 +28,7 @@ use custos_domain::{Classification, ProvenanceInput, RequestId};
 use custos_store::testing::PgScratch;
 use custos_store::{PgStore, SqliteStore, Store};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -43,48 +41,9 @@ fn clients() -> usize {
         .unwrap_or(8)
 }
 
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(data_dir: &Path) -> Node {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
-        .args(["serve", "--data-dir", data_dir.to_str().unwrap()])
-        .args(["--listen", "127.0.0.1:0"])
-        .env_remove("CUSTOS_DATABASE_URL")
-        .env("CUSTOS_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("server exited").unwrap();
-        if let Some(rest) = line.split("https://127.0.0.1:").nth(1) {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Node {
-        child,
-        base: format!("https://localhost:{port}"),
-    }
-}
-
-fn client(cert: &Path) -> reqwest::Client {
-    let pem = std::fs::read(cert).unwrap();
-    reqwest::Client::builder()
-        .tls_certs_only(reqwest::Certificate::from_pem(&pem).ok())
-        .build()
-        .unwrap()
-}
+#[path = "../tests/it/node.rs"]
+mod node;
+use node::{Node, client, start};
 
 async fn login(http: &reqwest::Client, node: &Node, user: &str) -> String {
     let r = http
@@ -412,9 +371,9 @@ async fn main() {
     sqlite.close().await;
     println!("copied {copied} documents to PostgreSQL");
 
-    let node_s = start(&sqlite_dir);
-    let node_p = start(&pg_dir);
-    let node_p2 = start(&pg_dir_b);
+    let node_s = start(&["serve", "--data-dir", sqlite_dir.to_str().unwrap()]);
+    let node_p = start(&["serve", "--data-dir", pg_dir.to_str().unwrap()]);
+    let node_p2 = start(&["serve", "--data-dir", pg_dir_b.to_str().unwrap()]);
     let http = client(&sqlite_dir.join("tls/cert.pem"));
     let tok_s = login(&http, &node_s, "lena.lawyer").await;
     let tok_p = login(&http, &node_p, "lena.lawyer").await;

@@ -78,7 +78,7 @@ enum DbCommand {
 }
 
 /// Where a new data directory keeps its records and blobs.
-#[derive(Debug, clap::Args)]
+#[derive(clap::Args)]
 struct StorageArgs {
     /// PostgreSQL URL (postgres://user@host:5432/db) written to the configuration; by default
     /// the embedded SQLite database. `CUSTOS_DATABASE_URL` is read at every start instead, and
@@ -88,6 +88,18 @@ struct StorageArgs {
     /// Blob folder written to the configuration (with several nodes: a folder they share).
     #[arg(long, value_name = "DIR")]
     blob_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for StorageArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageArgs")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(custos_app::redact_url),
+            )
+            .field("blob_dir", &self.blob_dir)
+            .finish()
+    }
 }
 
 impl StorageArgs {

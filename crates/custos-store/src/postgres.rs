@@ -9,8 +9,9 @@
 
 use crate::rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
 use crate::sql::{
-    after_key, audit_entry, audit_head, client_row, document_row, found, ids, impl_store_tx,
-    map_err, matter_row, ms, next_entry, person_row, session_row, team, wall,
+    SESSION_AND_STATUS, after_key, audit_entry, audit_head, client_row, document_row, found, ids,
+    impl_store_tx, map_err, matter_row, ms, next_entry, person_row, session_and_status_row,
+    session_row, team, wall,
 };
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
@@ -20,7 +21,7 @@ use custos_domain::{
     WallSubject,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -166,22 +167,13 @@ impl Store for PgStore {
         &self,
         token_hash: &[u8; 32],
     ) -> Result<Option<(SessionRow, PersonStatus)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.token_hash, s.person_id, s.created_at, s.expires_at, p.status
-             FROM sessions s JOIN people p ON p.id = s.person_id
-             WHERE s.token_hash = $1",
-        )
-        .bind(&token_hash[..])
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
-        row.map(|r| {
-            let status: String = r.try_get("status").map_err(map_err)?;
-            let status = PersonStatus::parse(&status)
-                .map_err(|_| StoreError::Corrupt("status".to_owned()))?;
-            Ok((session_row(&r)?, status))
-        })
-        .transpose()
+        sqlx::query(SESSION_AND_STATUS)
+            .bind(&token_hash[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(|r| session_and_status_row(&r))
+            .transpose()
     }
 }
 
@@ -204,7 +196,7 @@ impl PgTx {
             .map_err(map_err)?;
         let mut prev = audit_head(&head)?;
         for record in std::mem::take(&mut self.pending) {
-            let entry = next_entry(Some(prev), &record)?;
+            let entry = next_entry(Some(prev), record);
             self.insert_audit_row(&entry).await?;
             prev = (entry.seq, entry.chain_hash);
         }

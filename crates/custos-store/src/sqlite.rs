@@ -2,8 +2,9 @@
 
 use crate::rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
 use crate::sql::{
-    after_key, audit_entry, audit_head, client_row, document_row, found, ids, impl_store_tx,
-    map_err, matter_row, ms, next_entry, person_row, session_row, team, wall,
+    SESSION_AND_STATUS, after_key, audit_entry, audit_head, client_row, document_row, found, ids,
+    impl_store_tx, map_err, matter_row, ms, next_entry, person_row, session_and_status_row,
+    session_row, team, wall,
 };
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use custos_domain::{
     WallSubject,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::time::Duration;
 
@@ -68,22 +69,13 @@ impl Store for SqliteStore {
         &self,
         token_hash: &[u8; 32],
     ) -> Result<Option<(SessionRow, PersonStatus)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.token_hash, s.person_id, s.created_at, s.expires_at, p.status
-             FROM sessions s JOIN people p ON p.id = s.person_id
-             WHERE s.token_hash = ?",
-        )
-        .bind(&token_hash[..])
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
-        row.map(|r| {
-            let status: String = r.try_get("status").map_err(map_err)?;
-            let status = PersonStatus::parse(&status)
-                .map_err(|_| StoreError::Corrupt("status".to_owned()))?;
-            Ok((session_row(&r)?, status))
-        })
-        .transpose()
+        sqlx::query(SESSION_AND_STATUS)
+            .bind(&token_hash[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(|r| session_and_status_row(&r))
+            .transpose()
     }
 }
 
@@ -104,7 +96,7 @@ impl_store_tx!(SqliteTx, {
             .await
             .map_err(map_err)?;
         let prev = last.map(|r| audit_head(&r)).transpose()?;
-        let entry = next_entry(prev, record)?;
+        let entry = next_entry(prev, record.clone());
         self.insert_audit_row(&entry).await
     }
 

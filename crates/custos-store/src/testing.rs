@@ -16,7 +16,7 @@ pub struct PgScratch {
     pub url: String,
 }
 
-/// Says loudly that PostgreSQL was skipped (stderr, and a file a script can report).
+/// Says loudly, on stderr, that PostgreSQL was skipped.
 pub fn warn_skipped(test: &str) {
     #[allow(clippy::print_stderr)]
     {

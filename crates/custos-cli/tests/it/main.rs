@@ -14,5 +14,6 @@ mod canary;
 mod cli;
 mod decision_table;
 mod harness;
+mod node;
 mod scaleout;
 mod tamper;

@@ -28,33 +28,25 @@ fn time_col(row: &impl SqlRow, col: &str) -> Result<custos_domain::Timestamp, St
     from_ms(row.int(col)?)
 }
 
-fn text(row: &impl SqlRow, col: &str) -> Result<String, StoreError> {
-    row.text(col)
-}
-
-fn bytes(row: &impl SqlRow, col: &str) -> Result<Vec<u8>, StoreError> {
-    row.bytes(col)
-}
-
 pub(crate) fn person_row(row: &impl SqlRow) -> Result<PersonRow, StoreError> {
     Ok(PersonRow {
         person: Person {
             id: PersonId(uuid_col(row, "id")?),
-            user_name: UserName::parse(&text(row, "user_name")?)
+            user_name: UserName::parse(&row.text("user_name")?)
                 .map_err(|_| corrupt("user_name"))?,
-            display_name: text(row, "display_name")?,
-            role: Role::parse(&text(row, "role")?).map_err(|_| corrupt("role"))?,
-            status: PersonStatus::parse(&text(row, "status")?).map_err(|_| corrupt("status"))?,
+            display_name: row.text("display_name")?,
+            role: Role::parse(&row.text("role")?).map_err(|_| corrupt("role"))?,
+            status: PersonStatus::parse(&row.text("status")?).map_err(|_| corrupt("status"))?,
             created_at: time_col(row, "created_at")?,
         },
-        password_hash: text(row, "password_hash")?,
+        password_hash: row.text("password_hash")?,
     })
 }
 
 pub(crate) fn team(row: &impl SqlRow) -> Result<Team, StoreError> {
     Ok(Team {
         id: TeamId(uuid_col(row, "id")?),
-        name: text(row, "name")?,
+        name: row.text("name")?,
         lead: opt_uuid(row, "lead_id")?.map(PersonId),
     })
 }
@@ -63,9 +55,9 @@ pub(crate) fn client_row(row: &impl SqlRow) -> Result<ClientRow, StoreError> {
     Ok(ClientRow {
         id: ClientId(uuid_col(row, "id")?),
         responsible: PersonId(uuid_col(row, "responsible_id")?),
-        wrapped_key: bytes(row, "wrapped_key")?,
-        sealed_name: bytes(row, "sealed_name")?,
-        sealed_contact: bytes(row, "sealed_contact")?,
+        wrapped_key: row.bytes("wrapped_key")?,
+        sealed_name: row.bytes("sealed_name")?,
+        sealed_contact: row.bytes("sealed_contact")?,
         created_at: time_col(row, "created_at")?,
     })
 }
@@ -76,8 +68,8 @@ pub(crate) fn matter_row(row: &impl SqlRow) -> Result<MatterRow, StoreError> {
         client: ClientId(uuid_col(row, "client_id")?),
         team: TeamId(uuid_col(row, "team_id")?),
         lead: PersonId(uuid_col(row, "lead_id")?),
-        wrapped_key: bytes(row, "wrapped_key")?,
-        sealed_title: bytes(row, "sealed_title")?,
+        wrapped_key: row.bytes("wrapped_key")?,
+        sealed_title: row.bytes("sealed_title")?,
         created_at: time_col(row, "created_at")?,
     })
 }
@@ -87,11 +79,11 @@ pub(crate) fn document_row(row: &impl SqlRow) -> Result<DocumentRow, StoreError>
     Ok(DocumentRow {
         id: DocumentId(uuid_col(row, "id")?),
         matter: MatterId(uuid_col(row, "matter_id")?),
-        classification: Classification::parse(&text(row, "classification")?)
+        classification: Classification::parse(&row.text("classification")?)
             .map_err(|_| corrupt("classification"))?,
-        sealed_title: bytes(row, "sealed_title")?,
-        sealed_provenance: bytes(row, "sealed_provenance")?,
-        media_type: text(row, "media_type")?,
+        sealed_title: row.bytes("sealed_title")?,
+        sealed_provenance: row.bytes("sealed_provenance")?,
+        media_type: row.text("media_type")?,
         size: u64::try_from(size).map_err(|_| corrupt("size"))?,
         created_by: PersonId(uuid_col(row, "created_by")?),
         created_at: time_col(row, "created_at")?,
@@ -103,17 +95,17 @@ pub(crate) fn wall(row: &impl SqlRow) -> Result<Wall, StoreError> {
     let object_id = uuid_col(row, "object_id")?;
     Ok(Wall {
         id: WallId(uuid_col(row, "id")?),
-        subject: match text(row, "subject_kind")?.as_str() {
+        subject: match row.text("subject_kind")?.as_str() {
             "person" => WallSubject::Person(PersonId(subject_id)),
             "team" => WallSubject::Team(TeamId(subject_id)),
             _ => return Err(corrupt("subject_kind")),
         },
-        object: match text(row, "object_kind")?.as_str() {
+        object: match row.text("object_kind")?.as_str() {
             "client" => WallObject::Client(ClientId(object_id)),
             "matter" => WallObject::Matter(MatterId(object_id)),
             _ => return Err(corrupt("object_kind")),
         },
-        reason: text(row, "reason")?,
+        reason: row.text("reason")?,
         created_by: PersonId(uuid_col(row, "created_by")?),
         created_at: time_col(row, "created_at")?,
     })
@@ -121,7 +113,8 @@ pub(crate) fn wall(row: &impl SqlRow) -> Result<Wall, StoreError> {
 
 pub(crate) fn session_row(row: &impl SqlRow) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
-        token_hash: bytes(row, "token_hash")?
+        token_hash: row
+            .bytes("token_hash")?
             .try_into()
             .map_err(|_| corrupt("token_hash"))?,
         person: PersonId(uuid_col(row, "person_id")?),
@@ -133,25 +126,27 @@ pub(crate) fn session_row(row: &impl SqlRow) -> Result<SessionRow, StoreError> {
 pub(crate) fn audit_entry(row: &impl SqlRow) -> Result<AuditEntry, StoreError> {
     let seq = row.int("seq")?;
     let reasons: Vec<AuditReason> =
-        serde_json::from_str(&text(row, "reasons")?).map_err(|_| corrupt("reasons"))?;
+        serde_json::from_str(&row.text("reasons")?).map_err(|_| corrupt("reasons"))?;
     let detail: serde_json::Value =
-        serde_json::from_str(&text(row, "detail")?).map_err(|_| corrupt("detail"))?;
+        serde_json::from_str(&row.text("detail")?).map_err(|_| corrupt("detail"))?;
     Ok(AuditEntry {
         seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
         record: AuditRecord {
             at_ms: row.int("at_ms")?,
             request_id: RequestId(uuid_col(row, "request_id")?),
             actor: opt_uuid(row, "actor_id")?.map(PersonId),
-            action: text(row, "action")?,
-            resource: text(row, "resource")?,
-            outcome: Outcome::parse(&text(row, "outcome")?).ok_or_else(|| corrupt("outcome"))?,
+            action: row.text("action")?,
+            resource: row.text("resource")?,
+            outcome: Outcome::parse(&row.text("outcome")?).ok_or_else(|| corrupt("outcome"))?,
             reasons,
             detail,
         },
-        leaf_hash: bytes(row, "leaf_hash")?
+        leaf_hash: row
+            .bytes("leaf_hash")?
             .try_into()
             .map_err(|_| corrupt("leaf_hash"))?,
-        chain_hash: bytes(row, "chain_hash")?
+        chain_hash: row
+            .bytes("chain_hash")?
             .try_into()
             .map_err(|_| corrupt("chain_hash"))?,
     })

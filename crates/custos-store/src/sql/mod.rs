@@ -146,22 +146,38 @@ pub(crate) fn audit_head(row: &impl SqlRow) -> Result<(u64, [u8; 32]), StoreErro
 /// The entry that follows `prev` (`None`: the log is empty).
 pub(crate) fn next_entry(
     prev: Option<(u64, [u8; 32])>,
-    record: &custos_audit::AuditRecord,
-) -> Result<custos_audit::AuditEntry, StoreError> {
+    record: custos_audit::AuditRecord,
+) -> custos_audit::AuditEntry {
     let (prev_seq, prev_chain) = prev.unwrap_or((0, custos_audit::GENESIS));
     let seq = prev_seq + 1;
     let leaf = custos_audit::leaf_hash(&record.canonical_bytes(seq));
-    Ok(custos_audit::AuditEntry {
+    custos_audit::AuditEntry {
         seq,
-        record: record.clone(),
+        record,
         leaf_hash: leaf,
         chain_hash: custos_audit::chain_hash(&prev_chain, &leaf),
-    })
+    }
+}
+
+/// The per-request session check: one statement, the same on both backends.
+pub(crate) const SESSION_AND_STATUS: &str =
+    "SELECT s.token_hash, s.person_id, s.created_at, s.expires_at, p.status
+     FROM sessions s JOIN people p ON p.id = s.person_id
+     WHERE s.token_hash = $1";
+
+/// A row of [`SESSION_AND_STATUS`].
+pub(crate) fn session_and_status_row(
+    row: &impl SqlRow,
+) -> Result<(crate::SessionRow, custos_domain::PersonStatus), StoreError> {
+    let status = custos_domain::PersonStatus::parse(&row.text("status")?)
+        .map_err(|_| StoreError::Corrupt("status".to_owned()))?;
+    Ok((session_row(row)?, status))
 }
 
 /// Implements [`crate::StoreTx`] for a backend's transaction type (a struct with a field
 /// `tx: sqlx::Transaction<'static, DB>`): the shared operations, plus the backend's own
-/// `commit` and `append_audit` given as `$extra`.
+/// `commit`, `append_audit` and `audit_entries` given as `$extra` (they may call the shared
+/// helpers `insert_audit_row` and `select_audit_entries`).
 macro_rules! impl_store_tx {
     ($tx:ty, { $($extra:tt)* }) => {
         impl $tx {
@@ -195,38 +211,38 @@ macro_rules! impl_store_tx {
             }
 
             async fn select_audit_entries(
-                    &mut self,
-                    filter: &AuditFilter,
-                    after: u64,
-                    limit: u32,
-                ) -> Result<Vec<AuditEntry>, StoreError> {
-                    // Optional filters are written as `(CAST($n AS TEXT) IS NULL OR col = $n)`, so the SQL
-                    // text is fixed and the same on every backend.
-                    let actor = filter.actor.map(|a| a.to_string());
-                    let request = filter.request_id.map(|r| r.to_string());
-                    let outcome = filter.outcome.map(|o| o.as_str());
-                    sqlx::query(
-                        "SELECT * FROM audit_log
-                         WHERE seq > $1
-                           AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2)
-                           AND (CAST($3 AS TEXT) IS NULL OR resource = $3)
-                           AND (CAST($4 AS TEXT) IS NULL OR request_id = $4)
-                           AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)
-                         ORDER BY seq LIMIT $6",
-                    )
-                    .bind(i64::try_from(after).unwrap_or(i64::MAX))
-                    .bind(actor)
-                    .bind(filter.resource.clone())
-                    .bind(request)
-                    .bind(outcome)
-                    .bind(i64::from(limit))
-                    .fetch_all(&mut *self.tx)
-                    .await
-                    .map_err(map_err)?
-                    .iter()
-                    .map(audit_entry)
-                    .collect()
-                }
+                &mut self,
+                filter: &AuditFilter,
+                after: u64,
+                limit: u32,
+            ) -> Result<Vec<AuditEntry>, StoreError> {
+                // Optional filters are written as `(CAST($n AS TEXT) IS NULL OR col = $n)`, so the SQL
+                // text is fixed and the same on every backend.
+                let actor = filter.actor.map(|a| a.to_string());
+                let request = filter.request_id.map(|r| r.to_string());
+                let outcome = filter.outcome.map(|o| o.as_str());
+                sqlx::query(
+                    "SELECT * FROM audit_log
+                     WHERE seq > $1
+                       AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2)
+                       AND (CAST($3 AS TEXT) IS NULL OR resource = $3)
+                       AND (CAST($4 AS TEXT) IS NULL OR request_id = $4)
+                       AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)
+                     ORDER BY seq LIMIT $6",
+                )
+                .bind(i64::try_from(after).unwrap_or(i64::MAX))
+                .bind(actor)
+                .bind(filter.resource.clone())
+                .bind(request)
+                .bind(outcome)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(audit_entry)
+                .collect()
+            }
         }
 
         #[async_trait::async_trait]
