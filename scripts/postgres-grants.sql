@@ -14,7 +14,8 @@ DO $$ BEGIN
 END $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE
-    ON people, teams, team_members, clients, matters, matter_members, documents, walls, sessions
+    ON people, teams, team_members, clients, matters, matter_members, documents, walls, sessions,
+       second_factors, recovery_codes, login_throttle, api_tokens
     TO custos_app;
 GRANT SELECT, INSERT ON audit_log TO custos_app;
 GRANT SELECT, UPDATE ON audit_head TO custos_app;

@@ -30,8 +30,19 @@ pub struct Config {
     pub tls_key: PathBuf,
     /// Largest document accepted, in bytes.
     pub max_upload_bytes: u64,
-    /// Session lifetime in hours.
+    /// Absolute session lifetime in hours (default 12).
     pub session_hours: u32,
+    /// A session unused for this many minutes ends (default 30).
+    #[serde(default = "default_idle_minutes")]
+    pub session_idle_minutes: u32,
+    /// Passwords older than this many days must be changed at next login. Off by default:
+    /// forced periodic changes make passwords weaker (NIST SP 800-63B 5.1.1.2); set it only if
+    /// the firm's policy demands "regular change" (see docs/SECURITY.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_max_age_days: Option<u32>,
+    /// The firm's name (shown in authenticator apps, refused inside passwords).
+    #[serde(default)]
+    pub firm_name: String,
     /// Where the records live. The `database = "custos.db"` form of earlier versions is still
     /// read, as the SQLite path.
     #[serde(default, deserialize_with = "database_or_path")]
@@ -57,6 +68,10 @@ pub struct DatabaseConfig {
     /// role without DDL rights: the owner then runs `custos db migrate`.
     #[serde(default = "default_migrate")]
     pub migrate: bool,
+}
+
+fn default_idle_minutes() -> u32 {
+    30
 }
 
 fn default_migrate() -> bool {
@@ -119,6 +134,9 @@ impl Default for Config {
             tls_key: "tls/key.pem".into(),
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
             session_hours: 12,
+            session_idle_minutes: default_idle_minutes(),
+            password_max_age_days: None,
+            firm_name: String::new(),
             database: DatabaseConfig::default(),
         }
     }
@@ -165,9 +183,14 @@ impl DataDir {
                 redact_url(url)
             )));
         }
-        if config.session_hours == 0 || config.max_upload_bytes == 0 {
+        if config.session_hours == 0
+            || config.max_upload_bytes == 0
+            || config.session_idle_minutes == 0
+            || config.password_max_age_days == Some(0)
+        {
             return Err(config_error(format!(
-                "`{}`: session_hours and max_upload_bytes must be positive",
+                "`{}`: session_hours, session_idle_minutes, password_max_age_days and \
+                 max_upload_bytes must be positive",
                 path.display()
             )));
         }
@@ -230,6 +253,13 @@ impl DataDir {
             AppSettings {
                 max_upload_bytes: self.config.max_upload_bytes,
                 session_lifetime: time::Duration::hours(i64::from(self.config.session_hours)),
+                session_idle: time::Duration::minutes(i64::from(self.config.session_idle_minutes)),
+                password_max_age: self
+                    .config
+                    .password_max_age_days
+                    .map(|d| time::Duration::days(i64::from(d))),
+                firm_name: self.config.firm_name.clone(),
+                ..AppSettings::default()
             },
         )
     }

@@ -483,14 +483,12 @@ pub async fn seed_demo_firm(
     let as_person = |person: PersonId| Caller {
         person,
         request_id: RequestId::new(),
+        via: crate::Via::Internal,
     };
     let officer_caller = as_person(officer);
-    app.change_password(
-        &officer_caller,
-        officer_password,
-        Zeroizing::new(DEMO_PASSWORD.to_owned()),
-    )
-    .await?;
+    drop(officer_password);
+    app.set_demo_password(officer, Zeroizing::new(DEMO_PASSWORD.to_owned()))
+        .await?;
     let mut firm = DemoFirm::default();
     let officer_spec = DEMO.people.first().ok_or_else(|| missing("officer"))?;
     firm.people.insert(officer_spec.user, officer);
@@ -505,6 +503,7 @@ pub async fn seed_demo_firm(
                 &officer_caller,
                 new,
                 Zeroizing::new(DEMO_PASSWORD.to_owned()),
+                false,
             )
             .await?;
         firm.people.insert(p.user, person.id);

@@ -13,6 +13,16 @@ pub enum AppError {
     /// Wrong user name or password (deliberately not saying which).
     #[error("user name or password is wrong")]
     BadCredentials,
+    /// Too many failed logins for this account or address; retry after the delay.
+    #[error("too many failed attempts; try again in {retry_after_secs} s")]
+    Throttled {
+        /// Seconds until the next attempt is considered.
+        retry_after_secs: u64,
+    },
+    /// The session may only finish account setup (change the one-time password, enroll the
+    /// second factor) until that is done.
+    #[error("finish account setup first: {0}")]
+    SetupRequired(String),
     /// The resource does not exist, or the caller may not know it exists (invariant 6).
     #[error("not found")]
     NotFound,

@@ -25,7 +25,11 @@ pub use error::AppError;
 pub use passwords::Passwords;
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::people::NewPerson;
-pub use usecases::sessions::{Caller, NewSession};
+pub use usecases::sessions::{Caller, LoginRequest, NewSession, SessionView, Via};
+pub use usecases::factors::TotpEnrollment;
+pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
+pub use usecases::lockouts::Lockout;
+pub use custos_store::{SessionKind, SessionStage};
 pub use views::{ClientView, DocumentView, MatterView, Page, PageRequest, WallView};
 
 use custos_audit::{AuditReason, AuditRecord, Outcome};
@@ -40,8 +44,51 @@ use std::sync::Arc;
 pub struct AppSettings {
     /// Largest document accepted, in bytes.
     pub max_upload_bytes: u64,
-    /// Session lifetime.
+    /// Absolute session lifetime (default 12 h).
     pub session_lifetime: time::Duration,
+    /// A session unused this long ends (default 30 min).
+    pub session_idle: time::Duration,
+    /// Lifetime of a setup session (first login: password change and enrollment only).
+    pub setup_session_lifetime: time::Duration,
+    /// Passwords older than this must be changed at next login; `None` (the default): never,
+    /// only on suspicion of compromise (NIST SP 800-63B; see docs/SECURITY.md).
+    pub password_max_age: Option<time::Duration>,
+    /// The firm's name: shown in authenticator apps, refused inside passwords.
+    pub firm_name: String,
+    /// Login throttling and lockout.
+    pub throttle: ThrottlePolicy,
+}
+
+/// Failed-login throttling: after `free` failures, a key (an account, or a source address) is
+/// refused for `base`, doubling with every further failure up to `max`. Attempts refused while
+/// locked are not checked and do not extend the lock. A success clears the account's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Failures of one account before it is locked.
+    pub account_free: u32,
+    /// First account lock.
+    pub account_base: time::Duration,
+    /// Longest account lock.
+    pub account_max: time::Duration,
+    /// Failures from one address before it is throttled.
+    pub address_free: u32,
+    /// First address lock.
+    pub address_base: time::Duration,
+    /// Longest address lock.
+    pub address_max: time::Duration,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        ThrottlePolicy {
+            account_free: 5,
+            account_base: time::Duration::seconds(30),
+            account_max: time::Duration::minutes(15),
+            address_free: 20,
+            address_base: time::Duration::seconds(1),
+            address_max: time::Duration::hours(1),
+        }
+    }
 }
 
 impl Default for AppSettings {
@@ -49,6 +96,11 @@ impl Default for AppSettings {
         AppSettings {
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
             session_lifetime: time::Duration::hours(12),
+            session_idle: time::Duration::minutes(30),
+            setup_session_lifetime: time::Duration::minutes(15),
+            password_max_age: None,
+            firm_name: String::new(),
+            throttle: ThrottlePolicy::default(),
         }
     }
 }
@@ -133,6 +185,15 @@ impl App {
         tx: &mut dyn StoreTx,
         caller: &Caller,
     ) -> Result<(custos_policy::Principal, custos_policy::Context), AppError> {
+        if let Via::Session {
+            stage: SessionStage::Setup,
+            ..
+        } = caller.via
+        {
+            return Err(AppError::SetupRequired(
+                "change the one-time password and enroll the second factor".to_owned(),
+            ));
+        }
         let principal = facts::principal(tx, caller.person).await?;
         let ctx = facts::walls_of(tx, &principal).await?;
         Ok((principal, ctx))

@@ -46,15 +46,9 @@ mod node;
 use node::{Node, client, start};
 
 async fn login(http: &reqwest::Client, node: &Node, user: &str) -> String {
-    let r = http
-        .post(format!("{}/api/session", node.base))
-        .json(&json!({ "user_name": user, "password": custos_app::DEMO_PASSWORD }))
-        .send()
+    node::first_login(http, &node.base, user, custos_app::DEMO_PASSWORD)
         .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let body: Value = r.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
+        .token
 }
 
 /// Adds `n` small documents to `matter` through the application (sealed metadata, blobs).
@@ -94,6 +88,7 @@ async fn seed_documents(
                 let caller = Caller {
                     person: lead.person,
                     request_id: RequestId::new(),
+                    via: custos_app::Via::Internal,
                 };
                 app.upload_document(&caller, matter, new, body)
                     .await
@@ -341,6 +336,7 @@ async fn main() {
     let lead = Caller {
         person: firm.people["lisa.litlead"],
         request_id: RequestId::new(),
+        via: custos_app::Via::Internal,
     };
     let t = Instant::now();
     seed_documents(&outcome.app, lead, matter, n_docs).await;

@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 const KEY_LEN: usize = 32;
 const FIELD_VERSION: u8 = 1;
 const WRAP_VERSION: u8 = 1;
+const ACCOUNT_VERSION: u8 = 2;
 
 /// Fills a fresh buffer from the operating system RNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
@@ -80,6 +81,31 @@ fn open_random_nonce(
         .len();
     buf.truncate(len);
     Ok(buf)
+}
+
+fn account_aad(context: &str) -> Vec<u8> {
+    let mut aad = b"custos-account-secret-v1:".to_vec();
+    aad.extend_from_slice(context.as_bytes());
+    aad
+}
+
+/// The CSRF token of a browser session: HMAC-SHA-256 of a fixed label under the session token,
+/// so the server recomputes it from the cookie and stores nothing. A page gets it from the login
+/// answer; another site can neither read the cookie nor compute the token.
+pub fn csrf_token(session_token: &str) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, session_token.as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&key, b"custos-csrf-v1");
+    let mut s = String::with_capacity(64);
+    for b in tag.as_ref() {
+        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
+    }
+    s
+}
+
+/// Compares two secrets (tokens, codes) in time independent of where they differ.
+pub fn secrets_equal(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 
 fn scope_aad(scope: KeyScope) -> Vec<u8> {
@@ -170,6 +196,26 @@ impl Kek {
         let bytes = Zeroizing::new(random_bytes::<KEY_LEN>()?);
         let wrapped = seal_random_nonce(&self.key, WRAP_VERSION, &scope_aad(scope), &bytes[..])?;
         Ok((DataKey::new(&bytes[..], scope)?, WrappedKey(wrapped)))
+    }
+
+    /// Seals an account secret (a TOTP seed) under the KEK. `context` names the secret and its
+    /// owner (e.g. `totp:<factor id>`), so a sealed secret cannot be moved to another account.
+    /// Account secrets are not client data: no permit is involved.
+    pub fn seal_account_secret(
+        &self,
+        context: &str,
+        secret: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        seal_random_nonce(&self.key, ACCOUNT_VERSION, &account_aad(context), secret)
+    }
+
+    /// Opens an account secret sealed under the same `context`.
+    pub fn open_account_secret(
+        &self,
+        context: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open_random_nonce(&self.key, ACCOUNT_VERSION, &account_aad(context), sealed)
     }
 
     /// Unwraps the data key of `scope`, if and only if `permit` unlocks it.

@@ -11,14 +11,17 @@
 //! only unwrapped against a [`custos_policy::Permit`] that unlocks it: decrypting client content
 //! without an Allow decision does not compile. Keys are zeroized on drop and never printed.
 //!
-//! All primitives come from aws-lc-rs; nothing here is home-made cryptography.
+//! All primitives come from aws-lc-rs (TOTP from totp-rs); nothing here is home-made cryptography.
 
 mod blob;
 mod keys;
 mod tls;
+pub mod totp;
 
 pub use blob::{BlobOpener, BlobSealer, CHUNK_SIZE, ChunkLayout, HEADER_LEN, TAG_LEN};
-pub use keys::{DataKey, Kek, WrappedKey, random_bytes, random_token, token_hash};
+pub use keys::{
+    DataKey, Kek, WrappedKey, csrf_token, random_bytes, random_token, secrets_equal, token_hash,
+};
 pub use tls::{TlsIdentity, self_signed_tls};
 
 /// Errors of the crypto layer; none of them carries key material or plaintext.

@@ -32,6 +32,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -41,6 +42,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -57,6 +59,8 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated"),
             AppError::BadCredentials => (S::UNAUTHORIZED, "bad_credentials"),
             AppError::NotFound => (S::NOT_FOUND, "not_found"),
+            AppError::Throttled { .. } => (S::TOO_MANY_REQUESTS, "too_many_attempts"),
+            AppError::SetupRequired(_) => (S::FORBIDDEN, "setup_required"),
             AppError::Forbidden { .. } => (S::FORBIDDEN, "forbidden"),
             AppError::Invalid(_) | AppError::BadInput(_) => (S::BAD_REQUEST, "invalid_input"),
             AppError::Conflict(_) => (S::CONFLICT, "conflict"),
@@ -74,10 +78,16 @@ impl From<AppError> for ApiError {
             AppError::Unavailable => "storage is unavailable; retry shortly".to_owned(),
             other => other.to_string(),
         };
+        let retry_after = match &e {
+            AppError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Unavailable => Some(2),
+            _ => None,
+        };
         ApiError {
             status,
             code,
             message,
+            retry_after,
         }
     }
 }
@@ -115,12 +125,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            // The pool reconnects by itself; a client may retry after a moment.
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("2"),
-            );
+        // 503: the pool reconnects by itself; 429: the throttle says when.
+        if let Some(secs) = self.retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
         response
     }

@@ -131,7 +131,14 @@ pub async fn serve(
             tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
         }
         let acceptor = acceptor.clone();
-        let service = TowerToHyperService::new(router.clone());
+        let client = auth::ClientAddr(peer.ip());
+        let service = TowerToHyperService::new(tower::util::MapRequest::new(
+            router.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(client);
+                req
+            },
+        ));
         tokio::spawn(async move {
             let tls_stream = match tokio::time::timeout(
                 Duration::from_secs(10),

@@ -21,7 +21,10 @@ pub mod testing;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
-pub use rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
+pub use rows::{
+    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, SessionKind,
+    SessionRow, SessionStage, ThrottleRow,
+};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -69,6 +72,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         token_hash: &[u8; 32],
     ) -> Result<Option<(SessionRow, PersonStatus)>, StoreError>;
+
+    /// Records activity on a session (idle timeout); never moves the time back. Outside a unit
+    /// of work: one short statement.
+    async fn touch_session(&self, token_hash: &[u8; 32], at: Timestamp) -> Result<(), StoreError>;
+
+    /// The API token of a hash with its owner's current status (per request, no unit of work).
+    async fn api_token_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(ApiTokenRow, PersonStatus)>, StoreError>;
 }
 
 /// One unit of work; dropped without [`StoreTx::commit`], nothing of it happened.
@@ -95,8 +108,15 @@ pub trait StoreTx: Send {
         id: PersonId,
         status: PersonStatus,
     ) -> Result<(), StoreError>;
-    /// Replaces a person's password hash ([`StoreError::NotFound`] if there is no such person).
-    async fn set_password_hash(&mut self, id: PersonId, hash: &str) -> Result<(), StoreError>;
+    /// Replaces a person's password hash, whether it must be changed at next login, and when it
+    /// was set ([`StoreError::NotFound`] if there is no such person).
+    async fn set_password(
+        &mut self,
+        id: PersonId,
+        hash: &str,
+        must_change: bool,
+        changed_at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Adds a team.
     async fn insert_team(&mut self, team: &Team) -> Result<(), StoreError>;
@@ -194,6 +214,83 @@ pub trait StoreTx: Send {
     async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError>;
     /// A session by the hash of its token.
     async fn session(&mut self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError>;
+    /// Sessions of a person, oldest first.
+    async fn sessions_of(&mut self, person: PersonId) -> Result<Vec<SessionRow>, StoreError>;
+    /// Ends one session of a person by its public id; returns whether it existed.
+    async fn delete_session_of(&mut self, person: PersonId, id: uuid::Uuid)
+    -> Result<bool, StoreError>;
+    /// Ends every session of a person but `keep`.
+    async fn delete_other_sessions(
+        &mut self,
+        person: PersonId,
+        keep: uuid::Uuid,
+    ) -> Result<u64, StoreError>;
+    /// Moves a session to another stage.
+    async fn set_session_stage(
+        &mut self,
+        id: uuid::Uuid,
+        stage: SessionStage,
+    ) -> Result<(), StoreError>;
+
+    /// Adds a second factor (pending or active).
+    async fn insert_factor(&mut self, row: &FactorRow) -> Result<(), StoreError>;
+    /// Second factors of a person, oldest first.
+    async fn factors_of(&mut self, person: PersonId) -> Result<Vec<FactorRow>, StoreError>;
+    /// Makes a pending factor active.
+    async fn activate_factor(&mut self, id: uuid::Uuid) -> Result<(), StoreError>;
+    /// Removes a person's factors (only the pending ones if `only_pending`).
+    async fn delete_factors_of(
+        &mut self,
+        person: PersonId,
+        only_pending: bool,
+    ) -> Result<u64, StoreError>;
+    /// Records that TOTP step `step` was used, if and only if it is later than every step
+    /// used before (atomic: of two units presenting the same code, one wins).
+    async fn advance_factor_step(&mut self, id: uuid::Uuid, step: i64) -> Result<bool, StoreError>;
+
+    /// Replaces a person's recovery codes (hashes).
+    async fn replace_recovery_codes(
+        &mut self,
+        person: PersonId,
+        hashes: &[[u8; 32]],
+    ) -> Result<(), StoreError>;
+    /// Marks a recovery code used, if it exists and was unused (atomic).
+    async fn use_recovery_code(
+        &mut self,
+        person: PersonId,
+        hash: &[u8; 32],
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// How many recovery codes of a person are left.
+    async fn unused_recovery_codes(&mut self, person: PersonId) -> Result<u64, StoreError>;
+
+    /// The failed-login counter of a key.
+    async fn throttle(&mut self, key: &str) -> Result<Option<ThrottleRow>, StoreError>;
+    /// Counts one more failure for a key (atomic); returns the new count.
+    async fn add_failure(&mut self, key: &str, at: Timestamp) -> Result<u32, StoreError>;
+    /// Refuses a key until `until`.
+    async fn lock_until(&mut self, key: &str, until: Timestamp) -> Result<(), StoreError>;
+    /// Forgets a key's failures; returns whether there were any.
+    async fn clear_throttle(&mut self, key: &str) -> Result<bool, StoreError>;
+    /// Keys starting with `prefix` locked after `at`.
+    async fn locked_throttles(
+        &mut self,
+        prefix: &str,
+        at: Timestamp,
+    ) -> Result<Vec<ThrottleRow>, StoreError>;
+
+    /// Adds a personal API token.
+    async fn insert_api_token(&mut self, row: &ApiTokenRow) -> Result<(), StoreError>;
+    /// API tokens of a person, oldest first.
+    async fn api_tokens_of(&mut self, person: PersonId) -> Result<Vec<ApiTokenRow>, StoreError>;
+    /// Revokes a token of a person; returns whether it was live.
+    async fn revoke_api_token(
+        &mut self,
+        person: PersonId,
+        id: uuid::Uuid,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+
     /// Ends a session; returns whether it existed.
     async fn delete_session(&mut self, token_hash: &[u8; 32]) -> Result<bool, StoreError>;
     /// Ends every session of a person.

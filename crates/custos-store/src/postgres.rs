@@ -7,9 +7,12 @@
 //!   and commits, releasing the lock. The log has one total order across nodes, in commit order,
 //!   with no gap, and the lock is held only for the last few statements and the commit.
 
-use crate::rows::{AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
+use crate::rows::{
+    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow,
+};
 use crate::sql::{
-    SESSION_AND_STATUS, after_key, audit_entry, audit_head, client_row, document_row, found, ids,
+    API_TOKEN_AND_STATUS, SESSION_AND_STATUS, SqlRow, TOUCH_SESSION, after_key, api_token_and_status_row,
+    api_token_row, factor_row, throttle_row, audit_entry, audit_head, client_row, document_row, found, ids,
     impl_store_tx, map_err, matter_row, ms, next_entry, person_row, session_and_status_row,
     session_row, team, wall,
 };
@@ -173,6 +176,33 @@ impl Store for PgStore {
             .await
             .map_err(map_err)?
             .map(|r| session_and_status_row(&r))
+            .transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        token_hash: &[u8; 32],
+        at: custos_domain::Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(TOUCH_SESSION)
+            .bind(&token_hash[..])
+            .bind(ms(at))
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn api_token_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(ApiTokenRow, PersonStatus)>, StoreError> {
+        sqlx::query(API_TOKEN_AND_STATUS)
+            .bind(&token_hash[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(|r| api_token_and_status_row(&r))
             .transpose()
     }
 }

@@ -12,6 +12,10 @@ pub struct PersonRow {
     pub person: Person,
     /// Argon2id PHC string.
     pub password_hash: String,
+    /// The password is a one-time password (or was reset): it must be changed at next login.
+    pub must_change_password: bool,
+    /// When the password was last set.
+    pub password_changed_at: Timestamp,
 }
 
 impl std::fmt::Debug for PersonRow {
@@ -19,6 +23,8 @@ impl std::fmt::Debug for PersonRow {
         f.debug_struct("PersonRow")
             .field("person", &self.person)
             .field("password_hash", &"<redacted>")
+            .field("must_change_password", &self.must_change_password)
+            .field("password_changed_at", &self.password_changed_at)
             .finish()
     }
 }
@@ -82,17 +88,132 @@ pub struct DocumentRow {
     pub created_at: Timestamp,
 }
 
+/// How far a session got: `Setup` may only change its password and enroll a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStage {
+    /// First login, reset or expired password: only account setup is allowed.
+    Setup,
+    /// Password and second factor verified.
+    Full,
+}
+
+impl SessionStage {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::Setup => "setup",
+            SessionStage::Full => "full",
+        }
+    }
+}
+
+/// How the session token travels: as a bearer header (API clients) or in a cookie (browsers,
+/// which must also send the CSRF token on state changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// `__Host-` cookie.
+    Cookie,
+}
+
+impl SessionKind {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Bearer => "bearer",
+            SessionKind::Cookie => "cookie",
+        }
+    }
+}
+
 /// A login session, known by the SHA-256 hash of its token only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
+    /// Public identifier (to list and revoke; not a credential).
+    pub id: uuid::Uuid,
     /// SHA-256 of the bearer token.
     pub token_hash: [u8; 32],
     /// Whose session.
     pub person: PersonId,
+    /// Setup or full.
+    pub stage: SessionStage,
+    /// Bearer or cookie.
+    pub kind: SessionKind,
+    /// Client address at login.
+    pub source: String,
     /// Start.
     pub created_at: Timestamp,
+    /// Last request seen (kept to the minute: idle timeout).
+    pub last_seen_at: Timestamp,
     /// End (absolute).
     pub expires_at: Timestamp,
+}
+
+/// A second factor of a person. Only TOTP exists today; the kind column leaves room for
+/// WebAuthn credentials (public key + sign counter) without changing the login flow.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FactorRow {
+    /// Identifier.
+    pub id: uuid::Uuid,
+    /// Whose factor.
+    pub person: PersonId,
+    /// `totp`.
+    pub kind: String,
+    /// The secret, sealed under the KEK (bound to the factor id).
+    pub sealed_secret: Vec<u8>,
+    /// Confirmed by a code; pending factors do not count.
+    pub active: bool,
+    /// Highest TOTP time step accepted so far (replay protection).
+    pub last_step: i64,
+    /// Created.
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for FactorRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FactorRow")
+            .field("id", &self.id)
+            .field("person", &self.person)
+            .field("kind", &self.kind)
+            .field("active", &self.active)
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Failed-login counter of one key (`person:<id>`, `name:<hash>` or `addr:<ip>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleRow {
+    /// Key.
+    pub key: String,
+    /// Consecutive failures.
+    pub failures: u32,
+    /// Refused until then.
+    pub locked_until: Timestamp,
+    /// Last failure.
+    pub last_failure_at: Timestamp,
+}
+
+/// A personal API token (stored as a hash; shown once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenRow {
+    /// Identifier.
+    pub id: uuid::Uuid,
+    /// SHA-256 of the token.
+    pub token_hash: [u8; 32],
+    /// Owner.
+    pub person: PersonId,
+    /// Owner's label.
+    pub name: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Expiry.
+    pub expires_at: Timestamp,
+    /// Revocation time.
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// Which audit entries to return.

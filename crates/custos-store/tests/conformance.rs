@@ -27,6 +27,22 @@ fn person(name: &str, role: Role) -> PersonRow {
             created_at: now(),
         },
         password_hash: "$argon2id$fake".to_owned(),
+        must_change_password: true,
+        password_changed_at: now(),
+    }
+}
+
+fn session_row(person: PersonId, hash: u8) -> SessionRow {
+    SessionRow {
+        id: uuid::Uuid::new_v4(),
+        token_hash: [hash; 32],
+        person,
+        stage: SessionStage::Full,
+        kind: SessionKind::Bearer,
+        source: "192.0.2.1".to_owned(),
+        created_at: now(),
+        last_seen_at: now(),
+        expires_at: now() + time::Duration::hours(12),
     }
 }
 
@@ -96,7 +112,113 @@ on_every_backend!(
     concurrent_duplicates_conflict,
     audit_order_is_total_and_gapless,
     audit_filters,
+    auth_records,
 );
+
+/// Sessions with stages and idle time, second factors with atomic replay protection,
+/// single-use recovery codes, failure counters, API tokens.
+async fn auth_records([a, b]: [Arc<dyn Store>; 2]) -> TestResult {
+    let p = person("auth.person", Role::Lawyer);
+    let other = person("auth.other", Role::Lawyer);
+    let mut tx = a.begin().await?;
+    tx.insert_person(&p).await?;
+    tx.insert_person(&other).await?;
+    let s1 = SessionRow {
+        stage: SessionStage::Setup,
+        kind: SessionKind::Cookie,
+        ..session_row(p.person.id, 1)
+    };
+    let s2 = session_row(p.person.id, 2);
+    let s3 = session_row(other.person.id, 3);
+    for s in [&s1, &s2, &s3] {
+        tx.insert_session(s).await?;
+    }
+    tx.commit().await?;
+
+    // Stage change and touch are seen by the other node; touch never moves time back.
+    let mut tx = b.begin().await?;
+    tx.set_session_stage(s1.id, SessionStage::Full).await?;
+    tx.commit().await?;
+    let later = now() + time::Duration::minutes(5);
+    b.touch_session(&s1.token_hash, later).await?;
+    b.touch_session(&s1.token_hash, now()).await?;
+    let (seen, status) = a.session_and_status(&s1.token_hash).await?.ok_or("session")?;
+    assert_eq!((seen.stage, seen.kind, seen.last_seen_at, status), (SessionStage::Full, SessionKind::Cookie, later, PersonStatus::Active));
+
+    // Listing and revoking by public id, only the owner's; "all others" keeps one.
+    let mut tx = a.begin().await?;
+    assert_eq!(tx.sessions_of(p.person.id).await?.len(), 2);
+    assert!(!tx.delete_session_of(other.person.id, s1.id).await?, "another person's session");
+    assert_eq!(tx.delete_other_sessions(p.person.id, s2.id).await?, 1);
+    assert_eq!(tx.sessions_of(p.person.id).await?, vec![s2.clone()]);
+    assert!(tx.delete_session_of(p.person.id, s2.id).await?);
+    assert_eq!(tx.sessions_of(other.person.id).await?.len(), 1);
+
+    // Factors: pending then active; a step is accepted once and only moving forward.
+    let f = FactorRow {
+        id: uuid::Uuid::new_v4(),
+        person: p.person.id,
+        kind: "totp".to_owned(),
+        sealed_secret: vec![1, 2, 3],
+        active: false,
+        last_step: 0,
+        created_at: now(),
+    };
+    tx.insert_factor(&f).await?;
+    tx.activate_factor(f.id).await?;
+    assert!(tx.advance_factor_step(f.id, 100).await?);
+    assert!(!tx.advance_factor_step(f.id, 100).await?, "same step twice");
+    assert!(!tx.advance_factor_step(f.id, 99).await?, "earlier step");
+    assert!(tx.advance_factor_step(f.id, 101).await?);
+    let got = tx.factors_of(p.person.id).await?;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].active && got[0].last_step == 101 && got[0].sealed_secret == vec![1, 2, 3]);
+    assert!(matches!(tx.activate_factor(uuid::Uuid::new_v4()).await, Err(StoreError::NotFound(_))));
+
+    // Recovery codes: each works once, only for its owner; replacing drops the old ones.
+    tx.replace_recovery_codes(p.person.id, &[[1; 32], [2; 32]]).await?;
+    assert!(!tx.use_recovery_code(other.person.id, &[1; 32], now()).await?);
+    assert!(tx.use_recovery_code(p.person.id, &[1; 32], now()).await?);
+    assert!(!tx.use_recovery_code(p.person.id, &[1; 32], now()).await?, "used twice");
+    assert_eq!(tx.unused_recovery_codes(p.person.id).await?, 1);
+    tx.replace_recovery_codes(p.person.id, &[[3; 32]]).await?;
+    assert!(!tx.use_recovery_code(p.person.id, &[2; 32], now()).await?, "replaced");
+
+    // Failure counters count atomically, lock and clear; lockouts are listed by prefix.
+    assert_eq!(tx.add_failure("person:x", now()).await?, 1);
+    assert_eq!(tx.add_failure("person:x", now()).await?, 2);
+    tx.lock_until("person:x", later).await?;
+    tx.add_failure("addr:192.0.2.9", now()).await?;
+    tx.lock_until("addr:192.0.2.9", later).await?;
+    let locked = tx.locked_throttles("person:", now()).await?;
+    assert_eq!(locked.len(), 1);
+    assert_eq!((locked[0].failures, locked[0].locked_until), (2, later));
+    assert!(tx.locked_throttles("person:", later).await?.is_empty(), "auto-unlock");
+    assert!(tx.clear_throttle("person:x").await?);
+    assert_eq!(tx.throttle("person:x").await?, None);
+
+    // API tokens: found by hash with the owner's status; revoked once.
+    let t = ApiTokenRow {
+        id: uuid::Uuid::new_v4(),
+        token_hash: [7; 32],
+        person: p.person.id,
+        name: "sync".to_owned(),
+        scopes: "read".to_owned(),
+        created_at: now(),
+        expires_at: later,
+        revoked_at: None,
+    };
+    tx.insert_api_token(&t).await?;
+    tx.commit().await?;
+    assert_eq!(b.api_token_and_status(&[7; 32]).await?, Some((t.clone(), PersonStatus::Active)));
+    let mut tx = b.begin().await?;
+    assert!(!tx.revoke_api_token(other.person.id, t.id, now()).await?, "not the owner");
+    assert!(tx.revoke_api_token(p.person.id, t.id, now()).await?);
+    assert!(!tx.revoke_api_token(p.person.id, t.id, now()).await?);
+    assert_eq!(tx.api_tokens_of(p.person.id).await?[0].revoked_at, Some(now()));
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Rows, conflicts, rollback, membership, walls, sessions, paging, updates.
 async fn round_trips_and_errors([store, _]: [Arc<dyn Store>; 2]) -> TestResult {
@@ -186,18 +308,9 @@ async fn round_trips_and_errors([store, _]: [Arc<dyn Store>; 2]) -> TestResult {
     assert!(tx.walls_screening(lead.person.id, &[]).await?.is_empty());
 
     // Sessions by token hash; ending all of a person's sessions.
-    let session = SessionRow {
-        token_hash: [9u8; 32],
-        person: lawyer.person.id,
-        created_at: now(),
-        expires_at: now(),
-    };
+    let session = session_row(lawyer.person.id, 9);
     tx.insert_session(&session).await?;
-    tx.insert_session(&SessionRow {
-        token_hash: [8u8; 32],
-        ..session.clone()
-    })
-    .await?;
+    tx.insert_session(&session_row(lawyer.person.id, 8)).await?;
     assert_eq!(tx.session(&[9u8; 32]).await?, Some(session.clone()));
     tx.commit().await?;
     assert_eq!(
@@ -227,8 +340,13 @@ async fn round_trips_and_errors([store, _]: [Arc<dyn Store>; 2]) -> TestResult {
         tx.person(lawyer.person.id).await?.map(|p| p.person.status),
         Some(PersonStatus::Suspended)
     );
-    tx.set_password_hash(lawyer.person.id, "$argon2id$other")
+    tx.set_password(lawyer.person.id, "$argon2id$other", false, now())
         .await?;
+    let changed = tx.person(lawyer.person.id).await?;
+    assert_eq!(
+        changed.map(|p| (p.password_hash, p.must_change_password)),
+        Some(("$argon2id$other".to_owned(), false))
+    );
     let nobody = tx
         .set_person_status(PersonId::new(), PersonStatus::Departed)
         .await;
@@ -236,7 +354,7 @@ async fn round_trips_and_errors([store, _]: [Arc<dyn Store>; 2]) -> TestResult {
         matches!(nobody, Err(StoreError::NotFound("person"))),
         "{nobody:?}"
     );
-    let nobody = tx.set_password_hash(PersonId::new(), "x").await;
+    let nobody = tx.set_password(PersonId::new(), "x", false, now()).await;
     assert!(
         matches!(nobody, Err(StoreError::NotFound("person"))),
         "{nobody:?}"

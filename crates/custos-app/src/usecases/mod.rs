@@ -8,3 +8,6 @@ pub(crate) mod people;
 pub(crate) mod sessions;
 pub(crate) mod teams;
 pub(crate) mod walls;
+pub(crate) mod factors;
+pub(crate) mod lockouts;
+pub(crate) mod tokens;

@@ -49,6 +49,8 @@ impl App {
         tx.insert_person(&PersonRow {
             person: person.clone(),
             password_hash: hash,
+            must_change_password: true,
+            password_changed_at: person.created_at,
         })
         .await?;
         self.audit_event(
@@ -75,7 +77,7 @@ impl App {
         caller: &Caller,
         new: NewPerson,
     ) -> Result<(Person, Zeroizing<String>), AppError> {
-        self.create_person_with_password(caller, new, one_time_password()?)
+        self.create_person_with_password(caller, new, one_time_password()?, true)
             .await
     }
 
@@ -85,6 +87,7 @@ impl App {
         caller: &Caller,
         new: NewPerson,
         password: Zeroizing<String>,
+        must_change_password: bool,
     ) -> Result<(Person, Zeroizing<String>), AppError> {
         let person = Person {
             id: PersonId::new(),
@@ -114,10 +117,26 @@ impl App {
         tx.insert_person(&PersonRow {
             person: person.clone(),
             password_hash: hash,
+            must_change_password,
+            password_changed_at: person.created_at,
         })
         .await?;
         tx.commit().await?;
         Ok((person, password))
+    }
+
+    /// Sets a person's password without the policy or the current password: only for the demo
+    /// firm, whose published password replaces the bootstrap officer's one-time password.
+    pub(crate) async fn set_demo_password(
+        &self,
+        person: PersonId,
+        password: Zeroizing<String>,
+    ) -> Result<(), AppError> {
+        let hash = self.passwords.hash(password).await?;
+        let mut tx = self.store.begin().await?;
+        tx.set_password(person, &hash, false, self.now()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Changes a person's status; suspending or marking departed ends their sessions at once.

@@ -1,9 +1,21 @@
 //! Logging in and out, and turning a session token back into a caller.
+//!
+//! A login checks, in one answer, the user name, the password and (once enrolled) the second
+//! factor: unknown user, wrong password and wrong code give the same error after the same work
+//! (one Argon2id verification). Failures are counted per account and per source address; a key
+//! over its allowance is refused for an exponentially growing time (see [`ThrottlePolicy`]).
+//! A person without an active second factor, or with a one-time or expired password, gets a
+//! setup session that can only change the password and enroll a factor.
+//!
+//! [`ThrottlePolicy`]: crate::ThrottlePolicy
 
-use crate::{App, AppError, AuditEvent};
+use crate::passwords::policy;
+use crate::usecases::tokens::Scopes;
+use crate::{App, AppError, AuditEvent, Tx};
 use custos_audit::Outcome;
 use custos_domain::{Person, PersonId, PersonStatus, RequestId, UserName};
-use custos_store::SessionRow;
+use custos_store::{PersonRow, SessionKind, SessionRow, SessionStage};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
 /// Who is calling, for one request.
@@ -13,84 +25,231 @@ pub struct Caller {
     pub person: PersonId,
     /// The request, for logs and audit entries.
     pub request_id: RequestId,
+    /// The credential the request came with.
+    pub via: Via,
+}
+
+/// The credential behind a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A login session.
+    Session {
+        /// Public id of the session.
+        id: uuid::Uuid,
+        /// Setup (account setup only) or full.
+        stage: SessionStage,
+        /// Bearer or cookie.
+        kind: SessionKind,
+    },
+    /// A personal API token.
+    ApiToken {
+        /// Public id of the token.
+        id: uuid::Uuid,
+        /// What the token may do.
+        scopes: Scopes,
+    },
+    /// Code of Custos itself acting for a person (demo seeding, benchmarks); never built from
+    /// a request.
+    Internal,
+}
+
+/// What a login presents.
+#[derive(Debug)]
+pub struct LoginRequest {
+    /// Login name as typed.
+    pub user_name: String,
+    /// Password as typed.
+    pub password: Zeroizing<String>,
+    /// Six-digit TOTP code or a recovery code (required once a factor is enrolled).
+    pub code: Option<Zeroizing<String>>,
+    /// Client address (throttling and audit).
+    pub source: String,
+    /// How the token will travel.
+    pub kind: SessionKind,
 }
 
 /// A session just opened; the token is shown once and stored only as a hash.
 #[derive(Debug)]
 pub struct NewSession {
-    /// Bearer token (256 bits, hex).
+    /// Token (256 bits, hex).
     pub token: Zeroizing<String>,
+    /// Public id.
+    pub id: uuid::Uuid,
     /// Absolute expiry.
     pub expires_at: time::OffsetDateTime,
     /// Who logged in.
     pub person: Person,
+    /// Setup or full.
+    pub stage: SessionStage,
+    /// What remains to do before the session is full (`password_change`, `totp_enrollment`).
+    pub required: Vec<&'static str>,
+    /// Recovery codes left, when one was just used.
+    pub recovery_codes_left: Option<u64>,
+}
+
+/// A session as its owner or the officer sees it (never the token).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// Public id.
+    pub id: uuid::Uuid,
+    /// `setup` or `full`.
+    pub stage: &'static str,
+    /// `bearer` or `cookie`.
+    pub kind: &'static str,
+    /// Address at login.
+    pub source: String,
+    /// Start.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: time::OffsetDateTime,
+    /// Last activity (to the minute).
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub last_seen_at: time::OffsetDateTime,
+    /// Absolute end.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: time::OffsetDateTime,
+    /// The session of this request.
+    pub current: bool,
+}
+
+/// Activity is written at most once per this interval (idle timeout granularity), so most
+/// requests only read.
+const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// The throttle key of an account: existing people by id, other names by a hash (a name typed
+/// by mistake may be a password; it is never stored). Both behave the same.
+pub(crate) fn account_key(row: Option<&PersonRow>, typed: &str) -> String {
+    match row {
+        Some(r) => format!("person:{}", r.person.id),
+        None => {
+            let h = custos_crypto::token_hash(&format!("login-name:{}", typed.trim().to_lowercase()));
+            format!("name:{}", hex::encode(&h[..16]))
+        }
+    }
+}
+
+fn address_key(source: &str) -> String {
+    format!("addr:{source}")
+}
+
+/// How the second factor was proven at login.
+enum SecondFactor {
+    NotEnrolled,
+    Totp,
+    RecoveryCode(u64),
+    Failed(&'static str, &'static str),
 }
 
 impl App {
-    /// Checks a user name and password and opens a session. Unknown user, wrong password and
-    /// an account without access give the same error after the same work.
+    /// Checks user name, password and second factor and opens a session.
     pub async fn login(
         &self,
         request_id: RequestId,
-        user_name: &str,
-        password: Zeroizing<String>,
+        req: LoginRequest,
     ) -> Result<NewSession, AppError> {
-        let name = UserName::parse(user_name).ok();
+        let now = self.now();
+        let name = UserName::parse(&req.user_name).ok();
+        let mut tx = self.store.begin().await?;
         let row = match &name {
-            Some(n) => {
-                let mut tx = self.store.begin().await?;
-                let row = tx.person_by_user_name(n.as_str()).await?;
-                tx.commit().await?;
-                row
-            }
+            Some(n) => tx.person_by_user_name(n.as_str()).await?,
             None => None,
         };
+        let acct = account_key(row.as_ref(), &req.user_name);
+        let addr = address_key(&req.source);
+        let mut locked_until = None;
+        for key in [&acct, &addr] {
+            if let Some(t) = tx.throttle(key).await?
+                && t.locked_until > now
+            {
+                locked_until = locked_until.max(Some(t.locked_until));
+            }
+        }
+        tx.commit().await?;
+        if let Some(until) = locked_until {
+            tracing::warn!(source = %req.source, "login refused: throttled");
+            return Err(AppError::Throttled {
+                retry_after_secs: u64::try_from((until - now).whole_seconds().max(1)).unwrap_or(1),
+            });
+        }
+
         let password_ok = self
             .passwords
-            .verify(password, row.as_ref().map(|r| r.password_hash.clone()))
+            .verify(req.password, row.as_ref().map(|r| r.password_hash.clone()))
             .await?;
         let mut tx = self.store.begin().await?;
         let active = row
             .as_ref()
             .is_some_and(|r| r.person.status == PersonStatus::Active);
-        // An unknown user name is not recorded: people type passwords into that field.
-        let attempted = match &row {
-            Some(r) => format!("person:{}", r.person.id),
-            None => "person:unknown".to_owned(),
+        let factor = match &row {
+            Some(r) if password_ok && active => {
+                self.check_second_factor(&mut tx, r.person.id, req.code.as_ref().map(|c| c.as_str()))
+                    .await?
+            }
+            _ => SecondFactor::Failed("auth.password", "wrong user name or password"),
         };
-        let Some(row) = row.filter(|_| password_ok && active) else {
-            let (message, rule) = if password_ok && !active {
-                ("account is suspended or departed".to_owned(), "R4.status")
-            } else {
-                ("wrong user name or password".to_owned(), "auth.password")
-            };
-            self.audit_event(
-                &mut *tx,
-                AuditEvent {
-                    request_id,
-                    actor: None,
-                    action: "auth.login",
-                    resource: attempted,
-                    outcome: Outcome::Deny,
-                    rule,
-                    message,
-                    detail: serde_json::Value::Null,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(AppError::BadCredentials);
+        let factor = match (&row, password_ok, active) {
+            (Some(_), true, false) => SecondFactor::Failed("R4.status", "account is suspended or departed"),
+            _ => factor,
+        };
+        let (row, factor) = match (row, factor) {
+            (Some(row), f @ (SecondFactor::NotEnrolled | SecondFactor::Totp | SecondFactor::RecoveryCode(_))) => (row, f),
+            (row, f) => {
+                let (rule, message) = match f {
+                    SecondFactor::Failed(rule, message) => (rule, message),
+                    _ => ("auth.password", "wrong user name or password"),
+                };
+                let attempted = match &row {
+                    Some(r) => format!("person:{}", r.person.id),
+                    None => "person:unknown".to_owned(),
+                };
+                self.record_failure(&mut tx, request_id, &acct, &addr, &req.source, attempted, rule, message)
+                    .await?;
+                tx.commit().await?;
+                return Err(AppError::BadCredentials);
+            }
+        };
+
+        tx.clear_throttle(&acct).await?;
+        let expired = self.settings.password_max_age.is_some_and(|max| {
+            row.password_changed_at + max <= now
+        });
+        let mut required = Vec::new();
+        if row.must_change_password || expired {
+            required.push("password_change");
+        }
+        if matches!(factor, SecondFactor::NotEnrolled) {
+            required.push("totp_enrollment");
+        }
+        let stage = if required.is_empty() {
+            SessionStage::Full
+        } else {
+            SessionStage::Setup
         };
         let token = custos_crypto::random_token()?;
-        let now = self.now();
-        let expires_at = now + self.settings.session_lifetime;
-        tx.insert_session(&SessionRow {
+        let lifetime = match stage {
+            SessionStage::Full => self.settings.session_lifetime,
+            SessionStage::Setup => self.settings.setup_session_lifetime,
+        };
+        let session = SessionRow {
+            id: uuid::Uuid::new_v4(),
             token_hash: custos_crypto::token_hash(&token),
             person: row.person.id,
+            stage,
+            kind: req.kind,
+            source: req.source.clone(),
             created_at: now,
-            expires_at,
-        })
-        .await?;
+            last_seen_at: now,
+            expires_at: now + lifetime,
+        };
+        tx.insert_session(&session).await?;
+        let (method, left) = match factor {
+            SecondFactor::Totp => ("totp", None),
+            SecondFactor::RecoveryCode(left) => ("recovery_code", Some(left)),
+            _ => ("none_enrolled", None),
+        };
         self.audit_event(
             &mut *tx,
             AuditEvent {
@@ -100,43 +259,184 @@ impl App {
                 resource: format!("person:{}", row.person.id),
                 outcome: Outcome::Allow,
                 rule: "auth.password",
-                message: "password verified; session opened".to_owned(),
-                detail: serde_json::Value::Null,
+                message: format!("password and second factor verified; {} session opened", stage.as_str()),
+                detail: serde_json::json!({
+                    "session": session.id,
+                    "second_factor": method,
+                    "stage": stage.as_str(),
+                    "kind": req.kind.as_str(),
+                    "source": req.source,
+                    "required": required,
+                    "recovery_codes_left": left,
+                }),
             },
         )
         .await?;
         tx.commit().await?;
         Ok(NewSession {
             token,
-            expires_at,
+            id: session.id,
+            expires_at: session.expires_at,
             person: row.person,
+            stage,
+            required,
+            recovery_codes_left: left,
         })
     }
 
-    /// The caller behind a session token; expired sessions and people without access are refused.
+    /// Verifies the second factor of a person whose password was right. A used TOTP step (or
+    /// any earlier one) is refused: a code works once.
+    async fn check_second_factor(
+        &self,
+        tx: &mut Tx,
+        person: PersonId,
+        code: Option<&str>,
+    ) -> Result<SecondFactor, AppError> {
+        let factors = tx.factors_of(person).await?;
+        let Some(factor) = factors.iter().find(|f| f.active && f.kind == "totp") else {
+            return Ok(SecondFactor::NotEnrolled);
+        };
+        let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Ok(SecondFactor::Failed("auth.second_factor", "second factor missing"));
+        };
+        if code.len() == custos_crypto::totp::DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
+            let secret = self
+                .kek
+                .open_account_secret(&format!("totp:{}", factor.id), &factor.sealed_secret)?;
+            let unix = u64::try_from(self.now().unix_timestamp()).unwrap_or(0);
+            let Some(step) = custos_crypto::totp::matching_step(&secret, code, unix) else {
+                return Ok(SecondFactor::Failed("auth.second_factor", "wrong second-factor code"));
+            };
+            let step = i64::try_from(step).map_err(|e| AppError::Internal(e.to_string()))?;
+            if !tx.advance_factor_step(factor.id, step).await? {
+                return Ok(SecondFactor::Failed(
+                    "auth.totp_replay",
+                    "second-factor code already used (replay refused)",
+                ));
+            }
+            return Ok(SecondFactor::Totp);
+        }
+        let hash = crate::usecases::factors::recovery_code_hash(code);
+        if tx.use_recovery_code(person, &hash, self.now()).await? {
+            let left = tx.unused_recovery_codes(person).await?;
+            return Ok(SecondFactor::RecoveryCode(left));
+        }
+        Ok(SecondFactor::Failed("auth.second_factor", "wrong second-factor code"))
+    }
+
+    /// Counts a failed login against the account and the address, locks them when over their
+    /// allowance, and audits both (without the password or code).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record_failure(
+        &self,
+        tx: &mut Tx,
+        request_id: RequestId,
+        acct: &str,
+        addr: &str,
+        source: &str,
+        attempted: String,
+        rule: &str,
+        message: &str,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let p = self.settings.throttle;
+        let mut locks = Vec::new();
+        for (key, free, base, max) in [
+            (acct, p.account_free, p.account_base, p.account_max),
+            (addr, p.address_free, p.address_base, p.address_max),
+        ] {
+            let failures = tx.add_failure(key, now).await?;
+            if failures >= free {
+                let doublings = (failures - free).min(30);
+                let lock = (base * 2f64.powi(i32::try_from(doublings).unwrap_or(30))).min(max);
+                tx.lock_until(key, now + lock).await?;
+                locks.push(serde_json::json!({
+                    "key": if key.starts_with("addr:") { key.to_owned() } else { attempted.clone() },
+                    "failures": failures,
+                    "locked_seconds": lock.whole_seconds(),
+                }));
+            }
+        }
+        self.audit_event(
+            &mut **tx,
+            AuditEvent {
+                request_id,
+                actor: None,
+                action: "auth.login",
+                resource: attempted.clone(),
+                outcome: Outcome::Deny,
+                rule,
+                message: message.to_owned(),
+                detail: serde_json::json!({ "source": source }),
+            },
+        )
+        .await?;
+        if !locks.is_empty() {
+            self.audit_event(
+                &mut **tx,
+                AuditEvent {
+                    request_id,
+                    actor: None,
+                    action: "auth.lockout",
+                    resource: attempted,
+                    outcome: Outcome::Deny,
+                    rule: "auth.throttle",
+                    message: "too many failed logins: locked for a while".to_owned(),
+                    detail: serde_json::json!({ "locks": locks, "source": source }),
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The caller behind a session or API token; expired, idle, revoked and suspended ones are
+    /// refused. A session token is only accepted over the transport it was issued for.
     pub async fn authenticate(
         &self,
         request_id: RequestId,
         token: &str,
+        transport: SessionKind,
     ) -> Result<Caller, AppError> {
+        if token.starts_with(crate::usecases::tokens::TOKEN_PREFIX) {
+            if transport != SessionKind::Bearer {
+                return Err(AppError::Unauthenticated);
+            }
+            return self.authenticate_api_token(request_id, token).await;
+        }
         let hash = custos_crypto::token_hash(token);
-        let found = self.store.session_and_status(&hash).await?;
-        let Some((session, status)) = found else {
+        let Some((session, status)) = self.store.session_and_status(&hash).await? else {
             return Err(AppError::Unauthenticated);
         };
-        if session.expires_at <= self.now() || status != PersonStatus::Active {
+        let now = self.now();
+        if session.expires_at <= now
+            || session.last_seen_at + self.settings.session_idle <= now
+            || status != PersonStatus::Active
+            || session.kind != transport
+        {
             return Err(AppError::Unauthenticated);
+        }
+        if session.last_seen_at + TOUCH_EVERY <= now {
+            self.store.touch_session(&hash, now).await?;
         }
         Ok(Caller {
             person: session.person,
             request_id,
+            via: Via::Session {
+                id: session.id,
+                stage: session.stage,
+                kind: session.kind,
+            },
         })
     }
 
-    /// Ends the session of `token`.
-    pub async fn logout(&self, caller: &Caller, token: &str) -> Result<(), AppError> {
+    /// Ends the caller's session.
+    pub async fn logout(&self, caller: &Caller) -> Result<(), AppError> {
+        let Via::Session { id, .. } = caller.via else {
+            return Err(AppError::BadInput("only a session can log out".to_owned()));
+        };
         let mut tx = self.store.begin().await?;
-        tx.delete_session(&custos_crypto::token_hash(token)).await?;
+        tx.delete_session_of(caller.person, id).await?;
         self.audit_event(
             &mut *tx,
             AuditEvent {
@@ -147,44 +447,99 @@ impl App {
                 outcome: Outcome::Allow,
                 rule: "self_service",
                 message: "session ended".to_owned(),
-                detail: serde_json::Value::Null,
+                detail: serde_json::json!({ "session": id }),
             },
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
-}
 
-impl App {
-    /// Changes the caller's own password; needs the current one.
+    /// Changes the caller's own password; needs the current one, checks the new one against
+    /// the policy, and ends every other session of the person.
     pub async fn change_password(
         &self,
         caller: &Caller,
         current: Zeroizing<String>,
         new: Zeroizing<String>,
     ) -> Result<(), AppError> {
-        if new.chars().count() < 12 {
-            return Err(AppError::BadInput(
-                "the new password must have at least 12 characters".to_owned(),
-            ));
-        }
+        let session = match caller.via {
+            Via::Session { id, stage, .. } => Some((id, stage)),
+            Via::Internal => None,
+            Via::ApiToken { .. } => {
+                return Err(AppError::Forbidden {
+                    rule: "auth.interactive".to_owned(),
+                    message: "an API token cannot change a password; log in".to_owned(),
+                });
+            }
+        };
         let mut tx = self.store.begin().await?;
         let row = tx
             .person(caller.person)
             .await?
             .ok_or(AppError::Unauthenticated)?;
+        let acct = account_key(Some(&row), "");
+        if let Some(t) = tx.throttle(&acct).await?
+            && t.locked_until > self.now()
+        {
+            return Err(AppError::Throttled {
+                retry_after_secs: u64::try_from((t.locked_until - self.now()).whole_seconds().max(1))
+                    .unwrap_or(1),
+            });
+        }
         tx.commit().await?;
         if !self
             .passwords
-            .verify(current, Some(row.password_hash))
+            .verify(current, Some(row.password_hash.clone()))
             .await?
         {
+            let mut tx = self.store.begin().await?;
+            let attempted = format!("person:{}", row.person.id);
+            self.record_failure(
+                &mut tx,
+                caller.request_id,
+                &acct,
+                "addr:session",
+                "session",
+                attempted,
+                "auth.password",
+                "password change: current password wrong",
+            )
+            .await?;
+            tx.commit().await?;
             return Err(AppError::BadCredentials);
         }
-        let hash = self.passwords.hash(new).await?;
+        let normalized = policy::normalize(&new);
+        let user_name = row.person.user_name.as_str().to_owned();
+        let firm = self.settings.firm_name.clone();
+        let checked = normalized.clone();
+        tokio::task::spawn_blocking(move || policy::check(&checked, &user_name, &firm))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+        if self
+            .passwords
+            .verify(normalized.clone(), Some(row.password_hash.clone()))
+            .await?
+        {
+            return Err(AppError::BadInput(
+                "the new password must differ from the current one".to_owned(),
+            ));
+        }
+        let hash = self.passwords.hash(normalized).await?;
         let mut tx = self.store.begin().await?;
-        tx.set_password_hash(caller.person, &hash).await?;
+        let now = self.now();
+        tx.set_password(caller.person, &hash, false, now).await?;
+        let mut ended = 0;
+        let mut upgraded = false;
+        if let Some((id, stage)) = session {
+            ended = tx.delete_other_sessions(caller.person, id).await?;
+            if stage == SessionStage::Setup
+                && tx.factors_of(caller.person).await?.iter().any(|f| f.active)
+            {
+                tx.set_session_stage(id, SessionStage::Full).await?;
+                upgraded = true;
+            }
+        }
         self.audit_event(
             &mut *tx,
             AuditEvent {
@@ -194,12 +549,125 @@ impl App {
                 resource: format!("person:{}", caller.person),
                 outcome: Outcome::Allow,
                 rule: "self_service",
-                message: "password changed".to_owned(),
-                detail: serde_json::Value::Null,
+                message: "password changed; other sessions ended".to_owned(),
+                detail: serde_json::json!({ "other_sessions_ended": ended, "session_now_full": upgraded }),
             },
         )
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The caller's own sessions.
+    pub async fn my_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>, AppError> {
+        let mut tx = self.store.begin().await?;
+        let rows = tx.sessions_of(caller.person).await?;
+        tx.commit().await?;
+        Ok(self.session_views(caller, rows))
+    }
+
+    fn session_views(&self, caller: &Caller, rows: Vec<SessionRow>) -> Vec<SessionView> {
+        let now = self.now();
+        let current = match caller.via {
+            Via::Session { id, .. } => Some(id),
+            _ => None,
+        };
+        rows.into_iter()
+            .filter(|s| s.expires_at > now && s.last_seen_at + self.settings.session_idle > now)
+            .map(|s| SessionView {
+                id: s.id,
+                stage: s.stage.as_str(),
+                kind: s.kind.as_str(),
+                source: s.source,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                current: Some(s.id) == current,
+            })
+            .collect()
+    }
+
+    /// Ends one of the caller's own sessions.
+    pub async fn revoke_my_session(&self, caller: &Caller, id: uuid::Uuid) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        if !tx.delete_session_of(caller.person, id).await? {
+            return Err(AppError::NotFound);
+        }
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: "auth.session_revoke",
+                resource: format!("person:{}", caller.person),
+                outcome: Outcome::Allow,
+                rule: "self_service",
+                message: "own session ended".to_owned(),
+                detail: serde_json::json!({ "session": id }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sessions of a person, for the officer (or admin, for ordinary accounts).
+    pub async fn sessions_of_person(
+        &self,
+        caller: &Caller,
+        person: PersonId,
+    ) -> Result<Vec<SessionView>, AppError> {
+        let (mut tx, _row) = self.manage_person(caller, person).await?;
+        let rows = tx.sessions_of(person).await?;
+        tx.commit().await?;
+        Ok(self.session_views(caller, rows))
+    }
+
+    /// Ends every session of a person (officer or admin); returns how many.
+    pub async fn revoke_sessions_of_person(
+        &self,
+        caller: &Caller,
+        person: PersonId,
+    ) -> Result<u64, AppError> {
+        let (mut tx, _row) = self.manage_person(caller, person).await?;
+        let n = tx.delete_sessions_of(person).await?;
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: "auth.session_revoke",
+                resource: format!("person:{person}"),
+                outcome: Outcome::Allow,
+                rule: "role_duty",
+                message: "all sessions of the person ended".to_owned(),
+                detail: serde_json::json!({ "sessions_ended": n }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Opens a unit, decides and audits ManagePeople on `person`, and returns the unit.
+    pub(crate) async fn manage_person(
+        &self,
+        caller: &Caller,
+        person: PersonId,
+    ) -> Result<(Tx, PersonRow), AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(row) = tx.person(person).await? else {
+            return Err(self
+                .not_found(tx, caller, custos_policy::Action::ManagePeople, format!("person:{person}"))
+                .await);
+        };
+        let resource = custos_policy::Resource::Person {
+            id: person,
+            role: row.person.role,
+        };
+        let (tx, _permit) = self
+            .gate(tx, caller, custos_policy::Action::ManagePeople, &resource)
+            .await?;
+        Ok((tx, row))
     }
 }

@@ -16,6 +16,8 @@ pub struct TestFirm {
     pub app: App,
     pub firm: DemoFirm,
     pub data_dir: DataDir,
+    /// People logged in so far: their full session and TOTP secret.
+    accounts: tokio::sync::Mutex<std::collections::HashMap<String, crate::node::Enrolled>>,
     _dir: TempDir,
     _shutdown: oneshot::Sender<()>,
 }
@@ -61,6 +63,7 @@ pub async fn spawn_demo_firm() -> TestFirm {
         app: outcome.app,
         firm,
         data_dir: outcome.data_dir,
+        accounts: Default::default(),
         _dir: dir,
         _shutdown: tx,
     }
@@ -71,12 +74,44 @@ impl TestFirm {
         format!("{}{path}", self.base)
     }
 
-    /// Logs in a demo user and returns the bearer token.
+    /// A full session of a demo user: the first call logs in and enrolls the second factor
+    /// through the API, later calls return the same session.
     pub async fn login(&self, user: &str) -> String {
+        let mut accounts = self.accounts.lock().await;
+        if let Some(a) = accounts.get(user) {
+            return a.token.clone();
+        }
+        let enrolled = crate::node::first_login(&self.http, &self.base, user, DEMO_PASSWORD).await;
+        let token = enrolled.token.clone();
+        accounts.insert(user.to_owned(), enrolled);
+        token
+    }
+
+    /// The TOTP secret of a user logged in before.
+    pub async fn totp_secret(&self, user: &str) -> Vec<u8> {
+        self.login(user).await;
+        let accounts = self.accounts.lock().await;
+        accounts.get(user).map(|a| a.secret.clone()).unwrap_or_default()
+    }
+
+    /// The next unused code of a user logged in before.
+    pub async fn next_code(&self, user: &str) -> String {
+        self.login(user).await;
+        let mut accounts = self.accounts.lock().await;
+        let Some(a) = accounts.get_mut(user) else {
+            panic!("{user} never logged in");
+        };
+        let secret = a.secret.clone();
+        crate::node::next_code(&secret, &mut a.last_step).await
+    }
+
+    /// A new session of a user (password + a fresh code), beside any existing one.
+    pub async fn fresh_login(&self, user: &str) -> String {
+        let code = self.next_code(user).await;
         let response = self
             .http
             .post(self.url("/api/session"))
-            .json(&serde_json::json!({ "user_name": user, "password": DEMO_PASSWORD }))
+            .json(&serde_json::json!({ "user_name": user, "password": DEMO_PASSWORD, "code": code }))
             .send()
             .await
             .unwrap_or_else(|e| panic!("login request: {e}"));

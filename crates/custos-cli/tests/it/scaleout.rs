@@ -16,15 +16,9 @@ use std::process::Command;
 
 impl Node {
     async fn login(&self, http: &Client, user: &str) -> String {
-        let r = http
-            .post(format!("{}/api/session", self.base))
-            .json(&json!({ "user_name": user, "password": DEMO_PASSWORD }))
-            .send()
+        crate::node::first_login(http, &self.base, user, DEMO_PASSWORD)
             .await
-            .unwrap_or_else(|e| panic!("login: {e}"));
-        assert_eq!(r.status(), StatusCode::CREATED, "login of {user}");
-        let body: Value = r.json().await.unwrap_or_default();
-        body["token"].as_str().unwrap_or_default().to_owned()
+            .token
     }
 
     async fn get(&self, http: &Client, token: &str, path: &str) -> (StatusCode, Value) {

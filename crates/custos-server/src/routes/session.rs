@@ -1,12 +1,21 @@
-//! Logging in and out, and the caller's own account.
+//! Logging in and out, and the caller's own account: password, second factor, recovery codes,
+//! sessions and personal API tokens; the officer's view of others' sessions and lockouts.
 
-use crate::auth::{Authed, bearer_token};
-use crate::error::{ApiError, ErrorBody, extract::Json};
+use crate::auth::{AccountSetup, Authed, Interactive, SESSION_COOKIE, client_addr};
+use crate::error::{
+    ApiError, ErrorBody,
+    extract::{Json, Path},
+};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use custos_domain::{Person, RequestId};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use custos_app::{
+    ApiTokenView, LoginRequest as AppLogin, Lockout, NewApiToken, SessionKind, SessionView,
+};
+use custos_domain::{Person, PersonId, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -17,6 +26,17 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(login, logout))
         .routes(routes!(me))
         .routes(routes!(change_password))
+        .routes(routes!(start_totp))
+        .routes(routes!(confirm_totp))
+        .routes(routes!(new_recovery_codes))
+        .routes(routes!(my_sessions))
+        .routes(routes!(revoke_my_session))
+        .routes(routes!(my_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(person_sessions, revoke_person_sessions))
+        .routes(routes!(reset_second_factor))
+        .routes(routes!(lockouts))
+        .routes(routes!(unlock))
 }
 
 /// Credentials.
@@ -25,13 +45,34 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 pub struct LoginRequest {
     user_name: String,
     password: String,
+    /// Six-digit code of the authenticator app, or a recovery code; leave out on the first
+    /// login, before a second factor is enrolled.
+    #[serde(default)]
+    code: Option<String>,
+    /// `true` for a browser: the session goes into a `__Host-` cookie (HttpOnly, Secure,
+    /// SameSite=Strict) and the answer carries the CSRF token instead of the session token.
+    #[serde(default)]
+    cookie: bool,
 }
 
 /// A new session.
 #[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
-    /// Bearer token; shown once.
-    token: String,
+    /// Bearer token; shown once (absent for cookie sessions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    /// CSRF token to send as `x-csrf-token` on every state change (cookie sessions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+    /// Public id of the session.
+    session_id: uuid::Uuid,
+    /// `full`, or `setup`: only account setup is allowed until `required` is done.
+    stage: &'static str,
+    /// What remains: `password_change`, `totp_enrollment`.
+    required: Vec<&'static str>,
+    /// Recovery codes left, when one was used to log in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery_codes_left: Option<u64>,
     /// Absolute expiry.
     #[schema(value_type = String, format = DateTime)]
     #[serde(with = "time::serde::rfc3339")]
@@ -40,40 +81,78 @@ pub struct LoginResponse {
     person: Person,
 }
 
-/// Log in with user name and password.
+fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+    ))
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cookie"))
+}
+
+/// Log in with user name, password and second-factor code. Unknown user, wrong password and
+/// wrong code get the same answer; too many failures answer 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/session", tag = "session",
     request_body = LoginRequest,
-    responses((status = 201, body = LoginResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = LoginResponse), (status = 401, body = ErrorBody),
+              (status = 429, body = ErrorBody), (status = 400, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
+    ext: axum::http::Extensions,
     Json(body): Json<LoginRequest>,
-) -> Result<(StatusCode, axum::Json<LoginResponse>), ApiError> {
+) -> Result<Response, ApiError> {
+    let kind = if body.cookie {
+        SessionKind::Cookie
+    } else {
+        SessionKind::Bearer
+    };
     let session = state
         .app
-        .login(request_id, &body.user_name, Zeroizing::new(body.password))
+        .login(
+            request_id,
+            AppLogin {
+                user_name: body.user_name,
+                password: Zeroizing::new(body.password),
+                code: body.code.map(Zeroizing::new),
+                source: client_addr(&ext),
+                kind,
+            },
+        )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(LoginResponse {
-            token: session.token.to_string(),
-            expires_at: session.expires_at,
-            person: session.person,
-        }),
-    ))
+    let lifetime = (session.expires_at - time::OffsetDateTime::now_utc()).whole_seconds().max(0);
+    let (token, csrf_token) = match kind {
+        SessionKind::Bearer => (Some(session.token.to_string()), None),
+        SessionKind::Cookie => (None, Some(custos_crypto::csrf_token(&session.token))),
+    };
+    let body = LoginResponse {
+        token,
+        csrf_token,
+        session_id: session.id,
+        stage: session.stage.as_str(),
+        required: session.required,
+        recovery_codes_left: session.recovery_codes_left,
+        expires_at: session.expires_at,
+        person: session.person,
+    };
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if kind == SessionKind::Cookie {
+        response
+            .headers_mut()
+            .insert(SET_COOKIE, cookie(&session.token, lifetime)?);
+    }
+    Ok(response)
 }
 
-/// End the current session.
+/// End the current session (and clear the cookie).
 #[utoipa::path(delete, path = "/api/session", tag = "session", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
 async fn logout(
     State(state): State<AppState>,
-    Authed(caller): Authed,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
-    let token = bearer_token(&headers).unwrap_or_default();
-    state.app.logout(&caller, token).await?;
-    Ok(StatusCode::NO_CONTENT)
+    AccountSetup(caller): AccountSetup,
+) -> Result<Response, ApiError> {
+    state.app.logout(&caller).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie("", 0)?);
+    Ok(response)
 }
 
 /// Who the caller is.
@@ -96,13 +175,14 @@ pub struct PasswordChange {
     new: String,
 }
 
-/// Change the caller's password.
-#[utoipa::path(put, path = "/api/me/password", tag = "session", security(("bearer" = [])),
+/// Change the caller's password (needs the current one; ends every other session). The new
+/// one: 12 to 256 characters of any kind, not common, not guessable, not the user or firm name.
+#[utoipa::path(put, path = "/api/me/password", tag = "account", security(("bearer" = [])),
     request_body = PasswordChange,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn change_password(
     State(state): State<AppState>,
-    Authed(caller): Authed,
+    AccountSetup(caller): AccountSetup,
     Json(body): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     state
@@ -113,5 +193,232 @@ async fn change_password(
             Zeroizing::new(body.new),
         )
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A TOTP enrollment: scan the QR code or type the secret, then confirm with a code.
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrollmentBody {
+    factor_id: uuid::Uuid,
+    /// Base32 secret (shown once).
+    secret: String,
+    /// `otpauth://` URI.
+    otpauth_uri: String,
+    /// QR code (SVG).
+    qr_svg: String,
+}
+
+/// Start enrolling an authenticator app (TOTP).
+#[utoipa::path(post, path = "/api/me/totp", tag = "account", security(("bearer" = [])),
+    responses((status = 201, body = TotpEnrollmentBody), (status = 409, body = ErrorBody)))]
+async fn start_totp(
+    State(state): State<AppState>,
+    AccountSetup(caller): AccountSetup,
+) -> Result<(StatusCode, axum::Json<TotpEnrollmentBody>), ApiError> {
+    let e = state.app.start_totp_enrollment(&caller).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(TotpEnrollmentBody {
+            factor_id: e.factor_id,
+            secret: e.secret.to_string(),
+            otpauth_uri: e.otpauth_uri.to_string(),
+            qr_svg: e.qr_svg.clone(),
+        }),
+    ))
+}
+
+/// A code from the authenticator app.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    code: String,
+}
+
+/// Recovery codes (shown once; each works once).
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    recovery_codes: Vec<String>,
+}
+
+/// Confirm the enrollment with a code; answers the recovery codes.
+#[utoipa::path(post, path = "/api/me/totp/confirm", tag = "account", security(("bearer" = [])),
+    request_body = CodeBody,
+    responses((status = 200, body = RecoveryCodes), (status = 400, body = ErrorBody)))]
+async fn confirm_totp(
+    State(state): State<AppState>,
+    AccountSetup(caller): AccountSetup,
+    Json(body): Json<CodeBody>,
+) -> Result<axum::Json<RecoveryCodes>, ApiError> {
+    let codes = state.app.confirm_totp(&caller, &body.code).await?;
+    Ok(axum::Json(RecoveryCodes {
+        recovery_codes: codes.iter().map(|c| c.to_string()).collect(),
+    }))
+}
+
+/// Replace the recovery codes.
+#[utoipa::path(post, path = "/api/me/recovery-codes", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = RecoveryCodes)))]
+async fn new_recovery_codes(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+) -> Result<axum::Json<RecoveryCodes>, ApiError> {
+    let codes = state.app.regenerate_recovery_codes(&caller).await?;
+    Ok(axum::Json(RecoveryCodes {
+        recovery_codes: codes.iter().map(|c| c.to_string()).collect(),
+    }))
+}
+
+/// The caller's sessions.
+#[utoipa::path(get, path = "/api/me/sessions", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionView>)))]
+async fn my_sessions(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+) -> Result<axum::Json<Vec<SessionView>>, ApiError> {
+    Ok(axum::Json(state.app.my_sessions(&caller).await?))
+}
+
+/// End one of the caller's sessions.
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "account", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn revoke_my_session(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state.app.revoke_my_session(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A personal API token to create.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    name: String,
+    /// `read`, `write`, `audit`.
+    scopes: Vec<String>,
+    /// Lifetime, 1 to 365 days.
+    days: u32,
+}
+
+/// A created token: the secret is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    token: String,
+    details: ApiTokenView,
+}
+
+/// The caller's personal API tokens.
+#[utoipa::path(get, path = "/api/me/tokens", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ApiTokenView>)))]
+async fn my_tokens(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+) -> Result<axum::Json<Vec<ApiTokenView>>, ApiError> {
+    Ok(axum::Json(state.app.my_api_tokens(&caller).await?))
+}
+
+/// Create a personal API token.
+#[utoipa::path(post, path = "/api/me/tokens", tag = "account", security(("bearer" = [])),
+    request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody)))]
+async fn create_token(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Json(body): Json<CreateToken>,
+) -> Result<(StatusCode, axum::Json<CreatedToken>), ApiError> {
+    let (details, token) = state
+        .app
+        .create_api_token(
+            &caller,
+            NewApiToken {
+                name: body.name,
+                scopes: body.scopes,
+                days: body.days,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedToken {
+            token: token.to_string(),
+            details,
+        }),
+    ))
+}
+
+/// Revoke a personal API token.
+#[utoipa::path(delete, path = "/api/me/tokens/{id}", tag = "account", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<StatusCode, ApiError> {
+    state.app.revoke_api_token(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A person's sessions (officer; admin for ordinary accounts).
+#[utoipa::path(get, path = "/api/people/{id}/sessions", tag = "people", security(("bearer" = [])),
+    params(("id" = PersonId, Path)), responses((status = 200, body = Vec<SessionView>), (status = 403, body = ErrorBody)))]
+async fn person_sessions(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(id): Path<PersonId>,
+) -> Result<axum::Json<Vec<SessionView>>, ApiError> {
+    Ok(axum::Json(state.app.sessions_of_person(&caller, id).await?))
+}
+
+/// How many sessions were ended.
+#[derive(Serialize, ToSchema)]
+pub struct Ended {
+    sessions_ended: u64,
+}
+
+/// End every session of a person.
+#[utoipa::path(delete, path = "/api/people/{id}/sessions", tag = "people", security(("bearer" = [])),
+    params(("id" = PersonId, Path)), responses((status = 200, body = Ended), (status = 403, body = ErrorBody)))]
+async fn revoke_person_sessions(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(id): Path<PersonId>,
+) -> Result<axum::Json<Ended>, ApiError> {
+    let n = state.app.revoke_sessions_of_person(&caller, id).await?;
+    Ok(axum::Json(Ended { sessions_ended: n }))
+}
+
+/// Reset a person's second factor (lost phone): factors, recovery codes and sessions go; they
+/// enroll again at their next login.
+#[utoipa::path(delete, path = "/api/people/{id}/second-factor", tag = "people", security(("bearer" = [])),
+    params(("id" = PersonId, Path)), responses((status = 204), (status = 403, body = ErrorBody)))]
+async fn reset_second_factor(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(id): Path<PersonId>,
+) -> Result<StatusCode, ApiError> {
+    state.app.reset_second_factor(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Accounts locked after failed logins (officer).
+#[utoipa::path(get, path = "/api/lockouts", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = Vec<Lockout>), (status = 403, body = ErrorBody)))]
+async fn lockouts(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+) -> Result<axum::Json<Vec<Lockout>>, ApiError> {
+    Ok(axum::Json(state.app.lockouts(&caller).await?))
+}
+
+/// Unlock an account now.
+#[utoipa::path(delete, path = "/api/lockouts/{id}", tag = "people", security(("bearer" = [])),
+    params(("id" = PersonId, Path)), responses((status = 204), (status = 403, body = ErrorBody)))]
+async fn unlock(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(id): Path<PersonId>,
+) -> Result<StatusCode, ApiError> {
+    state.app.unlock(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

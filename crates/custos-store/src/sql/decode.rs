@@ -1,7 +1,10 @@
 //! Decoding rows of either backend into store rows; a malformed row is an error, never a panic.
 
 use super::SqlRow;
-use crate::rows::{ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow};
+use crate::rows::{
+    ApiTokenRow, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, SessionKind, SessionRow,
+    SessionStage, ThrottleRow,
+};
 use crate::{StoreError, from_ms};
 use custos_audit::{AuditEntry, AuditReason, AuditRecord, Outcome};
 use custos_domain::{
@@ -40,6 +43,8 @@ pub(crate) fn person_row(row: &impl SqlRow) -> Result<PersonRow, StoreError> {
             created_at: time_col(row, "created_at")?,
         },
         password_hash: row.text("password_hash")?,
+        must_change_password: row.int("must_change_password")? != 0,
+        password_changed_at: time_col(row, "password_changed_at")?,
     })
 }
 
@@ -111,15 +116,63 @@ pub(crate) fn wall(row: &impl SqlRow) -> Result<Wall, StoreError> {
     })
 }
 
+fn hash_col(row: &impl SqlRow, col: &str) -> Result<[u8; 32], StoreError> {
+    row.bytes(col)?.try_into().map_err(|_| corrupt(col))
+}
+
 pub(crate) fn session_row(row: &impl SqlRow) -> Result<SessionRow, StoreError> {
     Ok(SessionRow {
-        token_hash: row
-            .bytes("token_hash")?
-            .try_into()
-            .map_err(|_| corrupt("token_hash"))?,
+        id: uuid_col(row, "id")?,
+        token_hash: hash_col(row, "token_hash")?,
         person: PersonId(uuid_col(row, "person_id")?),
+        stage: match row.text("stage")?.as_str() {
+            "setup" => SessionStage::Setup,
+            "full" => SessionStage::Full,
+            _ => return Err(corrupt("stage")),
+        },
+        kind: match row.text("kind")?.as_str() {
+            "bearer" => SessionKind::Bearer,
+            "cookie" => SessionKind::Cookie,
+            _ => return Err(corrupt("kind")),
+        },
+        source: row.text("source")?,
+        created_at: time_col(row, "created_at")?,
+        last_seen_at: time_col(row, "last_seen_at")?,
+        expires_at: time_col(row, "expires_at")?,
+    })
+}
+
+pub(crate) fn factor_row(row: &impl SqlRow) -> Result<FactorRow, StoreError> {
+    Ok(FactorRow {
+        id: uuid_col(row, "id")?,
+        person: PersonId(uuid_col(row, "person_id")?),
+        kind: row.text("kind")?,
+        sealed_secret: row.bytes("sealed_secret")?,
+        active: row.int("active")? != 0,
+        last_step: row.int("last_step")?,
+        created_at: time_col(row, "created_at")?,
+    })
+}
+
+pub(crate) fn throttle_row(row: &impl SqlRow) -> Result<ThrottleRow, StoreError> {
+    Ok(ThrottleRow {
+        key: row.text("key")?,
+        failures: u32::try_from(row.int("failures")?).map_err(|_| corrupt("failures"))?,
+        locked_until: time_col(row, "locked_until")?,
+        last_failure_at: time_col(row, "last_failure_at")?,
+    })
+}
+
+pub(crate) fn api_token_row(row: &impl SqlRow) -> Result<ApiTokenRow, StoreError> {
+    Ok(ApiTokenRow {
+        id: uuid_col(row, "id")?,
+        token_hash: hash_col(row, "token_hash")?,
+        person: PersonId(uuid_col(row, "person_id")?),
+        name: row.text("name")?,
+        scopes: row.text("scopes")?,
         created_at: time_col(row, "created_at")?,
         expires_at: time_col(row, "expires_at")?,
+        revoked_at: row.opt_int("revoked_at")?.map(from_ms).transpose()?,
     })
 }
 

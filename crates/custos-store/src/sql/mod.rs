@@ -5,7 +5,8 @@
 mod decode;
 
 pub(crate) use decode::{
-    audit_entry, client_row, document_row, matter_row, person_row, session_row, team, wall,
+    api_token_row, audit_entry, client_row, document_row, factor_row, matter_row, person_row,
+    session_row, team, throttle_row, wall,
 };
 
 use crate::StoreError;
@@ -17,6 +18,7 @@ pub(crate) trait SqlRow {
     fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError>;
     fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn int(&self, col: &str) -> Result<i64, StoreError>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
 }
 
 macro_rules! impl_sql_row {
@@ -35,6 +37,9 @@ macro_rules! impl_sql_row {
                 sqlx::Row::try_get(self, col).map_err(map_err)
             }
             fn int(&self, col: &str) -> Result<i64, StoreError> {
+                sqlx::Row::try_get(self, col).map_err(map_err)
+            }
+            fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
                 sqlx::Row::try_get(self, col).map_err(map_err)
             }
         }
@@ -161,9 +166,27 @@ pub(crate) fn next_entry(
 
 /// The per-request session check: one statement, the same on both backends.
 pub(crate) const SESSION_AND_STATUS: &str =
-    "SELECT s.token_hash, s.person_id, s.created_at, s.expires_at, p.status
+    "SELECT s.*, p.status
      FROM sessions s JOIN people p ON p.id = s.person_id
      WHERE s.token_hash = $1";
+
+/// The per-request API token check.
+pub(crate) const API_TOKEN_AND_STATUS: &str = "SELECT t.*, p.status
+     FROM api_tokens t JOIN people p ON p.id = t.person_id
+     WHERE t.token_hash = $1";
+
+/// Moves a session's last-seen time forward (never back).
+pub(crate) const TOUCH_SESSION: &str =
+    "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2";
+
+/// A row of [`API_TOKEN_AND_STATUS`].
+pub(crate) fn api_token_and_status_row(
+    row: &impl SqlRow,
+) -> Result<(crate::ApiTokenRow, custos_domain::PersonStatus), StoreError> {
+    let status = custos_domain::PersonStatus::parse(&row.text("status")?)
+        .map_err(|_| StoreError::Corrupt("status".to_owned()))?;
+    Ok((api_token_row(row)?, status))
+}
 
 /// A row of [`SESSION_AND_STATUS`].
 pub(crate) fn session_and_status_row(
@@ -252,8 +275,9 @@ macro_rules! impl_store_tx {
             async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError> {
                 let p = &row.person;
                 sqlx::query(
-                    "INSERT INTO people (id, user_name, display_name, role, status, password_hash, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO people (id, user_name, display_name, role, status, password_hash, created_at,
+                                         must_change_password, password_changed_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(p.id.to_string())
                 .bind(p.user_name.as_str())
@@ -262,6 +286,8 @@ macro_rules! impl_store_tx {
                 .bind(p.status.as_str())
                 .bind(&row.password_hash)
                 .bind(ms(p.created_at))
+                .bind(i64::from(row.must_change_password))
+                .bind(ms(row.password_changed_at))
                 .execute(&mut *self.tx)
                 .await
                 .map_err(map_err)?;
@@ -318,10 +344,21 @@ macro_rules! impl_store_tx {
                 found(done.rows_affected(), "person")
             }
 
-            async fn set_password_hash(&mut self, id: PersonId, hash: &str) -> Result<(), StoreError> {
-                let done = sqlx::query("UPDATE people SET password_hash = $1 WHERE id = $2")
+            async fn set_password(
+                &mut self,
+                id: PersonId,
+                hash: &str,
+                must_change: bool,
+                changed_at: custos_domain::Timestamp,
+            ) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "UPDATE people SET password_hash = $1, must_change_password = $3, password_changed_at = $4
+                     WHERE id = $2",
+                )
                     .bind(hash)
                     .bind(id.to_string())
+                    .bind(i64::from(must_change))
+                    .bind(ms(changed_at))
                     .execute(&mut *self.tx)
                     .await
                     .map_err(map_err)?;
@@ -688,11 +725,17 @@ macro_rules! impl_store_tx {
 
             async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO sessions (token_hash, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO sessions (id, token_hash, person_id, stage, kind, source, created_at, last_seen_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
+                .bind(row.id.to_string())
                 .bind(&row.token_hash[..])
                 .bind(row.person.to_string())
+                .bind(row.stage.as_str())
+                .bind(row.kind.as_str())
+                .bind(&row.source)
                 .bind(ms(row.created_at))
+                .bind(ms(row.last_seen_at))
                 .bind(ms(row.expires_at))
                 .execute(&mut *self.tx)
                 .await
@@ -708,6 +751,267 @@ macro_rules! impl_store_tx {
                     .map_err(map_err)?
                     .map(|r| session_row(&r))
                     .transpose()
+            }
+
+            async fn sessions_of(&mut self, person: PersonId) -> Result<Vec<SessionRow>, StoreError> {
+                sqlx::query("SELECT * FROM sessions WHERE person_id = $1 ORDER BY created_at, id")
+                    .bind(person.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(session_row)
+                    .collect()
+            }
+
+            async fn delete_session_of(&mut self, person: PersonId, id: uuid::Uuid) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND id = $2")
+                    .bind(person.to_string())
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_other_sessions(&mut self, person: PersonId, keep: uuid::Uuid) -> Result<u64, StoreError> {
+                let done = sqlx::query("DELETE FROM sessions WHERE person_id = $1 AND id <> $2")
+                    .bind(person.to_string())
+                    .bind(keep.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn set_session_stage(&mut self, id: uuid::Uuid, stage: $crate::SessionStage) -> Result<(), StoreError> {
+                let done = sqlx::query("UPDATE sessions SET stage = $2 WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(stage.as_str())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                found(done.rows_affected(), "session")
+            }
+
+            async fn insert_factor(&mut self, row: &$crate::FactorRow) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO second_factors (id, person_id, kind, sealed_secret, active, last_step, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(row.id.to_string())
+                .bind(row.person.to_string())
+                .bind(&row.kind)
+                .bind(&row.sealed_secret)
+                .bind(i64::from(row.active))
+                .bind(row.last_step)
+                .bind(ms(row.created_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn factors_of(&mut self, person: PersonId) -> Result<Vec<$crate::FactorRow>, StoreError> {
+                sqlx::query("SELECT * FROM second_factors WHERE person_id = $1 ORDER BY created_at, id")
+                    .bind(person.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(factor_row)
+                    .collect()
+            }
+
+            async fn activate_factor(&mut self, id: uuid::Uuid) -> Result<(), StoreError> {
+                let done = sqlx::query("UPDATE second_factors SET active = 1 WHERE id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                found(done.rows_affected(), "second factor")
+            }
+
+            async fn delete_factors_of(&mut self, person: PersonId, only_pending: bool) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "DELETE FROM second_factors WHERE person_id = $1 AND (active = 0 OR $2 = 0)",
+                )
+                    .bind(person.to_string())
+                    .bind(i64::from(only_pending))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn advance_factor_step(&mut self, id: uuid::Uuid, step: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE second_factors SET last_step = $2 WHERE id = $1 AND last_step < $2",
+                )
+                    .bind(id.to_string())
+                    .bind(step)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn replace_recovery_codes(&mut self, person: PersonId, hashes: &[[u8; 32]]) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM recovery_codes WHERE person_id = $1")
+                    .bind(person.to_string())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                for h in hashes {
+                    sqlx::query("INSERT INTO recovery_codes (person_id, code_hash) VALUES ($1, $2)")
+                        .bind(person.to_string())
+                        .bind(&h[..])
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                Ok(())
+            }
+
+            async fn use_recovery_code(
+                &mut self,
+                person: PersonId,
+                hash: &[u8; 32],
+                at: custos_domain::Timestamp,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE recovery_codes SET used_at = $3
+                     WHERE person_id = $1 AND code_hash = $2 AND used_at IS NULL",
+                )
+                    .bind(person.to_string())
+                    .bind(&hash[..])
+                    .bind(ms(at))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn unused_recovery_codes(&mut self, person: PersonId) -> Result<u64, StoreError> {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM recovery_codes WHERE person_id = $1 AND used_at IS NULL",
+                )
+                    .bind(person.to_string())
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                u64::try_from(row.int("n")?).map_err(|_| StoreError::Corrupt("count".to_owned()))
+            }
+
+            async fn throttle(&mut self, key: &str) -> Result<Option<$crate::ThrottleRow>, StoreError> {
+                sqlx::query("SELECT * FROM login_throttle WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| throttle_row(&r))
+                    .transpose()
+            }
+
+            async fn add_failure(&mut self, key: &str, at: custos_domain::Timestamp) -> Result<u32, StoreError> {
+                let row = sqlx::query(
+                    "INSERT INTO login_throttle (key, failures, locked_until, last_failure_at) VALUES ($1, 1, 0, $2)
+                     ON CONFLICT (key) DO UPDATE
+                     SET failures = login_throttle.failures + 1, last_failure_at = $2
+                     RETURNING failures",
+                )
+                    .bind(key)
+                    .bind(ms(at))
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                u32::try_from(row.int("failures")?).map_err(|_| StoreError::Corrupt("failures".to_owned()))
+            }
+
+            async fn lock_until(&mut self, key: &str, until: custos_domain::Timestamp) -> Result<(), StoreError> {
+                let done = sqlx::query("UPDATE login_throttle SET locked_until = $2 WHERE key = $1")
+                    .bind(key)
+                    .bind(ms(until))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                found(done.rows_affected(), "throttle")
+            }
+
+            async fn clear_throttle(&mut self, key: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+                    .bind(key)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn locked_throttles(
+                &mut self,
+                prefix: &str,
+                at: custos_domain::Timestamp,
+            ) -> Result<Vec<$crate::ThrottleRow>, StoreError> {
+                sqlx::query(
+                    "SELECT * FROM login_throttle WHERE locked_until > $2 AND substr(key, 1, length($1)) = $1
+                     ORDER BY key",
+                )
+                    .bind(prefix)
+                    .bind(ms(at))
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(throttle_row)
+                    .collect()
+            }
+
+            async fn insert_api_token(&mut self, row: &$crate::ApiTokenRow) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, token_hash, person_id, name, scopes, created_at, expires_at, revoked_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(row.id.to_string())
+                .bind(&row.token_hash[..])
+                .bind(row.person.to_string())
+                .bind(&row.name)
+                .bind(&row.scopes)
+                .bind(ms(row.created_at))
+                .bind(ms(row.expires_at))
+                .bind(row.revoked_at.map(ms))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn api_tokens_of(&mut self, person: PersonId) -> Result<Vec<$crate::ApiTokenRow>, StoreError> {
+                sqlx::query("SELECT * FROM api_tokens WHERE person_id = $1 ORDER BY created_at, id")
+                    .bind(person.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(api_token_row)
+                    .collect()
+            }
+
+            async fn revoke_api_token(
+                &mut self,
+                person: PersonId,
+                id: uuid::Uuid,
+                at: custos_domain::Timestamp,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $3 WHERE person_id = $1 AND id = $2 AND revoked_at IS NULL",
+                )
+                    .bind(person.to_string())
+                    .bind(id.to_string())
+                    .bind(ms(at))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
             }
 
             async fn delete_session(&mut self, token_hash: &[u8; 32]) -> Result<bool, StoreError> {

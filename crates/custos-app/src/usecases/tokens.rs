@@ -1,0 +1,235 @@
+//! Personal API tokens: for scripts and integrations, scoped, expiring, shown once, stored as a
+//! hash, revocable by their owner. A token acts as its owner within its scopes, and never
+//! manages credentials (passwords, factors, sessions, tokens): that needs a login session.
+
+use crate::usecases::sessions::{Caller, Via};
+use crate::{App, AppError, AuditEvent};
+use custos_audit::Outcome;
+use custos_domain::PersonStatus;
+use custos_store::{ApiTokenRow, SessionStage};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+/// Every API token starts with this (so it is recognised, and found by secret scanners).
+pub const TOKEN_PREFIX: &str = "cst_";
+/// Longest lifetime of a token.
+pub const MAX_DAYS: u32 = 365;
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scopes(u8);
+
+impl Scopes {
+    /// Read what the owner may read (GET), except the audit log.
+    pub const READ: Scopes = Scopes(1);
+    /// Change what the owner may change (upload, create, staff...).
+    pub const WRITE: Scopes = Scopes(2);
+    /// Query the audit log (still only what the owner's role allows).
+    pub const AUDIT: Scopes = Scopes(4);
+    const ALL: [(Scopes, &'static str); 3] = [
+        (Scopes::READ, "read"),
+        (Scopes::WRITE, "write"),
+        (Scopes::AUDIT, "audit"),
+    ];
+
+    /// Whether every scope of `other` is in `self`.
+    pub fn contains(self, other: Scopes) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    /// Parses scope names; unknown names are refused.
+    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Scopes, AppError> {
+        let mut out = 0u8;
+        for name in names {
+            let Some((s, _)) = Self::ALL.iter().find(|(_, n)| *n == name.trim()) else {
+                return Err(AppError::BadInput(format!(
+                    "unknown scope `{}`: expected read, write or audit",
+                    name.trim()
+                )));
+            };
+            out |= s.0;
+        }
+        if out == 0 {
+            return Err(AppError::BadInput("give at least one scope".to_owned()));
+        }
+        Ok(Scopes(out))
+    }
+
+    /// Scope names.
+    pub fn names(self) -> Vec<&'static str> {
+        Self::ALL
+            .iter()
+            .filter(|(s, _)| self.contains(*s))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+/// A token to create.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    /// The owner's label ("document sync").
+    pub name: String,
+    /// Scope names.
+    pub scopes: Vec<String>,
+    /// Lifetime in days (1 to 365).
+    pub days: u32,
+}
+
+/// A token as its owner sees it (never the secret).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiTokenView {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Label.
+    pub name: String,
+    /// Scopes.
+    pub scopes: Vec<&'static str>,
+    /// Created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: time::OffsetDateTime,
+    /// Expiry.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: time::OffsetDateTime,
+    /// Revoked.
+    pub revoked: bool,
+}
+
+fn view(row: ApiTokenRow) -> ApiTokenView {
+    ApiTokenView {
+        id: row.id,
+        name: row.name,
+        scopes: Scopes::parse(row.scopes.split(' ')).unwrap_or_default().names(),
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        revoked: row.revoked_at.is_some(),
+    }
+}
+
+fn full_session(caller: &Caller) -> Result<(), AppError> {
+    match caller.via {
+        Via::Session {
+            stage: SessionStage::Full,
+            ..
+        } => Ok(()),
+        Via::Session { .. } => Err(AppError::SetupRequired(
+            "finish account setup first".to_owned(),
+        )),
+        _ => Err(AppError::Forbidden {
+            rule: "auth.interactive".to_owned(),
+            message: "API tokens are managed from a login session".to_owned(),
+        }),
+    }
+}
+
+impl App {
+    /// Creates a personal API token; the secret is returned once.
+    pub async fn create_api_token(
+        &self,
+        caller: &Caller,
+        new: NewApiToken,
+    ) -> Result<(ApiTokenView, Zeroizing<String>), AppError> {
+        full_session(caller)?;
+        let name = new.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::BadInput("name: 1 to 100 characters".to_owned()));
+        }
+        if !(1..=MAX_DAYS).contains(&new.days) {
+            return Err(AppError::BadInput(format!("days: 1 to {MAX_DAYS}")));
+        }
+        let scopes = Scopes::parse(new.scopes.iter().map(String::as_str))?;
+        let secret = custos_crypto::random_token()?;
+        let token = Zeroizing::new(format!("{TOKEN_PREFIX}{}", secret.as_str()));
+        let now = self.now();
+        let row = ApiTokenRow {
+            id: uuid::Uuid::new_v4(),
+            token_hash: custos_crypto::token_hash(&token),
+            person: caller.person,
+            name,
+            scopes: scopes.names().join(" "),
+            created_at: now,
+            expires_at: now + time::Duration::days(i64::from(new.days)),
+            revoked_at: None,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.insert_api_token(&row).await?;
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: "auth.token_create",
+                resource: format!("person:{}", caller.person),
+                outcome: Outcome::Allow,
+                rule: "self_service",
+                message: "personal API token created".to_owned(),
+                detail: serde_json::json!({
+                    "token": row.id, "name": row.name, "scopes": scopes.names(),
+                    "expires_at_ms": custos_audit::unix_ms(row.expires_at),
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((view(row), token))
+    }
+
+    /// The caller's tokens.
+    pub async fn my_api_tokens(&self, caller: &Caller) -> Result<Vec<ApiTokenView>, AppError> {
+        full_session(caller)?;
+        let mut tx = self.store.begin().await?;
+        let rows = tx.api_tokens_of(caller.person).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(view).collect())
+    }
+
+    /// Revokes one of the caller's tokens.
+    pub async fn revoke_api_token(&self, caller: &Caller, id: uuid::Uuid) -> Result<(), AppError> {
+        full_session(caller)?;
+        let mut tx = self.store.begin().await?;
+        if !tx.revoke_api_token(caller.person, id, self.now()).await? {
+            return Err(AppError::NotFound);
+        }
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: "auth.token_revoke",
+                resource: format!("person:{}", caller.person),
+                outcome: Outcome::Allow,
+                rule: "self_service",
+                message: "personal API token revoked".to_owned(),
+                detail: serde_json::json!({ "token": id }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn authenticate_api_token(
+        &self,
+        request_id: custos_domain::RequestId,
+        token: &str,
+    ) -> Result<Caller, AppError> {
+        let hash = custos_crypto::token_hash(token);
+        let Some((row, status)) = self.store.api_token_and_status(&hash).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        if row.revoked_at.is_some() || row.expires_at <= self.now() || status != PersonStatus::Active {
+            return Err(AppError::Unauthenticated);
+        }
+        Ok(Caller {
+            person: row.person,
+            request_id,
+            via: Via::ApiToken {
+                id: row.id,
+                scopes: Scopes::parse(row.scopes.split(' '))?,
+            },
+        })
+    }
+}
