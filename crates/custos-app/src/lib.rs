@@ -17,6 +17,7 @@ mod views;
 
 pub use config::{Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir};
 pub use custos_store::{AuditFilter, redact_url};
+pub use custos_store::{SessionKind, SessionStage};
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,
     DemoTeam, DemoWall, seed_demo_firm,
@@ -24,12 +25,11 @@ pub use demo::{
 pub use error::AppError;
 pub use passwords::Passwords;
 pub use usecases::documents::{DocumentDownload, NewDocument};
+pub use usecases::factors::TotpEnrollment;
+pub use usecases::lockouts::Lockout;
 pub use usecases::people::NewPerson;
 pub use usecases::sessions::{Caller, LoginRequest, NewSession, SessionView, Via};
-pub use usecases::factors::TotpEnrollment;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
-pub use usecases::lockouts::Lockout;
-pub use custos_store::{SessionKind, SessionStage};
 pub use views::{ClientView, DocumentView, MatterView, Page, PageRequest, WallView};
 
 use custos_audit::{AuditReason, AuditRecord, Outcome};

@@ -136,9 +136,7 @@ pub mod policy {
                 other => other,
             })
             .collect();
-        let core = |s: &str| -> String {
-            s.trim_matches(|c: char| !c.is_alphabetic()).to_owned()
-        };
+        let core = |s: &str| -> String { s.trim_matches(|c: char| !c.is_alphabetic()).to_owned() };
         [core(&lower), core(&unleet), unleet.clone()]
             .iter()
             .any(|c| c.chars().count() >= 4 && COMMON.contains(c.as_str()))
@@ -212,10 +210,23 @@ pub mod policy {
         fn common_and_breached_style_passwords_are_refused() {
             assert!(refused("qwerty123456").contains("commonly used"));
             assert!(refused("1q2w3e4r5t6y").contains("commonly used"));
-            assert!(refused("QAZWSXEDCRFV").contains("commonly used"), "case-insensitive");
-            for pw in ["Password123!", "P@ssw0rd2024!", "Summer2024!!", "iloveyou1234", "aaaaaaaaaaaa", "abcdefghijkl123"] {
+            assert!(
+                refused("QAZWSXEDCRFV").contains("commonly used"),
+                "case-insensitive"
+            );
+            for pw in [
+                "Password123!",
+                "P@ssw0rd2024!",
+                "Summer2024!!",
+                "iloveyou1234",
+                "aaaaaaaaaaaa",
+                "abcdefghijkl123",
+            ] {
                 let m = refused(pw);
-                assert!(m.contains("too easy to guess") || m.contains("commonly used"), "{pw}: {m}");
+                assert!(
+                    m.contains("too easy to guess") || m.contains("commonly used"),
+                    "{pw}: {m}"
+                );
                 assert!(!m.contains(pw), "the message must not echo the password");
             }
         }
@@ -230,8 +241,15 @@ pub mod policy {
 
         #[test]
         fn strong_unicode_passphrase_is_accepted() {
-            for pw in ["🦊 狐狸跳过了懒狗 correct horse 🐎", "Kaffee ☕ 和 茶 🍵 am Flussufer", "purple-tractor-violin-31-sunset"] {
-                assert!(check(&normalize(pw), "lena.lawyer", "Hartmann & Vogel").is_ok(), "{pw}");
+            for pw in [
+                "🦊 狐狸跳过了懒狗 correct horse 🐎",
+                "Kaffee ☕ 和 茶 🍵 am Flussufer",
+                "purple-tractor-violin-31-sunset",
+            ] {
+                assert!(
+                    check(&normalize(pw), "lena.lawyer", "Hartmann & Vogel").is_ok(),
+                    "{pw}"
+                );
             }
         }
 

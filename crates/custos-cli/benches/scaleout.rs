@@ -42,6 +42,7 @@ fn clients() -> usize {
 }
 
 #[path = "../tests/it/node.rs"]
+#[allow(dead_code, reason = "the tests use more of it")]
 mod node;
 use node::{Node, client, start};
 

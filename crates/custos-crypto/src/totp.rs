@@ -18,12 +18,15 @@ pub const SECRET_LEN: usize = 20;
 
 /// A fresh TOTP secret from the OS RNG.
 pub fn new_secret() -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-    Ok(Zeroizing::new(crate::random_bytes::<SECRET_LEN>()?.to_vec()))
+    Ok(Zeroizing::new(
+        crate::random_bytes::<SECRET_LEN>()?.to_vec(),
+    ))
 }
 
 /// The code of `secret` for Unix time `unix_secs`, with `digits` digits (SHA-1).
 pub fn code_at(secret: &[u8], unix_secs: u64, digits: usize) -> String {
-    TOTP::new_unchecked(Algorithm::SHA1, digits, 0, STEP_SECONDS, secret.to_vec()).generate(unix_secs)
+    TOTP::new_unchecked(Algorithm::SHA1, digits, 0, STEP_SECONDS, secret.to_vec())
+        .generate(unix_secs)
 }
 
 /// The time step containing `unix_secs`.
@@ -94,20 +97,27 @@ mod tests {
     fn vectors() -> serde_json::Value {
         // A copy of the project's shared official vectors (RFC 4226 Appendix D, RFC 6238 Appendix B).
         let raw = include_str!("../tests/vectors/otp.json");
-        serde_json::from_str(&raw).unwrap_or_else(|e| panic!("otp.json: {e}"))
+        serde_json::from_str(raw).unwrap_or_else(|e| panic!("otp.json: {e}"))
     }
 
     #[test]
     fn rfc6238_appendix_b_sha1_vectors() {
         let v = vectors();
         let t = &v["totp_rfc6238_appendix_b"];
-        let seed = t["seeds_ascii"]["SHA1"].as_str().unwrap_or_default().as_bytes();
+        let seed = t["seeds_ascii"]["SHA1"]
+            .as_str()
+            .unwrap_or_default()
+            .as_bytes();
         let digits = t["digits"].as_u64().unwrap_or_default() as usize;
         let cases = t["cases"].as_array().cloned().unwrap_or_default();
         assert_eq!(cases.len(), 6);
         for case in cases {
             let time = case["unix_time"].as_u64().unwrap_or_default();
-            assert_eq!(code_at(seed, time, digits), case["SHA1"].as_str().unwrap_or_default(), "t={time}");
+            assert_eq!(
+                code_at(seed, time, digits),
+                case["SHA1"].as_str().unwrap_or_default(),
+                "t={time}"
+            );
         }
     }
 
@@ -117,8 +127,17 @@ mod tests {
         let v = vectors();
         let h = &v["hotp_rfc4226_appendix_d"];
         let key = h["key_ascii"].as_str().unwrap_or_default().as_bytes();
-        for (c, want) in h["codes_for_counter_0_to_9"].as_array().cloned().unwrap_or_default().iter().enumerate() {
-            assert_eq!(code_at(key, c as u64 * STEP_SECONDS, 6), want.as_str().unwrap_or_default());
+        for (c, want) in h["codes_for_counter_0_to_9"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(
+                code_at(key, c as u64 * STEP_SECONDS, 6),
+                want.as_str().unwrap_or_default()
+            );
         }
     }
 
@@ -145,6 +164,8 @@ mod tests {
     #[test]
     fn uri_carries_base32_secret() {
         let uri = otpauth_uri(b"12345678901234567890", "Custos Firm", "lena.lawyer");
-        assert!(uri.starts_with("otpauth://totp/Custos%20Firm:lena.lawyer?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&"));
+        assert!(uri.starts_with(
+            "otpauth://totp/Custos%20Firm:lena.lawyer?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&"
+        ));
     }
 }

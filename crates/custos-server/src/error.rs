@@ -129,7 +129,9 @@ impl IntoResponse for ApiError {
         if let Some(secs) = self.retry_after
             && let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string())
         {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
         }
         response
     }

@@ -217,19 +217,23 @@ pub trait StoreTx: Send {
     /// Sessions of a person, oldest first.
     async fn sessions_of(&mut self, person: PersonId) -> Result<Vec<SessionRow>, StoreError>;
     /// Ends one session of a person by its public id; returns whether it existed.
-    async fn delete_session_of(&mut self, person: PersonId, id: uuid::Uuid)
-    -> Result<bool, StoreError>;
+    async fn delete_session_of(
+        &mut self,
+        person: PersonId,
+        id: uuid::Uuid,
+    ) -> Result<bool, StoreError>;
     /// Ends every session of a person but `keep`.
     async fn delete_other_sessions(
         &mut self,
         person: PersonId,
         keep: uuid::Uuid,
     ) -> Result<u64, StoreError>;
-    /// Moves a session to another stage.
+    /// Moves a session to another stage, with its new absolute expiry.
     async fn set_session_stage(
         &mut self,
         id: uuid::Uuid,
         stage: SessionStage,
+        expires_at: Timestamp,
     ) -> Result<(), StoreError>;
 
     /// Adds a second factor (pending or active).

@@ -137,18 +137,41 @@ async fn auth_records([a, b]: [Arc<dyn Store>; 2]) -> TestResult {
 
     // Stage change and touch are seen by the other node; touch never moves time back.
     let mut tx = b.begin().await?;
-    tx.set_session_stage(s1.id, SessionStage::Full).await?;
+    let until = now() + time::Duration::hours(1);
+    tx.set_session_stage(s1.id, SessionStage::Full, until)
+        .await?;
     tx.commit().await?;
     let later = now() + time::Duration::minutes(5);
     b.touch_session(&s1.token_hash, later).await?;
     b.touch_session(&s1.token_hash, now()).await?;
-    let (seen, status) = a.session_and_status(&s1.token_hash).await?.ok_or("session")?;
-    assert_eq!((seen.stage, seen.kind, seen.last_seen_at, status), (SessionStage::Full, SessionKind::Cookie, later, PersonStatus::Active));
+    let (seen, status) = a
+        .session_and_status(&s1.token_hash)
+        .await?
+        .ok_or("session")?;
+    assert_eq!(
+        (
+            seen.stage,
+            seen.kind,
+            seen.last_seen_at,
+            seen.expires_at,
+            status
+        ),
+        (
+            SessionStage::Full,
+            SessionKind::Cookie,
+            later,
+            until,
+            PersonStatus::Active
+        )
+    );
 
     // Listing and revoking by public id, only the owner's; "all others" keeps one.
     let mut tx = a.begin().await?;
     assert_eq!(tx.sessions_of(p.person.id).await?.len(), 2);
-    assert!(!tx.delete_session_of(other.person.id, s1.id).await?, "another person's session");
+    assert!(
+        !tx.delete_session_of(other.person.id, s1.id).await?,
+        "another person's session"
+    );
     assert_eq!(tx.delete_other_sessions(p.person.id, s2.id).await?, 1);
     assert_eq!(tx.sessions_of(p.person.id).await?, vec![s2.clone()]);
     assert!(tx.delete_session_of(p.person.id, s2.id).await?);
@@ -173,16 +196,29 @@ async fn auth_records([a, b]: [Arc<dyn Store>; 2]) -> TestResult {
     let got = tx.factors_of(p.person.id).await?;
     assert_eq!(got.len(), 1);
     assert!(got[0].active && got[0].last_step == 101 && got[0].sealed_secret == vec![1, 2, 3]);
-    assert!(matches!(tx.activate_factor(uuid::Uuid::new_v4()).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        tx.activate_factor(uuid::Uuid::new_v4()).await,
+        Err(StoreError::NotFound(_))
+    ));
 
     // Recovery codes: each works once, only for its owner; replacing drops the old ones.
-    tx.replace_recovery_codes(p.person.id, &[[1; 32], [2; 32]]).await?;
-    assert!(!tx.use_recovery_code(other.person.id, &[1; 32], now()).await?);
+    tx.replace_recovery_codes(p.person.id, &[[1; 32], [2; 32]])
+        .await?;
+    assert!(
+        !tx.use_recovery_code(other.person.id, &[1; 32], now())
+            .await?
+    );
     assert!(tx.use_recovery_code(p.person.id, &[1; 32], now()).await?);
-    assert!(!tx.use_recovery_code(p.person.id, &[1; 32], now()).await?, "used twice");
+    assert!(
+        !tx.use_recovery_code(p.person.id, &[1; 32], now()).await?,
+        "used twice"
+    );
     assert_eq!(tx.unused_recovery_codes(p.person.id).await?, 1);
     tx.replace_recovery_codes(p.person.id, &[[3; 32]]).await?;
-    assert!(!tx.use_recovery_code(p.person.id, &[2; 32], now()).await?, "replaced");
+    assert!(
+        !tx.use_recovery_code(p.person.id, &[2; 32], now()).await?,
+        "replaced"
+    );
 
     // Failure counters count atomically, lock and clear; lockouts are listed by prefix.
     assert_eq!(tx.add_failure("person:x", now()).await?, 1);
@@ -193,7 +229,10 @@ async fn auth_records([a, b]: [Arc<dyn Store>; 2]) -> TestResult {
     let locked = tx.locked_throttles("person:", now()).await?;
     assert_eq!(locked.len(), 1);
     assert_eq!((locked[0].failures, locked[0].locked_until), (2, later));
-    assert!(tx.locked_throttles("person:", later).await?.is_empty(), "auto-unlock");
+    assert!(
+        tx.locked_throttles("person:", later).await?.is_empty(),
+        "auto-unlock"
+    );
     assert!(tx.clear_throttle("person:x").await?);
     assert_eq!(tx.throttle("person:x").await?, None);
 
@@ -210,12 +249,21 @@ async fn auth_records([a, b]: [Arc<dyn Store>; 2]) -> TestResult {
     };
     tx.insert_api_token(&t).await?;
     tx.commit().await?;
-    assert_eq!(b.api_token_and_status(&[7; 32]).await?, Some((t.clone(), PersonStatus::Active)));
+    assert_eq!(
+        b.api_token_and_status(&[7; 32]).await?,
+        Some((t.clone(), PersonStatus::Active))
+    );
     let mut tx = b.begin().await?;
-    assert!(!tx.revoke_api_token(other.person.id, t.id, now()).await?, "not the owner");
+    assert!(
+        !tx.revoke_api_token(other.person.id, t.id, now()).await?,
+        "not the owner"
+    );
     assert!(tx.revoke_api_token(p.person.id, t.id, now()).await?);
     assert!(!tx.revoke_api_token(p.person.id, t.id, now()).await?);
-    assert_eq!(tx.api_tokens_of(p.person.id).await?[0].revoked_at, Some(now()));
+    assert_eq!(
+        tx.api_tokens_of(p.person.id).await?[0].revoked_at,
+        Some(now())
+    );
     tx.commit().await?;
     Ok(())
 }

@@ -68,8 +68,7 @@ fn session_of(caller: &Caller) -> Result<(uuid::Uuid, SessionStage), AppError> {
         Via::Session { id, stage, .. } => Ok((id, stage)),
         _ => Err(AppError::Forbidden {
             rule: "auth.interactive".to_owned(),
-            message: "second factors are managed from a login session, not an API token"
-                .to_owned(),
+            message: "second factors are managed from a login session, not an API token".to_owned(),
         }),
     }
 }
@@ -79,7 +78,10 @@ impl App {
     pub async fn start_totp_enrollment(&self, caller: &Caller) -> Result<TotpEnrollment, AppError> {
         session_of(caller)?;
         let mut tx = self.store.begin().await?;
-        let person = tx.person(caller.person).await?.ok_or(AppError::Unauthenticated)?;
+        let person = tx
+            .person(caller.person)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if tx.factors_of(caller.person).await?.iter().any(|f| f.active) {
             return Err(AppError::Conflict(
                 "a second factor is already active; the confidentiality officer can reset it"
@@ -93,7 +95,9 @@ impl App {
             id,
             person: caller.person,
             kind: "totp".to_owned(),
-            sealed_secret: self.kek.seal_account_secret(&format!("totp:{id}"), &secret)?,
+            sealed_secret: self
+                .kek
+                .seal_account_secret(&format!("totp:{id}"), &secret)?,
             active: false,
             last_step: 0,
             created_at: self.now(),
@@ -119,7 +123,8 @@ impl App {
         } else {
             format!("Custos {}", self.settings.firm_name.trim())
         };
-        let uri = custos_crypto::totp::otpauth_uri(&secret, &issuer, person.person.user_name.as_str());
+        let uri =
+            custos_crypto::totp::otpauth_uri(&secret, &issuer, person.person.user_name.as_str());
         let qr = qrcode::QrCode::new(uri.as_bytes())
             .map_err(|e| AppError::Internal(format!("QR code: {e}")))?;
         let qr_svg = qr
@@ -143,10 +148,15 @@ impl App {
     ) -> Result<Vec<Zeroizing<String>>, AppError> {
         let (session, stage) = session_of(caller)?;
         let mut tx = self.store.begin().await?;
-        let person = tx.person(caller.person).await?.ok_or(AppError::Unauthenticated)?;
+        let person = tx
+            .person(caller.person)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         let factors = tx.factors_of(caller.person).await?;
         if factors.iter().any(|f| f.active) {
-            return Err(AppError::Conflict("a second factor is already active".to_owned()));
+            return Err(AppError::Conflict(
+                "a second factor is already active".to_owned(),
+            ));
         }
         let Some(pending) = factors.iter().rev().find(|f| !f.active) else {
             return Err(AppError::BadInput(
@@ -188,7 +198,8 @@ impl App {
         tx.replace_recovery_codes(caller.person, &hashes).await?;
         let upgraded = stage == SessionStage::Setup && !person.must_change_password;
         if upgraded {
-            tx.set_session_stage(session, SessionStage::Full).await?;
+            self.upgrade_session(&mut tx, caller.person, session)
+                .await?;
         }
         self.audit_event(
             &mut *tx,
@@ -219,7 +230,9 @@ impl App {
     ) -> Result<Vec<Zeroizing<String>>, AppError> {
         let (_, stage) = session_of(caller)?;
         if stage != SessionStage::Full {
-            return Err(AppError::SetupRequired("enroll the second factor first".to_owned()));
+            return Err(AppError::SetupRequired(
+                "enroll the second factor first".to_owned(),
+            ));
         }
         let codes = new_recovery_codes()?;
         let hashes: Vec<[u8; 32]> = codes.iter().map(|c| recovery_code_hash(c)).collect();

@@ -27,11 +27,16 @@ impl App {
     /// Accounts locked now (the officer: the same right as querying the audit log).
     pub async fn lockouts(&self, caller: &Caller) -> Result<Vec<Lockout>, AppError> {
         let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self.gate(tx, caller, Action::QueryAudit, &Resource::Firm).await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::QueryAudit, &Resource::Firm)
+            .await?;
         let rows = tx.locked_throttles("person:", self.now()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let Some(id) = r.key.strip_prefix("person:").and_then(|s| uuid::Uuid::parse_str(s).ok())
+            let Some(id) = r
+                .key
+                .strip_prefix("person:")
+                .and_then(|s| uuid::Uuid::parse_str(s).ok())
             else {
                 continue;
             };

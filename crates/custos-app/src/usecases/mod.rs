@@ -3,11 +3,11 @@
 pub(crate) mod audit;
 pub(crate) mod clients;
 pub(crate) mod documents;
+pub(crate) mod factors;
+pub(crate) mod lockouts;
 pub(crate) mod matters;
 pub(crate) mod people;
 pub(crate) mod sessions;
 pub(crate) mod teams;
-pub(crate) mod walls;
-pub(crate) mod factors;
-pub(crate) mod lockouts;
 pub(crate) mod tokens;
+pub(crate) mod walls;

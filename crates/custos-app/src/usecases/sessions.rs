@@ -125,7 +125,8 @@ pub(crate) fn account_key(row: Option<&PersonRow>, typed: &str) -> String {
     match row {
         Some(r) => format!("person:{}", r.person.id),
         None => {
-            let h = custos_crypto::token_hash(&format!("login-name:{}", typed.trim().to_lowercase()));
+            let h =
+                custos_crypto::token_hash(&format!("login-name:{}", typed.trim().to_lowercase()));
             format!("name:{}", hex::encode(&h[..16]))
         }
     }
@@ -185,17 +186,27 @@ impl App {
             .is_some_and(|r| r.person.status == PersonStatus::Active);
         let factor = match &row {
             Some(r) if password_ok && active => {
-                self.check_second_factor(&mut tx, r.person.id, req.code.as_ref().map(|c| c.as_str()))
-                    .await?
+                self.check_second_factor(
+                    &mut tx,
+                    r.person.id,
+                    req.code.as_ref().map(|c| c.as_str()),
+                )
+                .await?
             }
             _ => SecondFactor::Failed("auth.password", "wrong user name or password"),
         };
         let factor = match (&row, password_ok, active) {
-            (Some(_), true, false) => SecondFactor::Failed("R4.status", "account is suspended or departed"),
+            (Some(_), true, false) => {
+                SecondFactor::Failed("R4.status", "account is suspended or departed")
+            }
             _ => factor,
         };
         let (row, factor) = match (row, factor) {
-            (Some(row), f @ (SecondFactor::NotEnrolled | SecondFactor::Totp | SecondFactor::RecoveryCode(_))) => (row, f),
+            (
+                Some(row),
+                f
+                @ (SecondFactor::NotEnrolled | SecondFactor::Totp | SecondFactor::RecoveryCode(_)),
+            ) => (row, f),
             (row, f) => {
                 let (rule, message) = match f {
                     SecondFactor::Failed(rule, message) => (rule, message),
@@ -205,17 +216,27 @@ impl App {
                     Some(r) => format!("person:{}", r.person.id),
                     None => "person:unknown".to_owned(),
                 };
-                self.record_failure(&mut tx, request_id, &acct, &addr, &req.source, attempted, rule, message)
-                    .await?;
+                self.record_failure(
+                    &mut tx,
+                    request_id,
+                    &acct,
+                    &addr,
+                    &req.source,
+                    attempted,
+                    rule,
+                    message,
+                )
+                .await?;
                 tx.commit().await?;
                 return Err(AppError::BadCredentials);
             }
         };
 
         tx.clear_throttle(&acct).await?;
-        let expired = self.settings.password_max_age.is_some_and(|max| {
-            row.password_changed_at + max <= now
-        });
+        let expired = self
+            .settings
+            .password_max_age
+            .is_some_and(|max| row.password_changed_at + max <= now);
         let mut required = Vec::new();
         if row.must_change_password || expired {
             required.push("password_change");
@@ -259,7 +280,10 @@ impl App {
                 resource: format!("person:{}", row.person.id),
                 outcome: Outcome::Allow,
                 rule: "auth.password",
-                message: format!("password and second factor verified; {} session opened", stage.as_str()),
+                message: format!(
+                    "password and second factor verified; {} session opened",
+                    stage.as_str()
+                ),
                 detail: serde_json::json!({
                     "session": session.id,
                     "second_factor": method,
@@ -297,7 +321,10 @@ impl App {
             return Ok(SecondFactor::NotEnrolled);
         };
         let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Ok(SecondFactor::Failed("auth.second_factor", "second factor missing"));
+            return Ok(SecondFactor::Failed(
+                "auth.second_factor",
+                "second factor missing",
+            ));
         };
         if code.len() == custos_crypto::totp::DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
             let secret = self
@@ -305,7 +332,10 @@ impl App {
                 .open_account_secret(&format!("totp:{}", factor.id), &factor.sealed_secret)?;
             let unix = u64::try_from(self.now().unix_timestamp()).unwrap_or(0);
             let Some(step) = custos_crypto::totp::matching_step(&secret, code, unix) else {
-                return Ok(SecondFactor::Failed("auth.second_factor", "wrong second-factor code"));
+                return Ok(SecondFactor::Failed(
+                    "auth.second_factor",
+                    "wrong second-factor code",
+                ));
             };
             let step = i64::try_from(step).map_err(|e| AppError::Internal(e.to_string()))?;
             if !tx.advance_factor_step(factor.id, step).await? {
@@ -321,7 +351,10 @@ impl App {
             let left = tx.unused_recovery_codes(person).await?;
             return Ok(SecondFactor::RecoveryCode(left));
         }
-        Ok(SecondFactor::Failed("auth.second_factor", "wrong second-factor code"))
+        Ok(SecondFactor::Failed(
+            "auth.second_factor",
+            "wrong second-factor code",
+        ))
     }
 
     /// Counts a failed login against the account and the address, locks them when over their
@@ -483,8 +516,10 @@ impl App {
             && t.locked_until > self.now()
         {
             return Err(AppError::Throttled {
-                retry_after_secs: u64::try_from((t.locked_until - self.now()).whole_seconds().max(1))
-                    .unwrap_or(1),
+                retry_after_secs: u64::try_from(
+                    (t.locked_until - self.now()).whole_seconds().max(1),
+                )
+                .unwrap_or(1),
             });
         }
         tx.commit().await?;
@@ -536,7 +571,7 @@ impl App {
             if stage == SessionStage::Setup
                 && tx.factors_of(caller.person).await?.iter().any(|f| f.active)
             {
-                tx.set_session_stage(id, SessionStage::Full).await?;
+                self.upgrade_session(&mut tx, caller.person, id).await?;
                 upgraded = true;
             }
         }
@@ -649,6 +684,30 @@ impl App {
         Ok(n)
     }
 
+    /// Makes a setup session full once setup is done; its absolute lifetime becomes the full
+    /// one, counted from login.
+    pub(crate) async fn upgrade_session(
+        &self,
+        tx: &mut Tx,
+        person: PersonId,
+        id: uuid::Uuid,
+    ) -> Result<(), AppError> {
+        let created = tx
+            .sessions_of(person)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+            .map(|s| s.created_at)
+            .ok_or(AppError::Unauthenticated)?;
+        tx.set_session_stage(
+            id,
+            SessionStage::Full,
+            created + self.settings.session_lifetime,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Opens a unit, decides and audits ManagePeople on `person`, and returns the unit.
     pub(crate) async fn manage_person(
         &self,
@@ -658,7 +717,12 @@ impl App {
         let mut tx = self.store.begin().await?;
         let Some(row) = tx.person(person).await? else {
             return Err(self
-                .not_found(tx, caller, custos_policy::Action::ManagePeople, format!("person:{person}"))
+                .not_found(
+                    tx,
+                    caller,
+                    custos_policy::Action::ManagePeople,
+                    format!("person:{person}"),
+                )
                 .await);
         };
         let resource = custos_policy::Resource::Person {

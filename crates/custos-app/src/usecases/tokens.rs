@@ -102,7 +102,9 @@ fn view(row: ApiTokenRow) -> ApiTokenView {
     ApiTokenView {
         id: row.id,
         name: row.name,
-        scopes: Scopes::parse(row.scopes.split(' ')).unwrap_or_default().names(),
+        scopes: Scopes::parse(row.scopes.split(' '))
+            .unwrap_or_default()
+            .names(),
         created_at: row.created_at,
         expires_at: row.expires_at,
         revoked: row.revoked_at.is_some(),
@@ -220,7 +222,10 @@ impl App {
         let Some((row, status)) = self.store.api_token_and_status(&hash).await? else {
             return Err(AppError::Unauthenticated);
         };
-        if row.revoked_at.is_some() || row.expires_at <= self.now() || status != PersonStatus::Active {
+        if row.revoked_at.is_some()
+            || row.expires_at <= self.now()
+            || status != PersonStatus::Active
+        {
             return Err(AppError::Unauthenticated);
         }
         Ok(Caller {

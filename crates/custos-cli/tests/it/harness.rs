@@ -87,13 +87,6 @@ impl TestFirm {
         token
     }
 
-    /// The TOTP secret of a user logged in before.
-    pub async fn totp_secret(&self, user: &str) -> Vec<u8> {
-        self.login(user).await;
-        let accounts = self.accounts.lock().await;
-        accounts.get(user).map(|a| a.secret.clone()).unwrap_or_default()
-    }
-
     /// The next unused code of a user logged in before.
     pub async fn next_code(&self, user: &str) -> String {
         self.login(user).await;
@@ -111,7 +104,9 @@ impl TestFirm {
         let response = self
             .http
             .post(self.url("/api/session"))
-            .json(&serde_json::json!({ "user_name": user, "password": DEMO_PASSWORD, "code": code }))
+            .json(
+                &serde_json::json!({ "user_name": user, "password": DEMO_PASSWORD, "code": code }),
+            )
             .send()
             .await
             .unwrap_or_else(|e| panic!("login request: {e}"));

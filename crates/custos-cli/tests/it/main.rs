@@ -10,6 +10,8 @@
 
 mod api;
 mod audit;
+mod auth;
+mod auth_http;
 mod canary;
 mod cli;
 mod decision_table;

@@ -96,7 +96,10 @@ pub async fn first_login(
         .unwrap_or_else(|e| panic!("login: {e}"));
     assert_eq!(r.status(), StatusCode::CREATED, "first login of {user}");
     let body: Value = r.json().await.unwrap_or_default();
-    assert_eq!(body["stage"], "setup", "first login of {user} must be a setup session: {body}");
+    assert_eq!(
+        body["stage"], "setup",
+        "first login of {user} must be a setup session: {body}"
+    );
     let token = body["token"].as_str().unwrap_or_default().to_owned();
     let r = http
         .post(format!("{base}/api/me/totp"))
@@ -106,9 +109,10 @@ pub async fn first_login(
         .unwrap_or_else(|e| panic!("enroll: {e}"));
     assert_eq!(r.status(), StatusCode::CREATED, "enrollment of {user}");
     let enrollment: Value = r.json().await.unwrap_or_default();
-    let secret = custos_crypto::totp::from_base32(enrollment["secret"].as_str().unwrap_or_default())
-        .unwrap_or_else(|| panic!("secret is not base32"))
-        .to_vec();
+    let secret =
+        custos_crypto::totp::from_base32(enrollment["secret"].as_str().unwrap_or_default())
+            .unwrap_or_else(|| panic!("secret is not base32"))
+            .to_vec();
     let now = unix_now();
     let code = custos_crypto::totp::code_at(&secret, now, 6);
     let r = http

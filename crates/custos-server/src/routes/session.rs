@@ -13,7 +13,7 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use custos_app::{
-    ApiTokenView, LoginRequest as AppLogin, Lockout, NewApiToken, SessionKind, SessionView,
+    ApiTokenView, Lockout, LoginRequest as AppLogin, NewApiToken, SessionKind, SessionView,
 };
 use custos_domain::{Person, PersonId, RequestId};
 use serde::{Deserialize, Serialize};
@@ -118,7 +118,9 @@ async fn login(
             },
         )
         .await?;
-    let lifetime = (session.expires_at - time::OffsetDateTime::now_utc()).whole_seconds().max(0);
+    let lifetime = (session.expires_at - time::OffsetDateTime::now_utc())
+        .whole_seconds()
+        .max(0);
     let (token, csrf_token) = match kind {
         SessionKind::Bearer => (Some(session.token.to_string()), None),
         SessionKind::Cookie => (None, Some(custos_crypto::csrf_token(&session.token))),

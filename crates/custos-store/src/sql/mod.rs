@@ -165,8 +165,7 @@ pub(crate) fn next_entry(
 }
 
 /// The per-request session check: one statement, the same on both backends.
-pub(crate) const SESSION_AND_STATUS: &str =
-    "SELECT s.*, p.status
+pub(crate) const SESSION_AND_STATUS: &str = "SELECT s.*, p.status
      FROM sessions s JOIN people p ON p.id = s.person_id
      WHERE s.token_hash = $1";
 
@@ -784,10 +783,16 @@ macro_rules! impl_store_tx {
                 Ok(done.rows_affected())
             }
 
-            async fn set_session_stage(&mut self, id: uuid::Uuid, stage: $crate::SessionStage) -> Result<(), StoreError> {
-                let done = sqlx::query("UPDATE sessions SET stage = $2 WHERE id = $1")
+            async fn set_session_stage(
+                &mut self,
+                id: uuid::Uuid,
+                stage: $crate::SessionStage,
+                expires_at: custos_domain::Timestamp,
+            ) -> Result<(), StoreError> {
+                let done = sqlx::query("UPDATE sessions SET stage = $2, expires_at = $3 WHERE id = $1")
                     .bind(id.to_string())
                     .bind(stage.as_str())
+                    .bind(ms(expires_at))
                     .execute(&mut *self.tx)
                     .await
                     .map_err(map_err)?;
