@@ -299,10 +299,14 @@ async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, options: &InitOptio
         ));
     }
     banner.push_str(&format!(
-        "Try: curl --cacert {}/tls/cert.pem -X POST https://localhost:{}/api/session \\\n  \
-         -H 'content-type: application/json' -d '{{\"user_name\":\"lena.lawyer\",\"password\":\"{DEMO_PASSWORD}\"}}'",
-        root.display(),
-        listen.port()
+        "A second factor is mandatory. The first login of an account opens a setup session:\n\
+         1. curl --cacert {root}/tls/cert.pem -X POST https://localhost:{port}/api/session \\\n     \
+         -H 'content-type: application/json' -d '{{\"user_name\":\"lena.lawyer\",\"password\":\"{DEMO_PASSWORD}\"}}'\n\
+         2. POST /api/me/totp with that token: add the secret to an authenticator app (or use\n   \
+         `oathtool --totp -b <secret>`), then POST /api/me/totp/confirm {{\"code\":\"123456\"}}.\n\
+         3. Later logins send \"code\" too. API: https://localhost:{port}/api/openapi.json",
+        root = root.display(),
+        port = listen.port()
     ));
     serve_app(&outcome.data_dir, outcome.app, listen, Some(banner)).await
 }
