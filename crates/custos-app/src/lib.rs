@@ -114,6 +114,11 @@ pub struct App {
     clock: Arc<dyn Clock>,
     passwords: Passwords,
     settings: AppSettings,
+    /// Source addresses this node has seen locked, and until when: a flood from a locked
+    /// address is refused without touching the database. Only a cache of the database's
+    /// verdict: nothing but expiry ends an address lock, so it cannot be stale in the
+    /// permissive direction.
+    address_locks: Arc<std::sync::Mutex<std::collections::HashMap<String, time::OffsetDateTime>>>,
 }
 
 /// A unit of work.
@@ -136,7 +141,10 @@ impl App {
             blobs,
             kek: Arc::new(kek),
             clock,
-            passwords: Passwords::new(cores)?,
+            // Half the cores at most hash passwords, so that a login flood leaves the other
+            // half to every other request (measured by `benches/auth.rs`).
+            passwords: Passwords::new((cores / 2).max(1))?,
+            address_locks: Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
             settings,
         })
     }

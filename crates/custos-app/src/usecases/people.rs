@@ -125,6 +125,37 @@ impl App {
         Ok((person, password))
     }
 
+    /// Replaces a person's password with a new one-time password (forgotten password, or
+    /// suspicion of compromise): it must be changed at next login, and every session of the
+    /// person ends. Officer, or admin for ordinary accounts. The second factor stays.
+    pub async fn reset_password(
+        &self,
+        caller: &Caller,
+        id: PersonId,
+    ) -> Result<Zeroizing<String>, AppError> {
+        let password = one_time_password()?;
+        let hash = self.passwords.hash(password.clone()).await?;
+        let (mut tx, _row) = self.manage_person(caller, id).await?;
+        tx.set_password(id, &hash, true, self.now()).await?;
+        let ended = tx.delete_sessions_of(id).await?;
+        self.audit_event(
+            &mut *tx,
+            crate::AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: "auth.password_reset",
+                resource: format!("person:{id}"),
+                outcome: custos_audit::Outcome::Allow,
+                rule: "role_duty",
+                message: "one-time password issued; change forced at next login".to_owned(),
+                detail: serde_json::json!({ "sessions_ended": ended }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(password)
+    }
+
     /// Sets a person's password without the policy or the current password: only for the demo
     /// firm, whose published password replaces the bootstrap officer's one-time password.
     pub(crate) async fn set_demo_password(

@@ -136,6 +136,40 @@ fn address_key(source: &str) -> String {
     format!("addr:{source}")
 }
 
+fn throttled(until: time::OffsetDateTime, now: time::OffsetDateTime) -> AppError {
+    AppError::Throttled {
+        retry_after_secs: u64::try_from((until - now).whole_seconds().max(1)).unwrap_or(1),
+    }
+}
+
+impl App {
+    fn cached_address_lock(
+        &self,
+        addr: &str,
+        now: time::OffsetDateTime,
+    ) -> Option<time::OffsetDateTime> {
+        let locks = self
+            .address_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks.get(addr).copied().filter(|until| *until > now)
+    }
+
+    fn cache_address_lock(&self, addr: &str, until: time::OffsetDateTime) {
+        let now = self.now();
+        let mut locks = self
+            .address_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if locks.len() >= 10_000 {
+            locks.retain(|_, u| *u > now);
+        }
+        if locks.len() < 10_000 {
+            locks.insert(addr.to_owned(), until);
+        }
+    }
+}
+
 /// How the second factor was proven at login.
 enum SecondFactor {
     NotEnrolled,
@@ -152,6 +186,10 @@ impl App {
         req: LoginRequest,
     ) -> Result<NewSession, AppError> {
         let now = self.now();
+        let addr = address_key(&req.source);
+        if let Some(until) = self.cached_address_lock(&addr, now) {
+            return Err(throttled(until, now));
+        }
         let name = UserName::parse(&req.user_name).ok();
         let mut tx = self.store.begin().await?;
         let row = match &name {
@@ -159,21 +197,21 @@ impl App {
             None => None,
         };
         let acct = account_key(row.as_ref(), &req.user_name);
-        let addr = address_key(&req.source);
         let mut locked_until = None;
         for key in [&acct, &addr] {
             if let Some(t) = tx.throttle(key).await?
                 && t.locked_until > now
             {
                 locked_until = locked_until.max(Some(t.locked_until));
+                if key == &addr {
+                    self.cache_address_lock(&addr, t.locked_until);
+                }
             }
         }
         tx.commit().await?;
         if let Some(until) = locked_until {
             tracing::warn!(source = %req.source, "login refused: throttled");
-            return Err(AppError::Throttled {
-                retry_after_secs: u64::try_from((until - now).whole_seconds().max(1)).unwrap_or(1),
-            });
+            return Err(throttled(until, now));
         }
 
         let password_ok = self
@@ -383,6 +421,9 @@ impl App {
                 let doublings = (failures - free).min(30);
                 let lock = (base * 2f64.powi(i32::try_from(doublings).unwrap_or(30))).min(max);
                 tx.lock_until(key, now + lock).await?;
+                if key.starts_with("addr:") {
+                    self.cache_address_lock(key, now + lock);
+                }
                 locks.push(serde_json::json!({
                     "key": if key.starts_with("addr:") { key.to_owned() } else { attempted.clone() },
                     "failures": failures,

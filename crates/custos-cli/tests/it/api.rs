@@ -379,6 +379,7 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "GET /api/people/{id}/sessions",
         "DELETE /api/people/{id}/sessions",
         "DELETE /api/people/{id}/second-factor",
+        "POST /api/people/{id}/password-reset",
         "GET /api/lockouts",
         "DELETE /api/lockouts/{id}",
         "GET /api/people",

@@ -896,3 +896,84 @@ async fn unknown_user_wrong_password_and_wrong_code_look_the_same() {
         "median login times differ too much: {medians:?} µs"
     );
 }
+
+#[tokio::test]
+async fn officer_reset_forces_a_new_password_and_factor_reset_forces_enrollment() {
+    let f = firm().await;
+    let (secret, token, _) = f.enroll("lena.lawyer").await;
+    let lena = f.firm.people["lena.lawyer"];
+    // A lawyer may not reset a colleague.
+    let (_, lisa_token, _) = f.enroll("lisa.litlead").await;
+    let lisa = f.caller(&lisa_token).await.unwrap();
+    assert!(f.app.reset_password(&lisa, lena).await.is_err());
+
+    let otp = f.app.reset_password(&f.officer, lena).await.unwrap();
+    assert!(
+        matches!(f.caller(&token).await, Err(AppError::Unauthenticated)),
+        "sessions end"
+    );
+    f.clock.advance(Duration::seconds(30));
+    let old = f
+        .login(
+            "lena.lawyer",
+            DEMO_PASSWORD,
+            Some(f.code(&secret, 0)),
+            "198.51.100.1",
+        )
+        .await;
+    assert!(matches!(old, Err(AppError::BadCredentials)));
+    // The factor stays: the one-time password alone is not enough.
+    let s = f
+        .login(
+            "lena.lawyer",
+            &otp,
+            Some(f.code(&secret, 0)),
+            "198.51.100.1",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.stage, s.required.clone()),
+        (SessionStage::Setup, vec!["password_change"])
+    );
+    let setup = f.caller(&s.token).await.unwrap();
+    f.app
+        .change_password(
+            &setup,
+            otp,
+            Zeroizing::new("marble orchard 🎻 quiet lantern".into()),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.caller(&s.token).await.unwrap().via,
+        Via::Session {
+            stage: SessionStage::Full,
+            ..
+        }
+    ));
+
+    // Lost phone: the officer resets the factor; the next login must enroll again.
+    f.app.reset_second_factor(&f.officer, lena).await.unwrap();
+    assert!(matches!(
+        f.caller(&s.token).await,
+        Err(AppError::Unauthenticated)
+    ));
+    let again = f
+        .login(
+            "lena.lawyer",
+            "marble orchard 🎻 quiet lantern",
+            None,
+            "198.51.100.1",
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.required, vec!["totp_enrollment"]);
+    let actions = f.audit_actions().await;
+    assert!(actions.iter().any(|(a, _, _)| a == "auth.password_reset"));
+    assert!(
+        actions
+            .iter()
+            .any(|(a, _, _)| a == "auth.second_factor_reset")
+    );
+}

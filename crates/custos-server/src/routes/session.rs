@@ -35,6 +35,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_token))
         .routes(routes!(person_sessions, revoke_person_sessions))
         .routes(routes!(reset_second_factor))
+        .routes(routes!(reset_password))
         .routes(routes!(lockouts))
         .routes(routes!(unlock))
 }
@@ -401,6 +402,27 @@ async fn reset_second_factor(
 ) -> Result<StatusCode, ApiError> {
     state.app.reset_second_factor(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new one-time password (shown once).
+#[derive(Serialize, ToSchema)]
+pub struct OneTimePassword {
+    one_time_password: String,
+}
+
+/// Reset a person's password (forgotten, or suspected compromise): a one-time password that
+/// must be changed at next login; the person's sessions end. The second factor stays.
+#[utoipa::path(post, path = "/api/people/{id}/password-reset", tag = "people", security(("bearer" = [])),
+    params(("id" = PersonId, Path)), responses((status = 200, body = OneTimePassword), (status = 403, body = ErrorBody)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(id): Path<PersonId>,
+) -> Result<axum::Json<OneTimePassword>, ApiError> {
+    let password = state.app.reset_password(&caller, id).await?;
+    Ok(axum::Json(OneTimePassword {
+        one_time_password: password.to_string(),
+    }))
 }
 
 /// Accounts locked after failed logins (officer).

@@ -1,0 +1,258 @@
+//! Benchmark (not a test): `cargo bench -p custos-cli --bench auth`.
+//!
+//! 1. Login flood: one client reads a document's metadata over HTTPS in a loop (as an
+//!    authorised lawyer) and its latencies are recorded, first alone, then while 8 clients
+//!    hammer `POST /api/session` with wrong passwords, then alone again. Throttling is turned
+//!    off for this (`worst case`: every flood request costs one Argon2id verification), and
+//!    measured again with the default throttle (`realistic`: the flood is refused after a few
+//!    failures). Reports p50/p99 and the flood/alone p99 ratio.
+//! 2. Session check cost: `App::authenticate` (the per-request token check) against a bare
+//!    authorised metadata read (`App::get_document`, which opens a unit, decides, audits and
+//!    commits), in process, each repeated `CUSTOS_BENCH_N` times (default 2,000).
+//!
+//! Writes `bench-results/auth.json`. Load generator and server share the machine's cores.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a benchmark binary"
+)]
+
+use custos_app::{
+    App, AppSettings, Caller, DEMO_PASSWORD, SessionKind, ThrottlePolicy, init_data_dir,
+    seed_demo_firm,
+};
+use custos_domain::{RequestId, SystemClock};
+use custos_store::{LocalBlobStore, SqliteStore};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[path = "../tests/it/node.rs"]
+#[allow(dead_code, reason = "the tests use more of it")]
+mod node;
+
+fn secs() -> u64 {
+    std::env::var("CUSTOS_BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6)
+}
+
+fn pct(sorted: &[u128], p: f64) -> u128 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    app: App,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn serve(root: &std::path::Path, throttle: ThrottlePolicy) -> Server {
+    let dir = custos_app::DataDir::open(root).unwrap();
+    let store = SqliteStore::open(&dir.path(&dir.config.database.path), false)
+        .await
+        .unwrap();
+    let blobs = LocalBlobStore::open(&dir.path(&dir.config.blobs)).unwrap();
+    let kek = custos_crypto::Kek::load_key_file(&dir.path(&dir.config.key_file)).unwrap();
+    let app = App::new(
+        Arc::new(store),
+        Arc::new(blobs),
+        kek,
+        Arc::new(SystemClock),
+        AppSettings {
+            throttle,
+            ..AppSettings::default()
+        },
+    )
+    .unwrap();
+    let tls = custos_server::load_tls_config(
+        &dir.path(&dir.config.tls_cert),
+        &dir.path(&dir.config.tls_key),
+    )
+    .unwrap();
+    let listener = custos_server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(custos_server::serve(
+        listener,
+        tls,
+        custos_server::router(app.clone()),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    Server {
+        base: format!("https://localhost:{port}"),
+        http: node::client(&dir.path(&dir.config.tls_cert)),
+        app,
+        _shutdown: tx,
+    }
+}
+
+/// Latencies (µs) of sequential metadata reads for `secs`.
+async fn read_loop(s: &Server, token: &str, doc: &str, secs: u64) -> Vec<u128> {
+    let mut out = Vec::new();
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        let t = Instant::now();
+        let r = s
+            .http
+            .get(format!("{}/api/documents/{doc}", s.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        let _ = r.bytes().await.unwrap();
+        out.push(t.elapsed().as_micros());
+    }
+    out.sort_unstable();
+    out
+}
+
+async fn flood_phase(s: &Arc<Server>, token: &str, doc: &str, label: &str) -> serde_json::Value {
+    let alone = read_loop(s, token, doc, secs()).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let attempts = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let mut flood = Vec::new();
+    for c in 0..8 {
+        let (s, stop, attempts, refused) =
+            (s.clone(), stop.clone(), attempts.clone(), refused.clone());
+        flood.push(tokio::spawn(async move {
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let r = s
+                    .http
+                    .post(format!("{}/api/session", s.base))
+                    .json(&json!({ "user_name": "lena.lawyer", "password": format!("flood {c} {i}"), "code": "123456" }))
+                    .send()
+                    .await
+                    .unwrap();
+                attempts.fetch_add(1, Ordering::Relaxed);
+                if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                }
+                let _ = r.bytes().await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let during = read_loop(s, token, doc, secs()).await;
+    stop.store(true, Ordering::Relaxed);
+    for f in flood {
+        f.await.unwrap();
+    }
+    let after = read_loop(s, token, doc, secs()).await;
+    let base_p99 = pct(&alone, 0.99).max(pct(&after, 0.99));
+    let row = json!({
+        "mode": label,
+        "alone_p50_us": pct(&alone, 0.5), "alone_p99_us": pct(&alone, 0.99), "alone_n": alone.len(),
+        "after_p50_us": pct(&after, 0.5), "after_p99_us": pct(&after, 0.99),
+        "flood_p50_us": pct(&during, 0.5), "flood_p99_us": pct(&during, 0.99), "flood_n": during.len(),
+        "flood_logins": attempts.load(Ordering::Relaxed), "flood_refused_429": refused.load(Ordering::Relaxed),
+        "p99_ratio_flood_vs_alone": pct(&during, 0.99) as f64 / base_p99 as f64,
+    });
+    println!("{label}: {row}");
+    row
+}
+
+#[tokio::main]
+async fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("firm");
+    let outcome = init_data_dir(&root, "olivia.officer", &Default::default())
+        .await
+        .unwrap();
+    let firm = seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
+        .await
+        .unwrap();
+    drop(outcome.app);
+    let doc = firm.documents.values().next().copied().unwrap();
+    let mut results = Vec::new();
+
+    // 1. Login flood, worst case (no throttle) then with the default throttle.
+    let open = ThrottlePolicy {
+        account_free: u32::MAX,
+        address_free: u32::MAX,
+        ..ThrottlePolicy::default()
+    };
+    let s = Arc::new(serve(&root, open).await);
+    let lena = node::first_login(&s.http, &s.base, "lena.lawyer", DEMO_PASSWORD).await;
+    // The metadata read must be allowed: find a document lena may see.
+    let mut readable = None;
+    for d in firm.documents.values() {
+        let r = s
+            .http
+            .get(format!("{}/api/documents/{d}", s.base))
+            .bearer_auth(&lena.token)
+            .send()
+            .await
+            .unwrap();
+        if r.status().is_success() {
+            readable = Some(*d);
+            break;
+        }
+    }
+    let doc = readable.unwrap_or(doc).to_string();
+    results.push(flood_phase(&s, &lena.token, &doc, "worst case: no throttle").await);
+    drop(s);
+    let s = Arc::new(serve(&root, ThrottlePolicy::default()).await);
+    results.push(flood_phase(&s, &lena.token, &doc, "realistic: default throttle").await);
+
+    // 2. Session check vs bare authorised metadata read, in process.
+    let n: usize = std::env::var("CUSTOS_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let app = &s.app;
+    let caller: Caller = app
+        .authenticate(RequestId::new(), &lena.token, SessionKind::Bearer)
+        .await
+        .unwrap();
+    let doc_id = custos_domain::DocumentId(uuid::Uuid::parse_str(&doc).unwrap());
+    let mut check = Vec::new();
+    let mut read = Vec::new();
+    for round in 0..3 {
+        let t = Instant::now();
+        for _ in 0..n {
+            app.authenticate(RequestId::new(), &lena.token, SessionKind::Bearer)
+                .await
+                .unwrap();
+        }
+        let c = t.elapsed().as_secs_f64() / n as f64;
+        let t = Instant::now();
+        for _ in 0..n {
+            app.get_document(&caller, doc_id).await.unwrap();
+        }
+        let r = t.elapsed().as_secs_f64() / n as f64;
+        if round > 0 {
+            check.push(c);
+            read.push(r);
+        }
+    }
+    let c = check.iter().sum::<f64>() / check.len() as f64;
+    let r = read.iter().sum::<f64>() / read.len() as f64;
+    let row = json!({
+        "session_check_us": c * 1e6, "metadata_read_us": r * 1e6, "ratio": c / r, "n": n,
+    });
+    println!("session check vs metadata read: {row}");
+    results.push(row);
+    std::fs::create_dir_all("bench-results").ok();
+    std::fs::write(
+        "bench-results/auth.json",
+        serde_json::to_string_pretty(&results).unwrap(),
+    )
+    .unwrap();
+}
