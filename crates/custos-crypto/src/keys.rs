@@ -21,12 +21,17 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
 /// A 256-bit random token, hex-encoded (sessions, one-time passwords).
 pub fn random_token() -> Result<Zeroizing<String>, CryptoError> {
     let bytes = Zeroizing::new(random_bytes::<32>()?);
-    let mut s = Zeroizing::new(String::with_capacity(64));
-    for b in bytes.iter() {
+    Ok(Zeroizing::new(lower_hex(&bytes[..])))
+}
+
+/// Lowercase hex of `bytes`.
+fn lower_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
         s.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
     }
-    Ok(s)
+    s
 }
 
 /// SHA-256 of a bearer token: sessions are stored by this hash, never by the token itself.
@@ -94,13 +99,7 @@ fn account_aad(context: &str) -> Vec<u8> {
 /// answer; another site can neither read the cookie nor compute the token.
 pub fn csrf_token(session_token: &str) -> String {
     let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, session_token.as_bytes());
-    let tag = aws_lc_rs::hmac::sign(&key, b"custos-csrf-v1");
-    let mut s = String::with_capacity(64);
-    for b in tag.as_ref() {
-        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
-    }
-    s
+    lower_hex(aws_lc_rs::hmac::sign(&key, b"custos-csrf-v1").as_ref())
 }
 
 /// Compares two secrets (tokens, codes) in time independent of where they differ.

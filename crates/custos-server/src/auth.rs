@@ -48,11 +48,9 @@ fn request_id_of(parts: &Parts) -> RequestId {
         .unwrap_or_default()
 }
 
-/// The client address of the request (`unknown` outside the server loop).
-pub fn client_addr(parts_ext: &axum::http::Extensions) -> String {
-    parts_ext
-        .get::<ClientAddr>()
-        .map(|a| a.0.to_string())
+/// The client address as text (`unknown` outside the server loop).
+pub fn client_addr(addr: Option<ClientAddr>) -> String {
+    addr.map(|a| a.0.to_string())
         .unwrap_or_else(|| "unknown".to_owned())
 }
 

@@ -53,8 +53,7 @@ pub enum Via {
     Internal,
 }
 
-/// What a login presents.
-#[derive(Debug)]
+/// What a login presents (its `Debug` shows only the source and kind).
 pub struct LoginRequest {
     /// Login name as typed.
     pub user_name: String,
@@ -68,8 +67,8 @@ pub struct LoginRequest {
     pub kind: SessionKind,
 }
 
-/// A session just opened; the token is shown once and stored only as a hash.
-#[derive(Debug)]
+/// A session just opened; the token is shown once and stored only as a hash (its `Debug`
+/// leaves the token out).
 pub struct NewSession {
     /// Token (256 bits, hex).
     pub token: Zeroizing<String>,
@@ -85,6 +84,27 @@ pub struct NewSession {
     pub required: Vec<&'static str>,
     /// Recovery codes left, when one was just used.
     pub recovery_codes_left: Option<u64>,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The typed user name is left out too: people type passwords into that field.
+        f.debug_struct("LoginRequest")
+            .field("source", &self.source)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("id", &self.id)
+            .field("person", &self.person.id)
+            .field("stage", &self.stage)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A session as its owner or the officer sees it (never the token).
@@ -171,12 +191,17 @@ impl App {
 }
 
 /// How the second factor was proven at login.
-enum SecondFactor {
+enum Proven {
     NotEnrolled,
     Totp,
     RecoveryCode(u64),
-    Failed(&'static str, &'static str),
 }
+
+/// Why a login failed: the audited rule and message (never shown to the caller).
+type Failure = (&'static str, &'static str);
+
+const WRONG_PASSWORD: Failure = ("auth.password", "wrong user name or password");
+const WRONG_CODE: Failure = ("auth.second_factor", "wrong second-factor code");
 
 impl App {
     /// Checks user name, password and second factor and opens a session.
@@ -222,34 +247,22 @@ impl App {
         let active = row
             .as_ref()
             .is_some_and(|r| r.person.status == PersonStatus::Active);
-        let factor = match &row {
+        let outcome = match row {
             Some(r) if password_ok && active => {
-                self.check_second_factor(
-                    &mut tx,
-                    r.person.id,
-                    req.code.as_ref().map(|c| c.as_str()),
-                )
-                .await?
+                let code = req.code.as_ref().map(|c| c.as_str());
+                match self.check_second_factor(&mut tx, r.person.id, code).await? {
+                    Ok(proven) => Ok((r, proven)),
+                    Err(failure) => Err((Some(r), failure)),
+                }
             }
-            _ => SecondFactor::Failed("auth.password", "wrong user name or password"),
-        };
-        let factor = match (&row, password_ok, active) {
-            (Some(_), true, false) => {
-                SecondFactor::Failed("R4.status", "account is suspended or departed")
+            Some(r) if password_ok => {
+                Err((Some(r), ("R4.status", "account is suspended or departed")))
             }
-            _ => factor,
+            other => Err((other, WRONG_PASSWORD)),
         };
-        let (row, factor) = match (row, factor) {
-            (
-                Some(row),
-                f
-                @ (SecondFactor::NotEnrolled | SecondFactor::Totp | SecondFactor::RecoveryCode(_)),
-            ) => (row, f),
-            (row, f) => {
-                let (rule, message) = match f {
-                    SecondFactor::Failed(rule, message) => (rule, message),
-                    _ => ("auth.password", "wrong user name or password"),
-                };
+        let (row, factor) = match outcome {
+            Ok(ok) => ok,
+            Err((row, (rule, message))) => {
                 let attempted = match &row {
                     Some(r) => format!("person:{}", r.person.id),
                     None => "person:unknown".to_owned(),
@@ -258,7 +271,7 @@ impl App {
                     &mut tx,
                     request_id,
                     &acct,
-                    &addr,
+                    Some(&addr),
                     &req.source,
                     attempted,
                     rule,
@@ -279,7 +292,7 @@ impl App {
         if row.must_change_password || expired {
             required.push("password_change");
         }
-        if matches!(factor, SecondFactor::NotEnrolled) {
+        if matches!(factor, Proven::NotEnrolled) {
             required.push("totp_enrollment");
         }
         let stage = if required.is_empty() {
@@ -305,9 +318,9 @@ impl App {
         };
         tx.insert_session(&session).await?;
         let (method, left) = match factor {
-            SecondFactor::Totp => ("totp", None),
-            SecondFactor::RecoveryCode(left) => ("recovery_code", Some(left)),
-            _ => ("none_enrolled", None),
+            Proven::Totp => ("totp", None),
+            Proven::RecoveryCode(left) => ("recovery_code", Some(left)),
+            Proven::NotEnrolled => ("none_enrolled", None),
         };
         self.audit_event(
             &mut *tx,
@@ -353,16 +366,13 @@ impl App {
         tx: &mut Tx,
         person: PersonId,
         code: Option<&str>,
-    ) -> Result<SecondFactor, AppError> {
+    ) -> Result<Result<Proven, Failure>, AppError> {
         let factors = tx.factors_of(person).await?;
         let Some(factor) = factors.iter().find(|f| f.active && f.kind == "totp") else {
-            return Ok(SecondFactor::NotEnrolled);
+            return Ok(Ok(Proven::NotEnrolled));
         };
         let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Ok(SecondFactor::Failed(
-                "auth.second_factor",
-                "second factor missing",
-            ));
+            return Ok(Err(("auth.second_factor", "second factor missing")));
         };
         if code.len() == custos_crypto::totp::DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
             let secret = self
@@ -370,40 +380,34 @@ impl App {
                 .open_account_secret(&format!("totp:{}", factor.id), &factor.sealed_secret)?;
             let unix = u64::try_from(self.now().unix_timestamp()).unwrap_or(0);
             let Some(step) = custos_crypto::totp::matching_step(&secret, code, unix) else {
-                return Ok(SecondFactor::Failed(
-                    "auth.second_factor",
-                    "wrong second-factor code",
-                ));
+                return Ok(Err(WRONG_CODE));
             };
             let step = i64::try_from(step).map_err(|e| AppError::Internal(e.to_string()))?;
             if !tx.advance_factor_step(factor.id, step).await? {
-                return Ok(SecondFactor::Failed(
+                return Ok(Err((
                     "auth.totp_replay",
                     "second-factor code already used (replay refused)",
-                ));
+                )));
             }
-            return Ok(SecondFactor::Totp);
+            return Ok(Ok(Proven::Totp));
         }
         let hash = crate::usecases::factors::recovery_code_hash(code);
         if tx.use_recovery_code(person, &hash, self.now()).await? {
             let left = tx.unused_recovery_codes(person).await?;
-            return Ok(SecondFactor::RecoveryCode(left));
+            return Ok(Ok(Proven::RecoveryCode(left)));
         }
-        Ok(SecondFactor::Failed(
-            "auth.second_factor",
-            "wrong second-factor code",
-        ))
+        Ok(Err(WRONG_CODE))
     }
 
-    /// Counts a failed login against the account and the address, locks them when over their
-    /// allowance, and audits both (without the password or code).
+    /// Counts a failed login against the account and (for a login) the source address, locks
+    /// them when over their allowance, and audits both (without the password or code).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn record_failure(
         &self,
         tx: &mut Tx,
         request_id: RequestId,
         acct: &str,
-        addr: &str,
+        addr: Option<&str>,
         source: &str,
         attempted: String,
         rule: &str,
@@ -412,10 +416,11 @@ impl App {
         let now = self.now();
         let p = self.settings.throttle;
         let mut locks = Vec::new();
-        for (key, free, base, max) in [
-            (acct, p.account_free, p.account_base, p.account_max),
-            (addr, p.address_free, p.address_base, p.address_max),
-        ] {
+        let keys = [
+            Some((acct, p.account_free, p.account_base, p.account_max)),
+            addr.map(|a| (a, p.address_free, p.address_base, p.address_max)),
+        ];
+        for (key, free, base, max) in keys.into_iter().flatten() {
             let failures = tx.add_failure(key, now).await?;
             if failures >= free {
                 let doublings = (failures - free).min(30);
@@ -556,12 +561,7 @@ impl App {
         if let Some(t) = tx.throttle(&acct).await?
             && t.locked_until > self.now()
         {
-            return Err(AppError::Throttled {
-                retry_after_secs: u64::try_from(
-                    (t.locked_until - self.now()).whole_seconds().max(1),
-                )
-                .unwrap_or(1),
-            });
+            return Err(throttled(t.locked_until, self.now()));
         }
         tx.commit().await?;
         if !self
@@ -575,7 +575,7 @@ impl App {
                 &mut tx,
                 caller.request_id,
                 &acct,
-                "addr:session",
+                None,
                 "session",
                 attempted,
                 "auth.password",

@@ -1,7 +1,7 @@
 //! Logging in and out, and the caller's own account: password, second factor, recovery codes,
 //! sessions and personal API tokens; the officer's view of others' sessions and lockouts.
 
-use crate::auth::{AccountSetup, Authed, Interactive, SESSION_COOKIE, client_addr};
+use crate::auth::{AccountSetup, Authed, ClientAddr, Interactive, SESSION_COOKIE, client_addr};
 use crate::error::{
     ApiError, ErrorBody,
     extract::{Json, Path},
@@ -98,7 +98,7 @@ fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
 async fn login(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
-    ext: axum::http::Extensions,
+    client: Option<Extension<ClientAddr>>,
     Json(body): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let kind = if body.cookie {
@@ -114,7 +114,7 @@ async fn login(
                 user_name: body.user_name,
                 password: Zeroizing::new(body.password),
                 code: body.code.map(Zeroizing::new),
-                source: client_addr(&ext),
+                source: client_addr(client.map(|Extension(a)| a)),
                 kind,
             },
         )
