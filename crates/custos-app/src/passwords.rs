@@ -1,12 +1,12 @@
-//! Password hashing with Argon2id on the blocking pool, behind a concurrency limit so that a
-//! login flood cannot starve request handling. Unknown users still cost one verification.
-//! Passwords are NFKC-normalised before hashing and verifying.
+//! Password hashing with Argon2id on dedicated low-priority threads, behind a concurrency
+//! limit, so that a login flood cannot starve request handling. Unknown users still cost one
+//! verification. Passwords are NFKC-normalised before hashing and verifying.
 
 use crate::AppError;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex, mpsc};
+use tokio::sync::{Semaphore, oneshot};
 use zeroize::Zeroizing;
 
 /// OWASP parameters: m = 19 MiB, t = 2, p = 1.
@@ -16,19 +16,120 @@ fn argon2() -> Result<Argon2<'static>, AppError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads. Each lowers its own CPU priority once at start (Linux: SCHED_BATCH,
+/// nice 10; nice is per thread there and cannot be raised back without privileges, which is
+/// why these are not tokio's shared blocking threads). When the CPU is free a hash runs at
+/// full speed; when request handling needs the CPU, the scheduler gives it precedence, so a
+/// flood of logins slows logins, not document reads.
+#[derive(Debug)]
+struct HashThreads {
+    jobs: Mutex<mpsc::Sender<Job>>,
+}
+
+impl HashThreads {
+    fn start(count: usize) -> Result<Self, AppError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..count {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("custos-argon2-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            // Every sender is gone: the app was dropped.
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|e| AppError::Internal(format!("cannot start hashing thread: {e}")))?;
+        }
+        Ok(HashThreads {
+            jobs: Mutex::new(tx),
+        })
+    }
+
+    /// Runs `f` on a hashing thread and waits (asynchronously) for its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| AppError::Unavailable)?
+            .send(job)
+            .map_err(|_| AppError::Unavailable)?;
+        rx.await
+            .map_err(|_| AppError::Internal("hashing thread failed".to_owned()))
+    }
+}
+
+/// Nice value of the hashing threads (0 is normal, 19 the lowest priority).
+pub const HASHING_NICE: i32 = 10;
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+        set_thread_priority_and_policy, thread_native_id,
+    };
+    // thread-priority maps its 0..=99 scale onto nice 19..=-20; 25 is nice 9 or 10 depending
+    // on rounding, so the value is found by search rather than trusted.
+    let value = (0u8..=99)
+        .filter_map(|p| ThreadPriorityValue::try_from(p).ok())
+        .find(|p| {
+            ThreadPriority::Crossplatform(*p)
+                .to_posix(ThreadSchedulePolicy::Normal(
+                    NormalThreadSchedulePolicy::Batch,
+                ))
+                .is_ok_and(|n| n <= HASHING_NICE)
+        });
+    let result = match value {
+        Some(p) => set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Crossplatform(p),
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+        ),
+        None => Err(thread_priority::Error::Priority(
+            "no priority value maps to the nice value",
+        )),
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = ?e, "cannot lower the priority of a password hashing thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
 /// Hashes and verifies passwords.
 #[derive(Debug, Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    threads: Arc<HashThreads>,
     dummy_hash: Arc<String>,
 }
 
 impl Passwords {
-    /// A hasher allowing `concurrency` Argon2 computations at once.
+    /// A hasher allowing `concurrency` Argon2 computations at once, on as many threads.
     pub fn new(concurrency: usize) -> Result<Self, AppError> {
         let dummy = hash_now(&Zeroizing::new("custos-dummy-password".to_owned()))?;
         Ok(Passwords {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            threads: Arc::new(HashThreads::start(concurrency.max(1))?),
             dummy_hash: Arc::new(dummy),
         })
     }
@@ -40,9 +141,9 @@ impl Passwords {
             .acquire()
             .await
             .map_err(|_| AppError::Unavailable)?;
-        tokio::task::spawn_blocking(move || hash_now(&policy::normalize(&password)))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
+        self.threads
+            .run(move || hash_now(&policy::normalize(&password)))
+            .await?
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when the user is unknown, so
@@ -59,17 +160,19 @@ impl Passwords {
             .acquire()
             .await
             .map_err(|_| AppError::Unavailable)?;
-        let ok = tokio::task::spawn_blocking(move || {
-            let password = policy::normalize(&password);
-            let parsed = PasswordHash::new(&hash).map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok::<bool, AppError>(
-                argon2()?
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok(),
-            )
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+        let ok = self
+            .threads
+            .run(move || {
+                let password = policy::normalize(&password);
+                let parsed =
+                    PasswordHash::new(&hash).map_err(|e| AppError::Internal(e.to_string()))?;
+                Ok::<bool, AppError>(
+                    argon2()?
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok(),
+                )
+            })
+            .await??;
         Ok(ok && known)
     }
 }
@@ -259,5 +362,62 @@ pub mod policy {
             assert_eq!(*normalize("caf\u{e9}"), *normalize("cafe\u{301}"));
             assert_eq!(*normalize("ＡＢＣ"), "ABC");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fields 19 (nice) and 41 (scheduling policy) of the calling thread's /proc stat line.
+    #[cfg(target_os = "linux")]
+    fn nice_and_policy() -> (i32, u32) {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+        // The command name (field 2) may hold spaces; fields after it follow the last ')'.
+        let rest = stat.rsplit(')').next().unwrap_or_default();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // rest starts at field 3, so field n is fields[n - 3].
+        (
+            fields.get(16).and_then(|v| v.parse().ok()).unwrap_or(0),
+            fields.get(38).and_then(|v| v.parse().ok()).unwrap_or(0),
+        )
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_below_request_handling() {
+        let passwords = Passwords::new(1).unwrap_or_else(|e| panic!("{e}"));
+        let (nice, policy) = passwords
+            .threads
+            .run(nice_and_policy)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (here, _) = nice_and_policy();
+        assert_eq!(nice, HASHING_NICE, "hashing thread nice value");
+        assert_eq!(policy, 3, "SCHED_BATCH");
+        assert!(
+            here < nice,
+            "the test's own thread keeps its priority ({here})"
+        );
+        // And it still hashes and verifies.
+        let hash = passwords
+            .hash(Zeroizing::new("purple-tractor-violin-31-sunset".to_owned()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            passwords
+                .verify(
+                    Zeroizing::new("purple-tractor-violin-31-sunset".to_owned()),
+                    Some(hash.clone())
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        );
+        assert!(
+            !passwords
+                .verify(Zeroizing::new("wrong".to_owned()), Some(hash))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        );
     }
 }

@@ -10,7 +10,9 @@
 //!    authorised metadata read (`App::get_document`, which opens a unit, decides, audits and
 //!    commits), in process, each repeated `CUSTOS_BENCH_N` times (default 2,000).
 //!
-//! Writes `bench-results/auth.json`. Load generator and server share the machine's cores.
+//! Writes `bench-results/auth.json`. The server, the reader and the 8 attackers run on three
+//! separate runtimes (own threads, own connections) but share the machine's cores.
+//! `CUSTOS_BENCH_ONLY=flood` or `=session` runs one part.
 
 #![allow(
     clippy::unwrap_used,
@@ -50,7 +52,7 @@ fn pct(sorted: &[u128], p: f64) -> u128 {
 
 struct Server {
     base: String,
-    http: reqwest::Client,
+    cert: std::path::PathBuf,
     app: App,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -93,21 +95,26 @@ async fn serve(root: &std::path::Path, throttle: ThrottlePolicy) -> Server {
     ));
     Server {
         base: format!("https://localhost:{port}"),
-        http: node::client(&dir.path(&dir.config.tls_cert)),
+        cert: dir.path(&dir.config.tls_cert),
         app,
         _shutdown: tx,
     }
 }
 
-/// Latencies (µs) of sequential metadata reads for `secs`.
-async fn read_loop(s: &Server, token: &str, doc: &str, secs: u64) -> Vec<u128> {
+/// Latencies (µs) of sequential metadata reads for `secs`, over one keep-alive connection.
+async fn read_loop(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    doc: &str,
+    secs: u64,
+) -> Vec<u128> {
     let mut out = Vec::new();
     let end = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < end {
         let t = Instant::now();
-        let r = s
-            .http
-            .get(format!("{}/api/documents/{doc}", s.base))
+        let r = http
+            .get(format!("{base}/api/documents/{doc}"))
             .bearer_auth(token)
             .send()
             .await
@@ -120,22 +127,40 @@ async fn read_loop(s: &Server, token: &str, doc: &str, secs: u64) -> Vec<u128> {
     out
 }
 
-async fn flood_phase(s: &Arc<Server>, token: &str, doc: &str, label: &str) -> serde_json::Value {
-    let alone = read_loop(s, token, doc, secs()).await;
+/// The three runtimes of a flood phase: the server's (as `custos serve` would run it), the
+/// reader's (one client, one connection) and the attackers' (8 clients, each with its own
+/// connection, on their own threads), so that none of them queues behind another's tasks.
+struct Runtimes {
+    server: tokio::runtime::Runtime,
+    reader: tokio::runtime::Runtime,
+    flood: tokio::runtime::Runtime,
+}
+
+fn flood_phase(
+    rt: &Runtimes,
+    s: &Server,
+    token: &str,
+    doc: &str,
+    label: &str,
+) -> serde_json::Value {
+    let http = node::client(&s.cert);
+    let alone = rt
+        .reader
+        .block_on(read_loop(&http, &s.base, token, doc, secs()));
     let stop = Arc::new(AtomicBool::new(false));
     let attempts = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
     let mut flood = Vec::new();
     for c in 0..8 {
-        let (s, stop, attempts, refused) =
-            (s.clone(), stop.clone(), attempts.clone(), refused.clone());
-        flood.push(tokio::spawn(async move {
+        let (stop, attempts, refused) = (stop.clone(), attempts.clone(), refused.clone());
+        let attacker = node::client(&s.cert);
+        let url = format!("{}/api/session", s.base);
+        flood.push(rt.flood.spawn(async move {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 i += 1;
-                let r = s
-                    .http
-                    .post(format!("{}/api/session", s.base))
+                let r = attacker
+                    .post(&url)
                     .json(&json!({ "user_name": "lena.lawyer", "password": format!("flood {c} {i}"), "code": "123456" }))
                     .send()
                     .await
@@ -148,38 +173,63 @@ async fn flood_phase(s: &Arc<Server>, token: &str, doc: &str, label: &str) -> se
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let during = read_loop(s, token, doc, secs()).await;
+    std::thread::sleep(Duration::from_millis(500));
+    let during = rt
+        .reader
+        .block_on(read_loop(&http, &s.base, token, doc, secs()));
     stop.store(true, Ordering::Relaxed);
-    for f in flood {
-        f.await.unwrap();
-    }
-    let after = read_loop(s, token, doc, secs()).await;
+    let flood_logins = attempts.load(Ordering::Relaxed);
+    rt.flood.block_on(async {
+        for f in flood {
+            f.await.unwrap();
+        }
+    });
+    let after = rt
+        .reader
+        .block_on(read_loop(&http, &s.base, token, doc, secs()));
     let base_p99 = pct(&alone, 0.99).max(pct(&after, 0.99));
     let row = json!({
         "mode": label,
         "alone_p50_us": pct(&alone, 0.5), "alone_p99_us": pct(&alone, 0.99), "alone_n": alone.len(),
         "after_p50_us": pct(&after, 0.5), "after_p99_us": pct(&after, 0.99),
         "flood_p50_us": pct(&during, 0.5), "flood_p99_us": pct(&during, 0.99), "flood_n": during.len(),
-        "flood_logins": attempts.load(Ordering::Relaxed), "flood_refused_429": refused.load(Ordering::Relaxed),
+        "flood_logins": flood_logins, "flood_refused_429": refused.load(Ordering::Relaxed),
+        "flood_logins_per_s": flood_logins as f64 / (secs() as f64 + 0.5),
         "p99_ratio_flood_vs_alone": pct(&during, 0.99) as f64 / base_p99 as f64,
     });
     println!("{label}: {row}");
     row
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    let only = std::env::var("CUSTOS_BENCH_ONLY").unwrap_or_default();
+    let rt = Runtimes {
+        server: tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("server")
+            .build()
+            .unwrap(),
+        reader: tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        flood: tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("flood")
+            .build()
+            .unwrap(),
+    };
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("firm");
-    let outcome = init_data_dir(&root, "olivia.officer", &Default::default())
-        .await
-        .unwrap();
-    let firm = seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
-        .await
-        .unwrap();
-    drop(outcome.app);
-    let doc = firm.documents.values().next().copied().unwrap();
+    let firm = rt.server.block_on(async {
+        let outcome = init_data_dir(&root, "olivia.officer", &Default::default())
+            .await
+            .unwrap();
+        seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
+            .await
+            .unwrap()
+    });
     let mut results = Vec::new();
 
     // 1. Login flood, worst case (no throttle) then with the default throttle.
@@ -188,67 +238,76 @@ async fn main() {
         address_free: u32::MAX,
         ..ThrottlePolicy::default()
     };
-    let s = Arc::new(serve(&root, open).await);
-    let lena = node::first_login(&s.http, &s.base, "lena.lawyer", DEMO_PASSWORD).await;
-    // The metadata read must be allowed: find a document lena may see.
-    let mut readable = None;
-    for d in firm.documents.values() {
-        let r = s
-            .http
-            .get(format!("{}/api/documents/{d}", s.base))
-            .bearer_auth(&lena.token)
-            .send()
-            .await
-            .unwrap();
-        if r.status().is_success() {
-            readable = Some(*d);
-            break;
-        }
-    }
-    let doc = readable.unwrap_or(doc).to_string();
-    results.push(flood_phase(&s, &lena.token, &doc, "worst case: no throttle").await);
-    drop(s);
-    let s = Arc::new(serve(&root, ThrottlePolicy::default()).await);
-    results.push(flood_phase(&s, &lena.token, &doc, "realistic: default throttle").await);
-
-    // 2. Session check vs bare authorised metadata read, in process.
-    let n: usize = std::env::var("CUSTOS_BENCH_N")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
-    let app = &s.app;
-    let caller: Caller = app
-        .authenticate(RequestId::new(), &lena.token, SessionKind::Bearer)
-        .await
-        .unwrap();
-    let doc_id = custos_domain::DocumentId(uuid::Uuid::parse_str(&doc).unwrap());
-    let mut check = Vec::new();
-    let mut read = Vec::new();
-    for round in 0..3 {
-        let t = Instant::now();
-        for _ in 0..n {
-            app.authenticate(RequestId::new(), &lena.token, SessionKind::Bearer)
+    let s = rt.server.block_on(serve(&root, open));
+    let http = node::client(&s.cert);
+    let (lena, doc) = rt.reader.block_on(async {
+        let lena = node::first_login(&http, &s.base, "lena.lawyer", DEMO_PASSWORD).await;
+        // The metadata read must be allowed: find a document lena may see.
+        for d in firm.documents.values() {
+            let r = http
+                .get(format!("{}/api/documents/{d}", s.base))
+                .bearer_auth(&lena.token)
+                .send()
                 .await
                 .unwrap();
+            if r.status().is_success() {
+                return (lena, d.to_string());
+            }
         }
-        let c = t.elapsed().as_secs_f64() / n as f64;
-        let t = Instant::now();
-        for _ in 0..n {
-            app.get_document(&caller, doc_id).await.unwrap();
-        }
-        let r = t.elapsed().as_secs_f64() / n as f64;
-        if round > 0 {
-            check.push(c);
-            read.push(r);
-        }
-    }
-    let c = check.iter().sum::<f64>() / check.len() as f64;
-    let r = read.iter().sum::<f64>() / read.len() as f64;
-    let row = json!({
-        "session_check_us": c * 1e6, "metadata_read_us": r * 1e6, "ratio": c / r, "n": n,
+        panic!("lena may read no document");
     });
-    println!("session check vs metadata read: {row}");
-    results.push(row);
+    drop(http);
+    let flood = only.is_empty() || only == "flood";
+    let worst = flood.then(|| flood_phase(&rt, &s, &lena.token, &doc, "worst case: no throttle"));
+    rt.server.block_on(async { drop(s) });
+    let s = rt.server.block_on(serve(&root, ThrottlePolicy::default()));
+    let realistic =
+        flood.then(|| flood_phase(&rt, &s, &lena.token, &doc, "realistic: default throttle"));
+    results.extend(worst.into_iter().chain(realistic));
+
+    // 2. Session check vs bare authorised metadata read, in process.
+    if only.is_empty() || only == "session" {
+        let n: usize = std::env::var("CUSTOS_BENCH_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000);
+        let app = &s.app;
+        let row = rt.server.block_on(async {
+            let caller: Caller = app
+                .authenticate(RequestId::new(), &lena.token, SessionKind::Bearer)
+                .await
+                .unwrap();
+            let doc_id = custos_domain::DocumentId(uuid::Uuid::parse_str(&doc).unwrap());
+            let mut check = Vec::new();
+            let mut read = Vec::new();
+            for round in 0..3 {
+                let t = Instant::now();
+                for _ in 0..n {
+                    app.authenticate(RequestId::new(), &lena.token, SessionKind::Bearer)
+                        .await
+                        .unwrap();
+                }
+                let c = t.elapsed().as_secs_f64() / n as f64;
+                let t = Instant::now();
+                for _ in 0..n {
+                    app.get_document(&caller, doc_id).await.unwrap();
+                }
+                let r = t.elapsed().as_secs_f64() / n as f64;
+                if round > 0 {
+                    check.push(c);
+                    read.push(r);
+                }
+            }
+            let c = check.iter().sum::<f64>() / check.len() as f64;
+            let r = read.iter().sum::<f64>() / read.len() as f64;
+            json!({
+                "session_check_us": c * 1e6, "metadata_read_us": r * 1e6, "ratio": c / r, "n": n,
+            })
+        });
+        println!("session check vs metadata read: {row}");
+        results.push(row);
+    }
+    rt.server.block_on(async { drop(s) });
     std::fs::create_dir_all("bench-results").ok();
     std::fs::write(
         "bench-results/auth.json",

@@ -11,6 +11,7 @@ mod state;
 mod tls;
 
 pub use error::{ApiError, ErrorBody};
+pub use state::{TARPIT, TARPIT_SLOTS};
 pub use tls::load_tls_config;
 
 use axum::Router;
@@ -70,7 +71,7 @@ pub fn router(app: App) -> Router {
         .layer(axum::Extension(openapi_json))
         .fallback(routes::no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(AppState { app })
+        .with_state(AppState::new(app))
         .layer(axum::middleware::from_fn(auth::request_id));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(

@@ -366,8 +366,24 @@ async fn round_trips_and_errors([store, _]: [Arc<dyn Store>; 2]) -> TestResult {
         Some((session.clone(), PersonStatus::Active))
     );
     assert_eq!(store.session_and_status(&[1u8; 32]).await?, None);
+    // The credential check (its own connection on SQLite, already used above) sees a
+    // revocation and a suspension as soon as they commit.
     let mut tx = store.begin().await?;
     assert!(tx.delete_session(&[9u8; 32]).await?);
+    tx.set_person_status(lawyer.person.id, PersonStatus::Suspended)
+        .await?;
+    tx.commit().await?;
+    assert_eq!(store.session_and_status(&[9u8; 32]).await?, None);
+    assert_eq!(
+        store
+            .session_and_status(&[8u8; 32])
+            .await?
+            .map(|(_, status)| status),
+        Some(PersonStatus::Suspended)
+    );
+    let mut tx = store.begin().await?;
+    tx.set_person_status(lawyer.person.id, PersonStatus::Active)
+        .await?;
     assert_eq!(tx.delete_sessions_of(lawyer.person.id).await?, 1);
 
     // Pages follow id order and the cursor.

@@ -210,6 +210,54 @@ async fn every_failed_login_gets_the_same_answer() {
 }
 
 #[tokio::test]
+async fn throttled_logins_are_answered_slowly_without_slowing_anyone_else() {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    let guess =
+        json!({ "user_name": "nobody.at.all", "password": "a wrong guess", "code": "123456" });
+    // Five failures are checked (account policy), the sixth is refused by the lock.
+    for _ in 0..5 {
+        let r = t
+            .http
+            .post(t.url("/api/session"))
+            .json(&guess)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let started = std::time::Instant::now();
+    let held = {
+        let (http, url, guess) = (t.http.clone(), t.url("/api/session"), guess.clone());
+        tokio::spawn(async move {
+            let r = http.post(url).json(&guess).send().await.unwrap();
+            (r, std::time::Instant::now())
+        })
+    };
+    // While that answer is held, lena's requests are answered.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let r = t.get(&lena, "/api/me").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let lena_done = std::time::Instant::now();
+    let (r, refused_at) = held.await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry), "Retry-After {retry}");
+    assert!(
+        refused_at.duration_since(started) >= custos_server::TARPIT,
+        "the refusal was held for the tarpit delay"
+    );
+    assert!(
+        lena_done < refused_at,
+        "other requests do not wait for held refusals"
+    );
+}
+
+#[tokio::test]
 async fn setup_sessions_reach_only_account_setup_and_sessions_are_revocable() {
     let t = spawn_demo_firm().await;
     let r = t

@@ -13,7 +13,8 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use custos_app::{
-    ApiTokenView, Lockout, LoginRequest as AppLogin, NewApiToken, SessionKind, SessionView,
+    ApiTokenView, AppError, Lockout, LoginRequest as AppLogin, NewApiToken, SessionKind,
+    SessionView,
 };
 use custos_domain::{Person, PersonId, RequestId};
 use serde::{Deserialize, Serialize};
@@ -106,7 +107,7 @@ async fn login(
     } else {
         SessionKind::Bearer
     };
-    let session = state
+    let session = match state
         .app
         .login(
             request_id,
@@ -118,7 +119,16 @@ async fn login(
                 kind,
             },
         )
-        .await?;
+        .await
+    {
+        Ok(session) => session,
+        Err(e) => {
+            if let AppError::Throttled { retry_after_secs } = e {
+                state.tarpit(retry_after_secs).await;
+            }
+            return Err(e.into());
+        }
+    };
     let lifetime = (session.expires_at - time::OffsetDateTime::now_utc())
         .whole_seconds()
         .max(0);
