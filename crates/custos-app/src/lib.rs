@@ -293,6 +293,28 @@ pub(crate) struct AuditEvent<'a> {
     pub detail: serde_json::Value,
 }
 
+impl AuditEvent<'_> {
+    /// A person acting on their own account (rule `self_service`, allowed, resource the
+    /// person).
+    pub(crate) fn self_service<'a>(
+        caller: &Caller,
+        action: &'a str,
+        message: &str,
+        detail: serde_json::Value,
+    ) -> AuditEvent<'a> {
+        AuditEvent {
+            request_id: caller.request_id,
+            actor: Some(caller.person),
+            action,
+            resource: format!("person:{}", caller.person),
+            outcome: Outcome::Allow,
+            rule: "self_service",
+            message: message.to_owned(),
+            detail,
+        }
+    }
+}
+
 /// Refuses a use case after its decision was audited and before it changed anything: the audit
 /// entry is kept (committed) and `err` is returned.
 pub(crate) async fn reject(tx: Tx, err: AppError) -> AppError {

@@ -25,7 +25,7 @@ type Job = Box<dyn FnOnce() + Send>;
 /// flood of logins slows logins, not document reads.
 #[derive(Debug)]
 struct HashThreads {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl HashThreads {
@@ -53,9 +53,7 @@ impl HashThreads {
                 })
                 .map_err(|e| AppError::Internal(format!("cannot start hashing thread: {e}")))?;
         }
-        Ok(HashThreads {
-            jobs: Mutex::new(tx),
-        })
+        Ok(HashThreads { jobs: tx })
     }
 
     /// Runs `f` on a hashing thread and waits (asynchronously) for its result.
@@ -67,11 +65,7 @@ impl HashThreads {
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
         });
-        self.jobs
-            .lock()
-            .map_err(|_| AppError::Unavailable)?
-            .send(job)
-            .map_err(|_| AppError::Unavailable)?;
+        self.jobs.send(job).map_err(|_| AppError::Unavailable)?;
         rx.await
             .map_err(|_| AppError::Internal("hashing thread failed".to_owned()))
     }
@@ -86,8 +80,9 @@ fn lower_priority() {
         NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
         set_thread_priority_and_policy, thread_native_id,
     };
-    // thread-priority maps its 0..=99 scale onto nice 19..=-20; 25 is nice 9 or 10 depending
-    // on rounding, so the value is found by search rather than trusted.
+    // thread-priority takes a 0..=99 value that it maps (truncating) onto nice 19..=-20 and
+    // has no way to give a nice value directly: take the lowest value that maps to
+    // HASHING_NICE or higher priority (21 today).
     let value = (0u8..=99)
         .filter_map(|p| ThreadPriorityValue::try_from(p).ok())
         .find(|p| {

@@ -105,16 +105,12 @@ impl App {
         .await?;
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.totp_enroll_start",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "TOTP enrollment started; pending until a code is verified".to_owned(),
-                detail: serde_json::json!({ "factor": id }),
-            },
+            AuditEvent::self_service(
+                caller,
+                "auth.totp_enroll_start",
+                "TOTP enrollment started; pending until a code is verified",
+                serde_json::json!({ "factor": id }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -203,20 +199,16 @@ impl App {
         }
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.totp_enroll",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "TOTP factor active; recovery codes issued".to_owned(),
-                detail: serde_json::json!({
+            AuditEvent::self_service(
+                caller,
+                "auth.totp_enroll",
+                "TOTP factor active; recovery codes issued",
+                serde_json::json!({
                     "factor": pending.id,
                     "recovery_codes": RECOVERY_CODES,
                     "session_now_full": upgraded,
                 }),
-            },
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -240,16 +232,12 @@ impl App {
         tx.replace_recovery_codes(caller.person, &hashes).await?;
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.recovery_codes",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "recovery codes replaced".to_owned(),
-                detail: serde_json::json!({ "recovery_codes": RECOVERY_CODES }),
-            },
+            AuditEvent::self_service(
+                caller,
+                "auth.recovery_codes",
+                "recovery codes replaced",
+                serde_json::json!({ "recovery_codes": RECOVERY_CODES }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -518,16 +518,12 @@ impl App {
         tx.delete_session_of(caller.person, id).await?;
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.logout",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "session ended".to_owned(),
-                detail: serde_json::json!({ "session": id }),
-            },
+            AuditEvent::self_service(
+                caller,
+                "auth.logout",
+                "session ended",
+                serde_json::json!({ "session": id }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -618,16 +614,12 @@ impl App {
         }
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.password_change",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "password changed; other sessions ended".to_owned(),
-                detail: serde_json::json!({ "other_sessions_ended": ended, "session_now_full": upgraded }),
-            },
+            AuditEvent::self_service(
+                caller,
+                "auth.password_change",
+                "password changed; other sessions ended",
+                serde_json::json!({ "other_sessions_ended": ended, "session_now_full": upgraded }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -671,16 +663,12 @@ impl App {
         }
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.session_revoke",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "own session ended".to_owned(),
-                detail: serde_json::json!({ "session": id }),
-            },
+            AuditEvent::self_service(
+                caller,
+                "auth.session_revoke",
+                "own session ended",
+                serde_json::json!({ "session": id }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -4,7 +4,6 @@
 
 use crate::usecases::sessions::{Caller, Via};
 use crate::{App, AppError, AuditEvent};
-use custos_audit::Outcome;
 use custos_domain::PersonStatus;
 use custos_store::{ApiTokenRow, SessionStage};
 use serde::Serialize;
@@ -160,19 +159,15 @@ impl App {
         tx.insert_api_token(&row).await?;
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.token_create",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "personal API token created".to_owned(),
-                detail: serde_json::json!({
+            AuditEvent::self_service(
+                caller,
+                "auth.token_create",
+                "personal API token created",
+                serde_json::json!({
                     "token": row.id, "name": row.name, "scopes": scopes.names(),
                     "expires_at_ms": custos_audit::unix_ms(row.expires_at),
                 }),
-            },
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -197,16 +192,12 @@ impl App {
         }
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.token_revoke",
-                resource: format!("person:{}", caller.person),
-                outcome: Outcome::Allow,
-                rule: "self_service",
-                message: "personal API token revoked".to_owned(),
-                detail: serde_json::json!({ "token": id }),
-            },
+            AuditEvent::self_service(
+                caller,
+                "auth.token_revoke",
+                "personal API token revoked",
+                serde_json::json!({ "token": id }),
+            ),
         )
         .await?;
         tx.commit().await?;
