@@ -529,9 +529,17 @@ pub async fn seed_demo_firm(
     }
     for m in DEMO.matters {
         let lead = id_of(&firm.people, m.lead)?;
+        // The client's responsible partner opens the matter (a right to the client is needed);
+        // its lead staffs it.
+        let client = DEMO
+            .clients
+            .iter()
+            .find(|c| c.key == m.client)
+            .ok_or_else(|| missing(m.client))?;
+        let partner = id_of(&firm.people, client.responsible)?;
         let matter = app
             .create_matter(
-                &as_person(lead),
+                &as_person(partner),
                 id_of(&firm.clients, m.client)?,
                 id_of(&firm.teams, m.team)?,
                 lead,

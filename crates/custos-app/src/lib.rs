@@ -30,7 +30,7 @@ pub use usecases::lockouts::Lockout;
 pub use usecases::people::NewPerson;
 pub use usecases::sessions::{Caller, LoginRequest, NewSession, SessionView, Via};
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
-pub use views::{ClientView, DocumentView, MatterView, Page, PageRequest, WallView};
+pub use views::{ClientView, DocumentView, MatterView, Page, PageRequest, TrailEntry, WallView};
 
 use custos_audit::{AuditReason, AuditRecord, Outcome};
 use custos_crypto::Kek;
@@ -168,15 +168,15 @@ impl App {
     ) -> Result<(Tx, Permit), AppError> {
         let (principal, ctx) = self.facts(&mut *tx, caller).await?;
         let decision = custos_policy::decide(&principal, action, resource, &ctx);
-        self.audit_decision(
-            &mut *tx,
-            caller,
-            action,
-            resource,
-            &decision,
-            serde_json::Value::Null,
-        )
-        .await?;
+        // A denial records whether the caller was told "not found": their own trail must not
+        // say more than that answer did.
+        let detail = if decision.is_allowed() {
+            serde_json::Value::Null
+        } else {
+            serde_json::json!({ "hidden": decision.conceals_existence() })
+        };
+        self.audit_decision(&mut *tx, caller, action, resource, &decision, detail)
+            .await?;
         if !decision.is_allowed() {
             tx.commit().await?;
             return Err(denial(&decision));
@@ -244,9 +244,9 @@ impl App {
             action: action.as_str(),
             resource,
             outcome: Outcome::Deny,
-            rule: "R1.deny_by_default",
-            message: "no such record".to_owned(),
-            detail: serde_json::Value::Null,
+            rule: NO_SUCH_RECORD.0,
+            message: NO_SUCH_RECORD.1.to_owned(),
+            detail: serde_json::json!({ "hidden": true }),
         };
         if let Err(e) = self.audit_event(&mut *tx, event).await {
             return e;
@@ -281,6 +281,9 @@ impl App {
     }
 }
 
+/// The rule and message of a denial on a record that does not exist (or may not be known).
+pub(crate) const NO_SUCH_RECORD: (&str, &str) = ("R1.deny_by_default", "no such record");
+
 /// An audited event that is not a single policy decision.
 pub(crate) struct AuditEvent<'a> {
     pub request_id: RequestId,
@@ -309,6 +312,29 @@ impl AuditEvent<'_> {
             resource: format!("person:{}", caller.person),
             outcome: Outcome::Allow,
             rule: "self_service",
+            message: message.to_owned(),
+            detail,
+        }
+    }
+}
+
+impl AuditEvent<'_> {
+    /// Someone acting on another person's account as their duty (rule `R2.role_duty`,
+    /// allowed, resource the person).
+    pub(crate) fn role_duty<'a>(
+        caller: &Caller,
+        action: &'a str,
+        person: PersonId,
+        message: &str,
+        detail: serde_json::Value,
+    ) -> AuditEvent<'a> {
+        AuditEvent {
+            request_id: caller.request_id,
+            actor: Some(caller.person),
+            action,
+            resource: format!("person:{person}"),
+            outcome: Outcome::Allow,
+            rule: "R2.role_duty",
             message: message.to_owned(),
             detail,
         }

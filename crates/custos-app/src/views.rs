@@ -108,3 +108,17 @@ pub struct DocumentView {
 
 /// An ethical wall.
 pub type WallView = custos_domain::Wall;
+
+/// An entry of a person's own audit trail, as they may see it: a denial that answered "not
+/// found" reads exactly like a record that does not exist, and listings do not say how many
+/// records were withheld. Hashes are left out (they commit to the full entry, so they would
+/// tell a hidden record from a missing one); the officer's query shows whole entries.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrailEntry {
+    /// Position in the log.
+    pub seq: u64,
+    /// What happened, as far as the caller may know.
+    #[serde(flatten)]
+    pub record: custos_audit::AuditRecord,
+}

@@ -140,7 +140,9 @@ impl Decision {
     ) -> Self {
         let keys = match resource {
             Resource::Client(c) => Some(KeyScope::Client(c.id)),
-            Resource::Matter(m) => Some(KeyScope::Matter(m.id)),
+            Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => {
+                Some(KeyScope::Matter(m.id))
+            }
             Resource::Document(d) => Some(KeyScope::Matter(d.matter.id)),
             _ => None,
         };

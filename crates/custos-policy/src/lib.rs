@@ -40,8 +40,14 @@ use serde::Serialize;
 pub enum Action {
     /// See a person in the firm directory.
     ViewPerson,
-    /// Create people, change their role or status.
+    /// Change a person's status, see and end their sessions and API tokens.
     ManagePeople,
+    /// Create an account with a role (granting what the role may read).
+    CreatePerson,
+    /// Reset someone's password or second factor, or start a two-person account recovery.
+    ResetCredentials,
+    /// Be the second person of a two-person account recovery.
+    ConfirmRecovery,
     /// See practice teams and their members.
     ViewTeams,
     /// Create teams and change their membership.
@@ -78,6 +84,9 @@ impl Action {
         match self {
             Action::ViewPerson => "person.view",
             Action::ManagePeople => "person.manage",
+            Action::CreatePerson => "person.create",
+            Action::ResetCredentials => "person.reset_credentials",
+            Action::ConfirmRecovery => "person.confirm_recovery",
             Action::ViewTeams => "team.view",
             Action::ManageTeams => "team.manage",
             Action::CreateClient => "client.create",
@@ -166,6 +175,13 @@ pub enum Resource {
     Client(ClientFacts),
     /// A matter.
     Matter(MatterFacts),
+    /// A matter about to be opened, with the facts of its client.
+    NewMatter {
+        /// The matter to be.
+        matter: MatterFacts,
+        /// Its client.
+        client: ClientFacts,
+    },
     /// A document.
     Document(DocumentFacts),
     /// A person's own audit trail.
@@ -180,7 +196,9 @@ impl Resource {
             Resource::Person { id, .. } => format!("person:{id}"),
             Resource::Team(id) => format!("team:{id}"),
             Resource::Client(c) => format!("client:{}", c.id),
-            Resource::Matter(m) => format!("matter:{}", m.id),
+            Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => {
+                format!("matter:{}", m.id)
+            }
             Resource::Document(d) => format!("document:{}", d.id),
             Resource::AuditTrailOf(id) => format!("audit_trail:{id}"),
         }

@@ -70,13 +70,29 @@ pub fn decide(
                 reason(
                     Rule::RoleCap,
                     format!(
-                        "admin/IT may not grant or change the role `{}`; the officer does",
+                        "admin/IT may not manage an account with the role `{}`; the officer does",
                         role.as_str()
                     ),
                 ),
                 false,
             ),
             _ => deny_default("only the officer and admin/IT manage accounts", false),
+        },
+        (Action::CreatePerson | Action::ResetCredentials, Resource::Person { role, .. }) => {
+            content_account_duty(principal, action, *role, allow)
+        }
+        (Action::ConfirmRecovery, Resource::Person { .. }) => match principal.role {
+            Role::Officer | Role::Partner | Role::Admin => allow(
+                Scope::Full,
+                reason(
+                    Rule::RoleDuty,
+                    "the officer, a partner or admin/IT may be the second person of a recovery",
+                ),
+            ),
+            _ => deny_default(
+                "only the officer, partners and admin/IT confirm account recoveries",
+                false,
+            ),
         },
         (Action::ViewTeams, Resource::Team(_) | Resource::Firm) => {
             if principal.role.is_staff() {
@@ -105,24 +121,11 @@ pub fn decide(
             ),
             _ => deny_default("only partners and team leads take on clients", false),
         },
-        (Action::ViewClient, Resource::Client(client)) => view_client(principal, client, allow),
-        (Action::CreateMatter, Resource::Matter(matter)) => {
-            if principal.role == Role::Partner
-                || (principal.role == Role::TeamLead && principal.led_teams.contains(&matter.team))
-            {
-                allow(
-                    Scope::Full,
-                    reason(
-                        Rule::RoleDuty,
-                        "partners and the owning team's lead open matters",
-                    ),
-                )
-            } else {
-                deny_default(
-                    "only partners and the owning team's lead open matters",
-                    false,
-                )
-            }
+        (Action::ViewClient, Resource::Client(client)) => {
+            view_client(principal, client, ctx, allow)
+        }
+        (Action::CreateMatter, Resource::NewMatter { matter, client }) => {
+            open_matter(principal, matter, client, ctx, allow)
         }
         (Action::ViewMatter, Resource::Matter(matter)) => view_matter(principal, matter, allow),
         (Action::ManageMatterStaff, Resource::Matter(matter)) => {
@@ -293,9 +296,16 @@ fn view_matter(
     }
 }
 
+/// Whether a wall screens `principal` from one matter: facts from that matter grant nothing
+/// (staffing on it stays recorded, and counts again when the officer lifts the wall).
+fn walled_off(principal: &Principal, matter: &MatterFacts, ctx: &Context) -> bool {
+    screening_wall(principal, &Resource::Matter(*matter), ctx).is_some()
+}
+
 fn view_client(
     principal: &Principal,
     client: &ClientFacts,
+    ctx: &Context,
     allow: impl Fn(Scope, Reason) -> Decision,
 ) -> Decision {
     let content_role = principal.role.max_content_classification().is_some();
@@ -306,7 +316,11 @@ fn view_client(
                 reason(Rule::NeedToKnow, "responsible partner for this client"),
             );
         }
-        if let Some(m) = client.matters.iter().find(|m| need_to_know(principal, m)) {
+        if let Some(m) = client
+            .matters
+            .iter()
+            .find(|m| need_to_know(principal, m) && !walled_off(principal, m, ctx))
+        {
             return allow(Scope::Full, need_to_know_reason(principal, m));
         }
     }
@@ -348,11 +362,111 @@ fn view_document(
     }
 }
 
+/// Accounts and credentials that reach client content are the officer's: admin/IT creates and
+/// resets only accounts whose role reads no client content (R2: admin/IT never reads content,
+/// and must not be able to hand itself someone else's access).
+fn content_account_duty(
+    principal: &Principal,
+    action: Action,
+    role: Role,
+    allow: impl Fn(Scope, Reason) -> Decision,
+) -> Decision {
+    let verb = if action == Action::CreatePerson {
+        "grant"
+    } else {
+        "reset the credentials of"
+    };
+    let reads_content = role.max_content_classification().is_some();
+    match principal.role {
+        Role::Officer => allow(
+            Scope::Full,
+            reason(
+                Rule::RoleDuty,
+                "the confidentiality officer decides who may read client content",
+            ),
+        ),
+        Role::Admin
+            if !reads_content && !matches!(role, Role::Officer | Role::Partner | Role::Admin) =>
+        {
+            allow(
+                Scope::Full,
+                reason(
+                    Rule::RoleDuty,
+                    "admin/IT manages accounts that read no client content",
+                ),
+            )
+        }
+        Role::Admin => Decision::deny(
+            reason(
+                Rule::RoleCap,
+                format!(
+                    "admin/IT may not {verb} the role `{}`, which reads client content or manages \
+                     the firm; the confidentiality officer does",
+                    role.as_str()
+                ),
+            ),
+            false,
+        ),
+        _ => deny_default(
+            "only the confidentiality officer and admin/IT manage accounts",
+            false,
+        ),
+    }
+}
+
+/// Opening a matter: a partner, or the lead of the owning team, who already has a right to the
+/// client: its responsible partner, or the lead of a team that acts for it.
+fn open_matter(
+    principal: &Principal,
+    matter: &MatterFacts,
+    client: &ClientFacts,
+    ctx: &Context,
+    allow: impl Fn(Scope, Reason) -> Decision,
+) -> Decision {
+    let owner = principal.role == Role::Partner
+        || (principal.role == Role::TeamLead && principal.led_teams.contains(&matter.team));
+    let right = if client.responsible == principal.id {
+        Some(format!(
+            "person {} is the responsible partner of client {}",
+            principal.id, client.id
+        ))
+    } else {
+        client
+            .matters
+            .iter()
+            .find(|m| principal.led_teams.contains(&m.team) && !walled_off(principal, m, ctx))
+            .map(|m| {
+                format!(
+                    "person {} leads team {}, which acts for client {} on matter {}",
+                    principal.id, m.team, client.id, m.id
+                )
+            })
+    };
+    match (owner, right) {
+        (true, Some(why)) => allow(Scope::Full, reason(Rule::NeedToKnow, why)),
+        (false, _) => deny_default(
+            "only partners and the owning team's lead open matters",
+            !view_client(principal, client, ctx, &allow).is_allowed(),
+        ),
+        (true, None) => Decision::deny(
+            reason(
+                Rule::NeedToKnow,
+                format!(
+                    "opening a matter for client {} needs its responsible partner or the lead of \
+                     a team that already acts for it",
+                    client.id
+                ),
+            ),
+            !view_client(principal, client, ctx, &allow).is_allowed(),
+        ),
+    }
+}
+
 /// R3: the first wall that screens the principal from the resource, if any.
 pub fn screening_wall(principal: &Principal, resource: &Resource, ctx: &Context) -> Option<Reason> {
     let (client, matter) = match resource {
         Resource::Client(c) => (c.id, None),
-        Resource::Matter(m) => (m.client, Some(m.id)),
+        Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => (m.client, Some(m.id)),
         Resource::Document(d) => (d.matter.client, Some(d.matter.id)),
         _ => return None,
     };

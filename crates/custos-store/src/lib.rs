@@ -22,8 +22,8 @@ pub mod testing;
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
 pub use rows::{
-    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, SessionKind,
-    SessionRow, SessionStage, ThrottleRow,
+    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, RecoveryRow,
+    SessionKind, SessionRow, SessionStage, ThrottleRow,
 };
 pub use sqlite::SqliteStore;
 
@@ -210,6 +210,9 @@ pub trait StoreTx: Send {
         teams: &[TeamId],
     ) -> Result<Vec<Wall>, StoreError>;
 
+    /// Walls whose subject is `team`.
+    async fn walls_of_team(&mut self, team: TeamId) -> Result<Vec<Wall>, StoreError>;
+
     /// Records a session.
     async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError>;
     /// A session by the hash of its token.
@@ -294,6 +297,21 @@ pub trait StoreTx: Send {
         id: uuid::Uuid,
         at: Timestamp,
     ) -> Result<bool, StoreError>;
+
+    /// Revokes every live token of a person (credential reset, suspension, "end everything");
+    /// returns how many.
+    async fn revoke_api_tokens_of(
+        &mut self,
+        person: PersonId,
+        at: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Records a pending two-person account recovery (replacing an earlier one of the person).
+    async fn upsert_recovery(&mut self, row: &RecoveryRow) -> Result<(), StoreError>;
+    /// The pending recovery of a person.
+    async fn recovery(&mut self, person: PersonId) -> Result<Option<RecoveryRow>, StoreError>;
+    /// Forgets a person's pending recovery; returns whether there was one.
+    async fn delete_recovery(&mut self, person: PersonId) -> Result<bool, StoreError>;
 
     /// Ends a session; returns whether it existed.
     async fn delete_session(&mut self, token_hash: &[u8; 32]) -> Result<bool, StoreError>;

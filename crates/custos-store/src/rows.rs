@@ -216,6 +216,32 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// A two-person account recovery waiting for its second person: the first half of the new
+/// one-time password, sealed under the KEK.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecoveryRow {
+    /// The person whose account is recovered.
+    pub person: PersonId,
+    /// Who started it (the second person must be someone else).
+    pub started_by: PersonId,
+    /// The first half, sealed (bound to the person).
+    pub sealed_half: Vec<u8>,
+    /// Started.
+    pub created_at: Timestamp,
+    /// Abandoned after.
+    pub expires_at: Timestamp,
+}
+
+impl std::fmt::Debug for RecoveryRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryRow")
+            .field("person", &self.person)
+            .field("started_by", &self.started_by)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Which audit entries to return.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {

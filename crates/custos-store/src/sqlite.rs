@@ -7,7 +7,7 @@ use crate::sql::{
     API_TOKEN_AND_STATUS, SESSION_AND_STATUS, SqlRow, TOUCH_SESSION, after_key,
     api_token_and_status_row, api_token_row, audit_entry, audit_head, client_row, document_row,
     factor_row, found, ids, impl_store_tx, map_err, matter_row, ms, next_entry, person_row,
-    session_and_status_row, session_row, team, throttle_row, wall,
+    recovery_row, session_and_status_row, session_row, team, throttle_row, wall,
 };
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;

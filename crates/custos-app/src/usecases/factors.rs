@@ -244,29 +244,40 @@ impl App {
         Ok(codes)
     }
 
-    /// Removes a person's second factors and recovery codes and ends their sessions (lost
-    /// phone): they enroll again at their next login. Officer (or admin for ordinary accounts).
+    /// Removes a person's second factors and recovery codes, ends their sessions and revokes
+    /// their API tokens (lost phone): they enroll again at their next login, with the password
+    /// they know. Refused while their password is a one-time password not yet changed (whoever
+    /// holds it could enroll their own factor): two-person account recovery is for that.
+    /// Officer, or admin/IT for accounts that read no client content.
     pub async fn reset_second_factor(
         &self,
         caller: &Caller,
         person: PersonId,
     ) -> Result<(), AppError> {
-        let (mut tx, _row) = self.manage_person(caller, person).await?;
+        let (mut tx, row) = self
+            .gated_person(caller, person, custos_policy::Action::ResetCredentials)
+            .await?;
+        if row.must_change_password {
+            let err = AppError::Conflict(format!(
+                "person `{person}` still has a one-time password: with the second factor reset \
+                 too it would be a working login for whoever holds it; use two-person account \
+                 recovery"
+            ));
+            return Err(crate::reject(tx, err).await);
+        }
         let removed = tx.delete_factors_of(person, false).await?;
         tx.replace_recovery_codes(person, &[]).await?;
-        let ended = tx.delete_sessions_of(person).await?;
+        let mut detail = self.end_access(&mut tx, person).await?;
+        detail["factors_removed"] = removed.into();
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.second_factor_reset",
-                resource: format!("person:{person}"),
-                outcome: Outcome::Allow,
-                rule: "role_duty",
-                message: "second factor reset; enrollment required at next login".to_owned(),
-                detail: serde_json::json!({ "factors_removed": removed, "sessions_ended": ended }),
-            },
+            AuditEvent::role_duty(
+                caller,
+                "auth.second_factor_reset",
+                person,
+                "second factor reset; enrollment required at next login",
+                detail,
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -2,7 +2,6 @@
 
 use crate::usecases::sessions::Caller;
 use crate::{App, AppError, AuditEvent};
-use custos_audit::Outcome;
 use custos_domain::PersonId;
 use custos_policy::{Action, Resource};
 use serde::Serialize;
@@ -59,16 +58,13 @@ impl App {
         let was = tx.clear_throttle(&format!("person:{person}")).await?;
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.unlock",
-                resource: format!("person:{person}"),
-                outcome: Outcome::Allow,
-                rule: "role_duty",
-                message: "account unlocked".to_owned(),
-                detail: serde_json::json!({ "was_throttled": was }),
-            },
+            AuditEvent::role_duty(
+                caller,
+                "auth.unlock",
+                person,
+                "account unlocked",
+                serde_json::json!({ "was_throttled": was }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -1,6 +1,6 @@
 //! Matters: opening one, seeing them, and deciding who is staffed.
 
-use crate::facts::{matter_facts, principal, walls_of};
+use crate::facts::{client_facts, matter_facts, principal, walls_of};
 use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, MatterView, Page, PageRequest, reject};
 use custos_crypto::WrappedKey;
@@ -13,7 +13,9 @@ fn title_field(id: MatterId) -> String {
 }
 
 impl App {
-    /// Opens a matter for `client`, owned by `team`, led by `lead` (who is staffed on it).
+    /// Opens a matter for `client`, owned by `team`, led by `lead` (who is staffed on it). The
+    /// caller needs a right to the client already (its responsible partner, or the lead of a
+    /// team acting for it): opening a matter must not be a way to read any client.
     pub async fn create_matter(
         &self,
         caller: &Caller,
@@ -25,11 +27,11 @@ impl App {
         let title = Matter::parse_title(title)?;
         let id = MatterId::new();
         let mut tx = self.store.begin().await?;
-        if tx.client(client).await?.is_none() {
+        let Some(client_row) = tx.client(client).await? else {
             return Err(self
                 .not_found(tx, caller, Action::CreateMatter, format!("client:{client}"))
                 .await);
-        }
+        };
         if tx.team(team).await?.is_none() {
             return Err(AppError::BadInput(format!("team `{team}` does not exist")));
         }
@@ -48,8 +50,12 @@ impl App {
             team,
             lead,
         };
+        let resource = Resource::NewMatter {
+            matter: facts,
+            client: client_facts(&mut *tx, &client_row).await?,
+        };
         let (mut tx, _permit) = self
-            .gate(tx, caller, Action::CreateMatter, &Resource::Matter(facts))
+            .gate(tx, caller, Action::CreateMatter, &resource)
             .await?;
         if let Err(e) = self.refuse_if_screened(&mut *tx, lead, &facts).await {
             return Err(reject(tx, e).await);

@@ -7,6 +7,7 @@ pub(crate) mod factors;
 pub(crate) mod lockouts;
 pub(crate) mod matters;
 pub(crate) mod people;
+pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod teams;
 pub(crate) mod tokens;

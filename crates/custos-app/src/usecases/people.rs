@@ -71,12 +71,14 @@ impl App {
         Ok((person, password))
     }
 
-    /// Creates an account; returns the person and their one-time password.
+    /// Creates an account; returns the person and their one-time password. Only from a login
+    /// session (never an API token); roles that read client content only by the officer.
     pub async fn create_person(
         &self,
         caller: &Caller,
         new: NewPerson,
     ) -> Result<(Person, Zeroizing<String>), AppError> {
+        crate::usecases::tokens::not_by_token(caller)?;
         self.create_person_with_password(caller, new, one_time_password()?, true)
             .await
     }
@@ -104,7 +106,7 @@ impl App {
             role: person.role,
         };
         let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ManagePeople, &resource)
+            .gate(tx, caller, Action::CreatePerson, &resource)
             .await?;
         if tx
             .person_by_user_name(person.user_name.as_str())
@@ -126,8 +128,11 @@ impl App {
     }
 
     /// Replaces a person's password with a new one-time password (forgotten password, or
-    /// suspicion of compromise): it must be changed at next login, and every session of the
-    /// person ends. Officer, or admin for ordinary accounts. The second factor stays.
+    /// suspicion of compromise): it must be changed at next login, and every session and API
+    /// token of the person ends. The second factor stays, so the one-time password alone is no
+    /// login: it is refused while the person has no second factor enrolled (whoever held it
+    /// could enroll their own), which is what two-person recovery is for. Officer, or admin/IT
+    /// for accounts that read no client content.
     pub async fn reset_password(
         &self,
         caller: &Caller,
@@ -135,25 +140,43 @@ impl App {
     ) -> Result<Zeroizing<String>, AppError> {
         let password = one_time_password()?;
         let hash = self.passwords.hash(password.clone()).await?;
-        let (mut tx, _row) = self.manage_person(caller, id).await?;
+        let (mut tx, _row) = self
+            .gated_person(caller, id, Action::ResetCredentials)
+            .await?;
+        if !tx.factors_of(id).await?.iter().any(|f| f.active) {
+            let err = AppError::Conflict(format!(
+                "person `{id}` has no second factor enrolled: a one-time password would be a \
+                 working login for whoever holds it; use two-person account recovery"
+            ));
+            return Err(reject(tx, err).await);
+        }
         tx.set_password(id, &hash, true, self.now()).await?;
-        let ended = tx.delete_sessions_of(id).await?;
+        let ended = self.end_access(&mut tx, id).await?;
         self.audit_event(
             &mut *tx,
-            crate::AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.password_reset",
-                resource: format!("person:{id}"),
-                outcome: custos_audit::Outcome::Allow,
-                rule: "role_duty",
-                message: "one-time password issued; change forced at next login".to_owned(),
-                detail: serde_json::json!({ "sessions_ended": ended }),
-            },
+            AuditEvent::role_duty(
+                caller,
+                "auth.password_reset",
+                id,
+                "one-time password issued; change forced at next login",
+                ended,
+            ),
         )
         .await?;
         tx.commit().await?;
         Ok(password)
+    }
+
+    /// Ends every session of a person and revokes every API token (a credential reset,
+    /// suspension or "end everything"); returns the counts for the audit entry.
+    pub(crate) async fn end_access(
+        &self,
+        tx: &mut crate::Tx,
+        person: PersonId,
+    ) -> Result<serde_json::Value, AppError> {
+        let sessions = tx.delete_sessions_of(person).await?;
+        let tokens = tx.revoke_api_tokens_of(person, self.now()).await?;
+        Ok(serde_json::json!({ "sessions_ended": sessions, "tokens_revoked": tokens }))
     }
 
     /// Sets a person's password without the policy or the current password: only for the demo
@@ -170,33 +193,57 @@ impl App {
         Ok(())
     }
 
-    /// Changes a person's status; suspending or marking departed ends their sessions at once.
+    /// Changes a person's status; suspending or marking departed ends their sessions and
+    /// revokes their API tokens at once (reactivation brings neither back).
     pub async fn set_person_status(
         &self,
         caller: &Caller,
         id: PersonId,
         status: PersonStatus,
     ) -> Result<Person, AppError> {
-        let mut tx = self.store.begin().await?;
-        let Some(row) = tx.person(id).await? else {
-            return Err(AppError::NotFound);
-        };
-        let resource = Resource::Person {
-            id,
-            role: row.person.role,
-        };
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ManagePeople, &resource)
-            .await?;
+        let (mut tx, row) = self.gated_person(caller, id, Action::ManagePeople).await?;
         tx.set_person_status(id, status).await?;
         if status != PersonStatus::Active {
-            tx.delete_sessions_of(id).await?;
+            let ended = self.end_access(&mut tx, id).await?;
+            self.audit_event(
+                &mut *tx,
+                AuditEvent::role_duty(
+                    caller,
+                    "auth.access_end",
+                    id,
+                    "status change ends every session and API token",
+                    ended,
+                ),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Person {
             status,
             ..row.person
         })
+    }
+
+    /// Opens a unit, loads a person (auditing a not-found as a denial), and gates `action`
+    /// on them.
+    pub(crate) async fn gated_person(
+        &self,
+        caller: &Caller,
+        id: PersonId,
+        action: Action,
+    ) -> Result<(crate::Tx, PersonRow), AppError> {
+        let mut tx = self.store.begin().await?;
+        let Some(row) = tx.person(id).await? else {
+            return Err(self
+                .not_found(tx, caller, action, format!("person:{id}"))
+                .await);
+        };
+        let resource = Resource::Person {
+            id,
+            role: row.person.role,
+        };
+        let (tx, _permit) = self.gate(tx, caller, action, &resource).await?;
+        Ok((tx, row))
     }
 
     /// One person of the directory.

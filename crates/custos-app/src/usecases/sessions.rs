@@ -687,30 +687,28 @@ impl App {
         Ok(self.session_views(caller, rows))
     }
 
-    /// Ends every session of a person (officer or admin); returns how many.
+    /// Ends every session of a person and revokes every API token (officer or admin);
+    /// returns how many sessions ended.
     pub async fn revoke_sessions_of_person(
         &self,
         caller: &Caller,
         person: PersonId,
     ) -> Result<u64, AppError> {
         let (mut tx, _row) = self.manage_person(caller, person).await?;
-        let n = tx.delete_sessions_of(person).await?;
+        let ended = self.end_access(&mut tx, person).await?;
         self.audit_event(
             &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: "auth.session_revoke",
-                resource: format!("person:{person}"),
-                outcome: Outcome::Allow,
-                rule: "role_duty",
-                message: "all sessions of the person ended".to_owned(),
-                detail: serde_json::json!({ "sessions_ended": n }),
-            },
+            AuditEvent::role_duty(
+                caller,
+                "auth.session_revoke",
+                person,
+                "all sessions and API tokens of the person ended",
+                ended.clone(),
+            ),
         )
         .await?;
         tx.commit().await?;
-        Ok(n)
+        Ok(ended["sessions_ended"].as_u64().unwrap_or_default())
     }
 
     /// Makes a setup session full once setup is done; its absolute lifetime becomes the full
@@ -743,24 +741,7 @@ impl App {
         caller: &Caller,
         person: PersonId,
     ) -> Result<(Tx, PersonRow), AppError> {
-        let mut tx = self.store.begin().await?;
-        let Some(row) = tx.person(person).await? else {
-            return Err(self
-                .not_found(
-                    tx,
-                    caller,
-                    custos_policy::Action::ManagePeople,
-                    format!("person:{person}"),
-                )
-                .await);
-        };
-        let resource = custos_policy::Resource::Person {
-            id: person,
-            role: row.person.role,
-        };
-        let (tx, _permit) = self
-            .gate(tx, caller, custos_policy::Action::ManagePeople, &resource)
-            .await?;
-        Ok((tx, row))
+        self.gated_person(caller, person, custos_policy::Action::ManagePeople)
+            .await
     }
 }

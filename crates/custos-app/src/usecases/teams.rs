@@ -1,8 +1,9 @@
 //! Practice teams and their membership.
 
 use crate::listing::filtered_page;
-use crate::{App, AppError, Caller, Page, PageRequest, reject};
-use custos_domain::{PersonId, Team, TeamId};
+use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, reject};
+use custos_audit::Outcome;
+use custos_domain::{PersonId, Team, TeamId, Wall, WallId, WallObject, WallSubject};
 use custos_policy::{Action, Resource};
 
 impl App {
@@ -73,7 +74,9 @@ impl App {
     ) -> Result<Vec<PersonId>, AppError> {
         let mut tx = self.store.begin().await?;
         if tx.team(team).await?.is_none() {
-            return Err(AppError::NotFound);
+            return Err(self
+                .not_found(tx, caller, Action::ViewTeams, format!("team:{team}"))
+                .await);
         }
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ViewTeams, &Resource::Team(team))
@@ -83,7 +86,10 @@ impl App {
         Ok(members)
     }
 
-    /// Adds (`add = true`) or removes a team member.
+    /// Adds (`add = true`) or removes a team member. Walls whose subject is the team screen
+    /// its members: a new member is screened at once, and a leaving member stays screened (the
+    /// team's walls are carried over to them as walls of their own), because only the officer
+    /// lifts a wall; editing a team must not.
     pub async fn change_team_member(
         &self,
         caller: &Caller,
@@ -93,7 +99,9 @@ impl App {
     ) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
         if tx.team(team).await?.is_none() {
-            return Err(AppError::NotFound);
+            return Err(self
+                .not_found(tx, caller, Action::ManageTeams, format!("team:{team}"))
+                .await);
         }
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ManageTeams, &Resource::Team(team))
@@ -104,10 +112,66 @@ impl App {
                 return Err(reject(tx, err).await);
             }
             tx.add_team_member(team, person).await?;
-        } else if !tx.remove_team_member(team, person).await? {
-            return Err(reject(tx, AppError::NotFound).await);
+        } else {
+            if !tx.remove_team_member(team, person).await? {
+                return Err(reject(tx, AppError::NotFound).await);
+            }
+            self.carry_team_walls_over(&mut tx, caller, team, person)
+                .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives a person leaving `team` a wall of their own for every wall of the team that they
+    /// are not already screened by personally.
+    async fn carry_team_walls_over(
+        &self,
+        tx: &mut crate::Tx,
+        caller: &Caller,
+        team: TeamId,
+        person: PersonId,
+    ) -> Result<(), AppError> {
+        let own: Vec<WallObject> = tx
+            .walls_screening(person, &[])
+            .await?
+            .into_iter()
+            .map(|w| w.object)
+            .collect();
+        let mut carried = Vec::new();
+        for team_wall in tx.walls_of_team(team).await? {
+            if own.contains(&team_wall.object) || carried.contains(&team_wall.object) {
+                continue;
+            }
+            let wall = Wall {
+                id: WallId::new(),
+                subject: WallSubject::Person(person),
+                object: team_wall.object,
+                reason: team_wall.reason.clone(),
+                created_by: team_wall.created_by,
+                created_at: self.now(),
+            };
+            tx.insert_wall(&wall).await?;
+            carried.push(wall.object);
+            self.audit_event(
+                &mut **tx,
+                AuditEvent {
+                    request_id: caller.request_id,
+                    actor: Some(caller.person),
+                    action: "wall.carry_over",
+                    resource: format!("wall:{}", wall.id),
+                    outcome: Outcome::Allow,
+                    rule: "R3.wall",
+                    message: format!(
+                        "person {person} left team {team}, screened by wall {}: they stay \
+                         screened until the officer lifts it",
+                        team_wall.id
+                    ),
+                    detail: serde_json::json!({ "from_wall": team_wall.id.to_string() }),
+                },
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -110,7 +110,20 @@ fn view(row: ApiTokenRow) -> ApiTokenView {
     }
 }
 
-fn full_session(caller: &Caller) -> Result<(), AppError> {
+/// Refuses API tokens: creating accounts and recovering them hand out one-time passwords,
+/// which no script may receive; a person does this from a login session.
+pub(crate) fn not_by_token(caller: &Caller) -> Result<(), AppError> {
+    match caller.via {
+        Via::ApiToken { .. } => Err(AppError::Forbidden {
+            rule: "auth.interactive".to_owned(),
+            message: "this needs a login session, not an API token".to_owned(),
+        }),
+        Via::Session { .. } | Via::Internal => Ok(()),
+    }
+}
+
+/// Refuses anything but a full login session (managing one's own API tokens).
+pub(crate) fn full_session(caller: &Caller) -> Result<(), AppError> {
     match caller.via {
         Via::Session {
             stage: SessionStage::Full,
@@ -121,7 +134,7 @@ fn full_session(caller: &Caller) -> Result<(), AppError> {
         )),
         _ => Err(AppError::Forbidden {
             rule: "auth.interactive".to_owned(),
-            message: "API tokens are managed from a login session".to_owned(),
+            message: "this needs a login session, not an API token".to_owned(),
         }),
     }
 }
@@ -196,6 +209,46 @@ impl App {
                 caller,
                 "auth.token_revoke",
                 "personal API token revoked",
+                serde_json::json!({ "token": id }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Another person's tokens (officer, or admin/IT for ordinary accounts).
+    pub async fn api_tokens_of_person(
+        &self,
+        caller: &Caller,
+        person: custos_domain::PersonId,
+    ) -> Result<Vec<ApiTokenView>, AppError> {
+        full_session(caller)?;
+        let (mut tx, _row) = self.manage_person(caller, person).await?;
+        let rows = tx.api_tokens_of(person).await?;
+        tx.commit().await?;
+        Ok(rows.into_iter().map(view).collect())
+    }
+
+    /// Revokes another person's token (incident response).
+    pub async fn revoke_api_token_of_person(
+        &self,
+        caller: &Caller,
+        person: custos_domain::PersonId,
+        id: uuid::Uuid,
+    ) -> Result<(), AppError> {
+        full_session(caller)?;
+        let (mut tx, _row) = self.manage_person(caller, person).await?;
+        if !tx.revoke_api_token(person, id, self.now()).await? {
+            return Err(crate::reject(tx, AppError::NotFound).await);
+        }
+        self.audit_event(
+            &mut *tx,
+            AuditEvent::role_duty(
+                caller,
+                "auth.token_revoke",
+                person,
+                "API token of the person revoked",
                 serde_json::json!({ "token": id }),
             ),
         )

@@ -36,8 +36,9 @@ async fn no_plaintext_reaches_the_data_directory() -> TestResult {
         .await?;
     let client_id = client["id"].as_str().unwrap_or_default().to_owned();
     let team = t.firm.teams["Corporate"].to_string();
+    // The responsible partner opens the matter (a right to the client is needed); Carl leads it.
     let created = t
-        .post_json(&carl, "/api/matters", &json!({ "client": client_id, "team": team, "lead": t.person("carl.corplead"), "title": format!("{marker} matter") }))
+        .post_json(&paula, "/api/matters", &json!({ "client": client_id, "team": team, "lead": t.person("carl.corplead"), "title": format!("{marker} matter") }))
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let matter: Value = created.json().await?;

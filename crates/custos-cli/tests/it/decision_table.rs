@@ -21,6 +21,8 @@ enum Target {
     Upload(&'static str, custos_domain::Classification),
     /// Creating a person with this role.
     NewPerson(custos_domain::Role),
+    /// Opening a matter for a client, owned by a team (led by the team's lead).
+    NewMatter(&'static str, &'static str),
     Firm,
 }
 
@@ -99,7 +101,14 @@ const CASES: &[Case] = &[
     case("lena.lawyer", A::ViewWalls, T::Firm, false, DEFAULT, false),
     case("lena.lawyer", A::CreateClient, T::Firm, false, DEFAULT, false),
     case("lena.lawyer", A::ManageMatterStaff, T::Matter("M1"), false, DEFAULT, false),
-    case("lena.lawyer", A::ManagePeople, T::NewPerson(Role::Lawyer), false, DEFAULT, false),
+    case("lena.lawyer", A::CreatePerson, T::NewPerson(Role::Lawyer), false, DEFAULT, false),
+    // R1 for intake: opening a matter needs a right to the client already (security review:
+    // a team lead opening a throwaway matter read any client's name and contact).
+    case("carl.corplead", A::CreateMatter, T::NewMatter("C1", "Corporate"), true, NTK, false),
+    case("paula.partner", A::CreateMatter, T::NewMatter("C1", "Litigation"), true, NTK, false),
+    case("carl.corplead", A::CreateMatter, T::NewMatter("C3", "Corporate"), false, NTK, true),
+    case("paula.partner", A::CreateMatter, T::NewMatter("C3", "Corporate"), false, NTK, true),
+    case("lena.lawyer", A::CreateMatter, T::NewMatter("C1", "Corporate"), false, DEFAULT, false),
     // R2 role caps: interns, paralegals, secretaries, admin/IT, the officer's oversight.
     case("pat.paralegal", A::ReadDocumentContent, T::Doc("D4"), true, NTK, false),
     case("pat.paralegal", A::ReadDocumentContent, T::Doc("D9"), false, CAP, true),
@@ -115,8 +124,12 @@ const CASES: &[Case] = &[
     case("adam.admin", A::ViewMatter, T::Matter("M1"), true, META, false),
     case("adam.admin", A::ViewClient, T::Client("C1"), true, META, false),
     case("adam.admin", A::UploadDocument, T::Upload("M1", C::Internal), false, META, false),
-    case("adam.admin", A::ManagePeople, T::NewPerson(Role::Lawyer), true, DUTY, false),
-    case("adam.admin", A::ManagePeople, T::NewPerson(Role::Officer), false, CAP, false),
+    // Granting a role that reads client content is the officer's decision (security review).
+    case("adam.admin", A::CreatePerson, T::NewPerson(Role::Lawyer), false, CAP, false),
+    case("adam.admin", A::CreatePerson, T::NewPerson(Role::TeamLead), false, CAP, false),
+    case("adam.admin", A::CreatePerson, T::NewPerson(Role::Officer), false, CAP, false),
+    case("adam.admin", A::CreatePerson, T::NewPerson(Role::External), true, DUTY, false),
+    case("olivia.officer", A::CreatePerson, T::NewPerson(Role::Lawyer), true, DUTY, false),
     case("olivia.officer", A::ViewDocument, T::Doc("D5"), true, META, false),
     case("olivia.officer", A::ReadDocumentContent, T::Doc("D5"), false, NTK, false),
     case("olivia.officer", A::QueryAudit, T::Firm, true, DUTY, false),
@@ -223,6 +236,26 @@ fn resource(firm: &DemoFirm, target: Target) -> Resource {
             id: custos_domain::PersonId::new(),
             role,
         },
+        T::NewMatter(client, team) => {
+            let Resource::Client(client) = resource(firm, T::Client(client)) else {
+                unreachable!("a client target is a client")
+            };
+            let lead = DEMO
+                .teams
+                .iter()
+                .find(|t| t.name == team)
+                .unwrap_or_else(|| panic!("{team}"))
+                .lead;
+            Resource::NewMatter {
+                matter: MatterFacts {
+                    id: custos_domain::MatterId::new(),
+                    client: client.id,
+                    team: firm.teams[team],
+                    lead: firm.people[lead],
+                },
+                client,
+            }
+        }
         T::Firm => Resource::Firm,
     }
 }
@@ -349,7 +382,18 @@ async fn http_case(t: &TestFirm, token: &str, c: &Case) -> reqwest::Response {
             )
             .await
         }
-        (A::ManagePeople, T::NewPerson(role)) => {
+        (A::CreateMatter, T::NewMatter(client, team)) => {
+            let lead = DEMO
+                .teams
+                .iter()
+                .find(|x| x.name == team)
+                .unwrap_or_else(|| panic!("{team}"))
+                .lead;
+            let body = json!({ "client": t.client(client), "team": t.team(team),
+                               "lead": t.person(lead), "title": "table case matter" });
+            t.post_json(token, "/api/matters", &body).await
+        }
+        (A::CreatePerson, T::NewPerson(role)) => {
             let user = format!("new.{}.{}", role.as_str(), uuid::Uuid::new_v4().simple());
             let body = json!({ "user_name": &user[..30.min(user.len())], "display_name": "New Person", "role": role });
             t.post_json(token, "/api/people", &body).await

@@ -212,6 +212,14 @@ impl TestFirm {
             .unwrap_or_default()
     }
 
+    pub fn team(&self, name: &str) -> String {
+        self.firm
+            .teams
+            .get(name)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    }
+
     pub fn client(&self, key: &str) -> String {
         self.firm
             .clients

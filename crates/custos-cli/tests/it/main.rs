@@ -17,5 +17,6 @@ mod cli;
 mod decision_table;
 mod harness;
 mod node;
+mod review;
 mod scaleout;
 mod tamper;

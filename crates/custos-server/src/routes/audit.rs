@@ -5,7 +5,7 @@ use crate::error::{ApiError, ErrorBody, extract::Query};
 use crate::state::AppState;
 use axum::extract::State;
 use custos_app::AuditFilter;
-use custos_app::Page;
+use custos_app::{Page, TrailEntry};
 use custos_audit::{AuditEntry, Outcome};
 use custos_domain::{PersonId, RequestId};
 use serde::Deserialize;
@@ -49,12 +49,12 @@ pub struct AuditQuery {
 
 /// The caller's own audit trail.
 #[utoipa::path(get, path = "/api/audit/mine", tag = "audit", security(("bearer" = [])), params(SeqPage),
-    responses((status = 200, body = Page<AuditEntry>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Page<TrailEntry>), (status = 401, body = ErrorBody)))]
 async fn my_trail(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Query(page): Query<SeqPage>,
-) -> Result<axum::Json<Page<AuditEntry>>, ApiError> {
+) -> Result<axum::Json<Page<TrailEntry>>, ApiError> {
     let page = state
         .app
         .my_audit_trail(&caller, page.cursor.unwrap_or(0), page.limit.unwrap_or(100))

@@ -1,5 +1,6 @@
 //! The JSON API routes, one module per area, and the OpenAPI document built from them.
 
+mod accounts;
 mod audit;
 mod clients;
 mod documents;
@@ -72,6 +73,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let json_routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::routes())
         .merge(people::routes())
+        .merge(accounts::routes())
         .merge(teams::routes())
         .merge(clients::routes())
         .merge(matters::routes())

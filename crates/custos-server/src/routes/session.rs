@@ -1,5 +1,6 @@
 //! Logging in and out, and the caller's own account: password, second factor, recovery codes,
-//! sessions and personal API tokens; the officer's view of others' sessions and lockouts.
+//! sessions and personal API tokens. The officer's actions on other people's accounts are in
+//! `accounts.rs`.
 
 use crate::auth::{AccountSetup, Authed, ClientAddr, Interactive, SESSION_COOKIE, client_addr};
 use crate::error::{
@@ -13,10 +14,9 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use custos_app::{
-    ApiTokenView, AppError, Lockout, LoginRequest as AppLogin, NewApiToken, SessionKind,
-    SessionView,
+    ApiTokenView, AppError, LoginRequest as AppLogin, NewApiToken, SessionKind, SessionView,
 };
-use custos_domain::{Person, PersonId, RequestId};
+use custos_domain::{Person, RequestId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -34,11 +34,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_my_session))
         .routes(routes!(my_tokens, create_token))
         .routes(routes!(revoke_token))
-        .routes(routes!(person_sessions, revoke_person_sessions))
-        .routes(routes!(reset_second_factor))
-        .routes(routes!(reset_password))
-        .routes(routes!(lockouts))
-        .routes(routes!(unlock))
 }
 
 /// Credentials.
@@ -369,90 +364,5 @@ async fn revoke_token(
     Path(id): Path<uuid::Uuid>,
 ) -> Result<StatusCode, ApiError> {
     state.app.revoke_api_token(&caller, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// A person's sessions (officer; admin for ordinary accounts).
-#[utoipa::path(get, path = "/api/people/{id}/sessions", tag = "people", security(("bearer" = [])),
-    params(("id" = PersonId, Path)), responses((status = 200, body = Vec<SessionView>), (status = 403, body = ErrorBody)))]
-async fn person_sessions(
-    State(state): State<AppState>,
-    Interactive(caller): Interactive,
-    Path(id): Path<PersonId>,
-) -> Result<axum::Json<Vec<SessionView>>, ApiError> {
-    Ok(axum::Json(state.app.sessions_of_person(&caller, id).await?))
-}
-
-/// How many sessions were ended.
-#[derive(Serialize, ToSchema)]
-pub struct Ended {
-    sessions_ended: u64,
-}
-
-/// End every session of a person.
-#[utoipa::path(delete, path = "/api/people/{id}/sessions", tag = "people", security(("bearer" = [])),
-    params(("id" = PersonId, Path)), responses((status = 200, body = Ended), (status = 403, body = ErrorBody)))]
-async fn revoke_person_sessions(
-    State(state): State<AppState>,
-    Interactive(caller): Interactive,
-    Path(id): Path<PersonId>,
-) -> Result<axum::Json<Ended>, ApiError> {
-    let n = state.app.revoke_sessions_of_person(&caller, id).await?;
-    Ok(axum::Json(Ended { sessions_ended: n }))
-}
-
-/// Reset a person's second factor (lost phone): factors, recovery codes and sessions go; they
-/// enroll again at their next login.
-#[utoipa::path(delete, path = "/api/people/{id}/second-factor", tag = "people", security(("bearer" = [])),
-    params(("id" = PersonId, Path)), responses((status = 204), (status = 403, body = ErrorBody)))]
-async fn reset_second_factor(
-    State(state): State<AppState>,
-    Interactive(caller): Interactive,
-    Path(id): Path<PersonId>,
-) -> Result<StatusCode, ApiError> {
-    state.app.reset_second_factor(&caller, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// A new one-time password (shown once).
-#[derive(Serialize, ToSchema)]
-pub struct OneTimePassword {
-    one_time_password: String,
-}
-
-/// Reset a person's password (forgotten, or suspected compromise): a one-time password that
-/// must be changed at next login; the person's sessions end. The second factor stays.
-#[utoipa::path(post, path = "/api/people/{id}/password-reset", tag = "people", security(("bearer" = [])),
-    params(("id" = PersonId, Path)), responses((status = 200, body = OneTimePassword), (status = 403, body = ErrorBody)))]
-async fn reset_password(
-    State(state): State<AppState>,
-    Interactive(caller): Interactive,
-    Path(id): Path<PersonId>,
-) -> Result<axum::Json<OneTimePassword>, ApiError> {
-    let password = state.app.reset_password(&caller, id).await?;
-    Ok(axum::Json(OneTimePassword {
-        one_time_password: password.to_string(),
-    }))
-}
-
-/// Accounts locked after failed logins (officer).
-#[utoipa::path(get, path = "/api/lockouts", tag = "people", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Lockout>), (status = 403, body = ErrorBody)))]
-async fn lockouts(
-    State(state): State<AppState>,
-    Interactive(caller): Interactive,
-) -> Result<axum::Json<Vec<Lockout>>, ApiError> {
-    Ok(axum::Json(state.app.lockouts(&caller).await?))
-}
-
-/// Unlock an account now.
-#[utoipa::path(delete, path = "/api/lockouts/{id}", tag = "people", security(("bearer" = [])),
-    params(("id" = PersonId, Path)), responses((status = 204), (status = 403, body = ErrorBody)))]
-async fn unlock(
-    State(state): State<AppState>,
-    Interactive(caller): Interactive,
-    Path(id): Path<PersonId>,
-) -> Result<StatusCode, ApiError> {
-    state.app.unlock(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

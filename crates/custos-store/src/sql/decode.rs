@@ -176,6 +176,16 @@ pub(crate) fn api_token_row(row: &impl SqlRow) -> Result<ApiTokenRow, StoreError
     })
 }
 
+pub(crate) fn recovery_row(row: &impl SqlRow) -> Result<crate::RecoveryRow, StoreError> {
+    Ok(crate::RecoveryRow {
+        person: PersonId(uuid_col(row, "person_id")?),
+        started_by: PersonId(uuid_col(row, "started_by")?),
+        sealed_half: row.bytes("sealed_half")?,
+        created_at: time_col(row, "created_at")?,
+        expires_at: time_col(row, "expires_at")?,
+    })
+}
+
 pub(crate) fn audit_entry(row: &impl SqlRow) -> Result<AuditEntry, StoreError> {
     let seq = row.int("seq")?;
     let reasons: Vec<AuditReason> =

@@ -6,7 +6,7 @@ mod decode;
 
 pub(crate) use decode::{
     api_token_row, audit_entry, client_row, document_row, factor_row, matter_row, person_row,
-    session_row, team, throttle_row, wall,
+    recovery_row, session_row, team, throttle_row, wall,
 };
 
 use crate::StoreError;
@@ -722,6 +722,19 @@ macro_rules! impl_store_tx {
                 Ok(out)
             }
 
+            async fn walls_of_team(&mut self, t: TeamId) -> Result<Vec<Wall>, StoreError> {
+                sqlx::query(
+                    "SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 ORDER BY id",
+                )
+                .bind(t.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(wall)
+                .collect()
+            }
+
             async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
                 sqlx::query(
                     "INSERT INTO sessions (id, token_hash, person_id, stage, kind, source, created_at, last_seen_at, expires_at)
@@ -1013,6 +1026,59 @@ macro_rules! impl_store_tx {
                     .bind(person.to_string())
                     .bind(id.to_string())
                     .bind(ms(at))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn revoke_api_tokens_of(
+                &mut self,
+                person: PersonId,
+                at: custos_domain::Timestamp,
+            ) -> Result<u64, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $2 WHERE person_id = $1 AND revoked_at IS NULL",
+                )
+                    .bind(person.to_string())
+                    .bind(ms(at))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn upsert_recovery(&mut self, row: &$crate::RecoveryRow) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO account_recoveries (person_id, started_by, sealed_half, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (person_id) DO UPDATE
+                     SET started_by = $2, sealed_half = $3, created_at = $4, expires_at = $5",
+                )
+                .bind(row.person.to_string())
+                .bind(row.started_by.to_string())
+                .bind(&row.sealed_half)
+                .bind(ms(row.created_at))
+                .bind(ms(row.expires_at))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(map_err)?;
+                Ok(())
+            }
+
+            async fn recovery(&mut self, person: PersonId) -> Result<Option<$crate::RecoveryRow>, StoreError> {
+                sqlx::query("SELECT * FROM account_recoveries WHERE person_id = $1")
+                    .bind(person.to_string())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| recovery_row(&r))
+                    .transpose()
+            }
+
+            async fn delete_recovery(&mut self, person: PersonId) -> Result<bool, StoreError> {
+                let done = sqlx::query("DELETE FROM account_recoveries WHERE person_id = $1")
+                    .bind(person.to_string())
                     .execute(&mut *self.tx)
                     .await
                     .map_err(map_err)?;
