@@ -1,7 +1,7 @@
 //! The data directory and its typed configuration (`custos.toml`, overridable by `CUSTOS_*`
 //! environment variables), and `init`, which creates a working one.
 
-use crate::{App, AppError, AppSettings};
+use crate::{App, AppError, AppSettings, AuditHead};
 use custos_crypto::Kek;
 use custos_domain::{Person, SystemClock};
 use custos_store::{LocalBlobStore, PgStore, SqliteStore, Store, redact_url};
@@ -13,6 +13,10 @@ use zeroize::Zeroizing;
 
 /// Name of the configuration file inside the data directory.
 pub const CONFIG_FILE: &str = "custos.toml";
+
+/// Name of the file, inside the data directory, that records the audit log's last head outside
+/// the database (`<seq>:<chain hash hex>`), so that a cut tail or an emptied log is detected.
+pub const AUDIT_HEAD_FILE: &str = "audit.head";
 
 /// The configuration; relative paths are relative to the data directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,6 +212,45 @@ impl DataDir {
     /// A configured path, resolved against the data directory.
     pub fn path(&self, configured: &Path) -> PathBuf {
         self.root.join(configured)
+    }
+
+    /// The audit head recorded in the data directory, if any.
+    pub fn recorded_audit_head(&self) -> Result<Option<AuditHead>, AppError> {
+        let path = self.root.join(AUDIT_HEAD_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => AuditHead::parse(&text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error("read", &path, e)),
+        }
+    }
+
+    /// Records `head` in the data directory (atomically: a temporary file, fsync, rename,
+    /// fsync of the directory). The record only moves forward: a head older than the one
+    /// recorded, or the same entry with another hash, is refused as tampering and the record
+    /// is kept. Returns whether the file changed.
+    pub fn record_audit_head(&self, head: AuditHead) -> Result<bool, AppError> {
+        if let Some(recorded) = self.recorded_audit_head()? {
+            if recorded == head {
+                return Ok(false);
+            }
+            if recorded.seq >= head.seq {
+                return Err(AppError::AuditTampered(format!(
+                    "the audit log's head {} is not after the recorded head {}: entries were \
+                     cut or rewritten",
+                    head.to_line(),
+                    recorded.to_line()
+                )));
+            }
+        }
+        let path = self.root.join(AUDIT_HEAD_FILE);
+        let temp = self.root.join(format!("{AUDIT_HEAD_FILE}.tmp"));
+        let _ = std::fs::remove_file(&temp);
+        write_file(&temp, format!("{}\n", head.to_line()).as_bytes(), 0o600)?;
+        std::fs::rename(&temp, &path).map_err(|e| io_error("replace", &path, e))?;
+        std::fs::File::open(&self.root)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| io_error("sync", &self.root, e))?;
+        Ok(true)
     }
 
     /// Opens the configured database (creating the SQLite file if asked), migrating it unless

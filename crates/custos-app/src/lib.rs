@@ -15,7 +15,9 @@ mod passwords;
 mod usecases;
 mod views;
 
-pub use config::{Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir};
+pub use config::{
+    AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir,
+};
 pub use custos_store::{AuditFilter, redact_url};
 pub use custos_store::{SessionKind, SessionStage};
 pub use demo::{
@@ -24,6 +26,7 @@ pub use demo::{
 };
 pub use error::AppError;
 pub use passwords::Passwords;
+pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::Lockout;

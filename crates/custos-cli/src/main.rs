@@ -6,7 +6,9 @@
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
-use custos_app::{DEMO, DEMO_PASSWORD, DataDir, InitOptions, init_data_dir, seed_demo_firm};
+use custos_app::{
+    AuditHead, DEMO, DEMO_PASSWORD, DataDir, InitOptions, init_data_dir, seed_demo_firm,
+};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -49,7 +51,7 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8443")]
+        #[arg(long, env = "CUSTOS_LISTEN", default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
         #[command(flatten)]
         storage: StorageArgs,
@@ -121,11 +123,17 @@ impl StorageArgs {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Verify the hash chain of the whole audit log.
+    /// Verify the whole audit log: every entry's hash chain, the append-only triggers, and that
+    /// the head recorded in the data directory (`audit.head`) and any head given with `--head`
+    /// are still in it, so that a cut tail or an emptied log is reported.
     Verify {
         /// The data directory.
         #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
         data_dir: PathBuf,
+        /// A head noted earlier, `<sequence number>:<chain hash hex>` (printed by an earlier
+        /// verify): the log must still hold that entry, unchanged.
+        #[arg(long, value_name = "SEQ:HASH")]
+        head: Option<String>,
     },
 }
 
@@ -210,14 +218,33 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify { data_dir },
-        } => {
-            let app = DataDir::open(&data_dir)?.open_app().await?;
-            let n = app.verify_audit_log().await?;
-            println!("audit log verified: {n} entries, hash chain intact");
-            Ok(())
-        }
+            command: AuditCommand::Verify { data_dir, head },
+        } => verify(&data_dir, head.as_deref()).await,
     }
+}
+
+async fn verify(data_dir: &Path, head: Option<&str>) -> Result<()> {
+    let dir = DataDir::open(data_dir)?;
+    let mut known: Vec<AuditHead> = dir.recorded_audit_head()?.into_iter().collect();
+    if let Some(head) = head {
+        known.push(AuditHead::parse(head)?);
+    }
+    let app = dir.open_app().await?;
+    let report = app.verify_audit_log_against(&known).await?;
+    println!(
+        "audit log verified: {} entries, hash chain intact, append-only triggers in place",
+        report.entries
+    );
+    for k in &known {
+        println!("  holds the recorded head {}", k.to_line());
+    }
+    if let Some(head) = report.head {
+        println!(
+            "  head now: {} (note it elsewhere to check against later)",
+            head.to_line()
+        );
+    }
+    Ok(())
 }
 
 async fn init(data_dir: &Path, officer: &str, options: &InitOptions) -> Result<()> {
@@ -248,6 +275,9 @@ async fn serve_app(
     addr: SocketAddr,
     banner: Option<String>,
 ) -> Result<()> {
+    app.check_audit_log_at_start(dir.recorded_audit_head()?)
+        .await?;
+    record_audit_head(dir, &app).await?;
     let tls = custos_server::load_tls_config(
         &dir.path(&dir.config.tls_cert),
         &dir.path(&dir.config.tls_key),
@@ -262,11 +292,56 @@ async fn serve_app(
         dir.path(&dir.config.tls_cert).display()
     );
     println!("Press Ctrl-C to stop.");
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let recorder = {
+        let (dir, app) = (dir.clone(), app.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(AUDIT_HEAD_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = record_audit_head(&dir, &app).await {
+                    tracing::error!(error = %e, "audit head not recorded");
+                }
+            }
+        })
     };
-    custos_server::serve(listener, tls, custos_server::router(app), shutdown).await;
+    custos_server::serve(
+        listener,
+        tls,
+        custos_server::router(app.clone()),
+        stop_signal(),
+    )
+    .await;
+    recorder.abort();
+    record_audit_head(dir, &app).await?;
     Ok(())
+}
+
+/// How often a serving node records the audit head in its data directory.
+const AUDIT_HEAD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Records the log's current head outside the database (`audit.head`).
+async fn record_audit_head(dir: &DataDir, app: &custos_app::App) -> Result<()> {
+    if let Some(head) = app.audit_head().await? {
+        dir.record_audit_head(head)?;
+    }
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM (systemd, docker, kill): both stop the server cleanly, so the demo's
+/// temporary directory and its key are removed either way.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }
 
 async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, options: &InitOptions) -> Result<()> {

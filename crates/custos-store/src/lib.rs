@@ -77,6 +77,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// of work: one short statement.
     async fn touch_session(&self, token_hash: &[u8; 32], at: Timestamp) -> Result<(), StoreError>;
 
+    /// The append-only guards (triggers) of the audit log that are missing: empty when the
+    /// schema is intact. `serve` refuses to start otherwise; `audit verify` reports them.
+    async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError>;
+
     /// The API token of a hash with its owner's current status (per request, no unit of work).
     async fn api_token_and_status(
         &self,
@@ -323,6 +327,8 @@ pub trait StoreTx: Send {
     /// log has one gapless order in commit order. If the entry cannot be written, the commit
     /// fails: nothing of the unit happens.
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// The sequence number and chain hash of the last committed entry (`None`: empty log).
+    async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
     /// Entries matching `filter`, in sequence order, after sequence number `after`.
     async fn audit_entries(
         &mut self,

@@ -136,6 +136,19 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError> {
+        let present: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(crate::sql::missing_guards(
+            &["audit_log_no_update", "audit_log_no_delete"],
+            &present,
+        ))
+    }
+
     async fn api_token_and_status(
         &self,
         token_hash: &[u8; 32],

@@ -76,21 +76,179 @@ impl App {
 
     /// Verifies the whole hash chain of the log; returns the number of entries checked.
     pub async fn verify_audit_log(&self) -> Result<u64, AppError> {
+        Ok(self.verify_audit_log_against(&[]).await?.entries)
+    }
+
+    /// Verifies the log: the hash chain of every entry, the append-only triggers, that a
+    /// database holding people has a log at all, and that every `known` head (a sequence number
+    /// and chain hash recorded earlier, outside the database) is still in it unchanged, so a
+    /// cut tail or an emptied log is reported. Every problem found is named.
+    pub async fn verify_audit_log_against(
+        &self,
+        known: &[AuditHead],
+    ) -> Result<AuditVerification, AppError> {
+        let mut problems = Vec::new();
+        let missing = self.store.missing_audit_guards().await?;
+        if !missing.is_empty() {
+            problems.push(format!(
+                "append-only trigger(s) missing: {}",
+                missing.join(", ")
+            ));
+        }
         let mut seq = 0u64;
         let mut chain = GENESIS;
         loop {
             let mut tx = self.store.begin().await?;
-            let batch = tx.audit_entries(&AuditFilter::default(), seq, 1000).await?;
+            let batch = match tx.audit_entries(&AuditFilter::default(), seq, 1000).await {
+                Ok(batch) => batch,
+                Err(custos_store::StoreError::Corrupt(what)) => {
+                    problems.push(what);
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
             tx.commit().await?;
             let Some(last) = batch.last() else {
-                return Ok(seq);
+                break;
             };
             let last_seq = last.seq;
-            chain = verify_chain(seq, chain, &batch)
-                .map_err(|e| AppError::AuditTampered(e.to_string()))?;
+            for head in known {
+                if let Some(e) = batch.iter().find(|e| e.seq == head.seq)
+                    && e.chain_hash != head.chain_hash
+                {
+                    problems.push(format!(
+                        "entry {} differs from the recorded head {}",
+                        head.seq,
+                        head.to_line()
+                    ));
+                }
+            }
+            match verify_chain(seq, chain, &batch) {
+                Ok(next) => chain = next,
+                Err(e) => {
+                    problems.push(e.to_string());
+                    break;
+                }
+            }
             seq = last_seq;
         }
+        for head in known.iter().filter(|h| h.seq > seq) {
+            problems.push(format!(
+                "the log ends at entry {seq}, but entry {} was recorded ({}): entries were cut",
+                head.seq,
+                head.to_line()
+            ));
+        }
+        if seq == 0 {
+            let mut tx = self.store.begin().await?;
+            let people = tx.list_people(None, 1).await?;
+            tx.commit().await?;
+            if !people.is_empty() {
+                problems.push(
+                    "the log is empty but the database holds people: it was emptied".to_owned(),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::AuditTampered(problems.join("; ")));
+        }
+        Ok(AuditVerification {
+            entries: seq,
+            head: (seq > 0).then_some(AuditHead {
+                seq,
+                chain_hash: chain,
+            }),
+        })
     }
+
+    /// The last entry of the log (to record it outside the database).
+    pub async fn audit_head(&self) -> Result<Option<AuditHead>, AppError> {
+        let mut tx = self.store.begin().await?;
+        let head = tx.audit_head().await?;
+        tx.commit().await?;
+        Ok(head.map(|(seq, chain_hash)| AuditHead { seq, chain_hash }))
+    }
+
+    /// Refuses to serve a log that lost its append-only triggers, or that no longer holds the
+    /// head recorded outside the database (a cut tail): cheap checks for every start.
+    pub async fn check_audit_log_at_start(
+        &self,
+        recorded: Option<AuditHead>,
+    ) -> Result<(), AppError> {
+        let missing = self.store.missing_audit_guards().await?;
+        if !missing.is_empty() {
+            return Err(AppError::AuditTampered(format!(
+                "append-only trigger(s) missing: {}; restore them (migrations) and run `custos \
+                 audit verify` before serving",
+                missing.join(", ")
+            )));
+        }
+        let Some(recorded) = recorded else {
+            return Ok(());
+        };
+        let mut tx = self.store.begin().await?;
+        let entry = tx
+            .audit_entries(&AuditFilter::default(), recorded.seq - 1, 1)
+            .await?;
+        tx.commit().await?;
+        match entry.first() {
+            Some(e) if e.seq == recorded.seq && e.chain_hash == recorded.chain_hash => Ok(()),
+            _ => Err(AppError::AuditTampered(format!(
+                "the audit log no longer holds the recorded head {}: entries were cut or \
+                 rewritten; run `custos audit verify`",
+                recorded.to_line()
+            ))),
+        }
+    }
+}
+
+/// A position in the log: an entry's sequence number and chain hash. Written as
+/// `<seq>:<64 hex digits>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditHead {
+    /// Sequence number (from 1).
+    pub seq: u64,
+    /// Chain hash up to and including that entry.
+    pub chain_hash: [u8; 32],
+}
+
+impl AuditHead {
+    /// Parses `<seq>:<hex>`.
+    pub fn parse(text: &str) -> Result<AuditHead, AppError> {
+        let bad = || {
+            AppError::BadInput(format!(
+                "audit head `{}`: expected <sequence number>:<64 hex digits>",
+                text.trim()
+            ))
+        };
+        let (seq, hash) = text.trim().split_once(':').ok_or_else(bad)?;
+        let seq: u64 = seq.parse().map_err(|_| bad())?;
+        let hash: [u8; 32] = hex::decode(hash)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        if seq == 0 {
+            return Err(bad());
+        }
+        Ok(AuditHead {
+            seq,
+            chain_hash: hash,
+        })
+    }
+
+    /// `<seq>:<hex>`.
+    pub fn to_line(&self) -> String {
+        format!("{}:{}", self.seq, hex::encode(self.chain_hash))
+    }
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditVerification {
+    /// Entries checked.
+    pub entries: u64,
+    /// The last entry (`None`: empty log).
+    pub head: Option<AuditHead>,
 }
 
 /// What the actor of an entry may see of it. A denial is shown as "no such record" unless it

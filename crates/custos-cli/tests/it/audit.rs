@@ -161,3 +161,106 @@ async fn no_audit_entry_no_access() -> TestResult {
     );
     Ok(())
 }
+
+/// Recreates the SQLite delete guard as the migration made it.
+const NO_DELETE: &str = "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END";
+
+/// Security review item 9: deleting the newest entries, or all of them, passed `verify`. Now the
+/// head recorded outside the database (or given with `--head`) must still be in the log, an
+/// empty log beside people is not intact, and missing triggers are reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_or_emptied_log_is_not_intact() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let head = t.app.audit_head().await?.ok_or("empty log")?;
+    assert!(t.data_dir.record_audit_head(head)?);
+    let recorded = t.data_dir.recorded_audit_head()?.ok_or("no record")?;
+    assert_eq!(recorded, head);
+    assert_eq!(
+        t.app.verify_audit_log_against(&[recorded]).await?.head,
+        Some(head)
+    );
+    t.app.check_audit_log_at_start(Some(recorded)).await?;
+
+    // Someone with the database file cuts the last three entries and restores the trigger.
+    let db = raw_db(&t).await;
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&db)
+        .await?;
+    sqlx::query("DELETE FROM audit_log WHERE seq > $1")
+        .bind(i64::try_from(head.seq)? - 3)
+        .execute(&db)
+        .await?;
+    sqlx::query(NO_DELETE).execute(&db).await?;
+    // The chain alone still verifies: that was the hole.
+    assert!(t.app.verify_audit_log().await.is_ok());
+    let verdict = t.app.verify_audit_log_against(&[recorded]).await;
+    assert!(
+        verdict
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains(&format!(
+                "the log ends at entry {}, but entry {} was recorded",
+                head.seq - 3,
+                head.seq
+            ))),
+        "{verdict:?}"
+    );
+    assert!(
+        t.app
+            .check_audit_log_at_start(Some(recorded))
+            .await
+            .is_err()
+    );
+    // The record never moves back to the cut head.
+    let cut = t.app.audit_head().await?.ok_or("empty log")?;
+    assert!(t.data_dir.record_audit_head(cut).is_err());
+    assert_eq!(t.data_dir.recorded_audit_head()?, Some(recorded));
+
+    // Emptied, triggers left dropped: both are named.
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&db)
+        .await?;
+    sqlx::query("DELETE FROM audit_log").execute(&db).await?;
+    let verdict = t.app.verify_audit_log().await;
+    let message = verdict
+        .as_ref()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        message.contains("the log is empty but the database holds people"),
+        "{message}"
+    );
+    assert!(message.contains("audit_log_no_delete"), "{message}");
+    assert!(
+        t.app.check_audit_log_at_start(None).await.is_err(),
+        "serve refuses without triggers"
+    );
+    Ok(())
+}
+
+/// An undecodable row is named by its sequence number (it used to be "internal error").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecodable_entry_is_named() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let head = t.app.audit_head().await?.ok_or("empty log")?;
+    let next = i64::try_from(head.seq)? + 1;
+    let db = raw_db(&t).await;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, resource, outcome,
+                                reasons, detail, leaf_hash, chain_hash)
+         VALUES ($1, 0, 'not-a-uuid', NULL, 'x', 'firm', 'allow', 'not json', 'null', $2, $2)",
+    )
+    .bind(next)
+    .bind(vec![0u8; 32])
+    .execute(&db)
+    .await?;
+    let verdict = t.app.verify_audit_log().await;
+    assert!(
+        verdict
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains(&format!("audit entry {next}"))),
+        "{verdict:?}"
+    );
+    Ok(())
+}

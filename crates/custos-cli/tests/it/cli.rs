@@ -125,3 +125,37 @@ fn every_command_has_help() {
         );
     }
 }
+
+/// `audit verify` checks against a head given on the command line and the one recorded in the
+/// data directory; `serve` refuses a log that no longer holds the recorded head.
+#[test]
+fn verify_and_serve_check_the_recorded_audit_head() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("firm");
+    let d = dir.to_str().unwrap_or_default();
+    assert!(custos(&["init", "--data-dir", d]).status.success());
+    let ok = custos(&["audit", "verify", "--data-dir", d]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let out = String::from_utf8_lossy(&ok.stdout).into_owned();
+    let head = out
+        .split("head now: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no head in {out}"))
+        .to_owned();
+    assert!(head.starts_with("1:"), "{head}");
+    let again = custos(&["audit", "verify", "--data-dir", d, "--head", &head]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    // A head the log never reached (or no longer holds): a cut tail.
+    let hash = head.split(':').nth(1).unwrap_or_default();
+    let later = format!("7:{hash}");
+    let cut = custos(&["audit", "verify", "--data-dir", d, "--head", &later]);
+    assert_clean_failure(&cut, "entries were cut");
+    assert_clean_failure(
+        &custos(&["audit", "verify", "--data-dir", d, "--head", "seven"]),
+        "expected <sequence number>:<64 hex digits>",
+    );
+    std::fs::write(dir.join("audit.head"), format!("{later}\n")).unwrap_or_default();
+    let serve = custos(&["serve", "--data-dir", d, "--listen", "127.0.0.1:0"]);
+    assert_clean_failure(&serve, "no longer holds the recorded head");
+}

@@ -186,31 +186,45 @@ pub(crate) fn recovery_row(row: &impl SqlRow) -> Result<crate::RecoveryRow, Stor
     })
 }
 
+/// An audit row; a row that cannot be decoded is reported with its sequence number, so that
+/// `custos audit verify` can say which entry is damaged.
 pub(crate) fn audit_entry(row: &impl SqlRow) -> Result<AuditEntry, StoreError> {
     let seq = row.int("seq")?;
+    decode_audit_entry(row, seq).map_err(|e| match e {
+        StoreError::Corrupt(what) => {
+            StoreError::Corrupt(format!("audit entry {seq}: {what} cannot be read"))
+        }
+        other => other,
+    })
+}
+
+fn decode_audit_entry(row: &impl SqlRow, seq: i64) -> Result<AuditEntry, StoreError> {
     let reasons: Vec<AuditReason> =
         serde_json::from_str(&row.text("reasons")?).map_err(|_| corrupt("reasons"))?;
     let detail: serde_json::Value =
         serde_json::from_str(&row.text("detail")?).map_err(|_| corrupt("detail"))?;
+    let record = AuditRecord {
+        at_ms: row.int("at_ms").map_err(|_| corrupt("at_ms"))?,
+        request_id: RequestId(uuid_col(row, "request_id").map_err(|_| corrupt("request_id"))?),
+        actor: opt_uuid(row, "actor_id")
+            .map_err(|_| corrupt("actor_id"))?
+            .map(PersonId),
+        action: row.text("action").map_err(|_| corrupt("action"))?,
+        resource: row.text("resource").map_err(|_| corrupt("resource"))?,
+        outcome: Outcome::parse(&row.text("outcome")?).ok_or_else(|| corrupt("outcome"))?,
+        reasons,
+        detail,
+    };
     Ok(AuditEntry {
         seq: u64::try_from(seq).map_err(|_| corrupt("seq"))?,
-        record: AuditRecord {
-            at_ms: row.int("at_ms")?,
-            request_id: RequestId(uuid_col(row, "request_id")?),
-            actor: opt_uuid(row, "actor_id")?.map(PersonId),
-            action: row.text("action")?,
-            resource: row.text("resource")?,
-            outcome: Outcome::parse(&row.text("outcome")?).ok_or_else(|| corrupt("outcome"))?,
-            reasons,
-            detail,
-        },
+        record,
         leaf_hash: row
-            .bytes("leaf_hash")?
-            .try_into()
-            .map_err(|_| corrupt("leaf_hash"))?,
+            .opt_bytes("leaf_hash")?
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| corrupt("leaf_hash"))?,
         chain_hash: row
-            .bytes("chain_hash")?
-            .try_into()
-            .map_err(|_| corrupt("chain_hash"))?,
+            .opt_bytes("chain_hash")?
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| corrupt("chain_hash"))?,
     })
 }

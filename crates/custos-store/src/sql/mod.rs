@@ -164,6 +164,15 @@ pub(crate) fn next_entry(
     }
 }
 
+/// Which of `expected` are not among `present` (trigger names).
+pub(crate) fn missing_guards(expected: &[&'static str], present: &[String]) -> Vec<&'static str> {
+    expected
+        .iter()
+        .filter(|name| !present.iter().any(|p| p == *name))
+        .copied()
+        .collect()
+}
+
 /// The per-request session check: one statement, the same on both backends.
 pub(crate) const SESSION_AND_STATUS: &str = "SELECT s.*, p.status
      FROM sessions s JOIN people p ON p.id = s.person_id
@@ -270,6 +279,15 @@ macro_rules! impl_store_tx {
         #[async_trait::async_trait]
         impl $crate::StoreTx for $tx {
             $($extra)*
+
+            async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+                sqlx::query("SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .map(|r| audit_head(&r))
+                    .transpose()
+            }
 
             async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError> {
                 let p = &row.person;
