@@ -47,6 +47,11 @@ pub struct Config {
     /// The firm's name (shown in authenticator apps, refused inside passwords).
     #[serde(default)]
     pub firm_name: String,
+    /// Addresses of the reverse proxies (load balancers) in front of Custos, e.g.
+    /// `["10.0.0.5"]`: from these peers only, the client address is taken from
+    /// `X-Forwarded-For` / `Forwarded` (login throttling and audit need the real client).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where the records live. The `database = "custos.db"` form of earlier versions is still
     /// read, as the SQLite path.
     #[serde(default, deserialize_with = "database_or_path")]
@@ -141,6 +146,7 @@ impl Default for Config {
             session_idle_minutes: default_idle_minutes(),
             password_max_age_days: None,
             firm_name: String::new(),
+            trusted_proxies: Vec::new(),
             database: DatabaseConfig::default(),
         }
     }
@@ -302,6 +308,7 @@ impl DataDir {
                     .password_max_age_days
                     .map(|d| time::Duration::days(i64::from(d))),
                 firm_name: self.config.firm_name.clone(),
+                trusted_proxies: self.config.trusted_proxies.clone(),
                 ..AppSettings::default()
             },
         )

@@ -29,7 +29,7 @@ pub use passwords::Passwords;
 pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
-pub use usecases::lockouts::Lockout;
+pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::people::NewPerson;
 pub use usecases::sessions::{Caller, LoginRequest, NewSession, SessionView, Via};
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
@@ -60,11 +60,16 @@ pub struct AppSettings {
     pub firm_name: String,
     /// Login throttling and lockout.
     pub throttle: ThrottlePolicy,
+    /// Reverse proxies (load balancers) whose `X-Forwarded-For` / `Forwarded` headers name
+    /// the client address; from any other peer those headers are ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Failed-login throttling: after `free` failures, a key (an account, or a source address) is
 /// refused for `base`, doubling with every further failure up to `max`. Attempts refused while
-/// locked are not checked and do not extend the lock. A success clears the account's count.
+/// locked are not checked and do not extend the lock. A success clears the account's count and
+/// the source address's; a count with no failure for `forget_after` starts again, so an office
+/// behind one address is not locked out by the typos of months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
     /// Failures of one account before it is locked.
@@ -79,6 +84,8 @@ pub struct ThrottlePolicy {
     pub address_base: time::Duration,
     /// Longest address lock.
     pub address_max: time::Duration,
+    /// A key's failures are forgotten after this long without a new one.
+    pub forget_after: time::Duration,
 }
 
 impl Default for ThrottlePolicy {
@@ -90,6 +97,7 @@ impl Default for ThrottlePolicy {
             address_free: 20,
             address_base: time::Duration::seconds(1),
             address_max: time::Duration::hours(1),
+            forget_after: time::Duration::hours(1),
         }
     }
 }
@@ -104,6 +112,7 @@ impl Default for AppSettings {
             password_max_age: None,
             firm_name: String::new(),
             throttle: ThrottlePolicy::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -119,8 +128,8 @@ pub struct App {
     settings: AppSettings,
     /// Source addresses this node has seen locked, and until when: a flood from a locked
     /// address is refused without touching the database. Only a cache of the database's
-    /// verdict: nothing but expiry ends an address lock, so it cannot be stale in the
-    /// permissive direction.
+    /// verdict, stale at most in the restrictive direction: an officer's unlock on another node
+    /// takes effect here when the cached lock would have ended.
     address_locks: Arc<std::sync::Mutex<std::collections::HashMap<String, time::OffsetDateTime>>>,
 }
 
@@ -150,6 +159,11 @@ impl App {
             address_locks: Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
             settings,
         })
+    }
+
+    /// The reverse proxies whose forwarding headers name the client address.
+    pub fn trusted_proxies(&self) -> &[std::net::IpAddr] {
+        &self.settings.trusted_proxies
     }
 
     /// The current time, truncated to the millisecond as it is stored.

@@ -277,8 +277,14 @@ pub trait StoreTx: Send {
 
     /// The failed-login counter of a key.
     async fn throttle(&mut self, key: &str) -> Result<Option<ThrottleRow>, StoreError>;
-    /// Counts one more failure for a key (atomic); returns the new count.
-    async fn add_failure(&mut self, key: &str, at: Timestamp) -> Result<u32, StoreError>;
+    /// Counts one more failure for a key (atomic); returns the new count. A key whose last
+    /// failure was before `forget_before` starts again from one (counters decay).
+    async fn add_failure(
+        &mut self,
+        key: &str,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<u32, StoreError>;
     /// Refuses a key until `until`.
     async fn lock_until(&mut self, key: &str, until: Timestamp) -> Result<(), StoreError>;
     /// Forgets a key's failures; returns whether there were any.

@@ -221,10 +221,24 @@ async fn auth_records([a, b]: [Arc<dyn Store>; 2]) -> TestResult {
     );
 
     // Failure counters count atomically, lock and clear; lockouts are listed by prefix.
-    assert_eq!(tx.add_failure("person:x", now()).await?, 1);
-    assert_eq!(tx.add_failure("person:x", now()).await?, 2);
+    let long_ago = now() - time::Duration::days(1);
+    assert_eq!(tx.add_failure("person:x", now(), long_ago).await?, 1);
+    assert_eq!(tx.add_failure("person:x", now(), long_ago).await?, 2);
+    // A counter whose last failure is older than the window starts again.
+    tx.add_failure("addr:198.51.100.4", now(), long_ago).await?;
+    tx.add_failure("addr:198.51.100.4", now(), long_ago).await?;
+    let hours_later = now() + time::Duration::hours(2);
+    assert_eq!(
+        tx.add_failure(
+            "addr:198.51.100.4",
+            hours_later,
+            hours_later - time::Duration::hours(1)
+        )
+        .await?,
+        1
+    );
     tx.lock_until("person:x", later).await?;
-    tx.add_failure("addr:192.0.2.9", now()).await?;
+    tx.add_failure("addr:192.0.2.9", now(), long_ago).await?;
     tx.lock_until("addr:192.0.2.9", later).await?;
     let locked = tx.locked_throttles("person:", now()).await?;
     assert_eq!(locked.len(), 1);

@@ -22,7 +22,69 @@ pub struct Lockout {
     pub locked_until: time::OffsetDateTime,
 }
 
+/// A source address refused after failed logins.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressLock {
+    /// The client address.
+    pub address: String,
+    /// Failures counted (they decay after an hour without one).
+    pub failures: u32,
+    /// Refused until (then accepted again by itself).
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub locked_until: time::OffsetDateTime,
+}
+
 impl App {
+    /// Source addresses locked now (the officer).
+    pub async fn address_locks(&self, caller: &Caller) -> Result<Vec<AddressLock>, AppError> {
+        let tx = self.store.begin().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::QueryAudit, &Resource::Firm)
+            .await?;
+        let rows = tx.locked_throttles("addr:", self.now()).await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(AddressLock {
+                    address: r.key.strip_prefix("addr:")?.to_owned(),
+                    failures: r.failures,
+                    locked_until: r.locked_until,
+                })
+            })
+            .collect())
+    }
+
+    /// Clears a source address's failures and lock now (the officer). Other nodes may keep
+    /// refusing it from their cache until the lock would have ended (at most an hour).
+    pub async fn unlock_address(&self, caller: &Caller, address: &str) -> Result<bool, AppError> {
+        let tx = self.store.begin().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::QueryAudit, &Resource::Firm)
+            .await?;
+        let key = format!("addr:{}", address.trim());
+        let was = tx.clear_throttle(&key).await?;
+        self.forget_address_lock(&key);
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: "auth.unlock_address",
+                resource: key,
+                outcome: custos_audit::Outcome::Allow,
+                rule: "R2.role_duty",
+                message: "source address unlocked".to_owned(),
+                detail: serde_json::json!({ "was_throttled": was }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(was)
+    }
+
     /// Accounts locked now (the officer: the same right as querying the audit log).
     pub async fn lockouts(&self, caller: &Caller) -> Result<Vec<Lockout>, AppError> {
         let tx = self.store.begin().await?;

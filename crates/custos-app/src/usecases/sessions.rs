@@ -175,6 +175,13 @@ impl App {
         locks.get(addr).copied().filter(|until| *until > now)
     }
 
+    pub(crate) fn forget_address_lock(&self, addr: &str) {
+        self.address_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(addr);
+    }
+
     fn cache_address_lock(&self, addr: &str, until: time::OffsetDateTime) {
         let now = self.now();
         let mut locks = self
@@ -283,7 +290,10 @@ impl App {
             }
         };
 
+        // A success counts for its address too: colleagues behind the same address are not
+        // locked out by the typos of others (the account counters still bound guessing).
         tx.clear_throttle(&acct).await?;
+        tx.clear_throttle(&addr).await?;
         let expired = self
             .settings
             .password_max_age
@@ -421,7 +431,7 @@ impl App {
             addr.map(|a| (a, p.address_free, p.address_base, p.address_max)),
         ];
         for (key, free, base, max) in keys.into_iter().flatten() {
-            let failures = tx.add_failure(key, now).await?;
+            let failures = tx.add_failure(key, now, now - p.forget_after).await?;
             if failures >= free {
                 let doublings = (failures - free).min(30);
                 let lock = (base * 2f64.powi(i32::try_from(doublings).unwrap_or(30))).min(max);

@@ -386,6 +386,8 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "POST /api/people/{id}/recovery/confirm",
         "GET /api/lockouts",
         "DELETE /api/lockouts/{id}",
+        "GET /api/lockouts/addresses",
+        "DELETE /api/lockouts/addresses/{address}",
         "GET /api/people",
         "POST /api/people",
         "GET /api/people/{id}",

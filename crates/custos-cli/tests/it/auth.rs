@@ -1070,3 +1070,70 @@ async fn an_expired_password_must_be_changed_before_anything_else() {
         Err(AppError::BadCredentials)
     ));
 }
+
+/// Security review item 7: the per-address throttle used to count every failure for ever, so
+/// that from the 20th typo in the life of the database one office behind one address was locked
+/// out. Counters now decay, a success from an address counts for it, and the officer sees and
+/// clears address locks.
+#[tokio::test]
+async fn address_locks_decay_forgive_successes_and_the_officer_clears_them() {
+    let f = firm_with(AppSettings {
+        throttle: ThrottlePolicy {
+            address_free: 3,
+            ..ThrottlePolicy::default()
+        },
+        ..AppSettings::default()
+    })
+    .await;
+    let (secret, _, _) = f.enroll("lena.lawyer").await;
+    let office = "192.0.2.77";
+    let typo = |user: &'static str| {
+        let f = &f;
+        async move { f.login(user, "not the password", None, office).await }
+    };
+    // Two typos a day for months never lock the office: each day starts again.
+    for _ in 0..30 {
+        for user in ["omar.lawyer", "sam.screened"] {
+            assert!(matches!(typo(user).await, Err(AppError::BadCredentials)));
+        }
+        f.clock.advance(Duration::hours(2));
+    }
+    // A colleague's success counts for the address.
+    for user in ["omar.lawyer", "sam.screened"] {
+        assert!(matches!(typo(user).await, Err(AppError::BadCredentials)));
+    }
+    f.login(
+        "lena.lawyer",
+        DEMO_PASSWORD,
+        Some(f.code(&secret, 0)),
+        office,
+    )
+    .await
+    .unwrap();
+    for user in ["omar.lawyer", "sam.screened"] {
+        assert!(matches!(typo(user).await, Err(AppError::BadCredentials)));
+    }
+    // A real burst still locks the address, and the officer sees and clears it.
+    assert!(matches!(
+        typo("ivan.intern").await,
+        Err(AppError::BadCredentials)
+    ));
+    assert!(matches!(
+        typo("ivan.intern").await,
+        Err(AppError::Throttled { .. })
+    ));
+    let locks = f.app.address_locks(&f.officer).await.unwrap();
+    assert_eq!(locks.len(), 1);
+    assert_eq!((locks[0].address.as_str(), locks[0].failures), (office, 3));
+    assert!(f.app.unlock_address(&f.officer, office).await.unwrap());
+    assert!(f.app.address_locks(&f.officer).await.unwrap().is_empty());
+    assert!(matches!(
+        typo("ivan.intern").await,
+        Err(AppError::BadCredentials)
+    ));
+    // Only the officer.
+    let (_, token, _) = f.enroll("lisa.litlead").await;
+    let lisa = f.caller(&token).await.unwrap();
+    assert!(f.app.address_locks(&lisa).await.is_err());
+    assert!(f.app.unlock_address(&lisa, office).await.is_err());
+}

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ErrorBody, extract::Path};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use custos_app::{ApiTokenView, Lockout, SessionView};
+use custos_app::{AddressLock, ApiTokenView, Lockout, SessionView};
 use custos_domain::PersonId;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,6 +23,8 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(complete_recovery))
         .routes(routes!(lockouts))
         .routes(routes!(unlock))
+        .routes(routes!(address_locks))
+        .routes(routes!(unlock_address))
 }
 
 /// A person's sessions (officer; admin for ordinary accounts).
@@ -182,4 +184,27 @@ async fn complete_recovery(
         half: half.to_string(),
         which: "second",
     }))
+}
+
+/// Source addresses locked after failed logins (officer).
+#[utoipa::path(get, path = "/api/lockouts/addresses", tag = "people", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AddressLock>), (status = 403, body = ErrorBody)))]
+async fn address_locks(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+) -> Result<axum::Json<Vec<AddressLock>>, ApiError> {
+    Ok(axum::Json(state.app.address_locks(&caller).await?))
+}
+
+/// Unlock a source address now (officer).
+#[utoipa::path(delete, path = "/api/lockouts/addresses/{address}", tag = "people", security(("bearer" = [])),
+    params(("address" = String, Path, description = "the client address, e.g. 192.0.2.7")),
+    responses((status = 204), (status = 403, body = ErrorBody)))]
+async fn unlock_address(
+    State(state): State<AppState>,
+    Interactive(caller): Interactive,
+    Path(address): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.app.unlock_address(&caller, &address).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -2,7 +2,7 @@
 //! sessions and personal API tokens. The officer's actions on other people's accounts are in
 //! `accounts.rs`.
 
-use crate::auth::{AccountSetup, Authed, ClientAddr, Interactive, SESSION_COOKIE, client_addr};
+use crate::auth::{AccountSetup, Authed, ClientAddr, Interactive, SESSION_COOKIE, client_address};
 use crate::error::{
     ApiError, ErrorBody,
     extract::{Json, Path},
@@ -95,6 +95,7 @@ async fn login(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
     client: Option<Extension<ClientAddr>>,
+    headers: axum::http::HeaderMap,
     Json(body): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let kind = if body.cookie {
@@ -110,7 +111,11 @@ async fn login(
                 user_name: body.user_name,
                 password: Zeroizing::new(body.password),
                 code: body.code.map(Zeroizing::new),
-                source: client_addr(client.map(|Extension(a)| a)),
+                source: client_address(
+                    client.map(|Extension(a)| a),
+                    &headers,
+                    state.app.trusted_proxies(),
+                ),
                 kind,
             },
         )

@@ -949,15 +949,23 @@ macro_rules! impl_store_tx {
                     .transpose()
             }
 
-            async fn add_failure(&mut self, key: &str, at: custos_domain::Timestamp) -> Result<u32, StoreError> {
+            async fn add_failure(
+                &mut self,
+                key: &str,
+                at: custos_domain::Timestamp,
+                forget_before: custos_domain::Timestamp,
+            ) -> Result<u32, StoreError> {
                 let row = sqlx::query(
                     "INSERT INTO login_throttle (key, failures, locked_until, last_failure_at) VALUES ($1, 1, 0, $2)
                      ON CONFLICT (key) DO UPDATE
-                     SET failures = login_throttle.failures + 1, last_failure_at = $2
+                     SET failures = CASE WHEN login_throttle.last_failure_at < $3 THEN 1
+                                         ELSE login_throttle.failures + 1 END,
+                         last_failure_at = $2
                      RETURNING failures",
                 )
                     .bind(key)
                     .bind(ms(at))
+                    .bind(ms(forget_before))
                     .fetch_one(&mut *self.tx)
                     .await
                     .map_err(map_err)?;
