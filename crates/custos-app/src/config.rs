@@ -328,11 +328,11 @@ pub struct InitOutcome {
     pub officer_password: Zeroizing<String>,
 }
 
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> AppError {
+pub(crate) fn io_error(what: &str, path: &Path, e: std::io::Error) -> AppError {
     config_error(format!("cannot {what} `{}`: {e}", path.display()))
 }
 
-fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), AppError> {
+pub(crate) fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), AppError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -415,12 +415,33 @@ pub async fn init_data_dir(
     outcome
 }
 
+/// Writes a new self-signed certificate and its key (0600) where `config` says, in `tls/`.
+pub(crate) fn write_tls_identity(root: &Path, config: &Config) -> Result<(), AppError> {
+    use std::os::unix::fs::DirBuilderExt;
+    let tls_dir = root.join("tls");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&tls_dir)
+        .map_err(|e| io_error("create", &tls_dir, e))?;
+    let identity = custos_crypto::self_signed_tls(&["localhost", "127.0.0.1"])
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    write_file(
+        &root.join(&config.tls_cert),
+        identity.cert_pem.as_bytes(),
+        0o644,
+    )?;
+    write_file(
+        &root.join(&config.tls_key),
+        identity.key_pem.as_bytes(),
+        0o600,
+    )
+}
+
 async fn populate(
     root: &Path,
     officer_user_name: &str,
     options: &InitOptions,
 ) -> Result<InitOutcome, AppError> {
-    use std::os::unix::fs::DirBuilderExt;
     let mut config = Config::default();
     config.database.url.clone_from(&options.database_url);
     if let Some(blobs) = &options.blobs {
@@ -439,23 +460,7 @@ async fn populate(
         .and_then(|kek| kek.write_new_key_file(&root.join(&config.key_file)))
         .map_err(|e| config_error(e.to_string()))?;
 
-    let tls_dir = root.join("tls");
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&tls_dir)
-        .map_err(|e| io_error("create", &tls_dir, e))?;
-    let identity = custos_crypto::self_signed_tls(&["localhost", "127.0.0.1"])
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    write_file(
-        &root.join(&config.tls_cert),
-        identity.cert_pem.as_bytes(),
-        0o644,
-    )?;
-    write_file(
-        &root.join(&config.tls_key),
-        identity.key_pem.as_bytes(),
-        0o600,
-    )?;
+    write_tls_identity(root, &config)?;
 
     let data_dir = DataDir::open(root)?;
     let app = data_dir.assemble_app(data_dir.open_store(true, true).await?)?;

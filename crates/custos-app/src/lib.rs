@@ -6,6 +6,7 @@
 //! and a decision that cannot be audited stops the use case (fail closed). HTTP, JSON and HTML
 //! are unknown here.
 
+mod backup;
 mod config;
 mod demo;
 mod error;
@@ -15,6 +16,7 @@ mod passwords;
 mod usecases;
 mod views;
 
+pub use backup::{BackupReport, RestoreReport, restore};
 pub use config::{
     AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir,
 };
@@ -159,6 +161,11 @@ impl App {
             address_locks: Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
             settings,
         })
+    }
+
+    /// Closes the database (checkpointing the embedded one): at the end of `serve`.
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     /// The reverse proxies whose forwarding headers name the client address.

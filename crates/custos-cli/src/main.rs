@@ -66,6 +66,30 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Copy a data directory's database (a consistent snapshot, taken while it serves) and
+    /// blobs to a new folder. Never the key file: back that up apart. On PostgreSQL only the
+    /// blobs and configuration are copied; run pg_dump for the database (docs/OPERATIONS.md).
+    Backup {
+        /// The data directory.
+        #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
+        data_dir: PathBuf,
+        /// The new backup folder (must not exist or be empty).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup onto a new data directory with the key file kept apart, then verify
+    /// the audit log against the backup's head.
+    Restore {
+        /// The backup folder made by `custos backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new data directory (must not exist or be empty).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The key file (`kek.key`) of the firm.
+        #[arg(long)]
+        key: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +244,43 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Audit {
             command: AuditCommand::Verify { data_dir, head },
         } => verify(&data_dir, head.as_deref()).await,
+        Command::Backup { data_dir, to } => {
+            let report = DataDir::open(&data_dir)?.backup(&to).await?;
+            if report.database_included {
+                println!(
+                    "backup written to {}: database snapshot, {} blobs, configuration",
+                    to.display(),
+                    report.blobs
+                );
+            } else {
+                println!(
+                    "blobs ({}) and configuration written to {}; the database is PostgreSQL: \
+                     run `pg_dump --format=custom` as its owner (docs/OPERATIONS.md)",
+                    report.blobs,
+                    to.display()
+                );
+            }
+            if let Some(head) = report.audit_head {
+                println!("audit head of the snapshot: {}", head.to_line());
+            }
+            println!("the key file is not in the backup: keep it apart, offline");
+            Ok(())
+        }
+        Command::Restore {
+            from,
+            data_dir,
+            key,
+        } => {
+            let report = custos_app::restore(&from, &data_dir, &key).await?;
+            println!(
+                "restored into {}: {} blobs; audit log verified ({} entries). A new self-signed \
+                 certificate was made: point tls_cert and tls_key at the firm's own.",
+                data_dir.display(),
+                report.blobs,
+                report.audit_entries
+            );
+            Ok(())
+        }
     }
 }
 
@@ -313,6 +374,7 @@ async fn serve_app(
     .await;
     recorder.abort();
     record_audit_head(dir, &app).await?;
+    app.close().await;
     Ok(())
 }
 

@@ -77,6 +77,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// of work: one short statement.
     async fn touch_session(&self, token_hash: &[u8; 32], at: Timestamp) -> Result<(), StoreError>;
 
+    /// Writes a consistent copy of the whole database, taken online, to a new file `to`
+    /// (SQLite: `VACUUM INTO`, which reads one snapshot and never blocks writers for long).
+    /// PostgreSQL refuses: its backups are `pg_dump`'s job (docs/OPERATIONS.md).
+    async fn snapshot_into(&self, to: &std::path::Path) -> Result<(), StoreError>;
+
+    /// Closes every connection; the embedded database is checkpointed first, so that the
+    /// database file alone holds every committed change.
+    async fn close(&self);
+
     /// The append-only guards (triggers) of the audit log that are missing: empty when the
     /// schema is intact. `serve` refuses to start otherwise; `audit verify` reports them.
     async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError>;

@@ -193,6 +193,18 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn snapshot_into(&self, _to: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::Database(
+            "the database is PostgreSQL: back it up with `pg_dump --format=custom` as its \
+             owner (docs/OPERATIONS.md)"
+                .to_owned(),
+        ))
+    }
+
+    async fn close(&self) {
+        PgStore::close(self).await;
+    }
+
     async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError> {
         let present: Vec<String> = sqlx::query_scalar(
             "SELECT tgname::text FROM pg_trigger

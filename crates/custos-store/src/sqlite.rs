@@ -92,11 +92,17 @@ impl SqliteStore {
         row.map_err(map_err)
     }
 
-    /// Closes every connection (checkpointing the WAL).
+    /// Closes every connection, after moving every committed change from the WAL into the
+    /// database file (so that a copy of `custos.db` alone is complete).
     pub async fn close(&self) {
         if let Some(conn) = self.checker.lock().await.take() {
             let _ = sqlx::Connection::close(conn).await;
         }
+        // If it fails (another process holds the database), nothing is lost: the WAL stays
+        // beside the file and SQLite replays it at the next open.
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
     }
 }
@@ -134,6 +140,22 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+
+    async fn snapshot_into(&self, to: &Path) -> Result<(), StoreError> {
+        let path = to
+            .to_str()
+            .ok_or_else(|| StoreError::Database("backup path is not UTF-8".to_owned()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        SqliteStore::close(self).await;
     }
 
     async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError> {

@@ -283,4 +283,24 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Whether the key-encryption key opens the firm's sealed account secrets (the first
+    /// second factor found): a restore with another firm's key file is refused before anyone
+    /// serves it. `true` when no factor exists yet (nothing to tell by).
+    pub async fn key_opens_account_secrets(&self) -> Result<bool, AppError> {
+        let mut tx = self.store.begin().await?;
+        let people = tx.list_people(None, 200).await?;
+        let mut verdict = true;
+        for p in people {
+            if let Some(f) = tx.factors_of(p.person.id).await?.into_iter().next() {
+                verdict = self
+                    .kek
+                    .open_account_secret(&format!("totp:{}", f.id), &f.sealed_secret)
+                    .is_ok();
+                break;
+            }
+        }
+        tx.commit().await?;
+        Ok(verdict)
+    }
 }

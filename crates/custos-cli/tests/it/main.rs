@@ -12,6 +12,7 @@ mod api;
 mod audit;
 mod auth;
 mod auth_http;
+mod backup;
 mod canary;
 mod cli;
 mod decision_table;

@@ -51,6 +51,18 @@ pub fn start(args: &[&str]) -> Node {
     }
 }
 
+impl Node {
+    /// Stops the process with SIGTERM (as systemd or docker would) and waits for it.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child
+            .wait()
+            .unwrap_or_else(|e| panic!("wait for custos: {e}"))
+    }
+}
+
 pub fn client(cert: &Path) -> reqwest::Client {
     let pem = std::fs::read(cert).unwrap_or_default();
     reqwest::Client::builder()
