@@ -282,8 +282,41 @@ impl DataDir {
         Ok(store)
     }
 
-    /// Opens the store, blob store and key file, and assembles the application.
+    /// Refuses a data directory, database file or blob folder that group or others may read
+    /// or write: they hold the firm's (encrypted) records, and a loose mode is the first sign
+    /// of a copy gone wrong. The key file has its own, stricter check.
+    pub fn check_private(&self) -> Result<(), AppError> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut paths = vec![self.root.clone(), self.path(&self.config.blobs)];
+        if self.config.database.url.is_none() {
+            let db = self.path(&self.config.database.path);
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = db.clone().into_os_string();
+                name.push(suffix);
+                paths.push(name.into());
+            }
+        }
+        for path in paths {
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                let want = if meta.is_dir() { "700" } else { "600" };
+                return Err(config_error(format!(
+                    "`{}` has mode {mode:o}: group or others may read it; run `chmod {want}` on \
+                     it (data directory and blob folder 700, database files 600)",
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens the store, blob store and key file, and assembles the application; refuses a
+    /// directory whose files are not private.
     pub async fn open_app(&self) -> Result<App, AppError> {
+        self.check_private()?;
         let store = self.open_store(false, false).await?;
         self.assemble_app(store)
     }
@@ -423,8 +456,22 @@ pub(crate) fn write_tls_identity(root: &Path, config: &Config) -> Result<(), App
         .mode(0o700)
         .create(&tls_dir)
         .map_err(|e| io_error("create", &tls_dir, e))?;
-    let identity = custos_crypto::self_signed_tls(&["localhost", "127.0.0.1"])
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // Named after this machine (clients reach it by that name), and localhost for a first look.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let host_ok = !host.is_empty()
+        && host != "localhost"
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let mut names = Vec::new();
+    if host_ok {
+        names.push(host.as_str());
+    }
+    names.extend(["localhost", "127.0.0.1"]);
+    let identity =
+        custos_crypto::self_signed_tls(&names).map_err(|e| AppError::Internal(e.to_string()))?;
     write_file(
         &root.join(&config.tls_cert),
         identity.cert_pem.as_bytes(),

@@ -242,6 +242,11 @@ pub mod policy {
 
     /// Checks a new (normalised) password; the error says what to change, never echoes it.
     pub fn check(normalized: &str, user_name: &str, firm_name: &str) -> Result<(), AppError> {
+        if custos_domain::refuse_hidden_characters("password", normalized).is_err() {
+            return Err(AppError::BadInput(
+                "the new password must not contain control or text-direction characters".to_owned(),
+            ));
+        }
         let chars = normalized.chars().count();
         if chars < MIN_CHARS {
             return Err(AppError::BadInput(format!(
@@ -326,6 +331,17 @@ pub mod policy {
                     "{pw}: {m}"
                 );
                 assert!(!m.contains(pw), "the message must not echo the password");
+            }
+        }
+
+        #[test]
+        fn hidden_characters_are_refused() {
+            for pw in [
+                "purple tractor\0violin sunset",
+                "purple tractor\u{1b}violin sunset",
+                "purple tractor\u{202E}violin sunset",
+            ] {
+                assert!(refused(pw).contains("control or text-direction"), "{pw:?}");
             }
         }
 

@@ -352,6 +352,11 @@ async fn main() {
     let pg_dir_b = tmp.path().join("pg-b");
     for dir in [&pg_dir, &pg_dir_b] {
         std::fs::create_dir_all(dir.join("tls")).unwrap();
+        // Private, as `serve` demands of a data directory.
+        for private in [dir.to_path_buf(), dir.join("tls")] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
         for f in ["kek.key", "tls/cert.pem", "tls/key.pem"] {
             std::fs::copy(sqlite_dir.join(f), dir.join(f)).unwrap();
         }

@@ -213,9 +213,11 @@ fn one_line(e: &anyhow::Error) -> String {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    // Colours only on a terminal: a log file or journal gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -353,6 +355,7 @@ async fn serve_app(
         dir.path(&dir.config.tls_cert).display()
     );
     println!("Press Ctrl-C to stop.");
+    tracing::info!(address = %local, version = env!("CARGO_PKG_VERSION"), "custos serving");
     let recorder = {
         let (dir, app) = (dir.clone(), app.clone());
         tokio::spawn(async move {

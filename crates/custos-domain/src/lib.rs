@@ -16,7 +16,7 @@ mod records;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ids::{ClientId, DocumentId, MatterId, PersonId, RequestId, TeamId, WallId};
-pub use people::{Person, PersonStatus, Role, Team, UserName};
+pub use people::{Person, PersonStatus, Role, Team, UserName, refuse_hidden_characters};
 pub use records::{
     Classification, Client, Document, Matter, Provenance, ProvenanceInput, Wall, WallObject,
     WallSubject,

@@ -209,11 +209,38 @@ pub struct Team {
 }
 
 /// Checks that a free-text field is present, not blank and not too long.
+/// Bidirectional embedding, override and isolate controls: they make text display in another
+/// order than it is stored ("Trojan Source"), so a name or title could read differently in a
+/// list than in the audit log.
+const BIDI_CONTROLS: [char; 9] = [
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}',
+];
+
+/// Refuses control characters (NUL, C0 such as escape or newline, DEL, C1) and bidirectional
+/// controls in text from outside: they corrupt logs and terminals, and hide what text says.
+pub fn refuse_hidden_characters(field: &'static str, value: &str) -> Result<(), DomainError> {
+    match value
+        .chars()
+        .find(|c| c.is_control() || BIDI_CONTROLS.contains(c))
+    {
+        Some(c) => Err(DomainError::Invalid {
+            field,
+            message: format!(
+                "must not contain control or text-direction characters (found U+{:04X})",
+                u32::from(c)
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn require_text(
     field: &'static str,
     value: &str,
     max_len: usize,
 ) -> Result<String, DomainError> {
+    refuse_hidden_characters(field, value.trim())?;
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(DomainError::Invalid {

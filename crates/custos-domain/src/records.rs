@@ -312,4 +312,30 @@ mod tests {
         assert!(Classification::Privileged > Classification::Confidential);
         assert!(Classification::parse("secret").is_err());
     }
+
+    #[test]
+    fn names_titles_and_reasons_refuse_hidden_characters() {
+        for bad in [
+            "Acme\0 Ltd",
+            "Acme\u{1b}[31m Ltd",
+            "first\nsecond",
+            "Acme\u{7f}",
+            "Ac\u{85}me",
+            "invoice\u{202E}fdp.exe",
+            "\u{2066}isolated\u{2069}",
+        ] {
+            assert!(Client::parse_name(bad).is_err(), "{bad:?}");
+            assert!(Matter::parse_title(bad).is_err(), "{bad:?}");
+            assert!(Wall::parse_reason(bad).is_err(), "{bad:?}");
+            assert!(crate::Person::parse_display_name(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "Société Générale",
+            "华为技术有限公司",
+            "שלום עולם",
+            "O'Brien & Co. — 2026",
+        ] {
+            assert!(Client::parse_name(good).is_ok(), "{good:?}");
+        }
+    }
 }

@@ -27,12 +27,29 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub std::net::IpAddr);
 
-/// Gives every request an id, carried into logs, audit entries and the `x-request-id` header.
+/// Gives every request an id, carried into logs, audit entries and the `x-request-id` header,
+/// and writes one access-log line per request: method, the matched route (never the raw path
+/// or its query string, which may carry ids or search terms), status, latency, request id.
 pub async fn request_id(mut req: Request, next: Next) -> Response {
     let id = RequestId::new();
     req.extensions_mut().insert(id);
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method());
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "<no route>".to_owned());
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %id, method = %method);
+    let started = std::time::Instant::now();
     let mut response = tracing::Instrument::instrument(next.run(req), span).await;
+    tracing::info!(
+        request_id = %id,
+        %method,
+        route = %route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -3,6 +3,7 @@
 
 use crate::StoreError;
 use async_trait::async_trait;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
 use uuid::Uuid;
@@ -45,6 +46,10 @@ impl std::fmt::Debug for BlobReader {
 pub const STALE_PART: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Blobs as files in a local folder: `<root>/<2 hex>/<uuid>.blob`, written through `<root>/tmp`.
+/// The shard is the id's last byte: ids are UUIDv7, whose first bytes are a timestamp (every
+/// blob of a year would share one folder) and whose last bytes are random. Blobs written
+/// before this layout (sharded by the first byte) are still found. Folders are 0700, files
+/// 0600.
 #[derive(Debug, Clone)]
 pub struct LocalBlobStore {
     root: PathBuf,
@@ -60,7 +65,11 @@ impl LocalBlobStore {
     /// file, so only parts untouched for [`STALE_PART`] are removed.
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let tmp = root.join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(|e| io("cannot create blob folder", e))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&tmp)
+            .map_err(|e| io("cannot create blob folder", e))?;
         let now = std::time::SystemTime::now();
         for entry in std::fs::read_dir(&tmp).map_err(|e| io("cannot list blob tmp", e))? {
             let entry = entry.map_err(|e| io("cannot list blob tmp", e))?;
@@ -80,10 +89,17 @@ impl LocalBlobStore {
         })
     }
 
-    /// Where the blob `key` is stored (tests use it to tamper with blobs).
+    /// Where the blob `key` is stored (tests use it to tamper with blobs): its own shard, or
+    /// the first-byte shard of earlier versions if it is there.
     pub fn path_of(&self, key: Uuid) -> PathBuf {
         let name = key.simple().to_string();
-        self.root.join(&name[..2]).join(format!("{name}.blob"))
+        let path = self.root.join(&name[30..]).join(format!("{name}.blob"));
+        let legacy = self.root.join(&name[..2]).join(format!("{name}.blob"));
+        if !path.exists() && legacy.exists() {
+            legacy
+        } else {
+            path
+        }
     }
 }
 
@@ -164,7 +180,10 @@ impl BlobWriter for LocalBlobWriter {
         drop(file);
         let dest = self.store.path_of(key);
         let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
-        tokio::fs::create_dir_all(&dir)
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
             .await
             .map_err(|e| io("cannot create blob folder", e))?;
         tokio::fs::rename(&self.tmp_path, &dest)

@@ -43,6 +43,26 @@ impl SqliteStore {
     /// Opens (creating if asked) the database at `path` and runs pending migrations; refuses a
     /// database whose schema is newer than this binary.
     pub async fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
+        if create {
+            // Created here, private, before SQLite would create it with the process umask
+            // (0644); SQLite gives its WAL and shared-memory files the database file's mode.
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(StoreError::Database(format!(
+                        "cannot create `{}`: {e}",
+                        path.display()
+                    )));
+                }
+            }
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(create)

@@ -51,6 +51,35 @@ fn init_creates_a_private_data_dir_and_refuses_to_run_twice() {
     };
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("kek.key")), 0o600);
+    assert_eq!(mode(&dir.join("custos.db")), 0o600);
+    assert_eq!(mode(&dir.join("blobs")), 0o700);
+    assert_eq!(mode(&dir.join("blobs/tmp")), 0o700);
+    // The self-signed certificate lives a year (not 1975 to 4096) and names this host.
+    let cert = dir.join("tls/cert.pem");
+    let checkend = |days: u64| {
+        Command::new("openssl")
+            .args(["x509", "-noout", "-in"])
+            .arg(&cert)
+            .args(["-checkend", &(days * 86_400).to_string()])
+            .output()
+            .unwrap_or_else(|e| panic!("openssl (Debian package openssl) is needed: {e}"))
+            .status
+            .success()
+    };
+    assert!(checkend(364), "valid for the coming year");
+    assert!(!checkend(367), "but not beyond");
+    let subject = Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in"])
+        .arg(&cert)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    assert!(subject.contains("Custos"), "{subject}");
+    assert!(
+        subject.contains(host.trim()) || subject.contains("localhost"),
+        "{subject}"
+    );
     assert_eq!(mode(&dir.join("tls/key.pem")), 0o600);
     assert_eq!(
         std::fs::metadata(dir.join("kek.key"))
@@ -158,4 +187,26 @@ fn verify_and_serve_check_the_recorded_audit_head() {
     std::fs::write(dir.join("audit.head"), format!("{later}\n")).unwrap_or_default();
     let serve = custos(&["serve", "--data-dir", d, "--listen", "127.0.0.1:0"]);
     assert_clean_failure(&serve, "no longer holds the recorded head");
+}
+
+/// Database files and blob folders are private, and `serve` refuses them otherwise.
+#[test]
+fn serve_refuses_a_data_directory_that_others_may_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("firm");
+    let d = dir.to_str().unwrap_or_default();
+    assert!(custos(&["init", "--data-dir", d]).status.success());
+    for (path, loose) in [("custos.db", 0o644), ("blobs", 0o755), ("", 0o750)] {
+        let target = dir.join(path);
+        let before = std::fs::metadata(&target)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(loose))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let serve = custos(&["serve", "--data-dir", d, "--listen", "127.0.0.1:0"]);
+        assert_clean_failure(&serve, "group or others may read it");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(before))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
 }

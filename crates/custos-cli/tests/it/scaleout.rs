@@ -67,7 +67,13 @@ fn ids(page: &Value) -> Vec<String> {
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    // Folders keep their (private) mode too: `serve` refuses a data directory others may read.
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(to)
+        .unwrap_or_else(|e| panic!("{e}"));
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
         let entry = entry.unwrap_or_else(|e| panic!("{e}"));
         let target = to.join(entry.file_name());
