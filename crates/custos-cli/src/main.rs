@@ -355,6 +355,16 @@ async fn serve_app(
         dir.path(&dir.config.tls_cert).display()
     );
     println!("Press Ctrl-C to stop.");
+    {
+        let app = app.clone();
+        tokio::spawn(async move {
+            match app.sweep_orphan_blobs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(blobs = n, "removed blobs that no document names"),
+                Err(e) => tracing::error!(error = %e, "orphan blob sweep failed"),
+            }
+        });
+    }
     tracing::info!(address = %local, version = env!("CARGO_PKG_VERSION"), "custos serving");
     let recorder = {
         let (dir, app) = (dir.clone(), app.clone());

@@ -17,6 +17,10 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     async fn reader(&self, key: Uuid) -> Result<BlobReader, StoreError>;
     /// Deletes a stored blob (missing is not an error).
     async fn delete(&self, key: Uuid) -> Result<(), StoreError>;
+    /// Stored blobs last written before `before` (candidates for the orphan sweep: a blob
+    /// whose document row never committed, after a crash between the two).
+    async fn finished_before(&self, before: std::time::SystemTime)
+    -> Result<Vec<Uuid>, StoreError>;
 }
 
 /// A blob being written.
@@ -138,6 +142,42 @@ impl BlobStore for LocalBlobStore {
             len,
             reader: Box::new(file),
         })
+    }
+
+    async fn finished_before(
+        &self,
+        before: std::time::SystemTime,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for shard in std::fs::read_dir(&root).map_err(|e| io("cannot list blobs", e))? {
+                let shard = shard.map_err(|e| io("cannot list blobs", e))?;
+                if shard.file_name() == "tmp" || !shard.path().is_dir() {
+                    continue;
+                }
+                for file in
+                    std::fs::read_dir(shard.path()).map_err(|e| io("cannot list blobs", e))?
+                {
+                    let file = file.map_err(|e| io("cannot list blobs", e))?;
+                    let old = file
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|modified| modified < before);
+                    let id = file
+                        .file_name()
+                        .to_str()
+                        .and_then(|n| n.strip_suffix(".blob"))
+                        .and_then(|n| Uuid::try_parse(n).ok());
+                    if let (true, Some(id)) = (old, id) {
+                        out.push(id);
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Blob(format!("blob listing stopped: {e}")))?
     }
 
     async fn delete(&self, key: Uuid) -> Result<(), StoreError> {

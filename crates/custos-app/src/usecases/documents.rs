@@ -93,7 +93,14 @@ impl App {
             .await?;
         tx.commit().await?;
         let key = self.matter_key(&permit, &matter_row)?;
-        let size = self.write_blob(&key, id, body).await?;
+        let size = match self.write_blob(&key, id, body).await {
+            Ok(size) => size,
+            Err(e) => {
+                // The allow above names a document that will never exist: say so in the log.
+                self.record_abandoned_upload(caller, id, &e).await;
+                return Err(e);
+            }
+        };
 
         let result = async {
             let (mut tx, _permit, _row) = self
@@ -136,6 +143,76 @@ impl App {
                 Err(e)
             }
         }
+    }
+
+    /// Audits that an upload allowed earlier stored nothing (interrupted, too large, storage
+    /// error). Best effort: the caller's error is what matters; a failure here is logged.
+    async fn record_abandoned_upload(&self, caller: &Caller, id: DocumentId, why: &AppError) {
+        let outcome = async {
+            let mut tx = self.store.begin().await?;
+            self.audit_event(
+                &mut *tx,
+                crate::AuditEvent {
+                    request_id: caller.request_id,
+                    actor: Some(caller.person),
+                    action: "document.upload",
+                    resource: format!("document:{id}"),
+                    outcome: custos_audit::Outcome::Deny,
+                    rule: "upload.incomplete",
+                    message: format!("the upload did not complete ({why}); nothing was stored"),
+                    detail: serde_json::Value::Null,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<(), AppError>(())
+        }
+        .await;
+        if let Err(e) = outcome {
+            tracing::warn!(document = %id, error = %e, "abandoned upload not audited");
+        }
+    }
+
+    /// Removes blobs that no document row names, written more than an hour ago (a crash between
+    /// a blob's rename and its row's commit leaves one; a write in progress on another node is
+    /// younger). Audited when it removes anything; returns how many.
+    pub async fn sweep_orphan_blobs(&self) -> Result<u64, AppError> {
+        let before = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let candidates = self.blobs.finished_before(before).await?;
+        let mut removed = Vec::new();
+        for chunk in candidates.chunks(500) {
+            let mut tx = self.store.begin().await?;
+            let mut orphans = Vec::new();
+            for id in chunk {
+                if tx.document(DocumentId(*id)).await?.is_none() {
+                    orphans.push(*id);
+                }
+            }
+            tx.commit().await?;
+            for id in orphans {
+                self.blobs.delete(id).await?;
+                removed.push(id.to_string());
+            }
+        }
+        if !removed.is_empty() {
+            let mut tx = self.store.begin().await?;
+            self.audit_event(
+                &mut *tx,
+                crate::AuditEvent {
+                    request_id: custos_domain::RequestId::new(),
+                    actor: None,
+                    action: "blob.sweep",
+                    resource: "firm".to_owned(),
+                    outcome: custos_audit::Outcome::Allow,
+                    rule: "upload.incomplete",
+                    message: "encrypted blobs that no document names were removed".to_owned(),
+                    detail: serde_json::json!({ "blobs": removed }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(removed.len() as u64)
     }
 
     /// Encrypts the body into a new blob named after the document; returns the plaintext size.

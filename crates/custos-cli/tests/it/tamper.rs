@@ -143,3 +143,86 @@ async fn tampered_blobs_fail_to_download() -> TestResult {
     assert_eq!(download(&t, &lena, &doc).await?, content);
     Ok(())
 }
+
+/// Security review (low): a killed upload left an "allow" entry for a document that never
+/// existed, and a crash between a blob's rename and its row's commit left a blob nothing
+/// removed. Now the abandoned upload is audited, and old blobs without a row are swept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_uploads_are_recorded_and_orphan_blobs_swept() -> crate::harness::TestResult {
+    use custos_app::{Caller, NewDocument, Via};
+    use custos_domain::{Classification, ProvenanceInput, RequestId};
+    let t = crate::harness::spawn_demo_firm().await;
+    let lena = t.firm.people["lena.lawyer"];
+    let caller = Caller {
+        person: lena,
+        request_id: RequestId::new(),
+        via: Via::Internal,
+    };
+    let text = |s: &str| Some(s.to_owned());
+    let new = NewDocument {
+        title: "never finished".into(),
+        classification: Classification::Internal,
+        provenance: ProvenanceInput {
+            source: text("client"),
+            content_description: text("letter"),
+            purpose: text("advice"),
+            legal_basis: text("engagement letter"),
+            collected_by: text("lena.lawyer"),
+            collected_at: text("2026-11-01T10:00:00Z"),
+        },
+        media_type: "text/plain".into(),
+    };
+    let body = futures_util::stream::iter(vec![
+        Ok(bytes::Bytes::from(vec![7u8; 100_000])),
+        Err("connection reset by peer"),
+    ]);
+    let upload = t
+        .app
+        .upload_document(&caller, t.firm.matters["M1"], new, body)
+        .await;
+    assert!(upload.is_err());
+    let officer = t.login("olivia.officer").await;
+    let (_, entries) = t
+        .get_json(&officer, &format!("/api/audit?actor={lena}&limit=500"))
+        .await;
+    let abandoned = entries["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["action"] == "document.upload" && e["outcome"] == "deny")
+        .ok_or("no record of the abandoned upload")?;
+    assert_eq!(abandoned["reasons"][0]["rule"], "upload.incomplete");
+
+    // An orphan blob (no row), written two hours ago, next to real ones.
+    let blobs = t.data_dir.path(&t.data_dir.config.blobs);
+    let orphan = uuid::Uuid::now_v7();
+    let name = orphan.simple().to_string();
+    std::fs::create_dir_all(blobs.join(&name[30..]))?;
+    let path = blobs.join(&name[30..]).join(format!("{name}.blob"));
+    std::fs::write(&path, b"sealed bytes of nothing")?;
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    // Every blob looks old, the real ones too: the sweep must keep those, whose rows exist.
+    let mut aged = 0;
+    for shard in std::fs::read_dir(&blobs)?.flatten() {
+        if shard.file_name() == "tmp" || !shard.path().is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(shard.path())?.flatten() {
+            std::fs::File::options()
+                .write(true)
+                .open(file.path())?
+                .set_modified(two_hours_ago)?;
+            aged += 1;
+        }
+    }
+    assert!(aged > 10, "the demo's blobs and the orphan: {aged}");
+    let d1 = t.document("D1");
+    assert_eq!(t.app.sweep_orphan_blobs().await?, 1);
+    assert!(!path.exists());
+    let lena_token = t.login("lena.lawyer").await;
+    let r = t
+        .get(&lena_token, &format!("/api/documents/{d1}/content"))
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    Ok(())
+}
