@@ -76,8 +76,8 @@ pub struct AuditRecord {
     pub outcome: Outcome,
     /// Why; the first reason names the deciding rule.
     pub reasons: Vec<AuditReason>,
-    /// Extra facts (e.g. the ids a listing returned); never content or secrets.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// Extra facts (e.g. the ids a listing returned), or null; never content or secrets.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub detail: serde_json::Value,
 }
 

@@ -183,6 +183,29 @@ async fn upload_without_provenance_names_the_missing_fields() -> TestResult {
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A body that is not multipart at all answers in the JSON error format too (it was
+    // text/plain), and a quoted media-type parameter is accepted.
+    let r = t
+        .http
+        .post(&url)
+        .bearer_auth(&lena)
+        .json(&json!({ "not": "multipart" }))
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()?
+            .starts_with("application/json")
+    );
+    let body: serde_json::Value = r.json().await?;
+    assert_eq!(body["error"]["code"], "invalid_input");
+    let quoted = json!({ "title": "quoted", "classification": "internal",
+                         "provenance": full_provenance(), "media_type": "text/plain; charset=\"utf-8\"" });
+    let r = t
+        .upload_raw(&lena, t.matter("M1"), quoted, b"hello".to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
     Ok(())
 }
 

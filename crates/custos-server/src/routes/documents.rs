@@ -92,8 +92,19 @@ async fn upload_document(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<uuid::Uuid>,
-    mut form: Multipart,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, axum::Json<DocumentView>), ApiError> {
+    // A body that is not multipart answers in the API's JSON error format, like every error.
+    let mut form = form.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            format!(
+                "send multipart/form-data with a `metadata` part, then a `content` part ({})",
+                e.body_text()
+            ),
+        )
+    })?;
     let first = form
         .next_field()
         .await

@@ -311,6 +311,7 @@ pub struct CreateToken {
     /// `read`, `write`, `audit`.
     scopes: Vec<String>,
     /// Lifetime, 1 to 365 days.
+    #[schema(minimum = 1, maximum = 365)]
     days: u32,
 }
 
