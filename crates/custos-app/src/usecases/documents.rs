@@ -88,36 +88,6 @@ fn parse_media_type(raw: &str) -> Result<String, AppError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_media_type;
-
-    #[test]
-    fn media_types_with_token_and_quoted_parameters() {
-        for good in [
-            "application/pdf",
-            "text/plain; charset=utf-8",
-            "text/plain; charset=\"utf-8\"",
-            "Application/VND.ms-excel",
-            "multipart/mixed; boundary=\"a b\"",
-        ] {
-            assert!(parse_media_type(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "pdf",
-            "/pdf",
-            "text/",
-            "text/plain; charset",
-            "text/plain; charset=\"utf-8",
-            "text/plain; charset=\"a\"b\"",
-            "text/html\r\nx-injected: 1",
-            "text/plain; =x",
-        ] {
-            assert!(parse_media_type(bad).is_err(), "{bad:?}");
-        }
-    }
-}
-
 impl App {
     /// Adds a document to a matter. Input is checked first; the content is encrypted as it
     /// arrives; the blob is durable before the metadata row is committed, and the decision is
@@ -536,6 +506,36 @@ impl ChunkReader {
                 tracing::error!(document = %self.document, chunk = index, "document failed its integrity check");
                 Some(Err(AppError::Integrity))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_media_type;
+
+    #[test]
+    fn media_types_with_token_and_quoted_parameters() {
+        for good in [
+            "application/pdf",
+            "text/plain; charset=utf-8",
+            "text/plain; charset=\"utf-8\"",
+            "Application/VND.ms-excel",
+            "multipart/mixed; boundary=\"a b\"",
+        ] {
+            assert!(parse_media_type(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "pdf",
+            "/pdf",
+            "text/",
+            "text/plain; charset",
+            "text/plain; charset=\"utf-8",
+            "text/plain; charset=\"a\"b\"",
+            "text/html\r\nx-injected: 1",
+            "text/plain; =x",
+        ] {
+            assert!(parse_media_type(bad).is_err(), "{bad:?}");
         }
     }
 }
