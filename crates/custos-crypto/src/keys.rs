@@ -208,6 +208,19 @@ impl Kek {
         seal_random_nonce(&self.key, ACCOUNT_VERSION, &account_aad(context), secret)
     }
 
+    /// Seals firm-level text that may name a client (an ethical wall's reason) under the KEK,
+    /// bound to `context` (`wall.reason:<wall id>`): encrypted at rest, readable by the use
+    /// case that shows it to the officer. Sealed like account secrets, in their own domain.
+    pub fn seal_firm_text(&self, context: &str, text: &str) -> Result<Vec<u8>, CryptoError> {
+        self.seal_account_secret(&format!("firm-text:{context}"), text.as_bytes())
+    }
+
+    /// Opens firm-level text sealed under the same `context`.
+    pub fn open_firm_text(&self, context: &str, sealed: &[u8]) -> Result<String, CryptoError> {
+        let bytes = self.open_account_secret(&format!("firm-text:{context}"), sealed)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| CryptoError::Integrity)
+    }
+
     /// Opens an account secret sealed under the same `context`.
     pub fn open_account_secret(
         &self,

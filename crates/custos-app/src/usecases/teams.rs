@@ -143,11 +143,13 @@ impl App {
             if own.contains(&team_wall.object) || carried.contains(&team_wall.object) {
                 continue;
             }
+            let id = WallId::new();
+            let reason = self.open_wall_reason(team_wall.id, &team_wall.reason)?;
             let wall = Wall {
-                id: WallId::new(),
+                id,
                 subject: WallSubject::Person(person),
                 object: team_wall.object,
-                reason: team_wall.reason.clone(),
+                reason: self.seal_wall_reason(id, &reason)?,
                 created_by: team_wall.created_by,
                 created_at: self.now(),
             };

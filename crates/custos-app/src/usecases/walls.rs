@@ -5,7 +5,33 @@ use crate::{App, AppError, Caller, Page, PageRequest, WallView, reject};
 use custos_domain::{Wall, WallId, WallObject, WallSubject};
 use custos_policy::{Action, Resource};
 
+/// Marks a sealed reason in the `reason` column (reasons of earlier versions are plain text and
+/// are shown as they are).
+const SEALED_PREFIX: &str = "sealed:v1:";
+
+fn reason_context(id: WallId) -> String {
+    format!("wall.reason:{id}")
+}
+
 impl App {
+    /// A wall's reason as stored: sealed under the KEK (a reason may name a client, e.g. the
+    /// target of an acquisition), bound to the wall's id.
+    pub(crate) fn seal_wall_reason(&self, id: WallId, reason: &str) -> Result<String, AppError> {
+        let sealed = self.kek.seal_firm_text(&reason_context(id), reason)?;
+        Ok(format!("{SEALED_PREFIX}{}", hex::encode(sealed)))
+    }
+
+    /// The reason of a stored wall, opened.
+    pub(crate) fn open_wall_reason(&self, id: WallId, stored: &str) -> Result<String, AppError> {
+        match stored.strip_prefix(SEALED_PREFIX) {
+            Some(sealed) => {
+                let bytes = hex::decode(sealed).map_err(|_| AppError::Integrity)?;
+                Ok(self.kek.open_firm_text(&reason_context(id), &bytes)?)
+            }
+            None => Ok(stored.to_owned()),
+        }
+    }
+
     /// Raises a wall screening `subject` from `object`; it takes effect on the next request.
     pub async fn create_wall(
         &self,
@@ -39,7 +65,11 @@ impl App {
             let err = AppError::BadInput(format!("the wall's {which} does not exist"));
             return Err(reject(tx, err).await);
         }
-        tx.insert_wall(&wall).await?;
+        let stored = Wall {
+            reason: self.seal_wall_reason(wall.id, &wall.reason)?,
+            ..wall.clone()
+        };
+        tx.insert_wall(&stored).await?;
         tx.commit().await?;
         Ok(wall)
     }
@@ -61,7 +91,10 @@ impl App {
                 Box::pin(async move { Ok(tx.list_walls(after.map(WallId), limit).await?) })
             },
             |w| w.id.0,
-            |w| Ok(Some(w)),
+            |w| {
+                let reason = self.open_wall_reason(w.id, &w.reason)?;
+                Ok(Some(Wall { reason, ..w }))
+            },
         )
         .await?;
         self.finish_listing(tx, caller, "wall.list", "firm".to_owned(), listing)

@@ -86,6 +86,20 @@ async fn no_plaintext_reaches_the_data_directory() -> TestResult {
         .await;
     assert_eq!(meta["title"], json!(format!("{marker} title")));
 
+    // A wall's reason may name a client: it is sealed too, and the officer reads it back.
+    let officer = t.login("olivia.officer").await;
+    let wall = json!({ "subject": { "kind": "person", "id": t.person("omar.lawyer") },
+                       "object": { "kind": "matter", "id": matter_id },
+                       "reason": format!("{marker} acted for the counterparty") });
+    let r = t.post_json(&officer, "/api/walls", &wall).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (_, walls) = t.get_json(&officer, "/api/walls?limit=200").await;
+    assert!(
+        walls
+            .to_string()
+            .contains(&format!("{marker} acted for the counterparty"))
+    );
+
     let mut files = Vec::new();
     files_under(t.data_dir.root(), &mut files)?;
     assert!(
