@@ -40,6 +40,9 @@ pub enum AppError {
     /// The input is not valid (free-form message, no user data beyond what was sent).
     #[error("{0}")]
     BadInput(String),
+    /// The input names a record that does not exist (a team lead, a wall's subject...).
+    #[error("{0}")]
+    UnknownReference(String),
     /// The change conflicts with existing data (duplicate name...).
     #[error("conflict: {0}")]
     Conflict(String),

@@ -59,6 +59,7 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated"),
             AppError::BadCredentials => (S::UNAUTHORIZED, "bad_credentials"),
             AppError::NotFound => (S::NOT_FOUND, "not_found"),
+            AppError::UnknownReference(_) => (S::NOT_FOUND, "unknown_reference"),
             AppError::Throttled { .. } => (S::TOO_MANY_REQUESTS, "too_many_attempts"),
             AppError::SetupRequired(_) => (S::FORBIDDEN, "setup_required"),
             AppError::Forbidden { .. } => (S::FORBIDDEN, "forbidden"),

@@ -52,7 +52,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole HTTP application: API, OpenAPI document, fallbacks and security headers.
 pub fn router(app: App) -> Router {
     let (api, openapi) = routes::api();
-    let openapi_json = routes::OpenApiJson(openapi.to_pretty_json().unwrap_or_default().into());
+    let openapi_json = routes::OpenApiJson(routes::served_document(&openapi).into());
     let security_headers = [
         (
             header::STRICT_TRANSPORT_SECURITY,

@@ -33,16 +33,22 @@ impl App {
                 .await);
         };
         if tx.team(team).await?.is_none() {
-            return Err(AppError::BadInput(format!("team `{team}` does not exist")));
-        }
-        let lead_ok = tx
-            .person(lead)
-            .await?
-            .is_some_and(|p| p.person.status == PersonStatus::Active && p.person.role.is_staff());
-        if !lead_ok {
-            return Err(AppError::BadInput(format!(
-                "lead `{lead}` is not an active staff member"
+            return Err(AppError::UnknownReference(format!(
+                "team `{team}` does not exist"
             )));
+        }
+        match tx.person(lead).await? {
+            None => {
+                return Err(AppError::UnknownReference(format!(
+                    "lead `{lead}` does not exist"
+                )));
+            }
+            Some(p) if p.person.status != PersonStatus::Active || !p.person.role.is_staff() => {
+                return Err(AppError::Conflict(format!(
+                    "lead `{lead}` is not an active staff member"
+                )));
+            }
+            Some(_) => {}
         }
         let facts = MatterFacts {
             id,
@@ -145,12 +151,16 @@ impl App {
             .gated_matter(caller, id, Action::ManageMatterStaff)
             .await?;
         if add {
-            let active = tx
-                .person(person)
-                .await?
-                .is_some_and(|p| p.person.status == PersonStatus::Active);
-            if !active {
-                let err = AppError::BadInput(format!("person `{person}` is not active"));
+            let err = match tx.person(person).await? {
+                None => Some(AppError::UnknownReference(format!(
+                    "person `{person}` does not exist"
+                ))),
+                Some(p) if p.person.status != PersonStatus::Active => Some(AppError::Conflict(
+                    format!("person `{person}` is not active"),
+                )),
+                Some(_) => None,
+            };
+            if let Some(err) = err {
                 return Err(reject(tx, err).await);
             }
             if let Err(e) = self

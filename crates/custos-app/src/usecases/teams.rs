@@ -26,7 +26,7 @@ impl App {
         if let Some(lead) = lead
             && tx.person(lead).await?.is_none()
         {
-            let err = AppError::BadInput(format!("team lead `{lead}` does not exist"));
+            let err = AppError::UnknownReference(format!("team lead `{lead}` does not exist"));
             return Err(reject(tx, err).await);
         }
         tx.insert_team(&team).await.map_err(|e| match e {
@@ -108,7 +108,7 @@ impl App {
             .await?;
         if add {
             if tx.person(person).await?.is_none() {
-                let err = AppError::BadInput(format!("person `{person}` does not exist"));
+                let err = AppError::UnknownReference(format!("person `{person}` does not exist"));
                 return Err(reject(tx, err).await);
             }
             tx.add_team_member(team, person).await?;

@@ -148,6 +148,7 @@ impl App {
     ) -> Result<(ApiTokenView, Zeroizing<String>), AppError> {
         full_session(caller)?;
         let name = new.name.trim().to_owned();
+        custos_domain::refuse_hidden_characters("name", &name)?;
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::BadInput("name: 1 to 100 characters".to_owned()));
         }

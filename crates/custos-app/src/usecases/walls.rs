@@ -62,7 +62,7 @@ impl App {
         };
         if !subject_exists || !object_exists {
             let which = if subject_exists { "object" } else { "subject" };
-            let err = AppError::BadInput(format!("the wall's {which} does not exist"));
+            let err = AppError::UnknownReference(format!("the wall's {which} does not exist"));
             return Err(reject(tx, err).await);
         }
         let stored = Wall {

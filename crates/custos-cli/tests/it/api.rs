@@ -313,11 +313,12 @@ async fn a_new_wall_takes_effect_on_the_next_request_and_blocks_staffing() -> Te
         )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
-    // A wall naming nothing real is refused.
+    // A wall naming nothing real is refused (404 unknown_reference: the body names a record
+    // that does not exist).
     let bogus = json!({ "subject": { "kind": "person", "id": uuid::Uuid::now_v7() }, "object": { "kind": "matter", "id": t.matter("M1") }, "reason": "x" });
     assert_eq!(
         t.post_json(&officer, "/api/walls", &bogus).await.status(),
-        StatusCode::BAD_REQUEST
+        StatusCode::NOT_FOUND
     );
     Ok(())
 }

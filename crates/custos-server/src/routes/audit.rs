@@ -23,8 +23,12 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct SeqPage {
     /// Entries after this sequence number (the `next_cursor` of the previous page).
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
+    #[serde(default, deserialize_with = "super::sequence_number")]
     cursor: Option<u64>,
-    /// Entries per page (1..=500, default 100).
+    /// Entries per page (1..=500, default 100); anything else is refused.
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "super::limit_up_to::<_, 500>")]
     limit: Option<u32>,
 }
 
@@ -39,11 +43,15 @@ pub struct AuditQuery {
     /// Only this request.
     request_id: Option<uuid::Uuid>,
     /// Only allows or denies.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^(allow|deny)$")]
     outcome: Option<Outcome>,
     /// Entries after this sequence number.
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
+    #[serde(default, deserialize_with = "super::sequence_number")]
     cursor: Option<u64>,
-    /// Entries per page (1..=500, default 100).
+    /// Entries per page (1..=500, default 100); anything else is refused.
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "super::limit_up_to::<_, 500>")]
     limit: Option<u32>,
 }
 

@@ -55,8 +55,149 @@ impl Modify for BearerAuth {
 pub struct PageQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<uuid::Uuid>,
-    /// Items per page (1..=200, default 50).
+    /// Items per page (1..=200, default 50); anything else is refused.
+    #[param(minimum = 1, maximum = 200)]
+    #[serde(default, deserialize_with = "limit_up_to::<_, 200>")]
     pub limit: Option<u32>,
+}
+
+/// A page size between 1 and `MAX`; out of range is refused (400), never silently clamped.
+pub(crate) fn limit_up_to<'de, D: serde::Deserializer<'de>, const MAX: u32>(
+    d: D,
+) -> Result<Option<u32>, D::Error> {
+    let limit = Option::<u32>::deserialize(d)?;
+    match limit {
+        Some(n) if !(1..=MAX).contains(&n) => Err(serde::de::Error::custom(format!(
+            "limit: {n} is not between 1 and {MAX}"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Free-text fields of request bodies and their longest length (characters).
+const TEXT_FIELDS: [(&str, &str, u32); 6] = [
+    ("CreateClient", "name", 500),
+    ("CreateMatter", "title", 500),
+    ("CreatePerson", "display_name", 200),
+    ("CreateTeam", "name", 200),
+    ("CreateToken", "name", 100),
+    ("CreateWall", "reason", 1000),
+];
+
+/// Text with at least one visible character and no control (C0, DEL, C1) or bidirectional
+/// control characters, as `custos_domain::refuse_hidden_characters` and `require_text` demand.
+const TEXT_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*\
+    [^\\s\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]\
+    [^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$";
+
+/// An audit sequence number: they are stored as signed 64-bit integers, so larger ones are
+/// refused rather than silently read as the end of the log.
+pub(crate) fn sequence_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<u64>, D::Error> {
+    let seq = Option::<u64>::deserialize(d)?;
+    match seq {
+        Some(n) if i64::try_from(n).is_err() => Err(serde::de::Error::custom(format!(
+            "cursor: {n} is larger than any sequence number"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// The served OpenAPI document: utoipa's, plus the error answers every operation can give
+/// (a malformed parameter, no credentials, a denial, a hidden record, storage unavailable...)
+/// where a route does not already describe them, so that the document names every status a
+/// route returns (schemathesis checks this in `scripts/api-fuzz`).
+pub fn served_document(doc: &utoipa::openapi::OpenApi) -> String {
+    let Ok(mut value) = serde_json::to_value(doc) else {
+        return doc.to_pretty_json().unwrap_or_default();
+    };
+    let error = |text: &str| {
+        serde_json::json!({
+            "description": text,
+            "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
+        })
+    };
+    // Free text refuses control and bidirectional characters and blank values (the domain's
+    // `require_text`): said once here for every such field of a request body.
+    for (schema, field, max) in TEXT_FIELDS {
+        if let Some(prop) =
+            value["components"]["schemas"][schema]["properties"][field].as_object_mut()
+        {
+            prop.insert("pattern".to_owned(), TEXT_PATTERN.into());
+            prop.insert("minLength".to_owned(), 1.into());
+            prop.insert("maxLength".to_owned(), max.into());
+        }
+    }
+    if let Some(items) =
+        value["components"]["schemas"]["CreateToken"]["properties"]["scopes"]["items"]
+            .as_object_mut()
+    {
+        items.insert(
+            "enum".to_owned(),
+            serde_json::json!(["read", "write", "audit"]),
+        );
+    }
+    if let Some(prop) =
+        value["components"]["schemas"]["CreatePerson"]["properties"]["user_name"].as_object_mut()
+    {
+        prop.insert(
+            "pattern".to_owned(),
+            "^[A-Za-z][A-Za-z0-9._-]{1,63}$".into(),
+        );
+    }
+    if let Some(paths) = value["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            if path == "/api/health" || path == "/api/openapi.json" {
+                continue;
+            }
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                    continue;
+                }
+                let has_body = op.get("requestBody").is_some();
+                let Some(responses) = op["responses"].as_object_mut() else {
+                    continue;
+                };
+                let mut add = |code: &str, text: &str| {
+                    responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(text));
+                };
+                add(
+                    "400",
+                    "invalid input: a malformed parameter or field (`invalid_input`)",
+                );
+                add("401", "no valid session or token (`unauthenticated`)");
+                add("403", "forbidden: the message names the rule that decided");
+                add("404", "no such record, or one the caller may not know of");
+                add("500", "internal error (the body gives only the request id)");
+                add("503", "storage unavailable; retry later");
+                if method != "get" {
+                    add("409", "conflicts with the current state");
+                }
+                if has_body {
+                    add("413", "body larger than the limit");
+                    add("415", "wrong content type");
+                    add(
+                        "422",
+                        "the JSON body does not match the schema (`invalid_json`)",
+                    );
+                }
+                if path == "/api/session" && method == "post" {
+                    add(
+                        "429",
+                        "too many failed attempts: retry after `Retry-After` seconds",
+                    );
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 impl From<PageQuery> for PageRequest {

@@ -308,7 +308,8 @@ async fn revoke_my_session(
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     name: String,
-    /// `read`, `write`, `audit`.
+    /// `read`, `write`, `audit` (at least one).
+    #[schema(min_items = 1)]
     scopes: Vec<String>,
     /// Lifetime, 1 to 365 days.
     #[schema(minimum = 1, maximum = 365)]
