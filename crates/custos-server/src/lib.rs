@@ -5,6 +5,7 @@
 //! one use case of `custos-app`, and render the result; no confidentiality rule lives here.
 
 mod auth;
+mod early;
 mod error;
 mod routes;
 mod state;
@@ -72,6 +73,7 @@ pub fn router(app: App) -> Router {
         .fallback(routes::no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(AppState::new(app))
+        .layer(axum::middleware::from_fn(early::drain_refused_bodies))
         .layer(axum::middleware::from_fn(auth::request_id));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(

@@ -467,3 +467,47 @@ async fn openapi_document_matches_the_routes() -> TestResult {
     }
     Ok(())
 }
+
+/// Security review (low): over HTTP/2 an upload refused before its body is read (here: no
+/// credentials) reached curl as "stream error in the HTTP/2 framing layer" instead of the JSON
+/// answer. The server now reads the rest of a refused body (up to 64 MiB) before answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_refusals_reach_http2_clients_as_json() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let tmp = tempfile::tempdir()?;
+    let big = tmp.path().join("big.bin");
+    std::fs::write(&big, vec![0u8; 20 * 1024 * 1024])?;
+    let cert = t.data_dir.path(&t.data_dir.config.tls_cert);
+    let url = t.url(&format!("/api/matters/{}/documents", t.matter("M1")));
+    for version in ["--http2", "--http1.1"] {
+        let out = std::process::Command::new("curl")
+            .args(["-sS", version, "--cacert"])
+            .arg(&cert)
+            .args([
+                "-X",
+                "POST",
+                "-F",
+                "metadata={};type=application/json",
+                "-F",
+            ])
+            .arg(format!("content=@{}", big.display()))
+            .args(["-w", "\nstatus=%{http_code} version=%{http_version}", &url])
+            .output()
+            .map_err(|e| format!("curl (Debian package curl) is needed: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{version}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("\"code\":\"unauthenticated\""),
+            "{version}: {text}"
+        );
+        assert!(text.contains("status=401"), "{version}: {text}");
+        if version == "--http2" {
+            assert!(text.contains("version=2"), "{text}");
+        }
+    }
+    Ok(())
+}
