@@ -347,6 +347,7 @@ async fn serve_app(
     )?;
     let listener = custos_server::bind(addr).await?;
     let local = listener.local_addr().context("listening socket")?;
+    let stop = stop_signal()?;
     if let Some(banner) = banner {
         println!("{banner}");
     }
@@ -378,13 +379,7 @@ async fn serve_app(
             }
         })
     };
-    custos_server::serve(
-        listener,
-        tls,
-        custos_server::router(app.clone()),
-        stop_signal(),
-    )
-    .await;
+    custos_server::serve(listener, tls, custos_server::router(app.clone()), stop).await;
     recorder.abort();
     record_audit_head(dir, &app).await?;
     app.close().await;
@@ -403,20 +398,18 @@ async fn record_audit_head(dir: &DataDir, app: &custos_app::App) -> Result<()> {
 }
 
 /// Ctrl-C or SIGTERM (systemd, docker, kill): both stop the server cleanly, so the demo's
-/// temporary directory and its key are removed either way.
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// temporary directory and its key are removed either way. The handlers are installed at
+/// once, before the server says it is serving, so that no signal finds the default action.
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("signal handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("signal handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
+    })
 }
 
 async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, options: &InitOptions) -> Result<()> {

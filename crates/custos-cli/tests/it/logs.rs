@@ -99,3 +99,35 @@ async fn the_log_has_requests_and_no_secrets_or_content() {
         assert!(!text.contains(secret.as_str()), "{secret:?} is in the log");
     }
 }
+
+/// Security review (low): stopping the demo with SIGTERM (systemd, docker, kill) left its
+/// temporary directory, key file included, behind. It goes now, as with Ctrl-C.
+#[test]
+fn sigterm_removes_the_demo_directory_and_its_key() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_custos"))
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .env_remove("CUSTOS_LISTEN")
+        .env("CUSTOS_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut dir = None;
+    loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(rest) = line.strip_prefix("Demo firm created in ") {
+            dir = rest.split(" (").next().map(std::path::PathBuf::from);
+        }
+        if line.contains("serving https://") {
+            break;
+        }
+    }
+    let dir = dir.expect("the demo names its directory");
+    assert!(dir.join("kek.key").exists());
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+}
