@@ -1,0 +1,351 @@
+//! Benchmark (not a test): `cargo bench -p custos-cli --bench fairness`. No request starves
+//! another (groundwork issue): a demo firm on tmpfs (`/dev/shm`, or `CUSTOS_BENCH_DIR`) plus
+//! `CUSTOS_BENCH_DOCS` (default 2,000) documents in matter M1, served by `custos serve` as a
+//! child process. All clients are Lena, each with its own API token and connection.
+//!
+//! 1. Starvation: a "victim" client loops `GET /api/documents/{id}` alone, then while a
+//!    "heavy" client loops the heaviest listing (`GET /api/matters/{M1}/documents?limit=200`,
+//!    200 decisions and one audit entry each). Reported: victim throughput with / alone
+//!    (target >= 0.5), and the victim's p50/p99.
+//! 2. Eight clients each looping "list a page of 50 documents, then get one": p50/p99 per
+//!    request (target p99 < 50 ms on tmpfs).
+//!
+//! Phases alternate `CUSTOS_BENCH_ROUNDS` (3) times for `CUSTOS_BENCH_SECS` (3) s each, so
+//! every phase sees the same machine. Writes `bench-results/fairness.json`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a benchmark binary"
+)]
+
+use bytes::Bytes;
+use custos_app::{Caller, NewDocument, init_data_dir, seed_demo_firm};
+use custos_domain::{Classification, ProvenanceInput, RequestId};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[path = "../tests/it/node.rs"]
+#[allow(dead_code, reason = "the tests use more of it")]
+mod node;
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn seed_documents(
+    app: &custos_app::App,
+    lead: Caller,
+    matter: custos_domain::MatterId,
+    n: usize,
+) {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (app, next) = (app.clone(), Arc::clone(&next));
+        tasks.push(tokio::spawn(async move {
+            while (next.fetch_add(1, Ordering::Relaxed) as usize) < n {
+                let new = NewDocument {
+                    title: "Bench document".into(),
+                    classification: Classification::Confidential,
+                    provenance: ProvenanceInput {
+                        source: Some("bench".into()),
+                        content_description: Some("bench".into()),
+                        purpose: Some("bench".into()),
+                        legal_basis: Some("bench".into()),
+                        collected_by: Some("bench".into()),
+                        collected_at: Some("2026-11-02T09:30:00Z".into()),
+                    },
+                    media_type: "text/plain".into(),
+                };
+                let body = futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(
+                    Bytes::from_static(b"bench"),
+                )]);
+                let caller = Caller {
+                    person: lead.person,
+                    request_id: RequestId::new(),
+                    via: custos_app::Via::Internal,
+                };
+                app.upload_document(&caller, matter, new, body)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// One client: its own connection and token.
+struct Client {
+    http: reqwest::Client,
+    token: String,
+}
+
+/// Loops `step` until `stop`; returns each request's latency.
+async fn run_loop<F, Fut>(stop: Arc<AtomicBool>, mut step: F) -> Vec<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let mut lat = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let t = Instant::now();
+        let requests = step().await;
+        let took = t.elapsed();
+        for _ in 0..requests {
+            lat.push(took / requests as u32);
+        }
+    }
+    lat
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let n_docs: usize = env_or("CUSTOS_BENCH_DOCS", 2000);
+    let secs: f64 = env_or("CUSTOS_BENCH_SECS", 3.0);
+    let rounds: usize = env_or("CUSTOS_BENCH_ROUNDS", 3);
+    let base_dir = std::env::var("CUSTOS_BENCH_DIR").unwrap_or_else(|_| "/dev/shm".to_owned());
+    let tmp = tempfile::Builder::new()
+        .prefix("custos-fairness-")
+        .tempdir_in(&base_dir)
+        .unwrap();
+    let dir = tmp.path().join("firm");
+    let outcome = init_data_dir(&dir, "olivia.officer", &Default::default())
+        .await
+        .unwrap();
+    let firm = seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
+        .await
+        .unwrap();
+    let lena = Caller {
+        person: firm.people["lena.lawyer"],
+        request_id: RequestId::new(),
+        via: custos_app::Via::Internal,
+    };
+    let m1 = firm.matters["M1"];
+    let t0 = Instant::now();
+    seed_documents(&outcome.app, lena, m1, n_docs).await;
+    println!(
+        "seeded {n_docs} documents in {:.1} s ({base_dir})",
+        t0.elapsed().as_secs_f64()
+    );
+    outcome.app.close().await;
+    drop(outcome.app);
+
+    let node = node::start(&["serve", "--data-dir", dir.to_str().unwrap()]);
+    let cert = dir.join("tls/cert.pem");
+    let login_http = node::client(&cert);
+    let session = node::first_login(
+        &login_http,
+        &node.base,
+        "lena.lawyer",
+        custos_app::DEMO_PASSWORD,
+    )
+    .await
+    .token;
+    let mut clients = Vec::new();
+    for i in 0..9 {
+        let r: Value = login_http
+            .post(format!("{}/api/me/tokens", node.base))
+            .bearer_auth(&session)
+            .json(&json!({ "name": format!("bench {i}"), "scopes": ["read"], "days": 1 }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        clients.push(Arc::new(Client {
+            http: node::client(&cert),
+            token: r["token"].as_str().unwrap().to_owned(),
+        }));
+    }
+    let base = Arc::new(node.base.clone());
+    let page: Value = clients[0]
+        .http
+        .get(format!("{base}/api/matters/{m1}/documents?limit=200"))
+        .bearer_auth(&clients[0].token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let docs: Arc<Vec<String>> = Arc::new(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect(),
+    );
+
+    let get_doc = {
+        let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
+        move |c: Arc<Client>, i: usize| {
+            let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
+            async move {
+                let r = c
+                    .http
+                    .get(format!("{base}/api/documents/{}", docs[i % docs.len()]))
+                    .bearer_auth(&c.token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                r.bytes().await.unwrap();
+                1
+            }
+        }
+    };
+    let heavy_list = {
+        let base = Arc::clone(&base);
+        move |c: Arc<Client>| {
+            let base = Arc::clone(&base);
+            async move {
+                let r = c
+                    .http
+                    .get(format!("{base}/api/matters/{m1}/documents?limit=200"))
+                    .bearer_auth(&c.token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                r.bytes().await.unwrap();
+                1
+            }
+        }
+    };
+    let mixed = {
+        let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
+        move |c: Arc<Client>, i: usize| {
+            let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
+            async move {
+                let r = c
+                    .http
+                    .get(format!("{base}/api/matters/{m1}/documents?limit=50"))
+                    .bearer_auth(&c.token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                r.bytes().await.unwrap();
+                let r = c
+                    .http
+                    .get(format!("{base}/api/documents/{}", docs[i % docs.len()]))
+                    .bearer_auth(&c.token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.status());
+                r.bytes().await.unwrap();
+                2
+            }
+        }
+    };
+
+    let (mut alone, mut contended, mut eight) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut alone_n, mut contended_n) = (0usize, 0usize);
+    let phase = Duration::from_secs_f64(secs);
+    for round in 0..rounds {
+        for which in ["alone", "contended", "eight"] {
+            let stop = Arc::new(AtomicBool::new(false));
+            let mut tasks = Vec::new();
+            match which {
+                "alone" | "contended" => {
+                    let victim = Arc::clone(&clients[0]);
+                    let counter = Arc::new(AtomicU64::new(0));
+                    let (s, g) = (Arc::clone(&stop), get_doc.clone());
+                    tasks.push(tokio::spawn(run_loop(s, move || {
+                        let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
+                        g(Arc::clone(&victim), i)
+                    })));
+                    if which == "contended" {
+                        let heavy = Arc::clone(&clients[1]);
+                        let (s, h) = (Arc::clone(&stop), heavy_list.clone());
+                        tasks.push(tokio::spawn(run_loop(s, move || h(Arc::clone(&heavy)))));
+                    }
+                }
+                _ => {
+                    for c in clients.iter().skip(1).take(8) {
+                        let (c, s, m) = (Arc::clone(c), Arc::clone(&stop), mixed.clone());
+                        let counter = Arc::new(AtomicU64::new(round as u64 * 7));
+                        tasks.push(tokio::spawn(run_loop(s, move || {
+                            let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
+                            m(Arc::clone(&c), i)
+                        })));
+                    }
+                }
+            }
+            tokio::time::sleep(phase).await;
+            stop.store(true, Ordering::Relaxed);
+            let mut results = Vec::new();
+            for t in tasks {
+                results.push(t.await.unwrap());
+            }
+            match which {
+                "alone" => {
+                    alone_n += results[0].len();
+                    alone.extend(results.swap_remove(0));
+                }
+                "contended" => {
+                    contended_n += results[0].len();
+                    contended.extend(results.swap_remove(0));
+                }
+                _ => eight.extend(results.into_iter().flatten()),
+            }
+        }
+    }
+    for v in [&mut alone, &mut contended, &mut eight] {
+        v.sort();
+    }
+    let total = secs * rounds as f64;
+    let (alone_rps, contended_rps) = (alone_n as f64 / total, contended_n as f64 / total);
+    let ratio = contended_rps / alone_rps;
+    println!(
+        "victim GET alone: {alone_rps:.0} req/s (p50 {:.2} ms, p99 {:.2} ms)",
+        percentile(&alone, 0.5),
+        percentile(&alone, 0.99)
+    );
+    println!(
+        "victim GET beside the heaviest listing: {contended_rps:.0} req/s (p50 {:.2} ms, p99 {:.2} ms); ratio {ratio:.2} (target >= 0.5)",
+        percentile(&contended, 0.5),
+        percentile(&contended, 0.99)
+    );
+    println!(
+        "8 clients, list + get: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms (target p99 < 50 ms)",
+        eight.len() as f64 / total,
+        percentile(&eight, 0.5),
+        percentile(&eight, 0.99)
+    );
+    let summary = json!({
+        "dir": base_dir, "docs": n_docs, "secs": secs, "rounds": rounds,
+        "victim_alone_rps": alone_rps, "victim_contended_rps": contended_rps, "ratio": ratio,
+        "victim_alone_p99_ms": percentile(&alone, 0.99),
+        "victim_contended_p99_ms": percentile(&contended, 0.99),
+        "eight_rps": eight.len() as f64 / total,
+        "eight_p50_ms": percentile(&eight, 0.5), "eight_p99_ms": percentile(&eight, 0.99),
+    });
+    std::fs::create_dir_all("bench-results").ok();
+    std::fs::write(
+        "bench-results/fairness.json",
+        serde_json::to_string_pretty(&summary).unwrap(),
+    )
+    .unwrap();
+}
