@@ -180,6 +180,16 @@ impl App {
             .unwrap_or(now)
     }
 
+    /// Opens the unit of work `action` needs: read-only for actions that only read (a snapshot
+    /// that never waits for writers), a writing unit otherwise.
+    pub(crate) async fn begin_for(&self, action: Action) -> Result<Tx, AppError> {
+        Ok(if action.only_reads() {
+            self.store.begin_read().await?
+        } else {
+            self.store.begin().await?
+        })
+    }
+
     /// Decides, audits the decision in `tx`, and returns the permit of an Allow. On a Deny the
     /// audit entry is committed on its own and the caller gets `NotFound` (when the resource must
     /// stay hidden) or `Forbidden`.

@@ -79,6 +79,23 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the action only reads records (its use case runs in a read-only unit of work,
+    /// which never waits for writers nor blocks them; its audit entry is written at commit).
+    pub fn only_reads(self) -> bool {
+        matches!(
+            self,
+            Action::ViewPerson
+                | Action::ViewTeams
+                | Action::ViewClient
+                | Action::ViewMatter
+                | Action::ViewDocument
+                | Action::ReadDocumentContent
+                | Action::ViewWalls
+                | Action::QueryAudit
+                | Action::ViewOwnAudit
+        )
+    }
+
     /// The name used in audit entries.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -62,9 +62,17 @@ pub enum StoreError {
 /// A database that opens units of work.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
-    /// Opens a unit of work. Every unit may write (reads append audit entries), so backends take
-    /// the write lock at the start.
+    /// Opens a unit of work that may change records. On SQLite it holds the one writer
+    /// connection from the start (units that change records take turns, first come first
+    /// served, without polling a busy database).
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError>;
+
+    /// Opens a unit that only reads records, from one consistent snapshot, and never waits for
+    /// or blocks units that write (long reads: listings, reports, "who can access", exports).
+    /// Its audit entries are written, in the log's one order, when it commits and before the
+    /// commit returns; until then [`StoreTx::audit_entries`] shows committed entries only.
+    /// Changing a record in it fails.
+    async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError>;
 
     /// The session of a token hash with its person's current status, read without a unit of
     /// work (every request does this first; it must not take the write lock).

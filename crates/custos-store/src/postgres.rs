@@ -163,6 +163,20 @@ impl Store for PgStore {
         Ok(Box::new(PgTx {
             tx,
             pending: Vec::new(),
+            read_only: None,
+        }))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
+        let tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(map_err)?;
+        Ok(Box::new(PgTx {
+            tx,
+            pending: Vec::new(),
+            read_only: Some(self.pool.clone()),
         }))
     }
 
@@ -237,6 +251,9 @@ struct PgTx {
     tx: Transaction<'static, Postgres>,
     /// Audit entries of this unit not yet numbered.
     pending: Vec<AuditRecord>,
+    /// For a read-only unit (one REPEATABLE READ READ ONLY snapshot): the pool on which its
+    /// audit entries are written when it commits.
+    read_only: Option<PgPool>,
 }
 
 impl PgTx {
@@ -253,7 +270,7 @@ impl PgTx {
         let mut prev = audit_head(&head)?;
         for record in std::mem::take(&mut self.pending) {
             let entry = next_entry(Some(prev), record);
-            self.insert_audit_row(&entry).await?;
+            crate::sql::insert_audit_row::<Postgres>(&mut *self.tx, &entry).await?;
             prev = (entry.seq, entry.chain_hash);
         }
         sqlx::query("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
@@ -268,6 +285,19 @@ impl PgTx {
 
 impl_store_tx!(PgTx, {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        if let Some(pool) = self.read_only.take() {
+            self.tx.commit().await.map_err(map_err)?;
+            if self.pending.is_empty() {
+                return Ok(());
+            }
+            let mut writer = PgTx {
+                tx: pool.begin().await.map_err(map_err)?,
+                pending: std::mem::take(&mut self.pending),
+                read_only: None,
+            };
+            writer.sequence_pending().await?;
+            return writer.tx.commit().await.map_err(map_err);
+        }
         self.sequence_pending().await?;
         self.tx.commit().await.map_err(map_err)
     }
@@ -283,8 +313,11 @@ impl_store_tx!(PgTx, {
         after: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        // The unit sees its own entries, as on SQLite.
-        self.sequence_pending().await?;
+        // A unit that writes sees its own entries, as on SQLite; a read-only unit sees the
+        // committed ones (its own are written when it commits).
+        if self.read_only.is_none() {
+            self.sequence_pending().await?;
+        }
         self.select_audit_entries(filter, after, limit).await
     }
 });

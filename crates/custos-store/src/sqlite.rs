@@ -26,9 +26,21 @@ use std::time::Duration;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The embedded default store: one SQLite file in the data directory.
+///
+/// SQLite has one writer at a time. Units that change records run on the one writer
+/// connection (`BEGIN IMMEDIATE`): they queue for it in order (the pool hands it out first come,
+/// first served) instead of polling a busy database, and never see `SQLITE_BUSY` from each
+/// other. Units that only read (`begin_read`) run on their own read-only connections from one
+/// snapshot (WAL readers never wait for the writer nor block it); their audit entries wait in
+/// the unit and are written, numbered and chained, in a short write on the writer connection
+/// when the unit commits, before the commit returns: no answer leaves before its entry is
+/// durable.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
+    /// The one connection that writes.
     pool: SqlitePool,
+    /// Read-only connections (`PRAGMA query_only`) for units that only read.
+    readers: SqlitePool,
     /// The connection that answers the per-request credential checks, outside the pool: a
     /// pooled query also pings its connection when it goes back to the pool (sqlx's guard
     /// against cancelled queries), one more round trip to the connection's worker thread on
@@ -72,8 +84,8 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .pragma("secure_delete", "on");
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(15))
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
             // No ping before each use: an embedded connection is a file handle and cannot go
             // stale like a network one (a broken one fails on use). The ping was a second
             // round trip to the connection's worker thread on every query, doubling the cost
@@ -83,8 +95,21 @@ impl SqliteStore {
             .await
             .map_err(map_err)?;
         MIGRATOR.run(&pool).await.map_err(crate::sql::migrate_err)?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(false)
+                    .pragma("query_only", "ON"),
+            )
+            .await
+            .map_err(map_err)?;
         Ok(SqliteStore {
             pool,
+            readers,
             checker: Arc::new(tokio::sync::Mutex::new(None)),
             options: options.create_if_missing(false),
         })
@@ -120,6 +145,7 @@ impl SqliteStore {
         }
         // If it fails (another process holds the database), nothing is lost: the WAL stays
         // beside the file and SQLite replays it at the next open.
+        self.readers.close().await;
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)
             .await;
@@ -136,6 +162,15 @@ impl Store for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(Box::new(SqliteTx { tx }))
+    }
+
+    async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
+        let tx = self.readers.begin().await.map_err(map_err)?;
+        Ok(Box::new(SqliteReadTx {
+            tx,
+            pending: Vec::new(),
+            writer: self.pool.clone(),
+        }))
     }
 
     async fn session_and_status(
@@ -163,14 +198,19 @@ impl Store for SqliteStore {
     }
 
     async fn snapshot_into(&self, to: &Path) -> Result<(), StoreError> {
+        // On a connection of its own, neither the writer (a snapshot must not hold up writes)
+        // nor a `query_only` reader (which refuses VACUUM INTO).
+        let mut conn = self.options.connect().await.map_err(map_err)?;
         let path = to
             .to_str()
             .ok_or_else(|| StoreError::Database("backup path is not UTF-8".to_owned()))?;
-        sqlx::query("VACUUM INTO $1")
+        let done = sqlx::query("VACUUM INTO $1")
             .bind(path)
-            .execute(&self.pool)
+            .execute(&mut conn)
             .await
-            .map_err(map_err)?;
+            .map_err(map_err);
+        let _ = sqlx::Connection::close(conn).await;
+        done?;
         Ok(())
     }
 
@@ -182,7 +222,7 @@ impl Store for SqliteStore {
         let present: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await
         .map_err(map_err)?;
         Ok(crate::sql::missing_guards(
@@ -220,7 +260,7 @@ impl_store_tx!(SqliteTx, {
             .map_err(map_err)?;
         let prev = last.map(|r| audit_head(&r)).transpose()?;
         let entry = next_entry(prev, record.clone());
-        self.insert_audit_row(&entry).await
+        crate::sql::insert_audit_row::<Sqlite>(&mut *self.tx, &entry).await
     }
 
     async fn audit_entries(
@@ -229,6 +269,65 @@ impl_store_tx!(SqliteTx, {
         after: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.select_audit_entries(filter, after, limit).await
+    }
+});
+
+/// A unit that only reads: a snapshot on a read-only connection; its audit entries are written
+/// on the writer connection when it commits.
+struct SqliteReadTx {
+    tx: Transaction<'static, Sqlite>,
+    /// Audit entries of this unit, not yet written.
+    pending: Vec<AuditRecord>,
+    writer: SqlitePool,
+}
+
+/// Numbers, chains and writes `records` after the log's last entry, in one short transaction
+/// on the writer connection.
+async fn write_audit_entries(
+    writer: &SqlitePool,
+    records: Vec<AuditRecord>,
+) -> Result<(), StoreError> {
+    let mut tx = writer
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(map_err)?;
+    let last = sqlx::query(crate::sql::AUDIT_HEAD)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let mut prev = last.map(|r| audit_head(&r)).transpose()?;
+    for record in records {
+        let entry = next_entry(prev, record);
+        crate::sql::insert_audit_row::<Sqlite>(&mut *tx, &entry).await?;
+        prev = Some((entry.seq, entry.chain_hash));
+    }
+    tx.commit().await.map_err(map_err)
+}
+
+impl_store_tx!(SqliteReadTx, {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        // The snapshot ends first (a reader holds nothing the writer waits for anyway).
+        self.tx.commit().await.map_err(map_err)?;
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        write_audit_entries(&self.writer, pending).await
+    }
+
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.pending.push(record.clone());
+        Ok(())
+    }
+
+    async fn audit_entries(
+        &mut self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        // Committed entries only: this unit's own are written when it commits.
         self.select_audit_entries(filter, after, limit).await
     }
 });

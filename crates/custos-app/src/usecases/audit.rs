@@ -64,7 +64,7 @@ impl App {
         limit: u32,
     ) -> Result<Page<AuditEntry>, AppError> {
         let limit = limit.clamp(1, 500);
-        let tx = self.store.begin().await?;
+        let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self.gate(tx, caller, action, &resource).await?;
         let items = tx.audit_entries(filter, after, limit).await?;
         tx.commit().await?;
@@ -98,7 +98,7 @@ impl App {
         let mut seq = 0u64;
         let mut chain = GENESIS;
         loop {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.store.begin_read().await?;
             let batch = match tx.audit_entries(&AuditFilter::default(), seq, 1000).await {
                 Ok(batch) => batch,
                 Err(custos_store::StoreError::Corrupt(what)) => {
@@ -140,7 +140,7 @@ impl App {
             ));
         }
         if seq == 0 {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.store.begin_read().await?;
             let people = tx.list_people(None, 1).await?;
             tx.commit().await?;
             if !people.is_empty() {
@@ -163,7 +163,7 @@ impl App {
 
     /// The last entry of the log (to record it outside the database).
     pub async fn audit_head(&self) -> Result<Option<AuditHead>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let head = tx.audit_head().await?;
         tx.commit().await?;
         Ok(head.map(|(seq, chain_hash)| AuditHead { seq, chain_hash }))
@@ -186,7 +186,7 @@ impl App {
         let Some(recorded) = recorded else {
             return Ok(());
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let entry = tx
             .audit_entries(&AuditFilter::default(), recorded.seq - 1, 1)
             .await?;

@@ -58,7 +58,7 @@ impl App {
 
     /// One client, as far as the caller may see it.
     pub async fn get_client(&self, caller: &Caller, id: ClientId) -> Result<ClientView, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let Some(row) = tx.client(id).await? else {
             return Err(self
                 .not_found(tx, caller, Action::ViewClient, format!("client:{id}"))
@@ -78,7 +78,7 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<ClientView>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let (principal, ctx) = self.facts(&mut *tx, caller).await?;
         let listing = filtered_page(
             &mut *tx,

@@ -201,7 +201,7 @@ impl App {
         let candidates = self.blobs.finished_before(before).await?;
         let mut removed = Vec::new();
         for chunk in candidates.chunks(500) {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.store.begin_read().await?;
             let mut orphans = Vec::new();
             for id in chunk {
                 if tx.document(DocumentId(*id)).await?.is_none() {
@@ -215,7 +215,7 @@ impl App {
             }
         }
         if !removed.is_empty() {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.store.begin_read().await?;
             self.audit_event(
                 &mut *tx,
                 crate::AuditEvent {
@@ -421,7 +421,7 @@ impl App {
         id: DocumentId,
         action: Action,
     ) -> Result<(crate::Tx, Permit, DocumentRow, MatterRow), AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin_for(action).await?;
         let Some(doc) = tx.document(id).await? else {
             return Err(self
                 .not_found(tx, caller, action, format!("document:{id}"))

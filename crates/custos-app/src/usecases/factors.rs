@@ -288,7 +288,7 @@ impl App {
     /// second factor found): a restore with another firm's key file is refused before anyone
     /// serves it. `true` when no factor exists yet (nothing to tell by).
     pub async fn key_opens_account_secrets(&self) -> Result<bool, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let people = tx.list_people(None, 200).await?;
         let mut verdict = true;
         for p in people {

@@ -39,7 +39,7 @@ pub struct AddressLock {
 impl App {
     /// Source addresses locked now (the officer).
     pub async fn address_locks(&self, caller: &Caller) -> Result<Vec<AddressLock>, AppError> {
-        let tx = self.store.begin().await?;
+        let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::QueryAudit, &Resource::Firm)
             .await?;
@@ -87,7 +87,7 @@ impl App {
 
     /// Accounts locked now (the officer: the same right as querying the audit log).
     pub async fn lockouts(&self, caller: &Caller) -> Result<Vec<Lockout>, AppError> {
-        let tx = self.store.begin().await?;
+        let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::QueryAudit, &Resource::Firm)
             .await?;

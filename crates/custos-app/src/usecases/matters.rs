@@ -102,7 +102,7 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<MatterView>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let (principal, ctx) = self.facts(&mut *tx, caller).await?;
         let listing = filtered_page(
             &mut *tx,
@@ -184,7 +184,7 @@ impl App {
         id: MatterId,
         action: Action,
     ) -> Result<(crate::Tx, Permit, MatterRow), AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.begin_for(action).await?;
         let Some(row) = tx.matter(id).await? else {
             return Err(self
                 .not_found(tx, caller, action, format!("matter:{id}"))

@@ -248,7 +248,7 @@ impl App {
 
     /// One person of the directory.
     pub async fn get_person(&self, caller: &Caller, id: PersonId) -> Result<Person, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let Some(row) = tx.person(id).await? else {
             return Err(self
                 .not_found(tx, caller, Action::ViewPerson, format!("person:{id}"))
@@ -269,7 +269,7 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<Person>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let (principal, ctx) = self.facts(&mut *tx, caller).await?;
         let listing = filtered_page(
             &mut *tx,

@@ -638,7 +638,7 @@ impl App {
 
     /// The caller's own sessions.
     pub async fn my_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let rows = tx.sessions_of(caller.person).await?;
         tx.commit().await?;
         Ok(self.session_views(caller, rows))

@@ -48,7 +48,7 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<Team>, AppError> {
-        let tx = self.store.begin().await?;
+        let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ViewTeams, &Resource::Firm)
             .await?;
@@ -72,7 +72,7 @@ impl App {
         caller: &Caller,
         team: TeamId,
     ) -> Result<Vec<PersonId>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         if tx.team(team).await?.is_none() {
             return Err(self
                 .not_found(tx, caller, Action::ViewTeams, format!("team:{team}"))

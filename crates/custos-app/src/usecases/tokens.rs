@@ -191,7 +191,7 @@ impl App {
     /// The caller's tokens.
     pub async fn my_api_tokens(&self, caller: &Caller) -> Result<Vec<ApiTokenView>, AppError> {
         full_session(caller)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let rows = tx.api_tokens_of(caller.person).await?;
         tx.commit().await?;
         Ok(rows.into_iter().map(view).collect())

@@ -80,7 +80,7 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<WallView>, AppError> {
-        let tx = self.store.begin().await?;
+        let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ViewWalls, &Resource::Firm)
             .await?;

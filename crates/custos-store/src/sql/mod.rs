@@ -164,6 +164,44 @@ pub(crate) fn next_entry(
     }
 }
 
+/// Appends one numbered audit entry.
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, \
+     action, resource, outcome, reasons, detail, leaf_hash, chain_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// The last entry's sequence number and chain hash.
+pub(crate) const AUDIT_HEAD: &str =
+    "SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+
+/// Binds an entry to [`INSERT_AUDIT`], for any backend.
+pub(crate) fn bind_audit_entry<'q, DB: sqlx::Database>(
+    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    entry: &custos_audit::AuditEntry,
+) -> Result<sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>, StoreError>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let record = &entry.record;
+    let reasons =
+        serde_json::to_string(&record.reasons).map_err(|e| StoreError::Database(e.to_string()))?;
+    Ok(query
+        .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
+        .bind(record.at_ms)
+        .bind(record.request_id.to_string())
+        .bind(record.actor.map(|a| a.to_string()))
+        .bind(record.action.clone())
+        .bind(record.resource.clone())
+        .bind(record.outcome.as_str())
+        .bind(reasons)
+        .bind(record.detail.to_string())
+        .bind(entry.leaf_hash.to_vec())
+        .bind(entry.chain_hash.to_vec()))
+}
+
 /// Which of `expected` are not among `present` (trigger names).
 pub(crate) fn missing_guards(expected: &[&'static str], present: &[String]) -> Vec<&'static str> {
     expected
@@ -208,39 +246,10 @@ pub(crate) fn session_and_status_row(
 /// Implements [`crate::StoreTx`] for a backend's transaction type (a struct with a field
 /// `tx: sqlx::Transaction<'static, DB>`): the shared operations, plus the backend's own
 /// `commit`, `append_audit` and `audit_entries` given as `$extra` (they may call the shared
-/// helpers `insert_audit_row` and `select_audit_entries`).
+/// helper `select_audit_entries`, and write entries with [`INSERT_AUDIT`]).
 macro_rules! impl_store_tx {
     ($tx:ty, { $($extra:tt)* }) => {
         impl $tx {
-            async fn insert_audit_row(
-                &mut self,
-                entry: &custos_audit::AuditEntry,
-            ) -> Result<(), StoreError> {
-                let record = &entry.record;
-                let reasons = serde_json::to_string(&record.reasons)
-                    .map_err(|e| StoreError::Database(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, resource,
-                                            outcome, reasons, detail, leaf_hash, chain_hash)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
-                .bind(record.at_ms)
-                .bind(record.request_id.to_string())
-                .bind(record.actor.map(|a| a.to_string()))
-                .bind(&record.action)
-                .bind(&record.resource)
-                .bind(record.outcome.as_str())
-                .bind(reasons)
-                .bind(record.detail.to_string())
-                .bind(&entry.leaf_hash[..])
-                .bind(&entry.chain_hash[..])
-                .execute(&mut *self.tx)
-                .await
-                .map_err(map_err)?;
-                Ok(())
-            }
-
             async fn select_audit_entries(
                 &mut self,
                 filter: &AuditFilter,
@@ -281,7 +290,7 @@ macro_rules! impl_store_tx {
             $($extra)*
 
             async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-                sqlx::query("SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                sqlx::query($crate::sql::AUDIT_HEAD)
                     .fetch_optional(&mut *self.tx)
                     .await
                     .map_err(map_err)?
@@ -1133,3 +1142,24 @@ macro_rules! impl_store_tx {
 }
 
 pub(crate) use impl_store_tx;
+
+/// Writes one numbered entry in the unit's transaction.
+pub(crate) async fn insert_audit_row<'c, DB: sqlx::Database>(
+    conn: &'c mut <DB as sqlx::Database>::Connection,
+    entry: &custos_audit::AuditEntry,
+) -> Result<(), StoreError>
+where
+    &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'static str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    bind_audit_entry(sqlx::query::<DB>(INSERT_AUDIT), entry)?
+        .execute(conn)
+        .await
+        .map_err(map_err)?;
+    Ok(())
+}
