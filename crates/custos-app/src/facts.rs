@@ -6,39 +6,37 @@ use custos_domain::{PersonId, PersonStatus, Role};
 use custos_policy::{ClientFacts, Context, DocumentFacts, MatterFacts, Principal};
 use custos_store::{DocumentRow, MatterRow, StoreTx};
 
-/// The principal behind a person id. A person that no longer exists is treated as departed.
-pub(crate) async fn principal(
+/// The principal behind a person id and the walls that may screen them, read in one store
+/// call (three statements, whatever the number of teams). A person that no longer exists is
+/// treated as departed.
+pub(crate) async fn principal_and_walls(
     tx: &mut dyn StoreTx,
     person: PersonId,
-) -> Result<Principal, AppError> {
-    let Some(row) = tx.person(person).await? else {
-        return Ok(Principal {
-            id: person,
-            role: Role::External,
-            status: PersonStatus::Departed,
-            teams: vec![],
-            led_teams: vec![],
-            staffed_matters: vec![],
-        });
+) -> Result<(Principal, Context), AppError> {
+    let Some(row) = tx.principal(person).await? else {
+        return Ok((
+            Principal {
+                id: person,
+                role: Role::External,
+                status: PersonStatus::Departed,
+                teams: vec![],
+                led_teams: vec![],
+                staffed_matters: vec![],
+            },
+            Context::default(),
+        ));
     };
-    Ok(Principal {
-        id: person,
-        role: row.person.role,
-        status: row.person.status,
-        teams: tx.teams_of(person).await?,
-        led_teams: tx.teams_led_by(person).await?,
-        staffed_matters: tx.staffed_matters(person).await?,
-    })
-}
-
-/// The walls that may screen `principal`.
-pub(crate) async fn walls_of(
-    tx: &mut dyn StoreTx,
-    principal: &Principal,
-) -> Result<Context, AppError> {
-    Ok(Context {
-        walls: tx.walls_screening(principal.id, &principal.teams).await?,
-    })
+    Ok((
+        Principal {
+            id: person,
+            role: row.person.person.role,
+            status: row.person.person.status,
+            teams: row.teams,
+            led_teams: row.led_teams,
+            staffed_matters: row.staffed_matters,
+        },
+        Context { walls: row.walls },
+    ))
 }
 
 pub(crate) fn matter_facts(row: &MatterRow) -> MatterFacts {

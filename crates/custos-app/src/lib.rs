@@ -200,8 +200,21 @@ impl App {
         action: Action,
         resource: &Resource,
     ) -> Result<(Tx, Permit), AppError> {
-        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
-        let decision = custos_policy::decide(&principal, action, resource, &ctx);
+        let facts = self.facts(&mut *tx, caller).await?;
+        self.gate_with(tx, caller, action, resource, &facts).await
+    }
+
+    /// [`App::gate`] with the caller's facts already gathered in `tx` (a listing that decides
+    /// per record after gating the container gathers them once).
+    pub(crate) async fn gate_with(
+        &self,
+        mut tx: Tx,
+        caller: &Caller,
+        action: Action,
+        resource: &Resource,
+        (principal, ctx): &(custos_policy::Principal, custos_policy::Context),
+    ) -> Result<(Tx, Permit), AppError> {
+        let decision = custos_policy::decide(principal, action, resource, ctx);
         // A denial records whether the caller was told "not found": their own trail must not
         // say more than that answer did.
         let detail = if decision.is_allowed() {
@@ -236,9 +249,7 @@ impl App {
                 "change the one-time password and enroll the second factor".to_owned(),
             ));
         }
-        let principal = facts::principal(tx, caller.person).await?;
-        let ctx = facts::walls_of(tx, &principal).await?;
-        Ok((principal, ctx))
+        facts::principal_and_walls(tx, caller.person).await
     }
 
     pub(crate) async fn audit_decision(

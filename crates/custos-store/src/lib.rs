@@ -22,8 +22,8 @@ pub mod testing;
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
 pub use rows::{
-    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, RecoveryRow,
-    SessionKind, SessionRow, SessionStage, ThrottleRow,
+    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow,
+    PrincipalRow, RecoveryRow, SessionKind, SessionRow, SessionStage, ThrottleRow,
 };
 pub use sqlite::SqliteStore;
 
@@ -139,6 +139,10 @@ pub trait StoreTx: Send {
         changed_at: Timestamp,
     ) -> Result<(), StoreError>;
 
+    /// A person with their teams, led teams, staffing and the walls that screen them or their
+    /// teams: what every decision needs, in three statements whatever the number of teams.
+    async fn principal(&mut self, id: PersonId) -> Result<Option<PrincipalRow>, StoreError>;
+
     /// Adds a team.
     async fn insert_team(&mut self, team: &Team) -> Result<(), StoreError>;
     /// A team by id.
@@ -174,6 +178,13 @@ pub trait StoreTx: Send {
         after: Option<ClientId>,
         limit: u32,
     ) -> Result<Vec<ClientRow>, StoreError>;
+    /// Every matter of the clients whose ids lie between `first` and `last` (inclusive),
+    /// ordered by client: a listing's batch of clients in one statement.
+    async fn matters_of_clients_between(
+        &mut self,
+        first: ClientId,
+        last: ClientId,
+    ) -> Result<Vec<MatterRow>, StoreError>;
     /// Every matter of a client.
     async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError>;
 

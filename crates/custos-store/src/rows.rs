@@ -242,6 +242,21 @@ impl std::fmt::Debug for RecoveryRow {
     }
 }
 
+/// Everything a decision needs to know about the person asking, read in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRow {
+    /// The person.
+    pub person: PersonRow,
+    /// Teams they belong to.
+    pub teams: Vec<custos_domain::TeamId>,
+    /// Teams they lead.
+    pub led_teams: Vec<custos_domain::TeamId>,
+    /// Matters they are staffed on.
+    pub staffed_matters: Vec<MatterId>,
+    /// Walls whose subject is the person or one of their teams.
+    pub walls: Vec<custos_domain::Wall>,
+}
+
 /// Which audit entries to return.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {

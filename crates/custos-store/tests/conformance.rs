@@ -114,7 +114,93 @@ on_every_backend!(
     audit_filters,
     auth_records,
     read_units_see_a_snapshot_block_no_writer_and_audit_at_commit,
+    bulk_facts_match_the_single_queries,
 );
+
+/// The bulk fact queries (groundwork issue) answer what the single queries do.
+async fn bulk_facts_match_the_single_queries([a, _b]: [Arc<dyn Store>; 2]) -> TestResult {
+    let lead = person("bulk.lead", Role::TeamLead);
+    let member = person("bulk.member", Role::Lawyer);
+    let mut tx = a.begin().await?;
+    tx.insert_person(&lead).await?;
+    tx.insert_person(&member).await?;
+    let teams: Vec<Team> = (0..3)
+        .map(|i| Team {
+            id: TeamId::new(),
+            name: format!("Bulk team {i}"),
+            lead: (i == 0).then_some(lead.person.id),
+        })
+        .collect();
+    for t in &teams {
+        tx.insert_team(t).await?;
+        tx.add_team_member(t.id, member.person.id).await?;
+    }
+    let clients: Vec<ClientRow> = (0..3).map(|_| client(lead.person.id)).collect();
+    let mut matters = Vec::new();
+    for c in &clients {
+        tx.insert_client(c).await?;
+        for t in &teams[..2] {
+            let m = matter(c.id, t.id, lead.person.id);
+            tx.insert_matter(&m).await?;
+            matters.push(m);
+        }
+    }
+    tx.add_matter_member(matters[0].id, member.person.id)
+        .await?;
+    tx.add_matter_member(matters[3].id, member.person.id)
+        .await?;
+    let walls = [
+        WallSubject::Person(member.person.id),
+        WallSubject::Team(teams[1].id),
+        WallSubject::Team(TeamId::new()),
+    ]
+    .map(|subject| Wall {
+        id: WallId::new(),
+        subject,
+        object: WallObject::Client(clients[2].id),
+        reason: "bulk".to_owned(),
+        created_by: lead.person.id,
+        created_at: now(),
+    });
+    for w in &walls {
+        tx.insert_wall(w).await?;
+    }
+    tx.commit().await?;
+
+    let mut read = a.begin_read().await?;
+    let p = read
+        .principal(member.person.id)
+        .await?
+        .ok_or("no principal")?;
+    let mut team_ids = read.teams_of(member.person.id).await?;
+    team_ids.sort_by_key(|t| t.0);
+    assert_eq!(p.teams, team_ids);
+    assert_eq!(p.led_teams, read.teams_led_by(member.person.id).await?);
+    let mut staffed = read.staffed_matters(member.person.id).await?;
+    staffed.sort_by_key(|m| m.0);
+    assert_eq!(p.staffed_matters, staffed);
+    assert_eq!(
+        p.walls,
+        read.walls_screening(member.person.id, &team_ids).await?
+    );
+    assert_eq!(
+        p.walls.len(),
+        2,
+        "the person's wall and their team's, not the stranger team's"
+    );
+    let l = read.principal(lead.person.id).await?.ok_or("no lead")?;
+    assert_eq!(l.led_teams, vec![teams[0].id]);
+    assert!(read.principal(PersonId::new()).await?.is_none());
+
+    let mut ids: Vec<ClientId> = clients.iter().map(|c| c.id).collect();
+    ids.sort_by_key(|c| c.0);
+    let between = read.matters_of_clients_between(ids[0], ids[1]).await?;
+    let mut single = read.matters_of_client(ids[0]).await?;
+    single.extend(read.matters_of_client(ids[1]).await?);
+    assert_eq!(between, single);
+    read.commit().await?;
+    Ok(())
+}
 
 /// Read-only units (groundwork issue): one snapshot; a writer commits while a long read is
 /// open (on SQLite every unit used to take the write lock, so the write waited); the read

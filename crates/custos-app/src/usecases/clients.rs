@@ -1,6 +1,6 @@
 //! Clients: taking one on, and seeing them (personal data only with need-to-know).
 
-use crate::facts::client_facts;
+use crate::facts::{client_facts, matter_facts};
 use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, ClientView, Page, PageRequest};
 use custos_crypto::WrappedKey;
@@ -86,12 +86,28 @@ impl App {
             &mut |tx, after, limit| {
                 Box::pin(async move {
                     let rows = tx.list_clients(after.map(ClientId), limit).await?;
-                    let mut with_facts = Vec::with_capacity(rows.len());
-                    for row in rows {
-                        let facts = client_facts(tx, &row).await?;
-                        with_facts.push((row, facts));
-                    }
-                    Ok(with_facts)
+                    // The batch's matters in one statement (ids are contiguous in order).
+                    let matters = match (rows.first(), rows.last()) {
+                        (Some(first), Some(last)) => {
+                            tx.matters_of_clients_between(first.id, last.id).await?
+                        }
+                        _ => Vec::new(),
+                    };
+                    Ok(rows
+                        .into_iter()
+                        .map(|row| {
+                            let facts = ClientFacts {
+                                id: row.id,
+                                responsible: row.responsible,
+                                matters: matters
+                                    .iter()
+                                    .filter(|m| m.client == row.id)
+                                    .map(matter_facts)
+                                    .collect(),
+                            };
+                            (row, facts)
+                        })
+                        .collect())
                 })
             },
             |(c, _)| c.id.0,

@@ -331,10 +331,9 @@ impl App {
         matter: MatterId,
         page: &PageRequest,
     ) -> Result<Page<DocumentView>, AppError> {
-        let (mut tx, _permit, matter_row) = self
-            .gated_matter(caller, matter, Action::ViewMatter)
+        let (mut tx, _permit, matter_row, (principal, ctx)) = self
+            .gated_matter_with_facts(caller, matter, Action::ViewMatter)
             .await?;
-        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
         let listing = filtered_page(
             &mut *tx,
             page,
@@ -378,9 +377,10 @@ impl App {
             .gated_document(caller, id, Action::ReadDocumentContent)
             .await?;
         tx.commit().await?;
+        // Content needs the full scope, so the key opens the metadata too: unwrapped once.
         let key = self.matter_key(&permit, &matter)?;
         let size = doc.size;
-        let document = self.document_view(&permit, doc, &matter)?;
+        let document = Self::open_document_view(Some(&key), doc)?;
         let blob = self.blobs.reader(id.0).await.map_err(|e| {
             tracing::error!(document = %id, error = %e, "document blob missing");
             AppError::Integrity
@@ -449,8 +449,21 @@ impl App {
         row: DocumentRow,
         matter: &MatterRow,
     ) -> Result<DocumentView, AppError> {
-        let (title, provenance) = if permit.scope() == Scope::Full {
-            let key = self.matter_key(permit, matter)?;
+        let key = if permit.scope() == Scope::Full {
+            Some(self.matter_key(permit, matter)?)
+        } else {
+            None
+        };
+        Self::open_document_view(key.as_ref(), row)
+    }
+
+    /// A document's view, its sealed fields opened with the matter's key (`None`: metadata
+    /// only).
+    fn open_document_view(
+        key: Option<&DataKey>,
+        row: DocumentRow,
+    ) -> Result<DocumentView, AppError> {
+        let (title, provenance) = if let Some(key) = key {
             let title = key.open_field(&title_field(row.id), &row.sealed_title)?;
             let json = key.open_field(&provenance_field(row.id), &row.sealed_provenance)?;
             let provenance: Provenance =

@@ -1,6 +1,6 @@
 //! Matters: opening one, seeing them, and deciding who is staffed.
 
-use crate::facts::{client_facts, matter_facts, principal, walls_of};
+use crate::facts::{client_facts, matter_facts, principal_and_walls};
 use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, MatterView, Page, PageRequest, reject};
 use custos_crypto::WrappedKey;
@@ -184,16 +184,42 @@ impl App {
         id: MatterId,
         action: Action,
     ) -> Result<(crate::Tx, Permit, MatterRow), AppError> {
+        let (tx, permit, row, _facts) = self.gated_matter_with_facts(caller, id, action).await?;
+        Ok((tx, permit, row))
+    }
+
+    /// [`App::gated_matter`], also returning the caller's facts for decisions per record.
+    pub(crate) async fn gated_matter_with_facts(
+        &self,
+        caller: &Caller,
+        id: MatterId,
+        action: Action,
+    ) -> Result<
+        (
+            crate::Tx,
+            Permit,
+            MatterRow,
+            (custos_policy::Principal, custos_policy::Context),
+        ),
+        AppError,
+    > {
         let mut tx = self.begin_for(action).await?;
         let Some(row) = tx.matter(id).await? else {
             return Err(self
                 .not_found(tx, caller, action, format!("matter:{id}"))
                 .await);
         };
+        let facts = self.facts(&mut *tx, caller).await?;
         let (tx, permit) = self
-            .gate(tx, caller, action, &Resource::Matter(matter_facts(&row)))
+            .gate_with(
+                tx,
+                caller,
+                action,
+                &Resource::Matter(matter_facts(&row)),
+                &facts,
+            )
             .await?;
-        Ok((tx, permit, row))
+        Ok((tx, permit, row, facts))
     }
 
     async fn refuse_if_screened(
@@ -202,8 +228,7 @@ impl App {
         person: PersonId,
         matter: &MatterFacts,
     ) -> Result<(), AppError> {
-        let target = principal(tx, person).await?;
-        let ctx = walls_of(tx, &target).await?;
+        let (target, ctx) = principal_and_walls(tx, person).await?;
         match custos_policy::screening_wall(&target, &Resource::Matter(*matter), &ctx) {
             Some(reason) => Err(AppError::Conflict(format!(
                 "person `{person}` cannot be staffed: {}",

@@ -6,7 +6,7 @@ mod decode;
 
 pub(crate) use decode::{
     api_token_row, audit_entry, client_row, document_row, factor_row, matter_row, person_row,
-    recovery_row, session_row, team, throttle_row, wall,
+    recovery_row, session_row, team, throttle_row, uuid_col, wall,
 };
 
 use crate::StoreError;
@@ -163,6 +163,20 @@ pub(crate) fn next_entry(
         chain_hash: custos_audit::chain_hash(&prev_chain, &leaf),
     }
 }
+
+/// A person's teams, led teams and staffed matters, tagged by `kind`.
+pub(crate) const MEMBERSHIPS: &str = "SELECT 'team' AS kind, team_id AS id FROM team_members \
+     WHERE person_id = $1
+     UNION ALL SELECT 'led' AS kind, id FROM teams WHERE lead_id = $1
+     UNION ALL SELECT 'staffed' AS kind, matter_id AS id FROM matter_members WHERE person_id = $1
+     ORDER BY kind, id";
+
+/// The walls whose subject is a person or a team they belong to.
+pub(crate) const WALLS_OF_PRINCIPAL: &str = "SELECT * FROM walls
+     WHERE (subject_kind = 'person' AND subject_id = $1)
+        OR (subject_kind = 'team'
+            AND subject_id IN (SELECT team_id FROM team_members WHERE person_id = $1))
+     ORDER BY id";
 
 /// Appends one numbered audit entry.
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, \
@@ -402,6 +416,44 @@ macro_rules! impl_store_tx {
                 Ok(())
             }
 
+            async fn principal(
+                &mut self,
+                id: PersonId,
+            ) -> Result<Option<$crate::PrincipalRow>, StoreError> {
+                let Some(person) = self.person(id).await? else {
+                    return Ok(None);
+                };
+                let rows = sqlx::query($crate::sql::MEMBERSHIPS)
+                    .bind(id.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                let (mut teams, mut led_teams, mut staffed_matters) = (vec![], vec![], vec![]);
+                for row in &rows {
+                    let of = $crate::sql::uuid_col(row, "id")?;
+                    match row.text("kind")?.as_str() {
+                        "team" => teams.push(TeamId(of)),
+                        "led" => led_teams.push(TeamId(of)),
+                        _ => staffed_matters.push(MatterId(of)),
+                    }
+                }
+                let walls = sqlx::query($crate::sql::WALLS_OF_PRINCIPAL)
+                    .bind(id.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?
+                    .iter()
+                    .map(wall)
+                    .collect::<Result<_, _>>()?;
+                Ok(Some($crate::PrincipalRow {
+                    person,
+                    teams,
+                    led_teams,
+                    staffed_matters,
+                    walls,
+                }))
+            }
+
             async fn team(&mut self, id: TeamId) -> Result<Option<Team>, StoreError> {
                 sqlx::query("SELECT * FROM teams WHERE id = $1")
                     .bind(id.to_string())
@@ -522,6 +574,25 @@ macro_rules! impl_store_tx {
                     .iter()
                     .map(client_row)
                     .collect()
+            }
+
+            async fn matters_of_clients_between(
+                &mut self,
+                first: ClientId,
+                last: ClientId,
+            ) -> Result<Vec<MatterRow>, StoreError> {
+                sqlx::query(
+                    "SELECT * FROM matters WHERE client_id >= $1 AND client_id <= $2
+                     ORDER BY client_id, id",
+                )
+                .bind(first.to_string())
+                .bind(last.to_string())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(matter_row)
+                .collect()
             }
 
             async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError> {
