@@ -34,6 +34,9 @@ pub enum AppError {
         /// Explanation.
         message: String,
     },
+    /// The API token's scopes do not cover the action (the needed scope is named).
+    #[error("{0}")]
+    InsufficientScope(String),
     /// The input is not valid.
     #[error(transparent)]
     Invalid(#[from] DomainError),

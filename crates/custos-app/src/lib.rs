@@ -200,7 +200,7 @@ impl App {
         action: Action,
         resource: &Resource,
     ) -> Result<(Tx, Permit), AppError> {
-        let facts = self.facts(&mut *tx, caller).await?;
+        let facts = self.facts(&mut *tx, caller, action).await?;
         self.gate_with(tx, caller, action, resource, &facts).await
     }
 
@@ -234,20 +234,34 @@ impl App {
         }
     }
 
-    /// The principal behind the caller and the walls that may screen them.
+    /// The principal behind the caller and the walls that may screen them, once the caller's
+    /// credential may ask for `action` at all. Every decision goes through here, so this is
+    /// the one place that says what each credential may do: a setup session nothing (it only
+    /// finishes account setup), a full session everything its holder may, an API token only
+    /// the actions its scopes cover ([`Scopes::needed_for`]), whatever route asked.
     pub(crate) async fn facts(
         &self,
         tx: &mut dyn StoreTx,
         caller: &Caller,
+        action: Action,
     ) -> Result<(custos_policy::Principal, custos_policy::Context), AppError> {
-        if let Via::Session {
-            stage: SessionStage::Setup,
-            ..
-        } = caller.via
-        {
-            return Err(AppError::SetupRequired(
-                "change the one-time password and enroll the second factor".to_owned(),
-            ));
+        match caller.via {
+            Via::Session {
+                stage: SessionStage::Setup,
+                ..
+            } => {
+                return Err(AppError::SetupRequired(
+                    "change the one-time password and enroll the second factor".to_owned(),
+                ));
+            }
+            Via::ApiToken { scopes, .. } if !scopes.contains(Scopes::needed_for(action)) => {
+                return Err(AppError::InsufficientScope(format!(
+                    "this API token lacks the `{}` scope needed for `{}`",
+                    Scopes::needed_for(action).names().join(" "),
+                    action.as_str()
+                )));
+            }
+            _ => {}
         }
         facts::principal_and_walls(tx, caller.person).await
     }

@@ -63,6 +63,7 @@ impl From<AppError> for ApiError {
             AppError::Throttled { .. } => (S::TOO_MANY_REQUESTS, "too_many_attempts"),
             AppError::SetupRequired(_) => (S::FORBIDDEN, "setup_required"),
             AppError::Forbidden { .. } => (S::FORBIDDEN, "forbidden"),
+            AppError::InsufficientScope(_) => (S::FORBIDDEN, "insufficient_scope"),
             AppError::Invalid(_) | AppError::BadInput(_) => (S::BAD_REQUEST, "invalid_input"),
             AppError::Conflict(_) => (S::CONFLICT, "conflict"),
             AppError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),

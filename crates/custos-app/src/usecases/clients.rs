@@ -79,7 +79,7 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<ClientView>, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewClient).await?;
         let listing = filtered_page(
             &mut *tx,
             page,

@@ -103,7 +103,7 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<MatterView>, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewMatter).await?;
         let listing = filtered_page(
             &mut *tx,
             page,
@@ -209,7 +209,7 @@ impl App {
                 .not_found(tx, caller, action, format!("matter:{id}"))
                 .await);
         };
-        let facts = self.facts(&mut *tx, caller).await?;
+        let facts = self.facts(&mut *tx, caller, action).await?;
         let (tx, permit) = self
             .gate_with(
                 tx,

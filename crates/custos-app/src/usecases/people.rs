@@ -270,7 +270,7 @@ impl App {
         page: &PageRequest,
     ) -> Result<Page<Person>, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let (principal, ctx) = self.facts(&mut *tx, caller).await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewPerson).await?;
         let listing = filtered_page(
             &mut *tx,
             page,

@@ -54,6 +54,17 @@ impl Scopes {
         Ok(Scopes(out))
     }
 
+    /// The scope an API token needs for `action`: the audit log needs `audit`, reading needs
+    /// `read`, anything that changes records needs `write`.
+    pub fn needed_for(action: custos_policy::Action) -> Scopes {
+        use custos_policy::Action;
+        match action {
+            Action::QueryAudit | Action::ViewOwnAudit => Scopes::AUDIT,
+            a if a.only_reads() => Scopes::READ,
+            _ => Scopes::WRITE,
+        }
+    }
+
     /// Scope names.
     pub fn names(self) -> Vec<&'static str> {
         Self::ALL

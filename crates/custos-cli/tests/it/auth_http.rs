@@ -330,3 +330,64 @@ async fn setup_sessions_reach_only_account_setup_and_sessions_are_revocable() {
     );
     assert_eq!(t.get(&lena, "/api/me").await.status(), StatusCode::OK);
 }
+
+/// Groundwork issue: API-token scopes are checked against the action decided, not the URL. A
+/// `read` token of the officer (who may query the whole log) reaches no audit data through any
+/// GET route of the OpenAPI document; an `audit` token does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_token_reaches_no_audit_data_through_any_route() {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let token = |scopes: Value| {
+        let (t, officer) = (&t, officer.clone());
+        async move {
+            let r = t
+                .post_json(
+                    &officer,
+                    "/api/me/tokens",
+                    &json!({ "name": "script", "scopes": scopes, "days": 1 }),
+                )
+                .await;
+            let body: Value = r.json().await.unwrap();
+            body["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let read = token(json!(["read"])).await;
+    let audit = token(json!(["audit"])).await;
+    let (_, doc) = t.get_json(&officer, "/api/openapi.json").await;
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        // The document itself names the audit fields: it is the schema, not data.
+        if ops.get("get").is_none() || path == "/api/openapi.json" {
+            continue;
+        }
+        let id = match path.split('/').nth(2).unwrap_or_default() {
+            "matters" => t.matter("M1"),
+            "documents" => t.document("D1"),
+            "clients" => t.client("C1"),
+            "teams" => t.team("Corporate"),
+            _ => t.person("olivia.officer"),
+        };
+        let url = path
+            .replace("{id}", &id)
+            .replace("{person}", &t.person("lena.lawyer"))
+            .replace("{token}", &uuid::Uuid::new_v4().to_string())
+            .replace("{address}", "192.0.2.1");
+        let r = t.get(&read, &url).await;
+        let status = r.status();
+        let body = r.text().await.unwrap_or_default();
+        assert!(
+            !body.contains("chain_hash") && !body.contains("\"seq\""),
+            "GET {url} with a read token answered audit data ({status})"
+        );
+        if path.contains("/audit") {
+            assert_eq!(status, StatusCode::FORBIDDEN, "GET {url}");
+            assert!(body.contains("insufficient_scope"), "{body}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} GET routes");
+    let r = t.get(&audit, "/api/audit?limit=5").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("chain_hash"));
+}
