@@ -84,10 +84,34 @@ async fn seed_documents(
     }
 }
 
-/// One client: its own connection and token.
+/// One client's API token (each client gets its own connection on its own runtime).
 struct Client {
-    http: reqwest::Client,
     token: String,
+}
+
+/// Runs one client's loop on a runtime and OS thread of its own, with a connection of its own,
+/// so that clients never queue behind each other inside the load generator (the server is
+/// what is measured). `make(http)` gives each step.
+fn on_own_runtime<F, Fut>(
+    stop: Arc<AtomicBool>,
+    cert: std::path::PathBuf,
+    make: F,
+) -> tokio::task::JoinHandle<Vec<Duration>>
+where
+    F: FnOnce(reqwest::Client) -> Box<dyn FnMut() -> Fut> + Send + 'static,
+    Fut: std::future::Future<Output = usize> + 'static,
+{
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let step = make(node::client(&cert));
+            run_loop(stop, step).await
+        })
+    });
+    tokio::task::spawn_blocking(move || thread.join().unwrap())
 }
 
 /// Loops `step` until `stop`; returns each request's latency.
@@ -171,14 +195,12 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        clients.push(Arc::new(Client {
-            http: node::client(&cert),
+        clients.push(Client {
             token: r["token"].as_str().unwrap().to_owned(),
-        }));
+        });
     }
-    let base = Arc::new(node.base.clone());
-    let page: Value = clients[0]
-        .http
+    let base = node.base.clone();
+    let page: Value = login_http
         .get(format!("{base}/api/matters/{m1}/documents?limit=200"))
         .bearer_auth(&clients[0].token)
         .send()
@@ -195,72 +217,62 @@ async fn main() {
             .map(|d| d["id"].as_str().unwrap().to_owned())
             .collect(),
     );
+    // `CUSTOS_BENCH_VICTIM=health` makes the victim ask an endpoint without database or
+    // decision (to tell database waits from CPU scheduling).
+    let victim_health = std::env::var("CUSTOS_BENCH_VICTIM").is_ok_and(|v| v == "health");
 
-    let get_doc = {
-        let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
-        move |c: Arc<Client>, i: usize| {
-            let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
-            async move {
-                let r = c
-                    .http
-                    .get(format!("{base}/api/documents/{}", docs[i % docs.len()]))
-                    .bearer_auth(&c.token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.status());
-                r.bytes().await.unwrap();
-                1
-            }
-        }
-    };
-    let heavy_list = {
-        let base = Arc::clone(&base);
-        move |c: Arc<Client>| {
-            let base = Arc::clone(&base);
-            async move {
-                let r = c
-                    .http
-                    .get(format!("{base}/api/matters/{m1}/documents?limit=200"))
-                    .bearer_auth(&c.token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.status());
-                r.bytes().await.unwrap();
-                1
-            }
-        }
-    };
-    let mixed = {
-        let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
-        move |c: Arc<Client>, i: usize| {
-            let (base, docs) = (Arc::clone(&base), Arc::clone(&docs));
-            async move {
-                let r = c
-                    .http
-                    .get(format!("{base}/api/matters/{m1}/documents?limit=50"))
-                    .bearer_auth(&c.token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.status());
-                r.bytes().await.unwrap();
-                let r = c
-                    .http
-                    .get(format!("{base}/api/documents/{}", docs[i % docs.len()]))
-                    .bearer_auth(&c.token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success(), "{}", r.status());
-                r.bytes().await.unwrap();
-                2
-            }
-        }
+    /// What a client loops.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Work {
+        GetDocument,
+        HeaviestListing,
+        ListAndGet,
+    }
+    let spawn = |work: Work, client: &Client, stop: &Arc<AtomicBool>, seed: u64| {
+        let (base, docs, token) = (base.clone(), Arc::clone(&docs), client.token.clone());
+        on_own_runtime(Arc::clone(stop), cert.clone(), move |http| {
+            let mut i = seed as usize;
+            Box::new(move || {
+                i += 1;
+                let (http, base, docs, token) =
+                    (http.clone(), base.clone(), Arc::clone(&docs), token.clone());
+                Box::pin(async move {
+                    let get = |url: String| {
+                        let (http, token) = (http.clone(), token.clone());
+                        async move {
+                            let r = http.get(url).bearer_auth(&token).send().await.unwrap();
+                            assert!(r.status().is_success(), "{}", r.status());
+                            r.bytes().await.unwrap();
+                        }
+                    };
+                    let doc = format!("{base}/api/documents/{}", docs[i % docs.len()]);
+                    let requests: usize = match work {
+                        Work::GetDocument if victim_health => {
+                            get(format!("{base}/api/health")).await;
+                            1
+                        }
+                        Work::GetDocument => {
+                            get(doc).await;
+                            1
+                        }
+                        Work::HeaviestListing => {
+                            get(format!("{base}/api/matters/{m1}/documents?limit=200")).await;
+                            1
+                        }
+                        Work::ListAndGet => {
+                            get(format!("{base}/api/matters/{m1}/documents?limit=50")).await;
+                            get(doc).await;
+                            2
+                        }
+                    };
+                    requests
+                }) as std::pin::Pin<Box<dyn std::future::Future<Output = usize>>>
+            })
+        })
     };
 
     let (mut alone, mut contended, mut eight) = (Vec::new(), Vec::new(), Vec::new());
+    let mut heavy: Vec<Duration> = Vec::new();
     let (mut alone_n, mut contended_n) = (0usize, 0usize);
     let phase = Duration::from_secs_f64(secs);
     for round in 0..rounds {
@@ -269,27 +281,14 @@ async fn main() {
             let mut tasks = Vec::new();
             match which {
                 "alone" | "contended" => {
-                    let victim = Arc::clone(&clients[0]);
-                    let counter = Arc::new(AtomicU64::new(0));
-                    let (s, g) = (Arc::clone(&stop), get_doc.clone());
-                    tasks.push(tokio::spawn(run_loop(s, move || {
-                        let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
-                        g(Arc::clone(&victim), i)
-                    })));
+                    tasks.push(spawn(Work::GetDocument, &clients[0], &stop, 0));
                     if which == "contended" {
-                        let heavy = Arc::clone(&clients[1]);
-                        let (s, h) = (Arc::clone(&stop), heavy_list.clone());
-                        tasks.push(tokio::spawn(run_loop(s, move || h(Arc::clone(&heavy)))));
+                        tasks.push(spawn(Work::HeaviestListing, &clients[1], &stop, 0));
                     }
                 }
                 _ => {
-                    for c in clients.iter().skip(1).take(8) {
-                        let (c, s, m) = (Arc::clone(c), Arc::clone(&stop), mixed.clone());
-                        let counter = Arc::new(AtomicU64::new(round as u64 * 7));
-                        tasks.push(tokio::spawn(run_loop(s, move || {
-                            let i = counter.fetch_add(1, Ordering::Relaxed) as usize;
-                            m(Arc::clone(&c), i)
-                        })));
+                    for (k, c) in clients.iter().skip(1).take(8).enumerate() {
+                        tasks.push(spawn(Work::ListAndGet, c, &stop, (round * 8 + k) as u64));
                     }
                 }
             }
@@ -306,13 +305,14 @@ async fn main() {
                 }
                 "contended" => {
                     contended_n += results[0].len();
+                    heavy.extend(results.pop().unwrap_or_default());
                     contended.extend(results.swap_remove(0));
                 }
                 _ => eight.extend(results.into_iter().flatten()),
             }
         }
     }
-    for v in [&mut alone, &mut contended, &mut eight] {
+    for v in [&mut alone, &mut contended, &mut eight, &mut heavy] {
         v.sort();
     }
     let total = secs * rounds as f64;
@@ -329,6 +329,12 @@ async fn main() {
         percentile(&contended, 0.99)
     );
     println!(
+        "heaviest listing (200 documents) meanwhile: {:.0} req/s (p50 {:.2} ms, p99 {:.2} ms)",
+        heavy.len() as f64 / total,
+        percentile(&heavy, 0.5),
+        percentile(&heavy, 0.99)
+    );
+    println!(
         "8 clients, list + get: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms (target p99 < 50 ms)",
         eight.len() as f64 / total,
         percentile(&eight, 0.5),
@@ -339,6 +345,7 @@ async fn main() {
         "victim_alone_rps": alone_rps, "victim_contended_rps": contended_rps, "ratio": ratio,
         "victim_alone_p99_ms": percentile(&alone, 0.99),
         "victim_contended_p99_ms": percentile(&contended, 0.99),
+        "heavy_rps": heavy.len() as f64 / total, "heavy_p50_ms": percentile(&heavy, 0.5),
         "eight_rps": eight.len() as f64 / total,
         "eight_p50_ms": percentile(&eight, 0.5), "eight_p99_ms": percentile(&eight, 0.99),
     });
