@@ -275,15 +275,27 @@ impl App {
         decision: &Decision,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
-        let record = AuditRecord::of_decision(
-            self.now(),
-            caller.request_id,
-            caller.person,
-            action,
-            resource,
-            decision,
-        )
-        .with_detail(detail);
+        let record = AuditRecord {
+            at_ms: custos_audit::unix_ms(self.now()),
+            request_id: caller.request_id,
+            actor: Some(caller.person),
+            action: action.as_str().to_owned(),
+            resource: resource.audit_name(),
+            outcome: if decision.is_allowed() {
+                Outcome::Allow
+            } else {
+                Outcome::Deny
+            },
+            reasons: decision
+                .reasons()
+                .iter()
+                .map(|r| AuditReason {
+                    rule: r.rule.code().to_owned(),
+                    message: r.message.clone(),
+                })
+                .collect(),
+            detail,
+        };
         tx.append_audit(&record).await?;
         Ok(())
     }

@@ -1,17 +1,42 @@
 //! Audit entries of Custos (R5, R17) and their canonical, hashable encoding.
 //!
 //! Every decision, allow or deny, becomes an [`AuditRecord`]. The store appends it with the next
-//! sequence number in the same transaction as the state change it permits. Each entry's canonical
-//! encoding (compact JSON, fixed field order, sequence number included) is hashed as an RFC 6962
-//! leaf (`SHA-256(0x00 || bytes)`), and entries are chained (`SHA-256("custos-chain-v1" || prev ||
-//! leaf)`) so that rewriting any row breaks every later link. The Merkle tree with signed
-//! checkpoints builds on the same leaf hashes.
+//! sequence number in the same transaction as the state change it permits (a read-only unit:
+//! when it commits, before any answer leaves). Each entry's canonical encoding is hashed as an
+//! RFC 6962 leaf (`SHA-256(0x00 || bytes)`), and entries are chained
+//! (`SHA-256("custos-chain-v1" || prev || leaf)`, starting from 32 zero bytes) so that rewriting
+//! any row breaks every later link. The Merkle tree with signed checkpoints builds on the same
+//! leaf hashes.
+//!
+//! This crate depends on nothing of Custos but the id types, so that an outside verifier (a
+//! client, an auditor) can check entries with it alone.
+//!
+//! # Canonical encoding (version 1)
+//!
+//! One line of UTF-8 JSON, no whitespace, the keys in exactly this order:
+//!
+//! | key | value |
+//! |---|---|
+//! | `v` | the number `1` (the encoding's version) |
+//! | `seq` | the entry's sequence number, a decimal integer from 1 |
+//! | `at_ms` | Unix time in milliseconds (UTC), a decimal integer |
+//! | `request_id` | the request's UUID, lower-case hyphenated, as a string |
+//! | `actor` | the acting person's UUID as a string, or `null` |
+//! | `action` | e.g. `"document.read"` |
+//! | `resource` | e.g. `"document:<uuid>"` |
+//! | `outcome` | `"allow"` or `"deny"` |
+//! | `reasons` | an array of `{"rule": <string>, "message": <string>}`, keys in that order |
+//! | `detail` | any JSON value (`null` when none); object keys sorted by code point, numbers as serde_json writes them |
+//!
+//! Strings escape `"` and `\` with a backslash and control characters below U+0020 as `\n`,
+//! `\r`, `\t`, `\b`, `\f` or `\u00xx` (lower-case hex); every other character, non-ASCII
+//! included, is written as its UTF-8 bytes. The golden vectors in this crate's tests pin two
+//! entries' bytes and leaf hashes; entries written since the first version verify unchanged.
 //!
 //! **Architecture Invariant:** audit records name ids, actions, rules and reasons, never client
 //! content or secrets.
 
 use custos_domain::{PersonId, RequestId};
-use custos_policy::{Action, Decision, Effect, Resource};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -82,61 +107,59 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    /// The record of a policy decision.
-    pub fn of_decision(
-        at: time::OffsetDateTime,
-        request_id: RequestId,
-        actor: PersonId,
-        action: Action,
-        resource: &Resource,
-        decision: &Decision,
-    ) -> Self {
-        AuditRecord {
-            at_ms: unix_ms(at),
-            request_id,
-            actor: Some(actor),
-            action: action.as_str().to_owned(),
-            resource: resource.audit_name(),
-            outcome: match decision.effect() {
-                Effect::Allow => Outcome::Allow,
-                Effect::Deny => Outcome::Deny,
-            },
-            reasons: decision
-                .reasons()
-                .iter()
-                .map(|r| AuditReason {
-                    rule: r.rule.code().to_owned(),
-                    message: r.message.clone(),
-                })
-                .collect(),
-            detail: serde_json::Value::Null,
-        }
-    }
-
     /// Adds facts to the record.
     pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
         self.detail = detail;
         self
     }
 
-    /// The canonical bytes of the entry with sequence number `seq`: compact JSON in a fixed field
-    /// order (object keys inside `detail` are sorted by serde_json's map).
+    /// The canonical bytes of the entry with sequence number `seq` (the crate documentation
+    /// gives them field by field). Written out here rather than derived, so that no change to
+    /// the API types can change what was hashed.
     pub fn canonical_bytes(&self, seq: u64) -> Vec<u8> {
-        #[derive(Serialize)]
-        struct Canonical<'a> {
-            v: u8,
-            seq: u64,
-            #[serde(flatten)]
-            record: &'a AuditRecord,
+        let mut out = String::with_capacity(256);
+        out.push_str("{\"v\":1,\"seq\":");
+        out.push_str(&seq.to_string());
+        out.push_str(",\"at_ms\":");
+        out.push_str(&self.at_ms.to_string());
+        out.push_str(",\"request_id\":");
+        push_json_str(&mut out, &self.request_id.0.hyphenated().to_string());
+        out.push_str(",\"actor\":");
+        match self.actor {
+            Some(actor) => push_json_str(&mut out, &actor.0.hyphenated().to_string()),
+            None => out.push_str("null"),
         }
-        // INVARIANT: serialising plain structs, strings and a serde_json::Value cannot fail.
-        serde_json::to_vec(&Canonical {
-            v: 1,
-            seq,
-            record: self,
-        })
-        .unwrap_or_default()
+        out.push_str(",\"action\":");
+        push_json_str(&mut out, &self.action);
+        out.push_str(",\"resource\":");
+        push_json_str(&mut out, &self.resource);
+        out.push_str(",\"outcome\":");
+        push_json_str(&mut out, self.outcome.as_str());
+        out.push_str(",\"reasons\":[");
+        for (i, reason) in self.reasons.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"rule\":");
+            push_json_str(&mut out, &reason.rule);
+            out.push_str(",\"message\":");
+            push_json_str(&mut out, &reason.message);
+            out.push('}');
+        }
+        out.push_str("],\"detail\":");
+        // INVARIANT: a serde_json::Value always serialises (its maps have string keys).
+        out.push_str(&serde_json::to_string(&self.detail).unwrap_or_else(|_| "null".to_owned()));
+        out.push('}');
+        out.into_bytes()
     }
+}
+
+/// Appends `text` as a JSON string: `"`, `\\`, and control characters below U+0020 escaped
+/// (as serde_json does: `\n`, `\r`, `\t`, `\b`, `\f`, otherwise `\u00XX`), everything else
+/// as UTF-8.
+fn push_json_str(out: &mut String, text: &str) {
+    // INVARIANT: serialising a &str with serde_json cannot fail.
+    out.push_str(&serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()));
 }
 
 /// Unix milliseconds of a timestamp.
@@ -280,6 +303,87 @@ mod tests {
             verify_chain(0, GENESIS, [&e1, &e3]),
             Err(VerifyError::Gap { .. })
         ));
+    }
+
+    /// A record with every kind of field, fixed: the golden vector's input.
+    fn golden_record() -> AuditRecord {
+        AuditRecord {
+            at_ms: 1_764_000_000_123,
+            request_id: RequestId(uuid::Uuid::from_u128(
+                0x0193_0000_0000_7000_8000_0000_0000_0001,
+            )),
+            actor: Some(PersonId(uuid::Uuid::from_u128(
+                0x0193_0000_0000_7000_8000_0000_0000_0002,
+            ))),
+            action: "document.read".to_owned(),
+            resource: "document:01930000-0000-7000-8000-000000000003".to_owned(),
+            outcome: Outcome::Deny,
+            reasons: vec![
+                AuditReason {
+                    rule: "R3.wall".to_owned(),
+                    message: "ethical wall \"W\" screens person\n — Zürich 事务所".to_owned(),
+                },
+                AuditReason {
+                    rule: "R1.need_to_know".to_owned(),
+                    message: "second".to_owned(),
+                },
+            ],
+            detail: serde_json::json!({ "zeta": [1, "two", null], "alpha": { "b": true, "a": -1.5 } }),
+        }
+    }
+
+    /// Golden vectors: the bytes and leaf hashes of two fixed entries, taken from the encoding
+    /// every stored entry was hashed with (the leaf hash checked independently with Python's
+    /// hashlib). If this fails, entries already written would stop verifying.
+    #[test]
+    fn golden_vectors() {
+        let bytes = golden_record().canonical_bytes(42);
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            concat!(
+                r#"{"v":1,"seq":42,"at_ms":1764000000123,"#,
+                r#""request_id":"01930000-0000-7000-8000-000000000001","#,
+                r#""actor":"01930000-0000-7000-8000-000000000002","#,
+                r#""action":"document.read","#,
+                r#""resource":"document:01930000-0000-7000-8000-000000000003","#,
+                r#""outcome":"deny","reasons":[{"rule":"R3.wall","#,
+                r#""message":"ethical wall \"W\" screens person\n — Zürich 事务所"},"#,
+                r#"{"rule":"R1.need_to_know","message":"second"}],"#,
+                r#""detail":{"alpha":{"a":-1.5,"b":true},"zeta":[1,"two",null]}}"#
+            )
+        );
+        assert_eq!(
+            hex::encode(leaf_hash(&bytes)),
+            "745db368d56400fc6e27943322ac90de0e7938ffed1dcdfecfc7de9e287ce927"
+        );
+        let anonymous = AuditRecord {
+            actor: None,
+            reasons: vec![],
+            detail: serde_json::Value::Null,
+            ..golden_record()
+        };
+        let bytes = anonymous.canonical_bytes(1);
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            concat!(
+                r#"{"v":1,"seq":1,"at_ms":1764000000123,"#,
+                r#""request_id":"01930000-0000-7000-8000-000000000001","actor":null,"#,
+                r#""action":"document.read","#,
+                r#""resource":"document:01930000-0000-7000-8000-000000000003","#,
+                r#""outcome":"deny","reasons":[],"detail":null}"#
+            )
+        );
+        assert_eq!(
+            hex::encode(leaf_hash(&bytes)),
+            "3a000c2bb8f09f0cce01253c9d96b7690fcfec6ddec9eecc284ada7993ac72d4"
+        );
+        // Control characters are escaped like serde_json escapes them.
+        let controls = AuditRecord {
+            resource: "a\u{1}b\tc".to_owned(),
+            ..anonymous
+        };
+        let text = String::from_utf8(controls.canonical_bytes(1)).unwrap_or_default();
+        assert!(text.contains(r#""resource":"a\u0001b\tc""#), "{text}");
     }
 
     #[test]

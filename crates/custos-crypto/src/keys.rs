@@ -35,11 +35,11 @@ fn lower_hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 of a bearer token: sessions are stored by this hash, never by the token itself.
+/// Plain SHA-256 in the workspace is `sha2`'s, the one `custos-audit` (and an outside verifier)
+/// uses too; aws-lc-rs does everything keyed (AEAD, HKDF, HMAC).
 pub fn token_hash(token: &str) -> [u8; 32] {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest.as_ref());
-    out
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
 }
 
 fn aead_key(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
@@ -380,6 +380,15 @@ mod tests {
             Err(CryptoError::Integrity)
         );
         Ok(())
+    }
+
+    #[test]
+    fn token_hash_is_plain_sha256() {
+        // FIPS 180-2 test vector: SHA-256("abc").
+        assert_eq!(
+            lower_hex(&token_hash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
