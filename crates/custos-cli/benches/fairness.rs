@@ -21,13 +21,16 @@
     reason = "a benchmark binary"
 )]
 
-use bytes::Bytes;
-use custos_app::{Caller, NewDocument, init_data_dir, seed_demo_firm};
-use custos_domain::{Classification, ProvenanceInput, RequestId};
+use custos_app::{Caller, init_data_dir, seed_demo_firm};
+use custos_domain::RequestId;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+#[path = "seed.rs"]
+mod seed;
+use seed::seed_documents;
 
 #[path = "../tests/it/node.rs"]
 #[allow(dead_code, reason = "the tests use more of it")]
@@ -38,50 +41,6 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-async fn seed_documents(
-    app: &custos_app::App,
-    lead: Caller,
-    matter: custos_domain::MatterId,
-    n: usize,
-) {
-    let next = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (app, next) = (app.clone(), Arc::clone(&next));
-        tasks.push(tokio::spawn(async move {
-            while (next.fetch_add(1, Ordering::Relaxed) as usize) < n {
-                let new = NewDocument {
-                    title: "Bench document".into(),
-                    classification: Classification::Confidential,
-                    provenance: ProvenanceInput {
-                        source: Some("bench".into()),
-                        content_description: Some("bench".into()),
-                        purpose: Some("bench".into()),
-                        legal_basis: Some("bench".into()),
-                        collected_by: Some("bench".into()),
-                        collected_at: Some("2026-11-02T09:30:00Z".into()),
-                    },
-                    media_type: "text/plain".into(),
-                };
-                let body = futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(
-                    Bytes::from_static(b"bench"),
-                )]);
-                let caller = Caller {
-                    person: lead.person,
-                    request_id: RequestId::new(),
-                    via: custos_app::Via::Internal,
-                };
-                app.upload_document(&caller, matter, new, body)
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
 }
 
 /// One client's API token (each client gets its own connection on its own runtime).

@@ -21,10 +21,9 @@
     reason = "a benchmark binary"
 )]
 
-use bytes::Bytes;
-use custos_app::{Caller, DataDir, NewDocument, init_data_dir, seed_demo_firm};
+use custos_app::{Caller, DataDir, init_data_dir, seed_demo_firm};
 use custos_audit::{AuditRecord, Outcome};
-use custos_domain::{Classification, ProvenanceInput, RequestId};
+use custos_domain::RequestId;
 use custos_store::testing::PgScratch;
 use custos_store::{PgStore, SqliteStore, Store};
 use serde_json::{Value, json};
@@ -41,6 +40,10 @@ fn clients() -> usize {
         .unwrap_or(8)
 }
 
+#[path = "seed.rs"]
+mod seed;
+use seed::seed_documents;
+
 #[path = "../tests/it/node.rs"]
 #[allow(dead_code, reason = "the tests use more of it")]
 mod node;
@@ -50,56 +53,6 @@ async fn login(http: &reqwest::Client, node: &Node, user: &str) -> String {
     node::first_login(http, &node.base, user, custos_app::DEMO_PASSWORD)
         .await
         .token
-}
-
-/// Adds `n` small documents to `matter` through the application (sealed metadata, blobs).
-async fn seed_documents(
-    app: &custos_app::App,
-    lead: Caller,
-    matter: custos_domain::MatterId,
-    n: usize,
-) {
-    let app = Arc::new(app.clone());
-    let next = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let (app, next, lead) = (Arc::clone(&app), Arc::clone(&next), lead);
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                if i >= n {
-                    break;
-                }
-                let new = NewDocument {
-                    title: format!("Bench document {i}"),
-                    classification: Classification::Confidential,
-                    provenance: ProvenanceInput {
-                        source: Some("bench".into()),
-                        content_description: Some("bench".into()),
-                        purpose: Some("bench".into()),
-                        legal_basis: Some("bench".into()),
-                        collected_by: Some("bench".into()),
-                        collected_at: Some("2026-11-02T09:30:00Z".into()),
-                    },
-                    media_type: "text/plain".into(),
-                };
-                let body = futures_util::stream::iter([Ok::<Bytes, std::convert::Infallible>(
-                    Bytes::from_static(b"bench"),
-                )]);
-                let caller = Caller {
-                    person: lead.person,
-                    request_id: RequestId::new(),
-                    via: custos_app::Via::Internal,
-                };
-                app.upload_document(&caller, matter, new, body)
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
 }
 
 /// Copies every record (not sessions, not the audit log) from one store to another.

@@ -254,13 +254,7 @@ impl_store_tx!(SqliteTx, {
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         // The unit of work holds SQLite's one write lock (BEGIN IMMEDIATE), so the last row
         // cannot change before this one commits: sequence order is commit order.
-        let last = sqlx::query("SELECT seq, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        let prev = last.map(|r| audit_head(&r)).transpose()?;
-        let entry = next_entry(prev, record.clone());
-        crate::sql::insert_audit_row::<Sqlite>(&mut *self.tx, &entry).await
+        append_after_head(&mut self.tx, vec![record.clone()]).await
     }
 
     async fn audit_entries(
@@ -282,8 +276,26 @@ struct SqliteReadTx {
     writer: SqlitePool,
 }
 
-/// Numbers, chains and writes `records` after the log's last entry, in one short transaction
-/// on the writer connection.
+/// Numbers, chains and writes `records` after the log's last entry, inside `tx`, which holds
+/// the write lock.
+async fn append_after_head(
+    tx: &mut Transaction<'static, Sqlite>,
+    records: Vec<AuditRecord>,
+) -> Result<(), StoreError> {
+    let last = sqlx::query(crate::sql::AUDIT_HEAD)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(map_err)?;
+    let mut prev = last.map(|r| audit_head(&r)).transpose()?;
+    for record in records {
+        let entry = next_entry(prev, record);
+        crate::sql::insert_audit_row::<Sqlite>(&mut **tx, &entry).await?;
+        prev = Some((entry.seq, entry.chain_hash));
+    }
+    Ok(())
+}
+
+/// Writes a read unit's `records`, in one short transaction on the writer connection.
 async fn write_audit_entries(
     writer: &SqlitePool,
     records: Vec<AuditRecord>,
@@ -292,16 +304,7 @@ async fn write_audit_entries(
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(map_err)?;
-    let last = sqlx::query(crate::sql::AUDIT_HEAD)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-    let mut prev = last.map(|r| audit_head(&r)).transpose()?;
-    for record in records {
-        let entry = next_entry(prev, record);
-        crate::sql::insert_audit_row::<Sqlite>(&mut *tx, &entry).await?;
-        prev = Some((entry.seq, entry.chain_hash));
-    }
+    append_after_head(&mut tx, records).await?;
     tx.commit().await.map_err(map_err)
 }
 
