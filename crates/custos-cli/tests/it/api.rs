@@ -1,7 +1,7 @@
 //! The HTTP API: clear errors for bad input, pagination, listings that show only what the caller
 //! may see, walls enforced on the next request, and an OpenAPI document that matches the routes.
 
-use crate::harness::{TestResult, full_provenance, spawn_demo_firm};
+use crate::harness::{TestResult, full_provenance, request_id, spawn_demo_firm};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -508,6 +508,50 @@ async fn early_refusals_reach_http2_clients_as_json() -> TestResult {
         if version == "--http2" {
             assert!(text.contains("version=2"), "{text}");
         }
+    }
+    Ok(())
+}
+
+/// Groundwork issue: three "load, or audit a not-found and answer 404" paths forgot the audit
+/// entry (a person's status, adding and removing team members). Every unknown id is now
+/// answered 404 and recorded as a denial, like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_records_are_audited_everywhere() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let nobody = uuid::Uuid::now_v7();
+    let lena = t.person("lena.lawyer");
+    let cases = [
+        (
+            reqwest::Method::PUT,
+            format!("/api/people/{nobody}/status"),
+            json!({ "status": "suspended" }),
+            format!("person:{nobody}"),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/teams/{nobody}/members"),
+            json!({ "person": lena }),
+            format!("team:{nobody}"),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/api/teams/{nobody}/members/{lena}"),
+            json!({}),
+            format!("team:{nobody}"),
+        ),
+    ];
+    for (method, path, body, resource) in cases {
+        let r = t.send_json(method.clone(), &officer, &path, &body).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        let rid = request_id(&r);
+        let entries = t.audit_of_request(&officer, &rid).await;
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["outcome"] == "deny" && e["resource"] == json!(resource)),
+            "{method} {path}: no audited denial in {entries:?}"
+        );
     }
     Ok(())
 }
