@@ -18,7 +18,7 @@ pub struct PgScratch {
 
 /// Says loudly, on stderr, that PostgreSQL was skipped.
 pub fn warn_skipped(test: &str) {
-    #[allow(clippy::print_stderr)]
+    #[allow(clippy::print_stderr, reason = "a skipped backend must be said loudly")]
     {
         eprintln!(
             "\n!!!!!!!! PostgreSQL SKIPPED in `{test}`: {PG_ENV} is not set. \

@@ -411,7 +411,10 @@ impl App {
 
     /// Counts a failed login against the account and (for a login) the source address, locks
     /// them when over their allowance, and audits both (without the password or code).
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the audited facts of one failed login; a struct would only rename them"
+    )]
     pub(crate) async fn record_failure(
         &self,
         tx: &mut Tx,
