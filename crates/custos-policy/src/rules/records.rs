@@ -1,119 +1,21 @@
-//! The base rules R1–R4, evaluated in a fixed order: status, walls, then the action's own rule,
-//! and deny when nothing allowed.
+//! Rules on client records: clients, matters and documents (R1 need-to-know, R2 role caps).
 
+use super::{deny_default, reason, screening_wall};
 use crate::decision::{Decision, Reason, Rule, Scope};
 use crate::{Action, ClientFacts, Context, DocumentFacts, MatterFacts, Principal, Resource};
-use custos_domain::{PersonStatus, Role, WallObject, WallSubject};
+use custos_domain::Role;
 
-fn reason(rule: Rule, message: impl Into<String>) -> Reason {
-    Reason {
-        rule,
-        message: message.into(),
-    }
-}
-
-/// Decides whether `principal` may do `action` on `resource`. Pure and total: every input gets a
-/// decision with at least one reason.
-pub fn decide(
+/// The rule of `action` on `resource` for this family, or `None` when the pair is not one of
+/// its own (the caller then denies by default).
+pub(super) fn decide(
     principal: &Principal,
     action: Action,
     resource: &Resource,
     ctx: &Context,
-) -> Decision {
-    if principal.status != PersonStatus::Active {
-        return Decision::deny(
-            reason(
-                Rule::Status,
-                format!(
-                    "person {} is {}: no access at all",
-                    principal.id,
-                    principal.status.as_str()
-                ),
-            ),
-            true,
-        );
-    }
-    if let Some(wall) = screening_wall(principal, resource, ctx) {
-        return Decision::deny(wall, true);
-    }
+) -> Option<Decision> {
     let allow =
         |scope: Scope, why: Reason| Decision::allow(principal.id, action, resource, scope, why);
-    match (action, resource) {
-        (Action::ViewPerson, Resource::Person { id, .. }) => {
-            if principal.role.is_staff() {
-                allow(
-                    Scope::Full,
-                    reason(Rule::RoleDuty, "staff may see the firm directory"),
-                )
-            } else if *id == principal.id {
-                allow(
-                    Scope::Full,
-                    reason(Rule::SelfService, "a person may see themselves"),
-                )
-            } else {
-                deny_default("external parties do not see the firm directory", true)
-            }
-        }
-        (Action::ManagePeople, Resource::Person { role, .. }) => match principal.role {
-            Role::Officer => allow(
-                Scope::Full,
-                reason(
-                    Rule::RoleDuty,
-                    "the confidentiality officer manages accounts",
-                ),
-            ),
-            Role::Admin if !matches!(role, Role::Officer | Role::Partner | Role::Admin) => allow(
-                Scope::Full,
-                reason(Rule::RoleDuty, "admin/IT manages ordinary accounts"),
-            ),
-            Role::Admin => Decision::deny(
-                reason(
-                    Rule::RoleCap,
-                    format!(
-                        "admin/IT may not manage an account with the role `{}`; the officer does",
-                        role.as_str()
-                    ),
-                ),
-                false,
-            ),
-            _ => deny_default("only the officer and admin/IT manage accounts", false),
-        },
-        (Action::CreatePerson | Action::ResetCredentials, Resource::Person { role, .. }) => {
-            content_account_duty(principal, action, *role, allow)
-        }
-        (Action::ConfirmRecovery, Resource::Person { .. }) => match principal.role {
-            Role::Officer | Role::Partner | Role::Admin => allow(
-                Scope::Full,
-                reason(
-                    Rule::RoleDuty,
-                    "the officer, a partner or admin/IT may be the second person of a recovery",
-                ),
-            ),
-            _ => deny_default(
-                "only the officer, partners and admin/IT confirm account recoveries",
-                false,
-            ),
-        },
-        (Action::ViewTeams, Resource::Team(_) | Resource::Firm) => {
-            if principal.role.is_staff() {
-                allow(
-                    Scope::Full,
-                    reason(Rule::RoleDuty, "staff may see the practice teams"),
-                )
-            } else {
-                deny_default("external parties do not see the practice teams", true)
-            }
-        }
-        (Action::ManageTeams, Resource::Team(_) | Resource::Firm) => match principal.role {
-            Role::Officer | Role::Admin | Role::Partner => allow(
-                Scope::Full,
-                reason(Rule::RoleDuty, "this role manages practice teams"),
-            ),
-            _ => deny_default(
-                "only partners, the officer and admin/IT manage teams",
-                false,
-            ),
-        },
+    Some(match (action, resource) {
         (Action::CreateClient, Resource::Client(_)) => match principal.role {
             Role::Partner | Role::TeamLead => allow(
                 Scope::Full,
@@ -149,10 +51,10 @@ pub fn decide(
         (Action::ReadDocumentContent, Resource::Document(doc)) => {
             let metadata = view_document(principal, doc, allow);
             if !metadata.is_allowed() {
-                return metadata;
+                return Some(metadata);
             }
             if principal.role.max_content_classification().is_none() {
-                return Decision::deny(
+                return Some(Decision::deny(
                     reason(
                         Rule::MetadataOnly,
                         format!(
@@ -161,7 +63,7 @@ pub fn decide(
                         ),
                     ),
                     false,
-                );
+                ));
             }
             if need_to_know(principal, &doc.matter) {
                 allow(Scope::Full, need_to_know_reason(principal, &doc.matter))
@@ -177,7 +79,7 @@ pub fn decide(
         }
         (Action::UploadDocument, Resource::Document(doc)) => {
             if !view_matter(principal, &doc.matter, allow).is_allowed() {
-                return deny_default("the matter is not visible", true);
+                return Some(deny_default("the matter is not visible", true));
             }
             match principal.role.max_content_classification() {
                 None => Decision::deny(
@@ -213,35 +115,8 @@ pub fn decide(
                 ),
             }
         }
-        (Action::ManageWalls | Action::ViewWalls | Action::QueryAudit, Resource::Firm) => {
-            if principal.role == Role::Officer {
-                allow(
-                    Scope::Full,
-                    reason(
-                        Rule::RoleDuty,
-                        "the confidentiality officer owns walls and audits",
-                    ),
-                )
-            } else {
-                deny_default("only the confidentiality officer", false)
-            }
-        }
-        (Action::ViewOwnAudit, Resource::AuditTrailOf(owner)) => {
-            if *owner == principal.id {
-                allow(
-                    Scope::Full,
-                    reason(Rule::SelfService, "a person may see their own trail"),
-                )
-            } else {
-                deny_default("only the owner sees this trail", true)
-            }
-        }
-        _ => deny_default("no rule allows this action on this resource", true),
-    }
-}
-
-fn deny_default(message: &str, conceal: bool) -> Decision {
-    Decision::deny(reason(Rule::DenyByDefault, message), conceal)
+        _ => return None,
+    })
 }
 
 /// R1: membership of the matter team, leading the matter, or leading its team.
@@ -362,58 +237,6 @@ fn view_document(
     }
 }
 
-/// Accounts and credentials that reach client content are the officer's: admin/IT creates and
-/// resets only accounts whose role reads no client content (R2: admin/IT never reads content,
-/// and must not be able to hand itself someone else's access).
-fn content_account_duty(
-    principal: &Principal,
-    action: Action,
-    role: Role,
-    allow: impl Fn(Scope, Reason) -> Decision,
-) -> Decision {
-    let verb = if action == Action::CreatePerson {
-        "grant"
-    } else {
-        "reset the credentials of"
-    };
-    let reads_content = role.max_content_classification().is_some();
-    match principal.role {
-        Role::Officer => allow(
-            Scope::Full,
-            reason(
-                Rule::RoleDuty,
-                "the confidentiality officer decides who may read client content",
-            ),
-        ),
-        Role::Admin
-            if !reads_content && !matches!(role, Role::Officer | Role::Partner | Role::Admin) =>
-        {
-            allow(
-                Scope::Full,
-                reason(
-                    Rule::RoleDuty,
-                    "admin/IT manages accounts that read no client content",
-                ),
-            )
-        }
-        Role::Admin => Decision::deny(
-            reason(
-                Rule::RoleCap,
-                format!(
-                    "admin/IT may not {verb} the role `{}`, which reads client content or manages \
-                     the firm; the confidentiality officer does",
-                    role.as_str()
-                ),
-            ),
-            false,
-        ),
-        _ => deny_default(
-            "only the confidentiality officer and admin/IT manage accounts",
-            false,
-        ),
-    }
-}
-
 /// Opening a matter: a partner, or the lead of the owning team, who already has a right to the
 /// client: its responsible partner, or the lead of a team that acts for it.
 fn open_matter(
@@ -460,33 +283,4 @@ fn open_matter(
             !view_client(principal, client, ctx, &allow).is_allowed(),
         ),
     }
-}
-
-/// R3: the first wall that screens the principal from the resource, if any.
-pub fn screening_wall(principal: &Principal, resource: &Resource, ctx: &Context) -> Option<Reason> {
-    let (client, matter) = match resource {
-        Resource::Client(c) => (c.id, None),
-        Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => (m.client, Some(m.id)),
-        Resource::Document(d) => (d.matter.client, Some(d.matter.id)),
-        _ => return None,
-    };
-    ctx.walls.iter().find_map(|wall| {
-        let screens_principal = match wall.subject {
-            WallSubject::Person(p) => p == principal.id,
-            WallSubject::Team(t) => principal.teams.contains(&t),
-        };
-        let covers_resource = match wall.object {
-            WallObject::Client(c) => c == client,
-            WallObject::Matter(m) => Some(m) == matter,
-        };
-        (screens_principal && covers_resource).then(|| {
-            reason(
-                Rule::Wall,
-                format!(
-                    "ethical wall {} screens person {} from this record",
-                    wall.id, principal.id
-                ),
-            )
-        })
-    })
 }
