@@ -15,6 +15,7 @@ mod listing;
 mod passwords;
 mod usecases;
 mod views;
+pub mod vocabulary;
 
 pub use backup::{BackupReport, RestoreReport, restore};
 pub use config::{
@@ -353,7 +354,8 @@ impl App {
 }
 
 /// The rule and message of a denial on a record that does not exist (or may not be known).
-pub(crate) const NO_SUCH_RECORD: (&str, &str) = ("R1.deny_by_default", "no such record");
+pub(crate) const NO_SUCH_RECORD: (&str, &str) =
+    (crate::vocabulary::RULE_R1_DENY_BY_DEFAULT, "no such record");
 
 /// An audited event that is not a single policy decision.
 pub(crate) struct AuditEvent<'a> {
@@ -382,7 +384,7 @@ impl AuditEvent<'_> {
             action,
             resource: format!("person:{}", caller.person),
             outcome: Outcome::Allow,
-            rule: "self_service",
+            rule: crate::vocabulary::RULE_SELF_SERVICE,
             message: message.to_owned(),
             detail,
         }
@@ -405,7 +407,7 @@ impl AuditEvent<'_> {
             action,
             resource: format!("person:{person}"),
             outcome: Outcome::Allow,
-            rule: "R2.role_duty",
+            rule: crate::vocabulary::RULE_R2_ROLE_DUTY,
             message: message.to_owned(),
             detail,
         }
@@ -430,6 +432,11 @@ pub(crate) fn denial(decision: &Decision) -> AppError {
         .reasons()
         .first()
         .map(|r| (r.rule.code().to_owned(), r.message.clone()))
-        .unwrap_or_else(|| ("R1.deny_by_default".to_owned(), "denied".to_owned()));
+        .unwrap_or_else(|| {
+            (
+                crate::vocabulary::RULE_R1_DENY_BY_DEFAULT.to_owned(),
+                "denied".to_owned(),
+            )
+        });
     AppError::Forbidden { rule, message }
 }

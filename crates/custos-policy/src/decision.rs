@@ -14,36 +14,47 @@ pub enum Effect {
     Deny,
 }
 
-/// The rule that decided, named in every reason (R5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+/// The rule that decided, named in every reason (R5). Written as its [`Rule::code`], the one
+/// spelling the log holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
     /// R1: nothing allowed this, so it is denied.
-    #[serde(rename = "R1.deny_by_default")]
     DenyByDefault,
     /// R1: the person is staffed on, leads, or owns the matter.
-    #[serde(rename = "R1.need_to_know")]
     NeedToKnow,
     /// R2: the person's role caps what they may do.
-    #[serde(rename = "R2.role_cap")]
     RoleCap,
     /// R2: the role allows this as one of its duties (e.g. an officer's oversight).
-    #[serde(rename = "R2.role_duty")]
     RoleDuty,
     /// R2: the role may see metadata but never content (admin/IT, oversight).
-    #[serde(rename = "R2.metadata_only")]
     MetadataOnly,
     /// R3: an ethical wall screens the person.
-    #[serde(rename = "R3.wall")]
     Wall,
     /// R4: suspended or departed people have no access.
-    #[serde(rename = "R4.status")]
     Status,
     /// Everyone may see their own records.
-    #[serde(rename = "self_service")]
     SelfService,
 }
 
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
 impl Rule {
+    /// Every rule (the audit vocabulary's policy half).
+    pub const ALL: [Rule; 8] = [
+        Rule::DenyByDefault,
+        Rule::NeedToKnow,
+        Rule::RoleCap,
+        Rule::RoleDuty,
+        Rule::MetadataOnly,
+        Rule::Wall,
+        Rule::Status,
+        Rule::SelfService,
+    ];
+
     /// The stable code of the rule, as written in audit entries.
     pub fn code(self) -> &'static str {
         match self {

@@ -79,6 +79,29 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action (the audit vocabulary's policy half).
+    pub const ALL: [Action; 19] = [
+        Action::ViewPerson,
+        Action::ManagePeople,
+        Action::CreatePerson,
+        Action::ResetCredentials,
+        Action::ConfirmRecovery,
+        Action::ViewTeams,
+        Action::ManageTeams,
+        Action::CreateClient,
+        Action::ViewClient,
+        Action::CreateMatter,
+        Action::ViewMatter,
+        Action::ManageMatterStaff,
+        Action::ViewDocument,
+        Action::ReadDocumentContent,
+        Action::UploadDocument,
+        Action::ManageWalls,
+        Action::ViewWalls,
+        Action::QueryAudit,
+        Action::ViewOwnAudit,
+    ];
+
     /// Whether the action only reads records (its use case runs in a read-only unit of work,
     /// which never waits for writers nor blocks them; its audit entry is written at commit).
     pub fn only_reads(self) -> bool {

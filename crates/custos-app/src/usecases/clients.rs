@@ -125,8 +125,14 @@ impl App {
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "client.list", "firm".to_owned(), listing)
-            .await
+        self.finish_listing(
+            tx,
+            caller,
+            crate::vocabulary::ACTION_CLIENT_LIST,
+            "firm".to_owned(),
+            listing,
+        )
+        .await
     }
 
     fn client_view(&self, permit: &Permit, row: ClientRow) -> Result<ClientView, AppError> {

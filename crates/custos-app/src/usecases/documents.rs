@@ -175,10 +175,10 @@ impl App {
                 crate::AuditEvent {
                     request_id: caller.request_id,
                     actor: Some(caller.person),
-                    action: "document.upload",
+                    action: crate::vocabulary::ACTION_DOCUMENT_UPLOAD,
                     resource: format!("document:{id}"),
                     outcome: custos_audit::Outcome::Deny,
-                    rule: "upload.incomplete",
+                    rule: crate::vocabulary::RULE_UPLOAD_INCOMPLETE,
                     message: format!("the upload did not complete ({why}); nothing was stored"),
                     detail: serde_json::Value::Null,
                 },
@@ -221,10 +221,10 @@ impl App {
                 crate::AuditEvent {
                     request_id: custos_domain::RequestId::new(),
                     actor: None,
-                    action: "blob.sweep",
+                    action: crate::vocabulary::ACTION_BLOB_SWEEP,
                     resource: "firm".to_owned(),
                     outcome: custos_audit::Outcome::Allow,
-                    rule: "upload.incomplete",
+                    rule: crate::vocabulary::RULE_UPLOAD_INCOMPLETE,
                     message: "encrypted blobs that no document names were removed".to_owned(),
                     detail: serde_json::json!({ "blobs": removed }),
                 },
@@ -359,7 +359,7 @@ impl App {
         self.finish_listing(
             tx,
             caller,
-            "document.list",
+            crate::vocabulary::ACTION_DOCUMENT_LIST,
             format!("matter:{matter}"),
             listing,
         )

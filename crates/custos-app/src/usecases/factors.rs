@@ -107,7 +107,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.totp_enroll_start",
+                crate::vocabulary::ACTION_AUTH_TOTP_ENROLL_START,
                 "TOTP enrollment started; pending until a code is verified",
                 serde_json::json!({ "factor": id }),
             ),
@@ -171,10 +171,10 @@ impl App {
                 AuditEvent {
                     request_id: caller.request_id,
                     actor: Some(caller.person),
-                    action: "auth.totp_enroll",
+                    action: crate::vocabulary::ACTION_AUTH_TOTP_ENROLL,
                     resource: format!("person:{}", caller.person),
                     outcome: Outcome::Deny,
-                    rule: "auth.second_factor",
+                    rule: crate::vocabulary::RULE_AUTH_SECOND_FACTOR,
                     message: "enrollment code did not match".to_owned(),
                     detail: serde_json::json!({ "factor": pending.id }),
                 },
@@ -201,7 +201,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.totp_enroll",
+                crate::vocabulary::ACTION_AUTH_TOTP_ENROLL,
                 "TOTP factor active; recovery codes issued",
                 serde_json::json!({
                     "factor": pending.id,
@@ -234,7 +234,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.recovery_codes",
+                crate::vocabulary::ACTION_AUTH_RECOVERY_CODES,
                 "recovery codes replaced",
                 serde_json::json!({ "recovery_codes": RECOVERY_CODES }),
             ),
@@ -273,7 +273,7 @@ impl App {
             &mut *tx,
             AuditEvent::role_duty(
                 caller,
-                "auth.second_factor_reset",
+                crate::vocabulary::ACTION_AUTH_SECOND_FACTOR_RESET,
                 person,
                 "second factor reset; enrollment required at next login",
                 detail,

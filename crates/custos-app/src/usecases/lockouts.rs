@@ -72,10 +72,10 @@ impl App {
             AuditEvent {
                 request_id: caller.request_id,
                 actor: Some(caller.person),
-                action: "auth.unlock_address",
+                action: crate::vocabulary::ACTION_AUTH_UNLOCK_ADDRESS,
                 resource: key,
                 outcome: custos_audit::Outcome::Allow,
-                rule: "R2.role_duty",
+                rule: crate::vocabulary::RULE_R2_ROLE_DUTY,
                 message: "source address unlocked".to_owned(),
                 detail: serde_json::json!({ "was_throttled": was }),
             },
@@ -122,7 +122,7 @@ impl App {
             &mut *tx,
             AuditEvent::role_duty(
                 caller,
-                "auth.unlock",
+                crate::vocabulary::ACTION_AUTH_UNLOCK,
                 person,
                 "account unlocked",
                 serde_json::json!({ "was_throttled": was }),

@@ -122,8 +122,14 @@ impl App {
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "matter.list", "firm".to_owned(), listing)
-            .await
+        self.finish_listing(
+            tx,
+            caller,
+            crate::vocabulary::ACTION_MATTER_LIST,
+            "firm".to_owned(),
+            listing,
+        )
+        .await
     }
 
     /// Who is staffed on a matter.

@@ -58,10 +58,10 @@ impl App {
             AuditEvent {
                 request_id: RequestId::new(),
                 actor: None,
-                action: "person.bootstrap",
+                action: crate::vocabulary::ACTION_PERSON_BOOTSTRAP,
                 resource: format!("person:{}", person.id),
                 outcome: Outcome::Allow,
-                rule: "bootstrap",
+                rule: crate::vocabulary::RULE_BOOTSTRAP,
                 message: "first confidentiality officer created at init".to_owned(),
                 detail: serde_json::Value::Null,
             },
@@ -156,7 +156,7 @@ impl App {
             &mut *tx,
             AuditEvent::role_duty(
                 caller,
-                "auth.password_reset",
+                crate::vocabulary::ACTION_AUTH_PASSWORD_RESET,
                 id,
                 "one-time password issued; change forced at next login",
                 ended,
@@ -209,7 +209,7 @@ impl App {
                 &mut *tx,
                 AuditEvent::role_duty(
                     caller,
-                    "auth.access_end",
+                    crate::vocabulary::ACTION_AUTH_ACCESS_END,
                     id,
                     "status change ends every session and API token",
                     ended,
@@ -289,7 +289,13 @@ impl App {
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "person.list", "firm".to_owned(), listing)
-            .await
+        self.finish_listing(
+            tx,
+            caller,
+            crate::vocabulary::ACTION_PERSON_LIST,
+            "firm".to_owned(),
+            listing,
+        )
+        .await
     }
 }

@@ -58,7 +58,7 @@ impl App {
             &mut *tx,
             AuditEvent::role_duty(
                 caller,
-                "auth.recovery_start",
+                crate::vocabulary::ACTION_AUTH_RECOVERY_START,
                 person,
                 "account recovery started; a second person must complete it",
                 serde_json::Value::Null,
@@ -119,7 +119,7 @@ impl App {
             &mut *tx,
             AuditEvent::role_duty(
                 caller,
-                "auth.recovery_complete",
+                crate::vocabulary::ACTION_AUTH_RECOVERY_COMPLETE,
                 person,
                 "account recovered by two people; password change and enrollment at next login",
                 detail,

@@ -207,8 +207,14 @@ enum Proven {
 /// Why a login failed: the audited rule and message (never shown to the caller).
 type Failure = (&'static str, &'static str);
 
-const WRONG_PASSWORD: Failure = ("auth.password", "wrong user name or password");
-const WRONG_CODE: Failure = ("auth.second_factor", "wrong second-factor code");
+const WRONG_PASSWORD: Failure = (
+    crate::vocabulary::RULE_AUTH_PASSWORD,
+    "wrong user name or password",
+);
+const WRONG_CODE: Failure = (
+    crate::vocabulary::RULE_AUTH_SECOND_FACTOR,
+    "wrong second-factor code",
+);
 
 impl App {
     /// Checks user name, password and second factor and opens a session.
@@ -262,9 +268,13 @@ impl App {
                     Err(failure) => Err((Some(r), failure)),
                 }
             }
-            Some(r) if password_ok => {
-                Err((Some(r), ("R4.status", "account is suspended or departed")))
-            }
+            Some(r) if password_ok => Err((
+                Some(r),
+                (
+                    crate::vocabulary::RULE_R4_STATUS,
+                    "account is suspended or departed",
+                ),
+            )),
             other => Err((other, WRONG_PASSWORD)),
         };
         let (row, factor) = match outcome {
@@ -337,10 +347,10 @@ impl App {
             AuditEvent {
                 request_id,
                 actor: Some(row.person.id),
-                action: "auth.login",
+                action: crate::vocabulary::ACTION_AUTH_LOGIN,
                 resource: format!("person:{}", row.person.id),
                 outcome: Outcome::Allow,
-                rule: "auth.password",
+                rule: crate::vocabulary::RULE_AUTH_PASSWORD,
                 message: format!(
                     "password and second factor verified; {} session opened",
                     stage.as_str()
@@ -382,7 +392,10 @@ impl App {
             return Ok(Ok(Proven::NotEnrolled));
         };
         let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Ok(Err(("auth.second_factor", "second factor missing")));
+            return Ok(Err((
+                crate::vocabulary::RULE_AUTH_SECOND_FACTOR,
+                "second factor missing",
+            )));
         };
         if code.len() == custos_crypto::totp::DIGITS && code.bytes().all(|b| b.is_ascii_digit()) {
             let secret = self
@@ -454,7 +467,7 @@ impl App {
             AuditEvent {
                 request_id,
                 actor: None,
-                action: "auth.login",
+                action: crate::vocabulary::ACTION_AUTH_LOGIN,
                 resource: attempted.clone(),
                 outcome: Outcome::Deny,
                 rule,
@@ -469,10 +482,10 @@ impl App {
                 AuditEvent {
                     request_id,
                     actor: None,
-                    action: "auth.lockout",
+                    action: crate::vocabulary::ACTION_AUTH_LOCKOUT,
                     resource: attempted,
                     outcome: Outcome::Deny,
-                    rule: "auth.throttle",
+                    rule: crate::vocabulary::RULE_AUTH_THROTTLE,
                     message: "too many failed logins: locked for a while".to_owned(),
                     detail: serde_json::json!({ "locks": locks, "source": source }),
                 },
@@ -533,7 +546,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.logout",
+                crate::vocabulary::ACTION_AUTH_LOGOUT,
                 "session ended",
                 serde_json::json!({ "session": id }),
             ),
@@ -587,7 +600,7 @@ impl App {
                 None,
                 "session",
                 attempted,
-                "auth.password",
+                crate::vocabulary::RULE_AUTH_PASSWORD,
                 "password change: current password wrong",
             )
             .await?;
@@ -629,7 +642,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.password_change",
+                crate::vocabulary::ACTION_AUTH_PASSWORD_CHANGE,
                 "password changed; other sessions ended",
                 serde_json::json!({ "other_sessions_ended": ended, "session_now_full": upgraded }),
             ),
@@ -678,7 +691,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.session_revoke",
+                crate::vocabulary::ACTION_AUTH_SESSION_REVOKE,
                 "own session ended",
                 serde_json::json!({ "session": id }),
             ),
@@ -713,7 +726,7 @@ impl App {
             &mut *tx,
             AuditEvent::role_duty(
                 caller,
-                "auth.session_revoke",
+                crate::vocabulary::ACTION_AUTH_SESSION_REVOKE,
                 person,
                 "all sessions and API tokens of the person ended",
                 ended.clone(),

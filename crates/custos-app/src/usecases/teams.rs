@@ -62,8 +62,14 @@ impl App {
             |t| Ok(Some(t)),
         )
         .await?;
-        self.finish_listing(tx, caller, "team.list", "firm".to_owned(), listing)
-            .await
+        self.finish_listing(
+            tx,
+            caller,
+            crate::vocabulary::ACTION_TEAM_LIST,
+            "firm".to_owned(),
+            listing,
+        )
+        .await
     }
 
     /// The members of a team.
@@ -160,10 +166,10 @@ impl App {
                 AuditEvent {
                     request_id: caller.request_id,
                     actor: Some(caller.person),
-                    action: "wall.carry_over",
+                    action: crate::vocabulary::ACTION_WALL_CARRY_OVER,
                     resource: format!("wall:{}", wall.id),
                     outcome: Outcome::Allow,
-                    rule: "R3.wall",
+                    rule: crate::vocabulary::RULE_R3_WALL,
                     message: format!(
                         "person {person} left team {team}, screened by wall {}: they stay \
                          screened until the officer lifts it",

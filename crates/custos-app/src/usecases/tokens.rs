@@ -186,7 +186,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.token_create",
+                crate::vocabulary::ACTION_AUTH_TOKEN_CREATE,
                 "personal API token created",
                 serde_json::json!({
                     "token": row.id, "name": row.name, "scopes": scopes.names(),
@@ -219,7 +219,7 @@ impl App {
             &mut *tx,
             AuditEvent::self_service(
                 caller,
-                "auth.token_revoke",
+                crate::vocabulary::ACTION_AUTH_TOKEN_REVOKE,
                 "personal API token revoked",
                 serde_json::json!({ "token": id }),
             ),
@@ -258,7 +258,7 @@ impl App {
             &mut *tx,
             AuditEvent::role_duty(
                 caller,
-                "auth.token_revoke",
+                crate::vocabulary::ACTION_AUTH_TOKEN_REVOKE,
                 person,
                 "API token of the person revoked",
                 serde_json::json!({ "token": id }),

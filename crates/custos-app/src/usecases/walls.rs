@@ -97,7 +97,13 @@ impl App {
             },
         )
         .await?;
-        self.finish_listing(tx, caller, "wall.list", "firm".to_owned(), listing)
-            .await
+        self.finish_listing(
+            tx,
+            caller,
+            crate::vocabulary::ACTION_WALL_LIST,
+            "firm".to_owned(),
+            listing,
+        )
+        .await
     }
 }

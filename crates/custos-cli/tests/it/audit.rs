@@ -3,7 +3,7 @@
 
 use crate::harness::{TestFirm, TestResult, spawn_demo_firm};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
 
 async fn raw_db(t: &TestFirm) -> sqlx::SqlitePool {
@@ -262,5 +262,119 @@ async fn an_undecodable_entry_is_named() -> TestResult {
             .is_err_and(|e| e.to_string().contains(&format!("audit entry {next}"))),
         "{verdict:?}"
     );
+    Ok(())
+}
+
+/// Groundwork issue: one audit vocabulary. A scenario that writes many kinds of entries (the
+/// demo firm's seeding, logins and a failed one, listings, reads allowed and denied, an API
+/// token, a password reset, a two-person recovery, an unknown record) is read back whole, and
+/// every action and rule code in it is in the catalogue (policy `Action`/`Rule` plus
+/// `custos_app::vocabulary`): no second spelling can creep in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_code_in_the_log_is_catalogued() -> TestResult {
+    use custos_app::vocabulary::{is_catalogued_action, is_catalogued_rule};
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let adam = t.login("adam.admin").await;
+    let lena = t.login("lena.lawyer").await;
+    let sam = t.login("sam.screened").await;
+    for path in [
+        "/api/people",
+        "/api/teams",
+        "/api/clients",
+        "/api/matters",
+        "/api/walls",
+        "/api/audit/mine",
+    ] {
+        t.get(&lena, path).await;
+        t.get(&officer, path).await;
+    }
+    t.get(&lena, &format!("/api/matters/{}/documents", t.matter("M1")))
+        .await;
+    t.get(
+        &lena,
+        &format!("/api/documents/{}/content", t.document("D1")),
+    )
+    .await;
+    t.get(&sam, &format!("/api/documents/{}", t.document("D6")))
+        .await;
+    t.get(&sam, &format!("/api/matters/{}", uuid::Uuid::now_v7()))
+        .await;
+    let _ = t
+        .http
+        .post(t.url("/api/session"))
+        .json(&json!({ "user_name": "lena.lawyer", "password": "not the password at all" }))
+        .send()
+        .await?;
+    let r = t
+        .post_json(
+            &lena,
+            "/api/me/tokens",
+            &json!({ "name": "script", "scopes": ["read"], "days": 1 }),
+        )
+        .await;
+    let token: Value = r.json().await?;
+    let id = token["details"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    t.send_json(
+        reqwest::Method::DELETE,
+        &lena,
+        &format!("/api/me/tokens/{id}"),
+        &json!({}),
+    )
+    .await;
+    let omar = t.person("omar.lawyer");
+    t.login("omar.lawyer").await;
+    t.post_json(
+        &officer,
+        &format!("/api/people/{omar}/password-reset"),
+        &json!({}),
+    )
+    .await;
+    let ivan = t.person("ivan.intern");
+    t.post_json(
+        &officer,
+        &format!("/api/people/{ivan}/recovery"),
+        &json!({}),
+    )
+    .await;
+    t.post_json(
+        &adam,
+        &format!("/api/people/{ivan}/recovery/confirm"),
+        &json!({}),
+    )
+    .await;
+
+    let mut after = 0u64;
+    let mut seen = 0usize;
+    let mut unknown = std::collections::BTreeSet::new();
+    loop {
+        let (status, page) = t
+            .get_json(&officer, &format!("/api/audit?limit=500&cursor={after}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        for e in &items {
+            let action = e["action"].as_str().unwrap_or_default();
+            if !is_catalogued_action(action) {
+                unknown.insert(format!("action {action}"));
+            }
+            for r in e["reasons"].as_array().into_iter().flatten() {
+                let rule = r["rule"].as_str().unwrap_or_default();
+                if !is_catalogued_rule(rule) {
+                    unknown.insert(format!("rule {rule} (in {action})"));
+                }
+            }
+            after = e["seq"].as_u64().unwrap_or(after);
+        }
+        seen += items.len();
+        if items.len() < 500 {
+            break;
+        }
+    }
+    assert!(seen > 100, "the scenario wrote {seen} entries");
+    assert!(unknown.is_empty(), "not in the catalogue: {unknown:?}");
     Ok(())
 }

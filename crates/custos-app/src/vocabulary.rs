@@ -1,0 +1,140 @@
+//! The audit vocabulary: every action and rule code the app writes into the log that is not a
+//! policy `Action` or `Rule` (logins, listings, sweeps...), named once here. The test
+//! `audit::every_code_in_the_log_is_catalogued` reads a whole scenario's log back and checks
+//! each entry against [`is_catalogued_action`] and [`is_catalogued_rule`].
+
+/// Audit action `auth.access_end`.
+pub const ACTION_AUTH_ACCESS_END: &str = "auth.access_end";
+/// Audit action `auth.lockout`.
+pub const ACTION_AUTH_LOCKOUT: &str = "auth.lockout";
+/// Audit action `auth.login`.
+pub const ACTION_AUTH_LOGIN: &str = "auth.login";
+/// Audit action `auth.logout`.
+pub const ACTION_AUTH_LOGOUT: &str = "auth.logout";
+/// Audit action `auth.password_change`.
+pub const ACTION_AUTH_PASSWORD_CHANGE: &str = "auth.password_change";
+/// Audit action `auth.password_reset`.
+pub const ACTION_AUTH_PASSWORD_RESET: &str = "auth.password_reset";
+/// Audit action `auth.recovery_codes`.
+pub const ACTION_AUTH_RECOVERY_CODES: &str = "auth.recovery_codes";
+/// Audit action `auth.recovery_complete`.
+pub const ACTION_AUTH_RECOVERY_COMPLETE: &str = "auth.recovery_complete";
+/// Audit action `auth.recovery_start`.
+pub const ACTION_AUTH_RECOVERY_START: &str = "auth.recovery_start";
+/// Audit action `auth.second_factor_reset`.
+pub const ACTION_AUTH_SECOND_FACTOR_RESET: &str = "auth.second_factor_reset";
+/// Audit action `auth.session_revoke`.
+pub const ACTION_AUTH_SESSION_REVOKE: &str = "auth.session_revoke";
+/// Audit action `auth.token_create`.
+pub const ACTION_AUTH_TOKEN_CREATE: &str = "auth.token_create";
+/// Audit action `auth.token_revoke`.
+pub const ACTION_AUTH_TOKEN_REVOKE: &str = "auth.token_revoke";
+/// Audit action `auth.totp_enroll`.
+pub const ACTION_AUTH_TOTP_ENROLL: &str = "auth.totp_enroll";
+/// Audit action `auth.totp_enroll_start`.
+pub const ACTION_AUTH_TOTP_ENROLL_START: &str = "auth.totp_enroll_start";
+/// Audit action `auth.unlock`.
+pub const ACTION_AUTH_UNLOCK: &str = "auth.unlock";
+/// Audit action `auth.unlock_address`.
+pub const ACTION_AUTH_UNLOCK_ADDRESS: &str = "auth.unlock_address";
+/// Audit action `blob.sweep`.
+pub const ACTION_BLOB_SWEEP: &str = "blob.sweep";
+/// Audit action `document.upload`.
+pub const ACTION_DOCUMENT_UPLOAD: &str = "document.upload";
+/// Audit action `person.bootstrap`.
+pub const ACTION_PERSON_BOOTSTRAP: &str = "person.bootstrap";
+/// Audit action `wall.carry_over`.
+pub const ACTION_WALL_CARRY_OVER: &str = "wall.carry_over";
+/// Audit action `client.list`.
+pub const ACTION_CLIENT_LIST: &str = "client.list";
+/// Audit action `matter.list`.
+pub const ACTION_MATTER_LIST: &str = "matter.list";
+/// Audit action `person.list`.
+pub const ACTION_PERSON_LIST: &str = "person.list";
+/// Audit action `team.list`.
+pub const ACTION_TEAM_LIST: &str = "team.list";
+/// Audit action `wall.list`.
+pub const ACTION_WALL_LIST: &str = "wall.list";
+/// Audit action `document.list`.
+pub const ACTION_DOCUMENT_LIST: &str = "document.list";
+/// Audit rule code `R2.role_duty`.
+pub const RULE_R2_ROLE_DUTY: &str = "R2.role_duty";
+/// Audit rule code `R1.need_to_know`.
+pub const RULE_R1_NEED_TO_KNOW: &str = "R1.need_to_know";
+/// Audit rule code `R3.wall`.
+pub const RULE_R3_WALL: &str = "R3.wall";
+/// Audit rule code `R4.status`.
+pub const RULE_R4_STATUS: &str = "R4.status";
+/// Audit rule code `R1.deny_by_default`.
+pub const RULE_R1_DENY_BY_DEFAULT: &str = "R1.deny_by_default";
+/// Audit rule code `auth.password`.
+pub const RULE_AUTH_PASSWORD: &str = "auth.password";
+/// Audit rule code `auth.second_factor`.
+pub const RULE_AUTH_SECOND_FACTOR: &str = "auth.second_factor";
+/// Audit rule code `auth.throttle`.
+pub const RULE_AUTH_THROTTLE: &str = "auth.throttle";
+/// Audit rule code `bootstrap`.
+pub const RULE_BOOTSTRAP: &str = "bootstrap";
+/// Audit rule code `self_service`.
+pub const RULE_SELF_SERVICE: &str = "self_service";
+/// Audit rule code `upload.incomplete`.
+pub const RULE_UPLOAD_INCOMPLETE: &str = "upload.incomplete";
+
+/// Actions written by events that are not a single policy decision.
+pub const EVENT_ACTIONS: &[&str] = &[
+    ACTION_AUTH_ACCESS_END,
+    ACTION_AUTH_LOCKOUT,
+    ACTION_AUTH_LOGIN,
+    ACTION_AUTH_LOGOUT,
+    ACTION_AUTH_PASSWORD_CHANGE,
+    ACTION_AUTH_PASSWORD_RESET,
+    ACTION_AUTH_RECOVERY_CODES,
+    ACTION_AUTH_RECOVERY_COMPLETE,
+    ACTION_AUTH_RECOVERY_START,
+    ACTION_AUTH_SECOND_FACTOR_RESET,
+    ACTION_AUTH_SESSION_REVOKE,
+    ACTION_AUTH_TOKEN_CREATE,
+    ACTION_AUTH_TOKEN_REVOKE,
+    ACTION_AUTH_TOTP_ENROLL,
+    ACTION_AUTH_TOTP_ENROLL_START,
+    ACTION_AUTH_UNLOCK,
+    ACTION_AUTH_UNLOCK_ADDRESS,
+    ACTION_BLOB_SWEEP,
+    ACTION_DOCUMENT_UPLOAD,
+    ACTION_PERSON_BOOTSTRAP,
+    ACTION_WALL_CARRY_OVER,
+    ACTION_CLIENT_LIST,
+    ACTION_MATTER_LIST,
+    ACTION_PERSON_LIST,
+    ACTION_TEAM_LIST,
+    ACTION_WALL_LIST,
+    ACTION_DOCUMENT_LIST,
+];
+
+/// Rule codes written by events that are not a single policy decision.
+pub const EVENT_RULES: &[&str] = &[
+    RULE_R2_ROLE_DUTY,
+    RULE_R1_NEED_TO_KNOW,
+    RULE_R3_WALL,
+    RULE_R4_STATUS,
+    RULE_R1_DENY_BY_DEFAULT,
+    RULE_AUTH_PASSWORD,
+    RULE_AUTH_SECOND_FACTOR,
+    RULE_AUTH_THROTTLE,
+    RULE_BOOTSTRAP,
+    RULE_SELF_SERVICE,
+    RULE_UPLOAD_INCOMPLETE,
+];
+
+/// Whether `action` is a policy action or a catalogued event action.
+pub fn is_catalogued_action(action: &str) -> bool {
+    custos_policy::Action::ALL
+        .iter()
+        .any(|a| a.as_str() == action)
+        || EVENT_ACTIONS.contains(&action)
+}
+
+/// Whether `rule` is a policy rule code or a catalogued event rule code.
+pub fn is_catalogued_rule(rule: &str) -> bool {
+    custos_policy::Rule::ALL.iter().any(|r| r.code() == rule) || EVENT_RULES.contains(&rule)
+}
