@@ -518,7 +518,7 @@ pub async fn seed_demo_firm(
     for p in DEMO.people {
         for team in p.teams {
             let (team, person) = (id_of(&firm.teams, team)?, id_of(&firm.people, p.user)?);
-            app.change_team_member(&as_person(officer), team, person, true)
+            app.change_team_member(&as_person(officer), team, person, crate::Membership::Add)
                 .await?;
         }
     }
@@ -548,8 +548,13 @@ pub async fn seed_demo_firm(
             .await?;
         firm.matters.insert(m.key, matter.id);
         for s in m.staff {
-            app.change_matter_member(&as_person(lead), matter.id, id_of(&firm.people, s)?, true)
-                .await?;
+            app.change_matter_member(
+                &as_person(lead),
+                matter.id,
+                id_of(&firm.people, s)?,
+                crate::Membership::Add,
+            )
+            .await?;
         }
     }
     for w in DEMO.walls {

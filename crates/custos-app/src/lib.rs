@@ -36,7 +36,9 @@ pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::people::NewPerson;
 pub use usecases::sessions::{Caller, LoginRequest, NewSession, SessionView, Via};
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
-pub use views::{ClientView, DocumentView, MatterView, Page, PageRequest, TrailEntry, WallView};
+pub use views::{
+    ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,
+};
 
 use custos_audit::{AuditReason, AuditRecord, Outcome};
 use custos_crypto::Kek;

@@ -6,6 +6,15 @@ use custos_domain::{
 };
 use serde::Serialize;
 
+/// Whether a change of membership (a team's, a matter's staffing) adds or removes the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// Add the person (a no-op when they are a member).
+    Add,
+    /// Remove the person (not found when they are not a member).
+    Remove,
+}
+
 /// Which page of a listing to return.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageRequest {

@@ -22,8 +22,8 @@ pub mod testing;
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
 pub use rows::{
-    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow,
-    PrincipalRow, RecoveryRow, SessionKind, SessionRow, SessionStage, ThrottleRow,
+    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, FactorSelection, MatterRow,
+    PersonRow, PrincipalRow, RecoveryRow, SessionKind, SessionRow, SessionStage, ThrottleRow,
 };
 pub use sqlite::SqliteStore;
 
@@ -277,11 +277,11 @@ pub trait StoreTx: Send {
     async fn factors_of(&mut self, person: PersonId) -> Result<Vec<FactorRow>, StoreError>;
     /// Makes a pending factor active.
     async fn activate_factor(&mut self, id: uuid::Uuid) -> Result<(), StoreError>;
-    /// Removes a person's factors (only the pending ones if `only_pending`).
+    /// Removes a person's factors: the pending ones, or all.
     async fn delete_factors_of(
         &mut self,
         person: PersonId,
-        only_pending: bool,
+        which: FactorSelection,
     ) -> Result<u64, StoreError>;
     /// Records that TOTP step `step` was used, if and only if it is later than every step
     /// used before (atomic: of two units presenting the same code, one wins).

@@ -182,6 +182,15 @@ impl std::fmt::Debug for FactorRow {
     }
 }
 
+/// Which of a person's second factors to remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorSelection {
+    /// Only factors whose enrollment was never confirmed.
+    PendingOnly,
+    /// Every factor, active ones included.
+    All,
+}
+
 /// Failed-login counter of one key (`person:<id>`, `name:<hash>` or `addr:<ip>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleRow {

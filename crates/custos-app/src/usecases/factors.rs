@@ -88,7 +88,8 @@ impl App {
                     .to_owned(),
             ));
         }
-        tx.delete_factors_of(caller.person, true).await?;
+        tx.delete_factors_of(caller.person, custos_store::FactorSelection::PendingOnly)
+            .await?;
         let secret = custos_crypto::totp::new_secret()?;
         let id = uuid::Uuid::new_v4();
         tx.insert_factor(&FactorRow {
@@ -265,7 +266,9 @@ impl App {
             ));
             return Err(crate::reject(tx, err).await);
         }
-        let removed = tx.delete_factors_of(person, false).await?;
+        let removed = tx
+            .delete_factors_of(person, custos_store::FactorSelection::All)
+            .await?;
         tx.replace_recovery_codes(person, &[]).await?;
         let mut detail = self.end_access(&mut tx, person).await?;
         detail["factors_removed"] = removed.into();

@@ -2,7 +2,7 @@
 
 use crate::facts::{client_facts, matter_facts, principal_and_walls};
 use crate::listing::filtered_page;
-use crate::{App, AppError, Caller, MatterView, Page, PageRequest, reject};
+use crate::{App, AppError, Caller, MatterView, Membership, Page, PageRequest, reject};
 use custos_crypto::WrappedKey;
 use custos_domain::{ClientId, Matter, MatterId, PersonId, PersonStatus, TeamId};
 use custos_policy::{Action, KeyScope, MatterFacts, Permit, Resource, Scope};
@@ -144,19 +144,19 @@ impl App {
         Ok(members)
     }
 
-    /// Staffs (`add = true`) or unstaffs a person. Staffing someone an ethical wall screens from
+    /// Staffs or unstaffs a person. Staffing someone an ethical wall screens from
     /// the matter is refused.
     pub async fn change_matter_member(
         &self,
         caller: &Caller,
         id: MatterId,
         person: PersonId,
-        add: bool,
+        change: Membership,
     ) -> Result<(), AppError> {
         let (mut tx, _permit, row) = self
             .gated_matter(caller, id, Action::ManageMatterStaff)
             .await?;
-        if add {
+        if change == Membership::Add {
             let err = match tx.person(person).await? {
                 None => Some(AppError::UnknownReference(format!(
                     "person `{person}` does not exist"

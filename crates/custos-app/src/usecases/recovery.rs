@@ -109,7 +109,9 @@ impl App {
         // lose the pending row to a concurrent completion.
         let hash = self.passwords.hash(password).await?;
         tx.set_password(person, &hash, true, self.now()).await?;
-        let removed = tx.delete_factors_of(person, false).await?;
+        let removed = tx
+            .delete_factors_of(person, custos_store::FactorSelection::All)
+            .await?;
         tx.replace_recovery_codes(person, &[]).await?;
         tx.delete_recovery(person).await?;
         let mut detail = self.end_access(&mut tx, person).await?;

@@ -1,7 +1,7 @@
 //! Practice teams and their membership.
 
 use crate::listing::filtered_page;
-use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, reject};
+use crate::{App, AppError, AuditEvent, Caller, Membership, Page, PageRequest, reject};
 use custos_audit::Outcome;
 use custos_domain::{PersonId, Team, TeamId, Wall, WallId, WallObject, WallSubject};
 use custos_policy::{Action, Resource};
@@ -92,7 +92,7 @@ impl App {
         Ok(members)
     }
 
-    /// Adds (`add = true`) or removes a team member. Walls whose subject is the team screen
+    /// Adds or removes a team member. Walls whose subject is the team screen
     /// its members: a new member is screened at once, and a leaving member stays screened (the
     /// team's walls are carried over to them as walls of their own), because only the officer
     /// lifts a wall; editing a team must not.
@@ -101,7 +101,7 @@ impl App {
         caller: &Caller,
         team: TeamId,
         person: PersonId,
-        add: bool,
+        change: Membership,
     ) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
         if tx.team(team).await?.is_none() {
@@ -112,7 +112,7 @@ impl App {
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ManageTeams, &Resource::Team(team))
             .await?;
-        if add {
+        if change == Membership::Add {
             if tx.person(person).await?.is_none() {
                 let err = AppError::UnknownReference(format!("person `{person}` does not exist"));
                 return Err(reject(tx, err).await);

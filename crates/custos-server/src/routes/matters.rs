@@ -10,7 +10,7 @@ use crate::error::{
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use custos_app::{MatterView, Page};
+use custos_app::{MatterView, Membership, Page};
 use custos_domain::{ClientId, MatterId, PersonId, TeamId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -105,7 +105,7 @@ async fn add_matter_member(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .change_matter_member(&caller, MatterId(id), body.person, true)
+        .change_matter_member(&caller, MatterId(id), body.person, Membership::Add)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -121,7 +121,7 @@ async fn remove_matter_member(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .change_matter_member(&caller, MatterId(id), PersonId(person), false)
+        .change_matter_member(&caller, MatterId(id), PersonId(person), Membership::Remove)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

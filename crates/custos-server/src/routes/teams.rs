@@ -9,7 +9,7 @@ use crate::error::{
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use custos_app::Page;
+use custos_app::{Membership, Page};
 use custos_domain::{PersonId, Team, TeamId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -93,7 +93,7 @@ async fn add_team_member(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .change_team_member(&caller, TeamId(id), body.person, true)
+        .change_team_member(&caller, TeamId(id), body.person, Membership::Add)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -109,7 +109,7 @@ async fn remove_team_member(
 ) -> Result<StatusCode, ApiError> {
     state
         .app
-        .change_team_member(&caller, TeamId(id), PersonId(person), false)
+        .change_team_member(&caller, TeamId(id), PersonId(person), Membership::Remove)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

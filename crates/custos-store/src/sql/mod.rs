@@ -948,12 +948,12 @@ macro_rules! impl_store_tx {
                 found(done.rows_affected(), "second factor")
             }
 
-            async fn delete_factors_of(&mut self, person: PersonId, only_pending: bool) -> Result<u64, StoreError> {
+            async fn delete_factors_of(&mut self, person: PersonId, which: $crate::FactorSelection) -> Result<u64, StoreError> {
                 let done = sqlx::query(
                     "DELETE FROM second_factors WHERE person_id = $1 AND (active = 0 OR $2 = 0)",
                 )
                     .bind(person.to_string())
-                    .bind(i64::from(only_pending))
+                    .bind(i64::from(which == $crate::FactorSelection::PendingOnly))
                     .execute(&mut *self.tx)
                     .await
                     .map_err(map_err)?;
