@@ -7,6 +7,7 @@
 //! are unknown here.
 
 mod backup;
+mod caller;
 mod config;
 mod demo;
 mod error;
@@ -18,6 +19,7 @@ mod views;
 pub mod vocabulary;
 
 pub use backup::{BackupReport, RestoreReport, restore};
+pub use caller::{Caller, Via};
 pub use config::{
     AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir,
 };
@@ -34,7 +36,7 @@ pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::people::NewPerson;
-pub use usecases::sessions::{Caller, LoginRequest, NewSession, SessionView, Via};
+pub use usecases::sessions::{LoginRequest, NewSession, SessionView};
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
 pub use views::{
     ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,

@@ -5,8 +5,8 @@
 //! Factors are rows of a kind (`totp` today): a WebAuthn credential would be another kind with
 //! its public key and sign counter, checked in the same login step.
 
-use crate::usecases::sessions::{Caller, Via};
 use crate::{App, AppError, AuditEvent};
+use crate::{Caller, Via};
 use custos_audit::Outcome;
 use custos_domain::PersonId;
 use custos_store::{FactorRow, SessionStage};

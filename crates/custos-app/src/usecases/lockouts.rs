@@ -1,6 +1,6 @@
 //! Locked accounts, for the confidentiality officer: who is locked, until when, and unlocking.
 
-use crate::usecases::sessions::Caller;
+use crate::Caller;
 use crate::{App, AppError, AuditEvent};
 use custos_domain::PersonId;
 use custos_policy::{Action, Resource};

@@ -10,48 +10,12 @@
 //! [`ThrottlePolicy`]: crate::ThrottlePolicy
 
 use crate::passwords::policy;
-use crate::usecases::tokens::Scopes;
-use crate::{App, AppError, AuditEvent, Tx};
+use crate::{App, AppError, AuditEvent, Caller, Tx, Via};
 use custos_audit::Outcome;
 use custos_domain::{Person, PersonId, PersonStatus, RequestId, UserName};
 use custos_store::{PersonRow, SessionKind, SessionRow, SessionStage};
 use serde::Serialize;
 use zeroize::Zeroizing;
-
-/// Who is calling, for one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Caller {
-    /// The authenticated person.
-    pub person: PersonId,
-    /// The request, for logs and audit entries.
-    pub request_id: RequestId,
-    /// The credential the request came with.
-    pub via: Via,
-}
-
-/// The credential behind a caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// A login session.
-    Session {
-        /// Public id of the session.
-        id: uuid::Uuid,
-        /// Setup (account setup only) or full.
-        stage: SessionStage,
-        /// Bearer or cookie.
-        kind: SessionKind,
-    },
-    /// A personal API token.
-    ApiToken {
-        /// Public id of the token.
-        id: uuid::Uuid,
-        /// What the token may do.
-        scopes: Scopes,
-    },
-    /// Code of Custos itself acting for a person (demo seeding, benchmarks); never built from
-    /// a request.
-    Internal,
-}
 
 /// What a login presents (its `Debug` shows only the source and kind).
 pub struct LoginRequest {

@@ -2,8 +2,8 @@
 //! hash, revocable by their owner. A token acts as its owner within its scopes, and never
 //! manages credentials (passwords, factors, sessions, tokens): that needs a login session.
 
-use crate::usecases::sessions::{Caller, Via};
 use crate::{App, AppError, AuditEvent};
+use crate::{Caller, Via};
 use custos_domain::PersonStatus;
 use custos_store::{ApiTokenRow, SessionStage};
 use serde::Serialize;
