@@ -35,8 +35,9 @@ pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};
+pub use usecases::login::{LoginRequest, NewSession};
 pub use usecases::people::NewPerson;
-pub use usecases::sessions::{LoginRequest, NewSession, SessionView};
+pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
 pub use views::{
     ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,

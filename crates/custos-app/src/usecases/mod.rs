@@ -1,10 +1,12 @@
 //! The use cases, one module per area.
 
+pub(crate) mod account;
 pub(crate) mod audit;
 pub(crate) mod clients;
 pub(crate) mod documents;
 pub(crate) mod factors;
 pub(crate) mod lockouts;
+pub(crate) mod login;
 pub(crate) mod matters;
 pub(crate) mod people;
 pub(crate) mod recovery;

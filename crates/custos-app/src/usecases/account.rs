@@ -1,0 +1,106 @@
+//! A person's own account: changing the password (the current one needed, the policy applied,
+//! every other session ended).
+
+use crate::passwords::policy;
+use crate::usecases::login::{account_key, throttled};
+use crate::{App, AppError, AuditEvent, Caller, Via};
+use custos_store::SessionStage;
+use zeroize::Zeroizing;
+
+impl App {
+    /// Changes the caller's own password; needs the current one, checks the new one against
+    /// the policy, and ends every other session of the person.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: Zeroizing<String>,
+        new: Zeroizing<String>,
+    ) -> Result<(), AppError> {
+        let session = match caller.via {
+            Via::Session { id, stage, .. } => Some((id, stage)),
+            Via::Internal => None,
+            Via::ApiToken { .. } => {
+                return Err(AppError::Forbidden {
+                    rule: "auth.interactive".to_owned(),
+                    message: "an API token cannot change a password; log in".to_owned(),
+                });
+            }
+        };
+        let mut tx = self.store.begin().await?;
+        let row = tx
+            .person(caller.person)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let acct = account_key(Some(&row), "");
+        if let Some(t) = tx.throttle(&acct).await?
+            && t.locked_until > self.now()
+        {
+            return Err(throttled(t.locked_until, self.now()));
+        }
+        tx.commit().await?;
+        if !self
+            .passwords
+            .verify(current, Some(row.password_hash.clone()))
+            .await?
+        {
+            let mut tx = self.store.begin().await?;
+            let attempted = format!("person:{}", row.person.id);
+            self.record_failure(
+                &mut tx,
+                caller.request_id,
+                &acct,
+                None,
+                "session",
+                attempted,
+                crate::vocabulary::RULE_AUTH_PASSWORD,
+                "password change: current password wrong",
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::BadCredentials);
+        }
+        let normalized = policy::normalize(&new);
+        let user_name = row.person.user_name.as_str().to_owned();
+        let firm = self.settings.firm_name.clone();
+        let checked = normalized.clone();
+        tokio::task::spawn_blocking(move || policy::check(&checked, &user_name, &firm))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))??;
+        if self
+            .passwords
+            .verify(normalized.clone(), Some(row.password_hash.clone()))
+            .await?
+        {
+            return Err(AppError::BadInput(
+                "the new password must differ from the current one".to_owned(),
+            ));
+        }
+        let hash = self.passwords.hash(normalized).await?;
+        let mut tx = self.store.begin().await?;
+        let now = self.now();
+        tx.set_password(caller.person, &hash, false, now).await?;
+        let mut ended = 0;
+        let mut upgraded = false;
+        if let Some((id, stage)) = session {
+            ended = tx.delete_other_sessions(caller.person, id).await?;
+            if stage == SessionStage::Setup
+                && tx.factors_of(caller.person).await?.iter().any(|f| f.active)
+            {
+                self.upgrade_session(&mut tx, caller.person, id).await?;
+                upgraded = true;
+            }
+        }
+        self.audit_event(
+            &mut *tx,
+            AuditEvent::self_service(
+                caller,
+                crate::vocabulary::ACTION_AUTH_PASSWORD_CHANGE,
+                "password changed; other sessions ended",
+                serde_json::json!({ "other_sessions_ended": ended, "session_now_full": upgraded }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
