@@ -360,7 +360,7 @@ impl App {
 
 /// The rule and message of a denial on a record that does not exist (or may not be known).
 pub(crate) const NO_SUCH_RECORD: (&str, &str) =
-    (crate::vocabulary::RULE_R1_DENY_BY_DEFAULT, "no such record");
+    (custos_policy::Rule::DenyByDefault.code(), "no such record");
 
 /// An audited event that is not a single policy decision.
 pub(crate) struct AuditEvent<'a> {
@@ -389,14 +389,12 @@ impl AuditEvent<'_> {
             action,
             resource: format!("person:{}", caller.person),
             outcome: Outcome::Allow,
-            rule: crate::vocabulary::RULE_SELF_SERVICE,
+            rule: custos_policy::Rule::SelfService.code(),
             message: message.to_owned(),
             detail,
         }
     }
-}
 
-impl AuditEvent<'_> {
     /// Someone acting on another person's account as their duty (rule `R2.role_duty`,
     /// allowed, resource the person).
     pub(crate) fn role_duty<'a>(
@@ -412,7 +410,7 @@ impl AuditEvent<'_> {
             action,
             resource: format!("person:{person}"),
             outcome: Outcome::Allow,
-            rule: crate::vocabulary::RULE_R2_ROLE_DUTY,
+            rule: custos_policy::Rule::RoleDuty.code(),
             message: message.to_owned(),
             detail,
         }
@@ -439,7 +437,7 @@ pub(crate) fn denial(decision: &Decision) -> AppError {
         .map(|r| (r.rule.code().to_owned(), r.message.clone()))
         .unwrap_or_else(|| {
             (
-                crate::vocabulary::RULE_R1_DENY_BY_DEFAULT.to_owned(),
+                custos_policy::Rule::DenyByDefault.code().to_owned(),
                 "denied".to_owned(),
             )
         });

@@ -91,7 +91,7 @@ impl App {
             resource,
             outcome: Outcome::Allow,
             reasons: vec![custos_audit::AuditReason {
-                rule: crate::vocabulary::RULE_R1_NEED_TO_KNOW.to_owned(),
+                rule: custos_policy::Rule::NeedToKnow.code().to_owned(),
                 message: "listing filtered by a decision per record".to_owned(),
             }],
             detail: serde_json::json!({ "shown": shown, "withheld": withheld }),

@@ -1,5 +1,6 @@
 //! The audit vocabulary: every action and rule code the app writes into the log that is not a
-//! policy `Action` or `Rule` (logins, listings, sweeps...), named once here. The test
+//! policy `Action` or `Rule` (logins, listings, sweeps...), named once here; policy ones are
+//! written through `Action::as_str` and `Rule::code`, never spelled again. The test
 //! `audit::every_code_in_the_log_is_catalogued` reads a whole scenario's log back and checks
 //! each entry against [`is_catalogued_action`] and [`is_catalogued_rule`].
 
@@ -39,8 +40,6 @@ pub const ACTION_AUTH_UNLOCK: &str = "auth.unlock";
 pub const ACTION_AUTH_UNLOCK_ADDRESS: &str = "auth.unlock_address";
 /// Audit action `blob.sweep`.
 pub const ACTION_BLOB_SWEEP: &str = "blob.sweep";
-/// Audit action `document.upload`.
-pub const ACTION_DOCUMENT_UPLOAD: &str = "document.upload";
 /// Audit action `person.bootstrap`.
 pub const ACTION_PERSON_BOOTSTRAP: &str = "person.bootstrap";
 /// Audit action `wall.carry_over`.
@@ -57,16 +56,6 @@ pub const ACTION_TEAM_LIST: &str = "team.list";
 pub const ACTION_WALL_LIST: &str = "wall.list";
 /// Audit action `document.list`.
 pub const ACTION_DOCUMENT_LIST: &str = "document.list";
-/// Audit rule code `R2.role_duty`.
-pub const RULE_R2_ROLE_DUTY: &str = "R2.role_duty";
-/// Audit rule code `R1.need_to_know`.
-pub const RULE_R1_NEED_TO_KNOW: &str = "R1.need_to_know";
-/// Audit rule code `R3.wall`.
-pub const RULE_R3_WALL: &str = "R3.wall";
-/// Audit rule code `R4.status`.
-pub const RULE_R4_STATUS: &str = "R4.status";
-/// Audit rule code `R1.deny_by_default`.
-pub const RULE_R1_DENY_BY_DEFAULT: &str = "R1.deny_by_default";
 /// Audit rule code `auth.password`.
 pub const RULE_AUTH_PASSWORD: &str = "auth.password";
 /// Audit rule code `auth.second_factor`.
@@ -75,8 +64,6 @@ pub const RULE_AUTH_SECOND_FACTOR: &str = "auth.second_factor";
 pub const RULE_AUTH_THROTTLE: &str = "auth.throttle";
 /// Audit rule code `bootstrap`.
 pub const RULE_BOOTSTRAP: &str = "bootstrap";
-/// Audit rule code `self_service`.
-pub const RULE_SELF_SERVICE: &str = "self_service";
 /// Audit rule code `upload.incomplete`.
 pub const RULE_UPLOAD_INCOMPLETE: &str = "upload.incomplete";
 
@@ -100,7 +87,6 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_AUTH_UNLOCK,
     ACTION_AUTH_UNLOCK_ADDRESS,
     ACTION_BLOB_SWEEP,
-    ACTION_DOCUMENT_UPLOAD,
     ACTION_PERSON_BOOTSTRAP,
     ACTION_WALL_CARRY_OVER,
     ACTION_CLIENT_LIST,
@@ -113,16 +99,10 @@ pub const EVENT_ACTIONS: &[&str] = &[
 
 /// Rule codes written by events that are not a single policy decision.
 pub const EVENT_RULES: &[&str] = &[
-    RULE_R2_ROLE_DUTY,
-    RULE_R1_NEED_TO_KNOW,
-    RULE_R3_WALL,
-    RULE_R4_STATUS,
-    RULE_R1_DENY_BY_DEFAULT,
     RULE_AUTH_PASSWORD,
     RULE_AUTH_SECOND_FACTOR,
     RULE_AUTH_THROTTLE,
     RULE_BOOTSTRAP,
-    RULE_SELF_SERVICE,
     RULE_UPLOAD_INCOMPLETE,
 ];
 

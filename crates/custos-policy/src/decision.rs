@@ -56,7 +56,7 @@ impl Rule {
     ];
 
     /// The stable code of the rule, as written in audit entries.
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Rule::DenyByDefault => "R1.deny_by_default",
             Rule::NeedToKnow => "R1.need_to_know",

@@ -120,7 +120,7 @@ impl Action {
     }
 
     /// The name used in audit entries.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Action::ViewPerson => "person.view",
             Action::ManagePeople => "person.manage",

@@ -219,6 +219,13 @@ pub trait StoreTx: Send {
     async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError>;
     /// A document by id.
     async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError>;
+    /// The ids of the documents whose ids lie between `first` and `last` (inclusive), in order:
+    /// a batch of candidates checked in one statement.
+    async fn document_ids_between(
+        &mut self,
+        first: DocumentId,
+        last: DocumentId,
+    ) -> Result<Vec<DocumentId>, StoreError>;
     /// Documents of a matter ordered by id, after `after`.
     async fn list_documents(
         &mut self,

@@ -175,7 +175,7 @@ impl App {
                 crate::AuditEvent {
                     request_id: caller.request_id,
                     actor: Some(caller.person),
-                    action: crate::vocabulary::ACTION_DOCUMENT_UPLOAD,
+                    action: Action::UploadDocument.as_str(),
                     resource: format!("document:{id}"),
                     outcome: custos_audit::Outcome::Deny,
                     rule: crate::vocabulary::RULE_UPLOAD_INCOMPLETE,
@@ -198,17 +198,24 @@ impl App {
     /// younger). Audited when it removes anything; returns how many.
     pub async fn sweep_orphan_blobs(&self) -> Result<u64, AppError> {
         let before = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        let candidates = self.blobs.finished_before(before).await?;
+        let mut candidates = self.blobs.finished_before(before).await?;
+        candidates.sort();
         let mut removed = Vec::new();
+        // One statement per 500 candidates: the ids of documents in the batch's id range.
         for chunk in candidates.chunks(500) {
+            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
+                continue;
+            };
             let mut tx = self.store.begin_read().await?;
-            let mut orphans = Vec::new();
-            for id in chunk {
-                if tx.document(DocumentId(*id)).await?.is_none() {
-                    orphans.push(*id);
-                }
-            }
+            let known = tx
+                .document_ids_between(DocumentId(*first), DocumentId(*last))
+                .await?;
             tx.commit().await?;
+            let orphans: Vec<uuid::Uuid> = chunk
+                .iter()
+                .filter(|id| known.binary_search(&DocumentId(**id)).is_err())
+                .copied()
+                .collect();
             for id in orphans {
                 self.blobs.delete(id).await?;
                 removed.push(id.to_string());

@@ -75,7 +75,7 @@ impl App {
                 action: crate::vocabulary::ACTION_AUTH_UNLOCK_ADDRESS,
                 resource: key,
                 outcome: custos_audit::Outcome::Allow,
-                rule: crate::vocabulary::RULE_R2_ROLE_DUTY,
+                rule: custos_policy::Rule::RoleDuty.code(),
                 message: "source address unlocked".to_owned(),
                 detail: serde_json::json!({ "was_throttled": was }),
             },

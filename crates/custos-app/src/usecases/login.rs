@@ -199,7 +199,7 @@ impl App {
             Some(r) if password_ok => Err((
                 Some(r),
                 (
-                    crate::vocabulary::RULE_R4_STATUS,
+                    custos_policy::Rule::Status.code(),
                     "account is suspended or departed",
                 ),
             )),

@@ -169,7 +169,7 @@ impl App {
                     action: crate::vocabulary::ACTION_WALL_CARRY_OVER,
                     resource: format!("wall:{}", wall.id),
                     outcome: Outcome::Allow,
-                    rule: crate::vocabulary::RULE_R3_WALL,
+                    rule: custos_policy::Rule::Wall.code(),
                     message: format!(
                         "person {person} left team {team}, screened by wall {}: they stay \
                          screened until the officer lifts it",

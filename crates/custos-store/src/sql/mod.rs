@@ -747,6 +747,20 @@ macro_rules! impl_store_tx {
                     .collect()
             }
 
+            async fn document_ids_between(
+                &mut self,
+                first: DocumentId,
+                last: DocumentId,
+            ) -> Result<Vec<DocumentId>, StoreError> {
+                let rows = sqlx::query("SELECT id FROM documents WHERE id >= $1 AND id <= $2 ORDER BY id")
+                    .bind(first.to_string())
+                    .bind(last.to_string())
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(map_err)?;
+                ids(&rows, "id", DocumentId)
+            }
+
             async fn insert_wall(&mut self, w: &Wall) -> Result<(), StoreError> {
                 let (subject_kind, subject_id) = match w.subject {
                     WallSubject::Person(p) => ("person", p.0),
