@@ -244,7 +244,8 @@ impl App {
     /// credential may ask for `action` at all. Every decision goes through here, so this is
     /// the one place that says what each credential may do: a setup session nothing (it only
     /// finishes account setup), a full session everything its holder may, an API token only
-    /// the actions its scopes cover ([`Scopes::needed_for`]), whatever route asked.
+    /// the actions its scopes cover ([`Scopes::needed_for`]) and never one that hands out or
+    /// changes credentials ([`Action::needs_login_session`]), whatever route asked.
     pub(crate) async fn facts(
         &self,
         tx: &mut dyn StoreTx,
@@ -259,6 +260,12 @@ impl App {
                 return Err(AppError::SetupRequired(
                     "change the one-time password and enroll the second factor".to_owned(),
                 ));
+            }
+            Via::ApiToken { .. } if action.needs_login_session() => {
+                return Err(AppError::Forbidden {
+                    rule: "auth.interactive".to_owned(),
+                    message: "this needs a login session, not an API token".to_owned(),
+                });
             }
             Via::ApiToken { scopes, .. } if !scopes.contains(Scopes::needed_for(action)) => {
                 return Err(AppError::InsufficientScope(format!(

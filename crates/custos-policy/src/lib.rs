@@ -119,6 +119,15 @@ impl Action {
         )
     }
 
+    /// Whether the action hands out one-time passwords or changes someone's credentials: only
+    /// a person at a login session may ask for it, never a script's API token.
+    pub fn needs_login_session(self) -> bool {
+        matches!(
+            self,
+            Action::CreatePerson | Action::ResetCredentials | Action::ConfirmRecovery
+        )
+    }
+
     /// The name used in audit entries.
     pub const fn as_str(self) -> &'static str {
         match self {

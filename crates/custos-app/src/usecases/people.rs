@@ -78,7 +78,6 @@ impl App {
         caller: &Caller,
         new: NewPerson,
     ) -> Result<(Person, Zeroizing<String>), AppError> {
-        crate::usecases::tokens::not_by_token(caller)?;
         self.create_person_with_password(caller, new, one_time_password()?, true)
             .await
     }

@@ -34,7 +34,6 @@ impl App {
         caller: &Caller,
         person: PersonId,
     ) -> Result<Zeroizing<String>, AppError> {
-        crate::usecases::tokens::not_by_token(caller)?;
         let (mut tx, _row) = self
             .gated_person(caller, person, Action::ResetCredentials)
             .await?;
@@ -77,7 +76,6 @@ impl App {
         caller: &Caller,
         person: PersonId,
     ) -> Result<Zeroizing<String>, AppError> {
-        crate::usecases::tokens::not_by_token(caller)?;
         let (mut tx, _row) = self
             .gated_person(caller, person, Action::ConfirmRecovery)
             .await?;

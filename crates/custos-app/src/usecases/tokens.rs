@@ -121,18 +121,6 @@ fn view(row: ApiTokenRow) -> ApiTokenView {
     }
 }
 
-/// Refuses API tokens: creating accounts and recovering them hand out one-time passwords,
-/// which no script may receive; a person does this from a login session.
-pub(crate) fn not_by_token(caller: &Caller) -> Result<(), AppError> {
-    match caller.via {
-        Via::ApiToken { .. } => Err(AppError::Forbidden {
-            rule: "auth.interactive".to_owned(),
-            message: "this needs a login session, not an API token".to_owned(),
-        }),
-        Via::Session { .. } | Via::Internal => Ok(()),
-    }
-}
-
 /// Refuses anything but a full login session (managing one's own API tokens).
 pub(crate) fn full_session(caller: &Caller) -> Result<(), AppError> {
     match caller.via {
