@@ -7,22 +7,17 @@
 //!   and commits, releasing the lock. The log has one total order across nodes, in commit order,
 //!   with no gap, and the lock is held only for the last few statements and the commit.
 
-use crate::rows::{
-    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow,
-};
+use crate::areas::{AuditTx, audit};
+use crate::rows::{ApiTokenRow, AuditFilter, SessionRow};
+use crate::sql::exec::{Conn, SqlTx, q};
 use crate::sql::{
-    API_TOKEN_AND_STATUS, SESSION_AND_STATUS, SqlRow, TOUCH_SESSION, after_key,
-    api_token_and_status_row, api_token_row, audit_entry, audit_head, client_row, document_row,
-    factor_row, found, ids, impl_store_tx, map_err, matter_row, ms, next_entry, person_row,
-    recovery_row, session_and_status_row, session_row, team, throttle_row, wall,
+    API_TOKEN_AND_STATUS, SESSION_AND_STATUS, TOUCH_SESSION, api_token_and_status_row, map_err, ms,
+    session_and_status_row,
 };
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord};
-use custos_domain::{
-    ClientId, DocumentId, MatterId, PersonId, PersonStatus, Team, TeamId, Wall, WallId, WallObject,
-    WallSubject,
-};
+use custos_domain::PersonStatus;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -51,33 +46,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_never_survive_redaction() {
-        for (url, shown) in [
-            (
-                "postgres://app:pw@db:5432/custos",
-                "postgres://app@db:5432/custos",
-            ),
-            (
-                "postgres://app:p@ss/w@rd@db/custos",
-                "postgres://app@db/custos",
-            ),
-            (
-                "postgres://db/custos?password=pw&sslmode=require",
-                "postgres://db/custos",
-            ),
-            ("postgres://app@db/custos", "postgres://app@db/custos"),
-            ("not a url pw", "<database url>"),
-        ] {
-            assert_eq!(redact_url(url), shown);
-            assert!(!redact_url(url).contains("pw"));
-        }
-    }
-}
 
 impl PgStore {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/db[?options]`). With
@@ -256,6 +224,12 @@ struct PgTx {
     read_only: Option<PgPool>,
 }
 
+impl SqlTx for PgTx {
+    fn conn(&mut self) -> Conn<'_> {
+        Conn::Pg(&mut self.tx)
+    }
+}
+
 impl PgTx {
     /// Numbers and writes the pending audit entries. The sequencer row stays locked until the
     /// unit ends: the next entry of any node follows these.
@@ -263,27 +237,26 @@ impl PgTx {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let head = sqlx::query("SELECT seq, chain_hash FROM audit_head WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
-        let mut prev = audit_head(&head)?;
+        let head = q("SELECT seq, chain_hash FROM audit_head WHERE id = 1 FOR UPDATE")
+            .one(self.conn())
+            .await?;
+        let mut prev = audit::head_of(&head)?;
         for record in std::mem::take(&mut self.pending) {
-            let entry = next_entry(Some(prev), record);
-            crate::sql::insert_audit_row::<Postgres>(&mut *self.tx, &entry).await?;
+            let entry = audit::next_entry(Some(prev), record);
+            audit::insert(self.conn(), &entry).await?;
             prev = (entry.seq, entry.chain_hash);
         }
-        sqlx::query("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
+        q("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
             .bind(i64::try_from(prev.0).map_err(|_| StoreError::Corrupt("seq".into()))?)
             .bind(&prev.1[..])
-            .execute(&mut *self.tx)
-            .await
-            .map_err(map_err)?;
+            .run(self.conn())
+            .await?;
         Ok(())
     }
 }
 
-impl_store_tx!(PgTx, {
+#[async_trait]
+impl StoreTx for PgTx {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         if let Some(pool) = self.read_only.take() {
             self.tx.commit().await.map_err(map_err)?;
@@ -301,10 +274,17 @@ impl_store_tx!(PgTx, {
         self.sequence_pending().await?;
         self.tx.commit().await.map_err(map_err)
     }
+}
 
+#[async_trait]
+impl AuditTx for PgTx {
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         self.pending.push(record.clone());
         Ok(())
+    }
+
+    async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        audit::head(self.conn()).await
     }
 
     async fn audit_entries(
@@ -318,6 +298,34 @@ impl_store_tx!(PgTx, {
         if self.read_only.is_none() {
             self.sequence_pending().await?;
         }
-        self.select_audit_entries(filter, after, limit).await
+        audit::select(self.conn(), filter, after, limit).await
     }
-});
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_survive_redaction() {
+        for (url, shown) in [
+            (
+                "postgres://app:pw@db:5432/custos",
+                "postgres://app@db:5432/custos",
+            ),
+            (
+                "postgres://app:p@ss/w@rd@db/custos",
+                "postgres://app@db/custos",
+            ),
+            (
+                "postgres://db/custos?password=pw&sslmode=require",
+                "postgres://db/custos",
+            ),
+            ("postgres://app@db/custos", "postgres://app@db/custos"),
+            ("not a url pw", "<database url>"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+            assert!(!redact_url(url).contains("pw"));
+        }
+    }
+}

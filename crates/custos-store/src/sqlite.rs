@@ -1,21 +1,16 @@
 //! The SQLite implementation of the store traits (WAL, full sync, foreign keys on).
 
-use crate::rows::{
-    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, MatterRow, PersonRow, SessionRow,
-};
+use crate::areas::{AuditTx, audit};
+use crate::rows::{ApiTokenRow, AuditFilter, SessionRow};
+use crate::sql::exec::{Conn, SqlTx};
 use crate::sql::{
-    API_TOKEN_AND_STATUS, SESSION_AND_STATUS, SqlRow, TOUCH_SESSION, after_key,
-    api_token_and_status_row, api_token_row, audit_entry, audit_head, client_row, document_row,
-    factor_row, found, ids, impl_store_tx, map_err, matter_row, ms, next_entry, person_row,
-    recovery_row, session_and_status_row, session_row, team, throttle_row, wall,
+    API_TOKEN_AND_STATUS, SESSION_AND_STATUS, TOUCH_SESSION, api_token_and_status_row, map_err, ms,
+    session_and_status_row,
 };
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord};
-use custos_domain::{
-    ClientId, DocumentId, MatterId, PersonId, PersonStatus, Team, TeamId, Wall, WallId, WallObject,
-    WallSubject,
-};
+use custos_domain::PersonStatus;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{ConnectOptions, Sqlite, SqlitePool, Transaction};
@@ -246,15 +241,29 @@ struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
 }
 
-impl_store_tx!(SqliteTx, {
+impl SqlTx for SqliteTx {
+    fn conn(&mut self) -> Conn<'_> {
+        Conn::Lite(&mut self.tx)
+    }
+}
+
+#[async_trait]
+impl StoreTx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         self.tx.commit().await.map_err(map_err)
     }
+}
 
+#[async_trait]
+impl AuditTx for SqliteTx {
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         // The unit of work holds SQLite's one write lock (BEGIN IMMEDIATE), so the last row
         // cannot change before this one commits: sequence order is commit order.
         append_after_head(&mut self.tx, vec![record.clone()]).await
+    }
+
+    async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        audit::head(self.conn()).await
     }
 
     async fn audit_entries(
@@ -263,9 +272,9 @@ impl_store_tx!(SqliteTx, {
         after: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        self.select_audit_entries(filter, after, limit).await
+        audit::select(self.conn(), filter, after, limit).await
     }
-});
+}
 
 /// A unit that only reads: a snapshot on a read-only connection; its audit entries are written
 /// on the writer connection when it commits.
@@ -276,20 +285,22 @@ struct SqliteReadTx {
     writer: SqlitePool,
 }
 
+impl SqlTx for SqliteReadTx {
+    fn conn(&mut self) -> Conn<'_> {
+        Conn::Lite(&mut self.tx)
+    }
+}
+
 /// Numbers, chains and writes `records` after the log's last entry, inside `tx`, which holds
 /// the write lock.
 async fn append_after_head(
     tx: &mut Transaction<'static, Sqlite>,
     records: Vec<AuditRecord>,
 ) -> Result<(), StoreError> {
-    let last = sqlx::query(crate::sql::AUDIT_HEAD)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(map_err)?;
-    let mut prev = last.map(|r| audit_head(&r)).transpose()?;
+    let mut prev = audit::head(Conn::Lite(tx)).await?;
     for record in records {
-        let entry = next_entry(prev, record);
-        crate::sql::insert_audit_row::<Sqlite>(&mut **tx, &entry).await?;
+        let entry = audit::next_entry(prev, record);
+        audit::insert(Conn::Lite(tx), &entry).await?;
         prev = Some((entry.seq, entry.chain_hash));
     }
     Ok(())
@@ -308,7 +319,8 @@ async fn write_audit_entries(
     tx.commit().await.map_err(map_err)
 }
 
-impl_store_tx!(SqliteReadTx, {
+#[async_trait]
+impl StoreTx for SqliteReadTx {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         // The snapshot ends first (a reader holds nothing the writer waits for anyway).
         self.tx.commit().await.map_err(map_err)?;
@@ -318,10 +330,17 @@ impl_store_tx!(SqliteReadTx, {
         }
         write_audit_entries(&self.writer, pending).await
     }
+}
 
+#[async_trait]
+impl AuditTx for SqliteReadTx {
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         self.pending.push(record.clone());
         Ok(())
+    }
+
+    async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        audit::head(self.conn()).await
     }
 
     async fn audit_entries(
@@ -331,6 +350,6 @@ impl_store_tx!(SqliteReadTx, {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         // Committed entries only: this unit's own are written when it commits.
-        self.select_audit_entries(filter, after, limit).await
+        audit::select(self.conn(), filter, after, limit).await
     }
-});
+}

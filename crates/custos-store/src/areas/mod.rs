@@ -1,0 +1,19 @@
+//! A unit of work's operations, by area. Each area is a trait with one SQL text per operation,
+//! implemented once for every backend's transaction (over [`crate::sql::exec`]); the audit
+//! area's numbering is the one part each backend writes itself.
+
+pub mod audit;
+pub mod credentials;
+pub mod people;
+pub mod records;
+pub mod sessions;
+pub mod staffing;
+pub mod walls;
+
+pub use audit::AuditTx;
+pub use credentials::CredentialsTx;
+pub use people::PeopleTx;
+pub use records::RecordsTx;
+pub use sessions::SessionsTx;
+pub use staffing::StaffingTx;
+pub use walls::WallsTx;

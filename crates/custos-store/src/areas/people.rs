@@ -1,0 +1,186 @@
+//! People: accounts, their status and password, and a person's facts for a decision (teams, staffing, walls).
+
+use crate::StoreError;
+
+use crate::sql::exec::{SqlTx, q};
+
+use crate::rows::{PersonRow, PrincipalRow};
+use crate::sql::{SqlRow, after_key, found, ms, person_row, wall};
+use async_trait::async_trait;
+use custos_domain::{MatterId, PersonId, PersonStatus, TeamId, Timestamp};
+
+/// A person's teams, led teams and staffed matters, tagged by `kind`.
+const MEMBERSHIPS: &str = "SELECT 'team' AS kind, team_id AS id FROM team_members \
+     WHERE person_id = $1
+     UNION ALL SELECT 'led' AS kind, id FROM teams WHERE lead_id = $1
+     UNION ALL SELECT 'staffed' AS kind, matter_id AS id FROM matter_members WHERE person_id = $1
+     ORDER BY kind, id";
+
+/// The walls whose subject is a person or a team they belong to.
+const WALLS_OF_PRINCIPAL: &str = "SELECT * FROM walls
+     WHERE (subject_kind = 'person' AND subject_id = $1)
+        OR (subject_kind = 'team'
+            AND subject_id IN (SELECT team_id FROM team_members WHERE person_id = $1))
+     ORDER BY id";
+
+/// People: accounts, their status and password, and a person's facts for a decision (teams, staffing, walls).
+#[async_trait]
+pub trait PeopleTx: Send {
+    /// Adds a person.
+    async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError>;
+
+    /// A person by id.
+    async fn person(&mut self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
+
+    /// A person by user name.
+    async fn person_by_user_name(&mut self, name: &str) -> Result<Option<PersonRow>, StoreError>;
+
+    /// People ordered by id, after `after`.
+    async fn list_people(
+        &mut self,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<PersonRow>, StoreError>;
+
+    /// Changes a person's status ([`StoreError::NotFound`] if there is no such person).
+    async fn set_person_status(
+        &mut self,
+        id: PersonId,
+        status: PersonStatus,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces a person's password hash, whether it must be changed at next login, and when it
+    /// was set ([`StoreError::NotFound`] if there is no such person).
+    async fn set_password(
+        &mut self,
+        id: PersonId,
+        hash: &str,
+        must_change: bool,
+        changed_at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// A person with their teams, led teams, staffing and the walls that screen them or their
+    /// teams: what every decision needs, in three statements whatever the number of teams.
+    async fn principal(&mut self, id: PersonId) -> Result<Option<PrincipalRow>, StoreError>;
+}
+
+#[async_trait]
+impl<T: SqlTx> PeopleTx for T {
+    async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError> {
+        let p = &row.person;
+        q(
+            "INSERT INTO people (id, user_name, display_name, role, status, password_hash, created_at,
+                                 must_change_password, password_changed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(p.id.to_string())
+        .bind(p.user_name.as_str())
+        .bind(&p.display_name)
+        .bind(p.role.as_str())
+        .bind(p.status.as_str())
+        .bind(&row.password_hash)
+        .bind(ms(p.created_at))
+        .bind(i64::from(row.must_change_password))
+        .bind(ms(row.password_changed_at))
+        .run(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn person(&mut self, id: PersonId) -> Result<Option<PersonRow>, StoreError> {
+        q("SELECT * FROM people WHERE id = $1")
+            .bind(id.to_string())
+            .optional(self.conn())
+            .await?
+            .map(|r| person_row(&r))
+            .transpose()
+    }
+
+    async fn person_by_user_name(&mut self, name: &str) -> Result<Option<PersonRow>, StoreError> {
+        q("SELECT * FROM people WHERE user_name = $1")
+            .bind(name)
+            .optional(self.conn())
+            .await?
+            .map(|r| person_row(&r))
+            .transpose()
+    }
+
+    async fn list_people(
+        &mut self,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<PersonRow>, StoreError> {
+        q("SELECT * FROM people WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after_key(after.map(|a| a.0)))
+            .bind(i64::from(limit))
+            .all(self.conn())
+            .await?
+            .iter()
+            .map(person_row)
+            .collect()
+    }
+
+    async fn set_person_status(
+        &mut self,
+        id: PersonId,
+        status: PersonStatus,
+    ) -> Result<(), StoreError> {
+        let done = q("UPDATE people SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(id.to_string())
+            .run(self.conn())
+            .await?;
+        found(done, "person")
+    }
+
+    async fn set_password(
+        &mut self,
+        id: PersonId,
+        hash: &str,
+        must_change: bool,
+        changed_at: custos_domain::Timestamp,
+    ) -> Result<(), StoreError> {
+        let done = q(
+            "UPDATE people SET password_hash = $1, must_change_password = $3, password_changed_at = $4
+             WHERE id = $2",
+        )
+            .bind(hash)
+            .bind(id.to_string())
+            .bind(i64::from(must_change))
+            .bind(ms(changed_at))
+            .run(self.conn()).await?;
+        found(done, "person")
+    }
+
+    async fn principal(&mut self, id: PersonId) -> Result<Option<crate::PrincipalRow>, StoreError> {
+        let Some(person) = self.person(id).await? else {
+            return Ok(None);
+        };
+        let rows = q(MEMBERSHIPS)
+            .bind(id.to_string())
+            .all(self.conn())
+            .await?;
+        let (mut teams, mut led_teams, mut staffed_matters) = (vec![], vec![], vec![]);
+        for row in &rows {
+            let of = crate::sql::uuid_col(row, "id")?;
+            match row.text("kind")?.as_str() {
+                "team" => teams.push(TeamId(of)),
+                "led" => led_teams.push(TeamId(of)),
+                _ => staffed_matters.push(MatterId(of)),
+            }
+        }
+        let walls = q(WALLS_OF_PRINCIPAL)
+            .bind(id.to_string())
+            .all(self.conn())
+            .await?
+            .iter()
+            .map(wall)
+            .collect::<Result<_, _>>()?;
+        Ok(Some(crate::PrincipalRow {
+            person,
+            teams,
+            led_teams,
+            staffed_matters,
+            walls,
+        }))
+    }
+}

@@ -1,0 +1,244 @@
+//! Client records: clients, matters and documents (their metadata; contents are blobs).
+
+use crate::StoreError;
+
+use crate::sql::exec::{SqlTx, q};
+
+use crate::rows::{ClientRow, DocumentRow, MatterRow};
+use crate::sql::{after_key, client_row, document_row, ids, matter_row, ms};
+use async_trait::async_trait;
+use custos_domain::{ClientId, DocumentId, MatterId};
+
+/// Client records: clients, matters and documents (their metadata; contents are blobs).
+#[async_trait]
+pub trait RecordsTx: Send {
+    /// Adds a client.
+    async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError>;
+
+    /// A client by id.
+    async fn client(&mut self, id: ClientId) -> Result<Option<ClientRow>, StoreError>;
+
+    /// Clients ordered by id, after `after`.
+    async fn list_clients(
+        &mut self,
+        after: Option<ClientId>,
+        limit: u32,
+    ) -> Result<Vec<ClientRow>, StoreError>;
+
+    /// Every matter of the clients whose ids lie between `first` and `last` (inclusive),
+    /// ordered by client: a listing's batch of clients in one statement.
+    async fn matters_of_clients_between(
+        &mut self,
+        first: ClientId,
+        last: ClientId,
+    ) -> Result<Vec<MatterRow>, StoreError>;
+
+    /// Every matter of a client.
+    async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError>;
+
+    /// Adds a matter.
+    async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError>;
+
+    /// A matter by id.
+    async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError>;
+
+    /// Matters ordered by id, after `after`.
+    async fn list_matters(
+        &mut self,
+        after: Option<MatterId>,
+        limit: u32,
+    ) -> Result<Vec<MatterRow>, StoreError>;
+
+    /// Adds a document's metadata (its blob must already be durable).
+    async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError>;
+
+    /// A document by id.
+    async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError>;
+
+    /// The ids of the documents whose ids lie between `first` and `last` (inclusive), in order:
+    /// a batch of candidates checked in one statement.
+    async fn document_ids_between(
+        &mut self,
+        first: DocumentId,
+        last: DocumentId,
+    ) -> Result<Vec<DocumentId>, StoreError>;
+
+    /// Documents of a matter ordered by id, after `after`.
+    async fn list_documents(
+        &mut self,
+        matter: MatterId,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Vec<DocumentRow>, StoreError>;
+}
+
+#[async_trait]
+impl<T: SqlTx> RecordsTx for T {
+    async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError> {
+        q(
+            "INSERT INTO clients (id, responsible_id, wrapped_key, sealed_name, sealed_contact, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(row.id.to_string())
+        .bind(row.responsible.to_string())
+        .bind(&row.wrapped_key)
+        .bind(&row.sealed_name)
+        .bind(&row.sealed_contact)
+        .bind(ms(row.created_at))
+        .run(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn client(&mut self, id: ClientId) -> Result<Option<ClientRow>, StoreError> {
+        q("SELECT * FROM clients WHERE id = $1")
+            .bind(id.to_string())
+            .optional(self.conn())
+            .await?
+            .map(|r| client_row(&r))
+            .transpose()
+    }
+
+    async fn list_clients(
+        &mut self,
+        after: Option<ClientId>,
+        limit: u32,
+    ) -> Result<Vec<ClientRow>, StoreError> {
+        q("SELECT * FROM clients WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after_key(after.map(|a| a.0)))
+            .bind(i64::from(limit))
+            .all(self.conn())
+            .await?
+            .iter()
+            .map(client_row)
+            .collect()
+    }
+
+    async fn matters_of_clients_between(
+        &mut self,
+        first: ClientId,
+        last: ClientId,
+    ) -> Result<Vec<MatterRow>, StoreError> {
+        q(
+            "SELECT * FROM matters WHERE client_id >= $1 AND client_id <= $2
+             ORDER BY client_id, id",
+        )
+        .bind(first.to_string())
+        .bind(last.to_string())
+        .all(self.conn())
+        .await?
+        .iter()
+        .map(matter_row)
+        .collect()
+    }
+
+    async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError> {
+        q("SELECT * FROM matters WHERE client_id = $1 ORDER BY id")
+            .bind(client.to_string())
+            .all(self.conn())
+            .await?
+            .iter()
+            .map(matter_row)
+            .collect()
+    }
+
+    async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError> {
+        q(
+            "INSERT INTO matters (id, client_id, team_id, lead_id, wrapped_key, sealed_title, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(row.id.to_string())
+        .bind(row.client.to_string())
+        .bind(row.team.to_string())
+        .bind(row.lead.to_string())
+        .bind(&row.wrapped_key)
+        .bind(&row.sealed_title)
+        .bind(ms(row.created_at))
+        .run(self.conn()).await?;
+        Ok(())
+    }
+
+    async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError> {
+        q("SELECT * FROM matters WHERE id = $1")
+            .bind(id.to_string())
+            .optional(self.conn())
+            .await?
+            .map(|r| matter_row(&r))
+            .transpose()
+    }
+
+    async fn list_matters(
+        &mut self,
+        after: Option<MatterId>,
+        limit: u32,
+    ) -> Result<Vec<MatterRow>, StoreError> {
+        q("SELECT * FROM matters WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after_key(after.map(|a| a.0)))
+            .bind(i64::from(limit))
+            .all(self.conn())
+            .await?
+            .iter()
+            .map(matter_row)
+            .collect()
+    }
+
+    async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
+        let size =
+            i64::try_from(row.size).map_err(|_| StoreError::Conflict("size too large".into()))?;
+        q(
+            "INSERT INTO documents (id, matter_id, classification, sealed_title, sealed_provenance,
+                                    media_type, size, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(row.id.to_string())
+        .bind(row.matter.to_string())
+        .bind(row.classification.as_str())
+        .bind(&row.sealed_title)
+        .bind(&row.sealed_provenance)
+        .bind(&row.media_type)
+        .bind(size)
+        .bind(row.created_by.to_string())
+        .bind(ms(row.created_at))
+        .run(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError> {
+        q("SELECT * FROM documents WHERE id = $1")
+            .bind(id.to_string())
+            .optional(self.conn())
+            .await?
+            .map(|r| document_row(&r))
+            .transpose()
+    }
+
+    async fn document_ids_between(
+        &mut self,
+        first: DocumentId,
+        last: DocumentId,
+    ) -> Result<Vec<DocumentId>, StoreError> {
+        let rows = q("SELECT id FROM documents WHERE id >= $1 AND id <= $2 ORDER BY id")
+            .bind(first.to_string())
+            .bind(last.to_string())
+            .all(self.conn())
+            .await?;
+        ids(&rows, "id", DocumentId)
+    }
+
+    async fn list_documents(
+        &mut self,
+        m: MatterId,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Vec<DocumentRow>, StoreError> {
+        q("SELECT * FROM documents WHERE matter_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+            .bind(m.to_string())
+            .bind(after_key(after.map(|a| a.0)))
+            .bind(i64::from(limit))
+            .all(self.conn())
+            .await?
+            .iter()
+            .map(document_row)
+            .collect()
+    }
+}
