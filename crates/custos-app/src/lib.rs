@@ -12,6 +12,7 @@ mod config;
 mod demo;
 mod error;
 mod facts;
+mod jobs;
 mod listing;
 mod passwords;
 mod usecases;
@@ -30,6 +31,7 @@ pub use demo::{
     DemoTeam, DemoWall, seed_demo_firm,
 };
 pub use error::AppError;
+pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
 pub use passwords::Passwords;
 pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::documents::{DocumentDownload, NewDocument};

@@ -38,8 +38,8 @@ pub const ACTION_AUTH_TOTP_ENROLL_START: &str = "auth.totp_enroll_start";
 pub const ACTION_AUTH_UNLOCK: &str = "auth.unlock";
 /// Audit action `auth.unlock_address`.
 pub const ACTION_AUTH_UNLOCK_ADDRESS: &str = "auth.unlock_address";
-/// Audit action `blob.sweep`.
-pub const ACTION_BLOB_SWEEP: &str = "blob.sweep";
+/// Audit action `job.run`: a periodic job changed records.
+pub const ACTION_JOB_RUN: &str = "job.run";
 /// Audit action `person.bootstrap`.
 pub const ACTION_PERSON_BOOTSTRAP: &str = "person.bootstrap";
 /// Audit action `wall.carry_over`.
@@ -64,6 +64,8 @@ pub const RULE_AUTH_SECOND_FACTOR: &str = "auth.second_factor";
 pub const RULE_AUTH_THROTTLE: &str = "auth.throttle";
 /// Audit rule code `bootstrap`.
 pub const RULE_BOOTSTRAP: &str = "bootstrap";
+/// Audit rule code `system.job`: periodic work the firm configured.
+pub const RULE_SYSTEM_JOB: &str = "system.job";
 /// Audit rule code `upload.incomplete`.
 pub const RULE_UPLOAD_INCOMPLETE: &str = "upload.incomplete";
 
@@ -86,7 +88,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_AUTH_TOTP_ENROLL_START,
     ACTION_AUTH_UNLOCK,
     ACTION_AUTH_UNLOCK_ADDRESS,
-    ACTION_BLOB_SWEEP,
+    ACTION_JOB_RUN,
     ACTION_PERSON_BOOTSTRAP,
     ACTION_WALL_CARRY_OVER,
     ACTION_CLIENT_LIST,
@@ -103,6 +105,7 @@ pub const EVENT_RULES: &[&str] = &[
     RULE_AUTH_SECOND_FACTOR,
     RULE_AUTH_THROTTLE,
     RULE_BOOTSTRAP,
+    RULE_SYSTEM_JOB,
     RULE_UPLOAD_INCOMPLETE,
 ];
 

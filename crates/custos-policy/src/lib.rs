@@ -76,11 +76,13 @@ pub enum Action {
     QueryAudit,
     /// See one's own audit trail.
     ViewOwnAudit,
+    /// See the state of the periodic jobs (last run, next run, last error).
+    ViewJobs,
 }
 
 impl Action {
     /// Every action (the audit vocabulary's policy half).
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewPerson,
         Action::ManagePeople,
         Action::CreatePerson,
@@ -100,6 +102,7 @@ impl Action {
         Action::ViewWalls,
         Action::QueryAudit,
         Action::ViewOwnAudit,
+        Action::ViewJobs,
     ];
 
     /// Whether the action only reads records (its use case runs in a read-only unit of work,
@@ -116,6 +119,7 @@ impl Action {
                 | Action::ViewWalls
                 | Action::QueryAudit
                 | Action::ViewOwnAudit
+                | Action::ViewJobs
         )
     }
 
@@ -150,6 +154,7 @@ impl Action {
             Action::ViewWalls => "wall.view",
             Action::QueryAudit => "audit.query",
             Action::ViewOwnAudit => "audit.own",
+            Action::ViewJobs => "job.view",
         }
     }
 }

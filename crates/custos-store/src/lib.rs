@@ -28,7 +28,8 @@ pub use rows::{
 };
 pub use sqlite::SqliteStore;
 
-use areas::{AuditTx, CredentialsTx, PeopleTx, RecordsTx, SessionsTx, StaffingTx, WallsTx};
+pub use areas::JobRow;
+use areas::{AuditTx, CredentialsTx, JobsTx, PeopleTx, RecordsTx, SessionsTx, StaffingTx, WallsTx};
 
 use async_trait::async_trait;
 use custos_domain::{PersonStatus, Timestamp};
@@ -106,22 +107,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 }
 
 /// One unit of work; dropped without [`StoreTx::commit`], nothing of it happened. Its
-/// operations are grouped by area (the supertraits); `use custos_store::prelude::*` brings them
-/// into scope.
+/// operations are grouped by area (the supertraits, in `areas`); a `dyn StoreTx` has all of
+/// their methods.
 #[async_trait]
 pub trait StoreTx:
-    PeopleTx + StaffingTx + RecordsTx + WallsTx + SessionsTx + CredentialsTx + AuditTx + Send
+    PeopleTx + StaffingTx + RecordsTx + WallsTx + SessionsTx + CredentialsTx + JobsTx + AuditTx + Send
 {
     /// Makes every change of the unit durable at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
-}
-
-/// The unit of work's traits, to bring their methods into scope.
-pub mod prelude {
-    pub use crate::areas::{
-        AuditTx, CredentialsTx, PeopleTx, RecordsTx, SessionsTx, StaffingTx, WallsTx,
-    };
-    pub use crate::{Store, StoreTx};
 }
 
 /// Converts a stored Unix-millisecond time.

@@ -46,7 +46,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-
 impl PgStore {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/db[?options]`). With
     /// `migrate`, runs pending migrations (under PostgreSQL's advisory lock, so nodes starting

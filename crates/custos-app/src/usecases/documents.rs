@@ -193,55 +193,6 @@ impl App {
         }
     }
 
-    /// Removes blobs that no document row names, written more than an hour ago (a crash between
-    /// a blob's rename and its row's commit leaves one; a write in progress on another node is
-    /// younger). Audited when it removes anything; returns how many.
-    pub async fn sweep_orphan_blobs(&self) -> Result<u64, AppError> {
-        let before = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        let mut candidates = self.blobs.finished_before(before).await?;
-        candidates.sort();
-        let mut removed = Vec::new();
-        // One statement per 500 candidates: the ids of documents in the batch's id range.
-        for chunk in candidates.chunks(500) {
-            let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
-                continue;
-            };
-            let mut tx = self.store.begin_read().await?;
-            let known = tx
-                .document_ids_between(DocumentId(*first), DocumentId(*last))
-                .await?;
-            tx.commit().await?;
-            let orphans: Vec<uuid::Uuid> = chunk
-                .iter()
-                .filter(|id| known.binary_search(&DocumentId(**id)).is_err())
-                .copied()
-                .collect();
-            for id in orphans {
-                self.blobs.delete(id).await?;
-                removed.push(id.to_string());
-            }
-        }
-        if !removed.is_empty() {
-            let mut tx = self.store.begin_read().await?;
-            self.audit_event(
-                &mut *tx,
-                crate::AuditEvent {
-                    request_id: custos_domain::RequestId::new(),
-                    actor: None,
-                    action: crate::vocabulary::ACTION_BLOB_SWEEP,
-                    resource: "firm".to_owned(),
-                    outcome: custos_audit::Outcome::Allow,
-                    rule: crate::vocabulary::RULE_UPLOAD_INCOMPLETE,
-                    message: "encrypted blobs that no document names were removed".to_owned(),
-                    detail: serde_json::json!({ "blobs": removed }),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-        }
-        Ok(removed.len() as u64)
-    }
-
     /// Encrypts the body into a new blob named after the document; returns the plaintext size.
     async fn write_blob<S, E>(
         &self,

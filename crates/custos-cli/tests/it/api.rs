@@ -438,6 +438,7 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "POST /api/walls",
         "GET /api/audit",
         "GET /api/audit/mine",
+        "GET /api/jobs",
         "GET /api/health",
         "GET /api/openapi.json",
     ]

@@ -134,6 +134,10 @@ const CASES: &[Case] = &[
     case("olivia.officer", A::ReadDocumentContent, T::Doc("D5"), false, NTK, false),
     case("olivia.officer", A::QueryAudit, T::Firm, true, DUTY, false),
     case("olivia.officer", A::ViewWalls, T::Firm, true, DUTY, false),
+    // The periodic jobs' state: the officer and IT, nobody else.
+    case("olivia.officer", A::ViewJobs, T::Firm, true, DUTY, false),
+    case("adam.admin", A::ViewJobs, T::Firm, true, DUTY, false),
+    case("paula.partner", A::ViewJobs, T::Firm, false, DEFAULT, false),
     case("paula.partner", A::CreateClient, T::Firm, true, DUTY, false),
     case("carl.corplead", A::ManageMatterStaff, T::Matter("M1"), true, DUTY, false),
     // R3 ethical wall: Sam is screened from M3 only; it overrides his role and hides M3.
@@ -408,6 +412,7 @@ async fn http_case(t: &TestFirm, token: &str, c: &Case) -> reqwest::Response {
         }
         (A::QueryAudit, T::Firm) => t.get(token, "/api/audit").await,
         (A::ViewWalls, T::Firm) => t.get(token, "/api/walls").await,
+        (A::ViewJobs, T::Firm) => t.get(token, "/api/jobs").await,
         (A::ViewPerson, T::Firm) => t.get(token, "/api/people").await,
         (action, target) => panic!("no HTTP mapping for {action:?} on {target:?}"),
     }

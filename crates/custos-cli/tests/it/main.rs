@@ -17,6 +17,7 @@ mod canary;
 mod cli;
 mod decision_table;
 mod harness;
+mod jobs;
 mod logs;
 mod node;
 mod review;

@@ -217,8 +217,30 @@ async fn abandoned_uploads_are_recorded_and_orphan_blobs_swept() -> crate::harne
     }
     assert!(aged > 10, "the demo's blobs and the orphan: {aged}");
     let d1 = t.document("D1");
-    assert_eq!(t.app.sweep_orphan_blobs().await?, 1);
+    // The sweep is a periodic job; never run before, it is due at once.
+    let runs = t
+        .app
+        .run_due_jobs("test-node", &custos_app::App::standard_jobs())
+        .await?;
+    let sweep = runs
+        .iter()
+        .find(|r| r.name == "blobs.orphan_sweep")
+        .ok_or("the sweep did not run")?;
+    assert_eq!(sweep.outcome, Ok(1));
     assert!(!path.exists());
+    let (_, swept) = t
+        .get_json(&officer, "/api/audit?resource=job:blobs.orphan_sweep")
+        .await;
+    let entry = &swept["items"][0];
+    assert_eq!(entry["action"], "job.run");
+    assert_eq!(entry["actor"], serde_json::Value::Null);
+    assert_eq!(entry["detail"]["what"]["blobs"][0], orphan.to_string());
+    // Not due again for a day: a second tick runs nothing.
+    let again = t
+        .app
+        .run_due_jobs("test-node", &custos_app::App::standard_jobs())
+        .await?;
+    assert!(again.is_empty(), "{again:?}");
     let lena_token = t.login("lena.lawyer").await;
     let r = t
         .get(&lena_token, &format!("/api/documents/{d1}/content"))

@@ -29,6 +29,19 @@ pub(super) fn decide(
                 deny_default("only the confidentiality officer", false)
             }
         }
+        (Action::ViewJobs, Resource::Firm) => {
+            if matches!(principal.role, Role::Officer | Role::Admin) {
+                allow(
+                    Scope::Full,
+                    reason(
+                        Rule::RoleDuty,
+                        "the officer and IT watch the firm's periodic work",
+                    ),
+                )
+            } else {
+                deny_default("only the confidentiality officer and IT", false)
+            }
+        }
         (Action::ViewOwnAudit, Resource::AuditTrailOf(owner)) => {
             if *owner == principal.id {
                 allow(

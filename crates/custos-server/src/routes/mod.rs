@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod clients;
 mod documents;
+mod jobs;
 mod matters;
 mod people;
 mod session;
@@ -220,6 +221,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(matters::routes())
         .merge(audit::routes())
         .merge(walls::routes())
+        .merge(jobs::routes())
         .merge(documents::routes())
         .routes(utoipa_axum::routes!(health))
         .routes(utoipa_axum::routes!(openapi_document))

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod jobs;
 pub mod people;
 pub mod records;
 pub mod sessions;
@@ -12,6 +13,7 @@ pub mod walls;
 
 pub use audit::AuditTx;
 pub use credentials::CredentialsTx;
+pub use jobs::{JobRow, JobsTx};
 pub use people::PeopleTx;
 pub use records::RecordsTx;
 pub use sessions::SessionsTx;

@@ -155,10 +155,7 @@ impl<T: SqlTx> PeopleTx for T {
         let Some(person) = self.person(id).await? else {
             return Ok(None);
         };
-        let rows = q(MEMBERSHIPS)
-            .bind(id.to_string())
-            .all(self.conn())
-            .await?;
+        let rows = q(MEMBERSHIPS).bind(id.to_string()).all(self.conn()).await?;
         let (mut teams, mut led_teams, mut staffed_matters) = (vec![], vec![], vec![]);
         for row in &rows {
             let of = crate::sql::uuid_col(row, "id")?;

@@ -48,6 +48,20 @@ pub trait SessionsTx: Send {
 
     /// Ends every session of a person.
     async fn delete_sessions_of(&mut self, person: PersonId) -> Result<u64, StoreError>;
+    /// Removes sessions that can no longer be used: past their absolute expiry at `now`, or
+    /// unused since before `idle_before`; returns how many.
+    async fn delete_dead_sessions(
+        &mut self,
+        now: Timestamp,
+        idle_before: Timestamp,
+    ) -> Result<u64, StoreError>;
+    /// Removes failed-login counters that no longer count: not locked at `now` and with no
+    /// failure since `forget_before` (a new failure would start again from one anyway).
+    async fn forget_throttles(
+        &mut self,
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<u64, StoreError>;
 
     /// The failed-login counter of a key.
     async fn throttle(&mut self, key: &str) -> Result<Option<ThrottleRow>, StoreError>;
@@ -236,5 +250,29 @@ impl<T: SqlTx> SessionsTx for T {
             .iter()
             .map(throttle_row)
             .collect()
+    }
+
+    async fn delete_dead_sessions(
+        &mut self,
+        now: Timestamp,
+        idle_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        q("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
+            .bind(ms(now))
+            .bind(ms(idle_before))
+            .run(self.conn())
+            .await
+    }
+
+    async fn forget_throttles(
+        &mut self,
+        now: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<u64, StoreError> {
+        q("DELETE FROM login_throttle WHERE locked_until <= $1 AND last_failure_at < $2")
+            .bind(ms(now))
+            .bind(ms(forget_before))
+            .run(self.conn())
+            .await
     }
 }
