@@ -5,7 +5,7 @@
 
 use crate::usecases::tokens::Scopes;
 use custos_domain::{PersonId, RequestId};
-use custos_store::{SessionKind, SessionStage};
+use custos_domain::{SessionKind, SessionStage};
 
 /// Who is calling, for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -279,46 +279,48 @@ impl App {
         Ok(self.states(rows))
     }
 
+    /// The standard jobs (never run yet: no row) and every job with a row, by name.
     fn states(&self, rows: Vec<custos_store::JobRow>) -> Vec<JobState> {
         let now = self.now();
-        let known = Self::standard_jobs();
-        let mut out: Vec<JobState> = known
+        let known: Vec<JobSpec> = Self::standard_jobs().iter().map(|j| j.spec()).collect();
+        let mut out: Vec<JobState> = rows
             .iter()
-            .map(|job| {
-                let spec = job.spec();
-                let row = rows.iter().find(|r| r.name == spec.name);
-                JobState {
-                    name: spec.name.to_owned(),
-                    every_seconds: Some(spec.every.whole_seconds()),
-                    running_on: row
-                        .filter(|r| r.lease_until > now)
-                        .and_then(|r| r.holder.as_deref())
-                        .map(|h| h.split('/').next().unwrap_or(h).to_owned()),
-                    last_started_at: row.and_then(|r| r.last_started_at),
-                    last_finished_at: row.and_then(|r| r.last_finished_at),
-                    next_run_at: row.filter(|r| r.runs > 0).map(|r| r.next_run_at),
-                    last_error: row.and_then(|r| r.last_error.clone()),
-                    last_changed: row.and_then(|r| r.last_changed),
-                    runs: row.map_or(0, |r| r.runs),
-                }
-            })
-            .collect();
-        for r in rows
-            .iter()
-            .filter(|r| !known.iter().any(|j| j.spec().name == r.name))
-        {
-            out.push(JobState {
+            .map(|r| JobState {
                 name: r.name.clone(),
-                every_seconds: None,
-                running_on: None,
+                every_seconds: known
+                    .iter()
+                    .find(|s| s.name == r.name)
+                    .map(|s| s.every.whole_seconds()),
+                running_on: r
+                    .holder
+                    .as_deref()
+                    .filter(|_| r.lease_until > now)
+                    .map(|h| h.split('/').next().unwrap_or(h).to_owned()),
                 last_started_at: r.last_started_at,
                 last_finished_at: r.last_finished_at,
-                next_run_at: Some(r.next_run_at),
+                next_run_at: (r.runs > 0).then_some(r.next_run_at),
                 last_error: r.last_error.clone(),
                 last_changed: r.last_changed,
                 runs: r.runs,
+            })
+            .collect();
+        for spec in known
+            .iter()
+            .filter(|s| !rows.iter().any(|r| r.name == s.name))
+        {
+            out.push(JobState {
+                name: spec.name.to_owned(),
+                every_seconds: Some(spec.every.whole_seconds()),
+                running_on: None,
+                last_started_at: None,
+                last_finished_at: None,
+                next_run_at: None,
+                last_error: None,
+                last_changed: None,
+                runs: 0,
             });
         }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
         out
     }
 }

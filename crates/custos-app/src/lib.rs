@@ -24,8 +24,9 @@ pub use caller::{Caller, Via};
 pub use config::{
     AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig, InitOptions, InitOutcome, init_data_dir,
 };
+pub use custos_audit::{AuditEntry, Outcome};
+pub use custos_domain::{SessionKind, SessionStage};
 pub use custos_store::{AuditFilter, redact_url};
-pub use custos_store::{SessionKind, SessionStage};
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,
     DemoTeam, DemoWall, seed_demo_firm,
@@ -45,7 +46,7 @@ pub use views::{
     ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,
 };
 
-use custos_audit::{AuditReason, AuditRecord, Outcome};
+use custos_audit::{AuditReason, AuditRecord};
 use custos_crypto::Kek;
 use custos_domain::{Clock, PersonId, RequestId};
 use custos_policy::{Action, Decision, Permit, Resource};

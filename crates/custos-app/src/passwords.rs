@@ -56,14 +56,16 @@ impl HashThreads {
         Ok(HashThreads { jobs: tx })
     }
 
-    /// Runs `f` on a hashing thread and waits (asynchronously) for its result.
+    /// Runs `f` on a hashing thread and waits (asynchronously) for its result. `f` runs in
+    /// the caller's span, so what it logs carries the request's id.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
         let (tx, rx) = oneshot::channel();
+        let span = tracing::Span::current();
         let job: Job = Box::new(move || {
-            let _ = tx.send(f());
+            let _ = tx.send(span.in_scope(f));
         });
         self.jobs.send(job).map_err(|_| AppError::Unavailable)?;
         rx.await

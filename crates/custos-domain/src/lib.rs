@@ -13,6 +13,7 @@ mod clock;
 mod ids;
 mod people;
 mod records;
+mod session;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ids::{ClientId, DocumentId, MatterId, PersonId, RequestId, TeamId, WallId};
@@ -21,6 +22,7 @@ pub use records::{
     Classification, Client, Document, Matter, Provenance, ProvenanceInput, Wall, WallObject,
     WallSubject,
 };
+pub use session::{SessionKind, SessionStage};
 
 /// Errors raised when outside input does not make a valid domain value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

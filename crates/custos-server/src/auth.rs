@@ -1,11 +1,14 @@
 //! Request ids, and who is calling: a bearer token (session or personal API token) or a browser
 //! session in a `__Host-` cookie, whose state-changing requests must carry the CSRF token.
 //!
-//! Three extractors say what a route accepts:
+//! Three extractors say what an API route accepts:
 //! - [`Authed`]: a full session, or an API token (the app checks its scopes against the action
 //!   each decision is about: reading needs `read`, changing `write`, the audit log `audit`);
 //! - [`Interactive`]: a full login session only (managing sessions and API tokens);
 //! - [`AccountSetup`]: any login session, setup included (password change, enrollment, logout).
+//!
+//! They share one check, which fails with a neutral [`AuthFailure`]; the API turns it into a
+//! JSON error, pages ([`SignedIn`], [`SigningIn`]) into a redirect to the sign-in or setup page.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -14,7 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use custos_app::{Caller, SessionKind, SessionStage, Via};
+use custos_app::{AppError, Caller, SessionKind, SessionStage, Via};
 use custos_domain::RequestId;
 
 /// Name of the browser session cookie. The `__Host-` prefix makes browsers refuse it unless it
@@ -42,14 +45,25 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", request_id = %id, method = %method);
     let started = std::time::Instant::now();
     let mut response = tracing::Instrument::instrument(next.run(req), span).await;
-    tracing::info!(
-        request_id = %id,
-        %method,
-        route = %route,
-        status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    let error = response.extensions_mut().remove::<crate::error::ErrorLog>();
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match error {
+        Some(crate::error::ErrorLog {
+            code,
+            detail: Some(detail),
+        }) => tracing::error!(
+            request_id = %id, %method, route = %route, status, latency_ms, error = code,
+            detail = %detail, "request failed"
+        ),
+        Some(e) => tracing::info!(
+            request_id = %id, %method, route = %route, status, latency_ms, error = e.code,
+            "request"
+        ),
+        None => tracing::info!(
+            request_id = %id, %method, route = %route, status, latency_ms, "request"
+        ),
+    }
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -219,21 +233,143 @@ pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value.trim())
 }
 
-fn unauthenticated() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-        "log in first: send `Authorization: Bearer <token>` from POST /api/session, or the \
-         session cookie",
-    )
+/// Why a request's credential was not accepted, before it is turned into an answer: the JSON
+/// API answers with an error body ([`ApiError`]), a page with a redirect to the sign-in page
+/// ([`PageRejection`]).
+#[derive(Debug)]
+pub enum AuthFailure {
+    /// No credential, or one that is unknown, expired or ended.
+    Unauthenticated,
+    /// A setup session (one-time password, no second factor yet) asked for something else.
+    SetupRequired,
+    /// An API token asked for something only a login session may do.
+    LoginSessionOnly,
+    /// A cookie session's state change without its CSRF token.
+    Csrf,
+    /// Anything else the app refused (throttled, unavailable...).
+    Refused(AppError),
+}
+
+impl From<AppError> for AuthFailure {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Unauthenticated => AuthFailure::Unauthenticated,
+            other => AuthFailure::Refused(other),
+        }
+    }
+}
+
+impl From<AuthFailure> for ApiError {
+    fn from(failure: AuthFailure) -> Self {
+        match failure {
+            AuthFailure::Unauthenticated => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "log in first: send `Authorization: Bearer <token>` from POST /api/session, or \
+                 the session cookie",
+            ),
+            AuthFailure::SetupRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "setup_required",
+                "finish account setup first: change the one-time password (PUT /api/me/password) \
+                 and enroll the second factor (POST /api/me/totp)",
+            ),
+            AuthFailure::LoginSessionOnly => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this needs a login session; API tokens cannot manage credentials",
+            ),
+            AuthFailure::Csrf => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "missing or wrong CSRF token: send the `x-csrf-token` header given at login, or \
+                 the `csrf_token` field of a form",
+            ),
+            AuthFailure::Refused(e) => e.into(),
+        }
+    }
+}
+
+/// The sign-in page of the web interface.
+pub const SIGN_IN_PAGE: &str = "/sign-in";
+/// The account setup page (password change, enrollment).
+pub const SETUP_PAGE: &str = "/account/setup";
+
+/// A page's answer to an [`AuthFailure`]: back to the sign-in page, which returns to the page
+/// asked for afterwards (`next`: a path on this site only), or on to account setup.
+#[derive(Debug)]
+pub struct PageRejection {
+    failure: AuthFailure,
+    /// The path and query asked for.
+    asked: String,
+}
+
+impl PageRejection {
+    /// Where the browser is sent, if anywhere.
+    pub fn location(&self) -> Option<String> {
+        match self.failure {
+            AuthFailure::Unauthenticated => {
+                let next: String = form_urlencoded::byte_serialize(self.asked.as_bytes()).collect();
+                Some(format!("{SIGN_IN_PAGE}?next={next}"))
+            }
+            AuthFailure::SetupRequired => Some(SETUP_PAGE.to_owned()),
+            _ => None,
+        }
+    }
+}
+
+impl axum::response::IntoResponse for PageRejection {
+    fn into_response(self) -> Response {
+        match self.location() {
+            Some(to) => axum::response::Redirect::to(&to).into_response(),
+            // Pages show these in words with the web interface; until then, the API's answer.
+            None => ApiError::from(self.failure).into_response(),
+        }
+    }
 }
 
 fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Authenticates the request's credential (bearer header first, then cookie + CSRF check).
-async fn caller_of(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+/// The CSRF token a form sent in its `csrf_token` field (an HTML form cannot send a header).
+#[derive(Debug, Clone)]
+struct CsrfFormToken(String);
+
+/// Largest form body read to find its CSRF token.
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// For a state-changing request with a URL-encoded form body (an HTML form) and no CSRF
+/// header: reads the body (at most 64 KiB), takes its `csrf_token` field for the credential
+/// check, and passes the body on unchanged.
+pub async fn csrf_form_field(req: Request, next: Next) -> Response {
+    let is_form = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_safe(req.method()) || !is_form || req.headers().contains_key(CSRF_HEADER) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return axum::response::IntoResponse::into_response(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "a form may be at most 64 KiB",
+        ));
+    };
+    if let Some((_, token)) = form_urlencoded::parse(&bytes).find(|(name, _)| name == "csrf_token")
+    {
+        parts.extensions.insert(CsrfFormToken(token.into_owned()));
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
+/// Authenticates the request's credential (bearer header first, then cookie + CSRF check: the
+/// `x-csrf-token` header, or a form's `csrf_token` field).
+async fn caller_of(parts: &Parts, state: &AppState) -> Result<Caller, AuthFailure> {
     let request_id = request_id_of(parts);
     if let Some(token) = bearer_token(&parts.headers) {
         return Ok(state
@@ -241,48 +377,63 @@ async fn caller_of(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> 
             .authenticate(request_id, token, SessionKind::Bearer)
             .await?);
     }
-    let token = cookie_token(&parts.headers).ok_or_else(unauthenticated)?;
+    let token = cookie_token(&parts.headers).ok_or(AuthFailure::Unauthenticated)?;
     let caller = state
         .app
         .authenticate(request_id, token, SessionKind::Cookie)
         .await?;
     if !is_safe(&parts.method) {
-        let expected = custos_crypto::csrf_token(token);
-        let sent = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !custos_crypto::secrets_equal(sent.as_bytes(), expected.as_bytes()) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "missing or wrong CSRF token: send the `x-csrf-token` header given at login",
-            ));
+        let sent = match parts.headers.get(CSRF_HEADER) {
+            Some(header) => header.to_str().unwrap_or_default(),
+            None => parts
+                .extensions
+                .get::<CsrfFormToken>()
+                .map_or("", |f| f.0.as_str()),
+        };
+        if !state.app.csrf_matches(token, sent) {
+            return Err(AuthFailure::Csrf);
         }
     }
     Ok(caller)
 }
 
-fn setup_required() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "setup_required",
-        "finish account setup first: change the one-time password (PUT /api/me/password) and \
-         enroll the second factor (POST /api/me/totp)",
-    )
+/// A full session, or an API token (whose scopes the app checks against each action).
+async fn full_or_token(parts: &Parts, state: &AppState) -> Result<Caller, AuthFailure> {
+    let caller = caller_of(parts, state).await?;
+    match caller.via {
+        Via::Session {
+            stage: SessionStage::Setup,
+            ..
+        } => Err(AuthFailure::SetupRequired),
+        // An API token's scopes are checked by the app against the action being decided
+        // (`App::facts`), not here by URL: a new route cannot forget them.
+        _ => Ok(caller),
+    }
 }
 
-fn interactive_only() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "this needs a login session; API tokens cannot manage credentials",
-    )
+/// A full login session (no API token).
+async fn full_session(parts: &Parts, state: &AppState) -> Result<Caller, AuthFailure> {
+    let caller = caller_of(parts, state).await?;
+    match caller.via {
+        Via::Session {
+            stage: SessionStage::Full,
+            ..
+        } => Ok(caller),
+        Via::Session { .. } => Err(AuthFailure::SetupRequired),
+        _ => Err(AuthFailure::LoginSessionOnly),
+    }
 }
 
-/// A caller with a full session, or an API token (whose scopes the app checks against each
-/// action it decides).
+/// Any login session, setup included (no API token).
+async fn any_session(parts: &Parts, state: &AppState) -> Result<Caller, AuthFailure> {
+    let caller = caller_of(parts, state).await?;
+    match caller.via {
+        Via::Session { .. } => Ok(caller),
+        _ => Err(AuthFailure::LoginSessionOnly),
+    }
+}
+
+/// API: a caller with a full session, or an API token.
 #[derive(Debug, Clone, Copy)]
 pub struct Authed(pub Caller);
 
@@ -290,20 +441,11 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = caller_of(parts, state).await?;
-        match caller.via {
-            Via::Session {
-                stage: SessionStage::Setup,
-                ..
-            } => Err(setup_required()),
-            // An API token's scopes are checked by the app against the action being decided
-            // (`App::facts`), not here by URL: a new route cannot forget them.
-            _ => Ok(Authed(caller)),
-        }
+        Ok(Authed(full_or_token(parts, state).await?))
     }
 }
 
-/// A caller with a full login session (no API token).
+/// API: a caller with a full login session (no API token).
 #[derive(Debug, Clone, Copy)]
 pub struct Interactive(pub Caller);
 
@@ -311,19 +453,11 @@ impl FromRequestParts<AppState> for Interactive {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = caller_of(parts, state).await?;
-        match caller.via {
-            Via::Session {
-                stage: SessionStage::Full,
-                ..
-            } => Ok(Interactive(caller)),
-            Via::Session { .. } => Err(setup_required()),
-            _ => Err(interactive_only()),
-        }
+        Ok(Interactive(full_session(parts, state).await?))
     }
 }
 
-/// A caller with any login session, setup included (no API token).
+/// API: a caller with any login session, setup included (no API token).
 #[derive(Debug, Clone, Copy)]
 pub struct AccountSetup(pub Caller);
 
@@ -331,10 +465,56 @@ impl FromRequestParts<AppState> for AccountSetup {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let caller = caller_of(parts, state).await?;
-        match caller.via {
-            Via::Session { .. } => Ok(AccountSetup(caller)),
-            _ => Err(interactive_only()),
-        }
+        Ok(AccountSetup(any_session(parts, state).await?))
+    }
+}
+
+fn asked(parts: &Parts) -> String {
+    parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned())
+}
+
+/// Pages: a caller with a full login session; otherwise the browser goes to the sign-in page
+/// (and back here afterwards), or to account setup.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn(pub Caller);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, PageRejection> {
+        full_session(parts, state)
+            .await
+            .map(SignedIn)
+            .map_err(|failure| PageRejection {
+                failure,
+                asked: asked(parts),
+            })
+    }
+}
+
+/// Pages: a caller with any login session, setup included (the setup pages).
+#[derive(Debug, Clone, Copy)]
+pub struct SigningIn(pub Caller);
+
+impl FromRequestParts<AppState> for SigningIn {
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, PageRejection> {
+        any_session(parts, state)
+            .await
+            .map(SigningIn)
+            .map_err(|failure| PageRejection {
+                failure,
+                asked: asked(parts),
+            })
     }
 }

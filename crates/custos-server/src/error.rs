@@ -1,6 +1,7 @@
 //! The one error type of the HTTP adapter: every failure becomes JSON
 //! `{"error": {"code", "message", "request_id"}}` with a stable code; 5xx bodies say nothing
-//! internal (the detail goes to the log).
+//! internal. An error is logged once, by the access-log middleware (`auth::request_id`), from
+//! the [`ErrorLog`] its response carries: never as a side effect of converting it.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -33,6 +34,18 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     retry_after: Option<u64>,
+    /// What the log gets and the client does not (internal errors).
+    detail: Option<String>,
+}
+
+/// What the access log writes about a failed request: its code and, for internal errors, the
+/// detail the client was not shown. Carried as a response extension.
+#[derive(Debug, Clone)]
+pub struct ErrorLog {
+    /// The error's code.
+    pub code: &'static str,
+    /// The detail kept from the client.
+    pub detail: Option<String>,
 }
 
 impl ApiError {
@@ -43,6 +56,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            detail: None,
         }
     }
 
@@ -72,9 +86,12 @@ impl From<AppError> for ApiError {
             AppError::Unavailable => (S::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal"),
         };
+        let detail = match &e {
+            AppError::Internal(detail) => Some(detail.clone()),
+            _ => None,
+        };
         let message = match &e {
-            AppError::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
+            AppError::Internal(_) => {
                 "internal error; the request id identifies it in the server log".to_owned()
             }
             AppError::Unavailable => "storage is unavailable; retry shortly".to_owned(),
@@ -90,6 +107,7 @@ impl From<AppError> for ApiError {
             code,
             message,
             retry_after,
+            detail,
         }
     }
 }
@@ -127,6 +145,10 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(ErrorLog {
+            code: self.code,
+            detail: self.detail,
+        });
         // 503: the pool reconnects by itself; 429: the throttle says when.
         if let Some(secs) = self.retry_after
             && let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string())

@@ -7,10 +7,15 @@
 mod auth;
 mod early;
 mod error;
+pub mod pages;
 mod routes;
 mod state;
 mod tls;
 
+#[cfg(test)]
+mod sign_in_tests;
+
+pub use auth::{AuthFailure, PageRejection, SETUP_PAGE, SIGN_IN_PAGE, SignedIn, SigningIn};
 pub use error::{ApiError, ErrorBody};
 pub use state::{TARPIT, TARPIT_SLOTS};
 pub use tls::load_tls_config;
@@ -50,10 +55,23 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes::api().1
 }
 
-/// The whole HTTP application: API, OpenAPI document, fallbacks and security headers.
+/// The whole HTTP application: API, pages, OpenAPI document, fallbacks and security headers.
 pub fn router(app: App) -> Router {
     let (api, openapi) = routes::api();
     let openapi_json = routes::OpenApiJson(routes::served_document(&openapi).into());
+    let routes = api
+        .merge(pages::routes())
+        .layer(axum::Extension(openapi_json))
+        .fallback(routes::no_such_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(AppState::new(app));
+    secured(routes)
+}
+
+/// The layers every answer passes through: the CSRF form field, request ids and the access
+/// log, security headers (a page's own CSP is kept; everything else gets the API's), and a
+/// panic turned into a 500.
+fn secured(routes: Router) -> Router {
     let security_headers = [
         (
             header::STRICT_TRANSPORT_SECURITY,
@@ -61,20 +79,17 @@ pub fn router(app: App) -> Router {
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
     ];
-    let mut router = api
-        .layer(axum::Extension(openapi_json))
-        .fallback(routes::no_such_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(AppState::new(app))
+    let mut router = routes
+        .layer(axum::middleware::from_fn(auth::csrf_form_field))
         .layer(axum::middleware::from_fn(early::drain_refused_bodies))
-        .layer(axum::middleware::from_fn(auth::request_id));
+        .layer(axum::middleware::from_fn(auth::request_id))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(pages::API_CSP),
+        ));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::overriding(
             HeaderName::clone(&name),

@@ -24,7 +24,7 @@ pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
 pub use rows::{
     ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, FactorSelection, MatterRow,
-    PersonRow, PrincipalRow, RecoveryRow, SessionKind, SessionRow, SessionStage, ThrottleRow,
+    PersonRow, PrincipalRow, RecoveryRow, SessionRow, ThrottleRow,
 };
 pub use sqlite::SqliteStore;
 

@@ -2,7 +2,8 @@
 
 use custos_audit::Outcome;
 use custos_domain::{
-    Classification, ClientId, DocumentId, MatterId, Person, PersonId, RequestId, TeamId, Timestamp,
+    Classification, ClientId, DocumentId, MatterId, Person, PersonId, RequestId, SessionKind,
+    SessionStage, TeamId, Timestamp,
 };
 
 /// A person and their password hash (PHC string; never shown, never logged).
@@ -86,45 +87,6 @@ pub struct DocumentRow {
     pub created_by: PersonId,
     /// Upload time.
     pub created_at: Timestamp,
-}
-
-/// How far a session got: `Setup` may only change its password and enroll a second factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStage {
-    /// First login, reset or expired password: only account setup is allowed.
-    Setup,
-    /// Password and second factor verified.
-    Full,
-}
-
-impl SessionStage {
-    /// Database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStage::Setup => "setup",
-            SessionStage::Full => "full",
-        }
-    }
-}
-
-/// How the session token travels: as a bearer header (API clients) or in a cookie (browsers,
-/// which must also send the CSRF token on state changes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionKind {
-    /// `Authorization: Bearer`.
-    Bearer,
-    /// `__Host-` cookie.
-    Cookie,
-}
-
-impl SessionKind {
-    /// Database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Bearer => "bearer",
-            SessionKind::Cookie => "cookie",
-        }
-    }
 }
 
 /// A login session, known by the SHA-256 hash of its token only.

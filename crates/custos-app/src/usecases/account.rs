@@ -4,7 +4,7 @@
 use crate::passwords::policy;
 use crate::usecases::login::{account_key, throttled};
 use crate::{App, AppError, AuditEvent, Caller, Via};
-use custos_store::SessionStage;
+use custos_domain::SessionStage;
 use zeroize::Zeroizing;
 
 impl App {

@@ -9,7 +9,8 @@ use crate::{App, AppError, AuditEvent};
 use crate::{Caller, Via};
 use custos_audit::Outcome;
 use custos_domain::PersonId;
-use custos_store::{FactorRow, SessionStage};
+use custos_domain::SessionStage;
+use custos_store::FactorRow;
 use zeroize::Zeroizing;
 
 /// How many recovery codes a person gets.

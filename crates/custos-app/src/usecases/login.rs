@@ -10,7 +10,8 @@
 use crate::{App, AppError, AuditEvent, Tx};
 use custos_audit::Outcome;
 use custos_domain::{Person, PersonId, PersonStatus, RequestId, UserName};
-use custos_store::{PersonRow, SessionKind, SessionRow, SessionStage};
+use custos_domain::{SessionKind, SessionStage};
+use custos_store::{PersonRow, SessionRow};
 use zeroize::Zeroizing;
 
 /// What a login presents (its `Debug` shows only the source and kind).

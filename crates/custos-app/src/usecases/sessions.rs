@@ -3,7 +3,8 @@
 
 use crate::{App, AppError, AuditEvent, Caller, Tx, Via};
 use custos_domain::{PersonId, PersonStatus, RequestId};
-use custos_store::{PersonRow, SessionKind, SessionRow, SessionStage};
+use custos_domain::{SessionKind, SessionStage};
+use custos_store::{PersonRow, SessionRow};
 use serde::Serialize;
 
 /// A session as its owner or the officer sees it (never the token).
@@ -39,6 +40,21 @@ pub struct SessionView {
 const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
 
 impl App {
+    /// The CSRF token of a cookie session (derived from the session token; nothing stored):
+    /// given at login, sent back with every state change as a header or a form field.
+    pub fn csrf_token(&self, session_token: &str) -> String {
+        custos_crypto::csrf_token(session_token)
+    }
+
+    /// Whether `sent` is the CSRF token of the cookie session `session_token` (compared in
+    /// constant time).
+    pub fn csrf_matches(&self, session_token: &str, sent: &str) -> bool {
+        custos_crypto::secrets_equal(
+            sent.as_bytes(),
+            custos_crypto::csrf_token(session_token).as_bytes(),
+        )
+    }
+
     /// The caller behind a session or API token; expired, idle, revoked and suspended ones are
     /// refused. A session token is only accepted over the transport it was issued for.
     pub async fn authenticate(

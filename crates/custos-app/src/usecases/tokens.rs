@@ -5,7 +5,8 @@
 use crate::{App, AppError, AuditEvent};
 use crate::{Caller, Via};
 use custos_domain::PersonStatus;
-use custos_store::{ApiTokenRow, SessionStage};
+use custos_domain::SessionStage;
+use custos_store::ApiTokenRow;
 use serde::Serialize;
 use zeroize::Zeroizing;
 

@@ -252,10 +252,24 @@ async fn openapi_document(
 }
 
 /// Answer for paths that are not routes.
-pub async fn no_such_route() -> ApiError {
+pub async fn no_such_route(headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if crate::pages::wants_html(&headers) {
+        // A browser that followed a stale link: a page, with the pages' policy.
+        let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                    <title>Not found / 未找到</title></head><body><h1>Not found</h1>\
+                    <p lang=\"zh\">未找到此页面。</p></body></html>";
+        let mut response = (StatusCode::NOT_FOUND, axum::response::Html(page)).into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(crate::pages::PAGE_CSP),
+        );
+        return response;
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         "no_such_route",
         "there is no such API route",
     )
+    .into_response()
 }

@@ -134,7 +134,7 @@ async fn login(
         .max(0);
     let (token, csrf_token) = match kind {
         SessionKind::Bearer => (Some(session.token.to_string()), None),
-        SessionKind::Cookie => (None, Some(custos_crypto::csrf_token(&session.token))),
+        SessionKind::Cookie => (None, Some(state.app.csrf_token(&session.token))),
     };
     let body = LoginResponse {
         token,

@@ -4,9 +4,10 @@ use crate::StoreError;
 
 use crate::sql::exec::{SqlTx, q};
 
-use crate::rows::{SessionRow, SessionStage, ThrottleRow};
+use crate::rows::{SessionRow, ThrottleRow};
 use crate::sql::{SqlRow, found, ms, session_row, throttle_row};
 use async_trait::async_trait;
+use custos_domain::SessionStage;
 use custos_domain::{PersonId, Timestamp};
 
 /// Sign-in state: sessions and the failed-login throttle.
@@ -157,7 +158,7 @@ impl<T: SqlTx> SessionsTx for T {
     async fn set_session_stage(
         &mut self,
         id: uuid::Uuid,
-        stage: crate::SessionStage,
+        stage: SessionStage,
         expires_at: custos_domain::Timestamp,
     ) -> Result<(), StoreError> {
         let done = q("UPDATE sessions SET stage = $2, expires_at = $3 WHERE id = $1")

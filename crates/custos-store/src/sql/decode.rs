@@ -2,8 +2,7 @@
 
 use super::SqlRow;
 use crate::rows::{
-    ApiTokenRow, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, SessionKind, SessionRow,
-    SessionStage, ThrottleRow,
+    ApiTokenRow, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, SessionRow, ThrottleRow,
 };
 use crate::{StoreError, from_ms};
 use custos_audit::{AuditEntry, AuditReason, AuditRecord, Outcome};
@@ -11,6 +10,7 @@ use custos_domain::{
     Classification, ClientId, DocumentId, MatterId, Person, PersonId, PersonStatus, RequestId,
     Role, Team, TeamId, UserName, Wall, WallId, WallObject, WallSubject,
 };
+use custos_domain::{SessionKind, SessionStage};
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
