@@ -223,7 +223,7 @@ impl App {
         resource: &Resource,
         (principal, ctx): &(custos_policy::Principal, custos_policy::Context),
     ) -> Result<(Tx, Permit), AppError> {
-        let decision = custos_policy::decide(principal, action, resource, ctx);
+        let decision = Self::decide(principal, action, resource, ctx);
         // A denial records whether the caller was told "not found": their own trail must not
         // say more than that answer did.
         let detail = if decision.is_allowed() {
@@ -241,6 +241,17 @@ impl App {
             Some(permit) => Ok((tx, permit)),
             None => Err(AppError::Internal("an allow without a permit".to_owned())),
         }
+    }
+
+    /// Asks the policy: the one call of `custos_policy::decide` in the app, for gates and for
+    /// each record of a listing alike (`tests::the_app_asks_the_policy_in_one_place`).
+    pub(crate) fn decide(
+        principal: &custos_policy::Principal,
+        action: Action,
+        resource: &Resource,
+        ctx: &custos_policy::Context,
+    ) -> Decision {
+        custos_policy::decide(principal, action, resource, ctx)
     }
 
     /// The principal behind the caller and the walls that may screen them, once the caller's
@@ -314,6 +325,23 @@ impl App {
         };
         tx.append_audit(&record).await?;
         Ok(())
+    }
+
+    /// The record `loaded` by the caller, or, when there is none, the denial of `action` on it
+    /// audited (as a hidden record's would be) and `NotFound`: the one way every use case
+    /// answers for a record that does not exist, before it gates the one that does.
+    pub(crate) async fn found<R>(
+        &self,
+        tx: Tx,
+        caller: &Caller,
+        action: Action,
+        name: impl FnOnce() -> String,
+        loaded: Option<R>,
+    ) -> Result<(Tx, R), AppError> {
+        match loaded {
+            Some(row) => Ok((tx, row)),
+            None => Err(self.not_found(tx, caller, action, name()).await),
+        }
     }
 
     /// Audits the denial of an action on a record that does not exist, commits, and returns
@@ -452,4 +480,44 @@ pub(crate) fn denial(decision: &Decision) -> AppError {
             )
         });
     AppError::Forbidden { rule, message }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every decision goes through `App::decide`: no other file of the app calls the policy.
+    #[test]
+    fn the_app_asks_the_policy_in_one_place() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        assert!(files.len() > 10, "sources found: {}", files.len());
+        let call = concat!("custos_policy::", "decide(");
+        let callers: Vec<_> = files
+            .iter()
+            .filter(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap_or_default()
+                    .contains(call)
+            })
+            .map(|f| {
+                f.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(callers, vec!["lib.rs".to_owned()]);
+    }
 }

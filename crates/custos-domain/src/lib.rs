@@ -6,7 +6,8 @@
 //!
 //! ```
 //! use custos_domain::{Classification, Role};
-//! assert!(Role::Intern.max_content_classification() < Some(Classification::Privileged));
+//! assert_eq!(Role::parse("intern").map(Role::as_str), Ok("intern"));
+//! assert!(Classification::Confidential < Classification::Privileged);
 //! ```
 
 mod clock;

@@ -1,6 +1,6 @@
 //! People, their roles and statuses, and practice teams.
 
-use crate::{Classification, DomainError, PersonId, TeamId, Timestamp};
+use crate::{DomainError, PersonId, TeamId, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The role a person holds in the firm; it caps what they may do (R2).
@@ -66,24 +66,6 @@ impl Role {
                 field: "role",
                 message: format!("`{s}` is not a role"),
             })
-    }
-
-    /// The highest classification whose content this role may ever read (R2); `None` means no
-    /// client content at all.
-    pub fn max_content_classification(self) -> Option<Classification> {
-        match self {
-            Role::Partner | Role::Officer | Role::TeamLead | Role::Lawyer => {
-                Some(Classification::Restricted)
-            }
-            Role::Paralegal | Role::Secretary => Some(Classification::Privileged),
-            Role::Intern => Some(Classification::Confidential),
-            Role::Admin | Role::External => None,
-        }
-    }
-
-    /// Whether the role belongs to firm staff (everyone but external parties).
-    pub fn is_staff(self) -> bool {
-        self != Role::External
     }
 }
 

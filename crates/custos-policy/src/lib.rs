@@ -23,9 +23,11 @@
 //! assert_eq!(d.reasons()[0].rule, Rule::DenyByDefault);
 //! ```
 
+mod caps;
 mod decision;
 mod rules;
 
+pub use caps::{content_cap, is_staff, may_act};
 pub use decision::{Decision, Effect, KeyScope, Permit, Reason, Rule, Scope};
 pub use rules::{decide, screening_wall};
 

@@ -59,11 +59,16 @@ impl App {
     /// One client, as far as the caller may see it.
     pub async fn get_client(&self, caller: &Caller, id: ClientId) -> Result<ClientView, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let Some(row) = tx.client(id).await? else {
-            return Err(self
-                .not_found(tx, caller, Action::ViewClient, format!("client:{id}"))
-                .await);
-        };
+        let loaded = tx.client(id).await?;
+        let (mut tx, row) = self
+            .found(
+                tx,
+                caller,
+                Action::ViewClient,
+                || format!("client:{id}"),
+                loaded,
+            )
+            .await?;
         let facts = client_facts(&mut *tx, &row).await?;
         let (tx, permit) = self
             .gate(tx, caller, Action::ViewClient, &Resource::Client(facts))
@@ -112,7 +117,7 @@ impl App {
             },
             |(c, _)| c.id.0,
             |(row, facts)| {
-                let decision = custos_policy::decide(
+                let decision = Self::decide(
                     &principal,
                     Action::ViewClient,
                     &Resource::Client(facts),

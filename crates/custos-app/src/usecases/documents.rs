@@ -243,16 +243,16 @@ impl App {
         classification: Classification,
     ) -> Result<(crate::Tx, Permit, MatterRow), AppError> {
         let mut tx = self.store.begin().await?;
-        let Some(row) = tx.matter(matter).await? else {
-            return Err(self
-                .not_found(
-                    tx,
-                    caller,
-                    Action::UploadDocument,
-                    format!("matter:{matter}"),
-                )
-                .await);
-        };
+        let loaded = tx.matter(matter).await?;
+        let (tx, row) = self
+            .found(
+                tx,
+                caller,
+                Action::UploadDocument,
+                || format!("matter:{matter}"),
+                loaded,
+            )
+            .await?;
         let facts = DocumentFacts {
             id,
             matter: crate::facts::matter_facts(&row),
@@ -305,8 +305,7 @@ impl App {
             |d| d.id.0,
             |row| {
                 let resource = Resource::Document(document_facts(&row, &matter_row));
-                let decision =
-                    custos_policy::decide(&principal, Action::ViewDocument, &resource, &ctx);
+                let decision = Self::decide(&principal, Action::ViewDocument, &resource, &ctx);
                 decision
                     .permit()
                     .map(|p| self.document_view(p, row, &matter_row))
@@ -380,11 +379,10 @@ impl App {
         action: Action,
     ) -> Result<(crate::Tx, Permit, DocumentRow, MatterRow), AppError> {
         let mut tx = self.begin_for(action).await?;
-        let Some(doc) = tx.document(id).await? else {
-            return Err(self
-                .not_found(tx, caller, action, format!("document:{id}"))
-                .await);
-        };
+        let loaded = tx.document(id).await?;
+        let (mut tx, doc) = self
+            .found(tx, caller, action, || format!("document:{id}"), loaded)
+            .await?;
         let Some(matter) = tx.matter(doc.matter).await? else {
             return Err(AppError::Internal(format!("document {id} has no matter")));
         };

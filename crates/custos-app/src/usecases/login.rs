@@ -9,7 +9,7 @@
 
 use crate::{App, AppError, AuditEvent, Tx};
 use custos_audit::Outcome;
-use custos_domain::{Person, PersonId, PersonStatus, RequestId, UserName};
+use custos_domain::{Person, PersonId, RequestId, UserName};
 use custos_domain::{SessionKind, SessionStage};
 use custos_store::{PersonRow, SessionRow};
 use zeroize::Zeroizing;
@@ -188,7 +188,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         let active = row
             .as_ref()
-            .is_some_and(|r| r.person.status == PersonStatus::Active);
+            .is_some_and(|r| custos_policy::may_act(r.person.status));
         let outcome = match row {
             Some(r) if password_ok && active => {
                 let code = req.code.as_ref().map(|c| c.as_str());

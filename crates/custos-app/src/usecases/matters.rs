@@ -4,7 +4,7 @@ use crate::facts::{client_facts, matter_facts, principal_and_walls};
 use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, MatterView, Membership, Page, PageRequest, reject};
 use custos_crypto::WrappedKey;
-use custos_domain::{ClientId, Matter, MatterId, PersonId, PersonStatus, TeamId};
+use custos_domain::{ClientId, Matter, MatterId, PersonId, TeamId};
 use custos_policy::{Action, KeyScope, MatterFacts, Permit, Resource, Scope};
 use custos_store::MatterRow;
 
@@ -27,11 +27,16 @@ impl App {
         let title = Matter::parse_title(title)?;
         let id = MatterId::new();
         let mut tx = self.store.begin().await?;
-        let Some(client_row) = tx.client(client).await? else {
-            return Err(self
-                .not_found(tx, caller, Action::CreateMatter, format!("client:{client}"))
-                .await);
-        };
+        let loaded = tx.client(client).await?;
+        let (mut tx, client_row) = self
+            .found(
+                tx,
+                caller,
+                Action::CreateMatter,
+                || format!("client:{client}"),
+                loaded,
+            )
+            .await?;
         if tx.team(team).await?.is_none() {
             return Err(AppError::UnknownReference(format!(
                 "team `{team}` does not exist"
@@ -43,7 +48,10 @@ impl App {
                     "lead `{lead}` does not exist"
                 )));
             }
-            Some(p) if p.person.status != PersonStatus::Active || !p.person.role.is_staff() => {
+            Some(p)
+                if !custos_policy::may_act(p.person.status)
+                    || !custos_policy::is_staff(p.person.role) =>
+            {
                 return Err(AppError::Conflict(format!(
                     "lead `{lead}` is not an active staff member"
                 )));
@@ -113,8 +121,7 @@ impl App {
             |m| m.id.0,
             |row| {
                 let resource = Resource::Matter(matter_facts(&row));
-                let decision =
-                    custos_policy::decide(&principal, Action::ViewMatter, &resource, &ctx);
+                let decision = Self::decide(&principal, Action::ViewMatter, &resource, &ctx);
                 decision
                     .permit()
                     .map(|p| self.matter_view(p, row))
@@ -161,7 +168,7 @@ impl App {
                 None => Some(AppError::UnknownReference(format!(
                     "person `{person}` does not exist"
                 ))),
-                Some(p) if p.person.status != PersonStatus::Active => Some(AppError::Conflict(
+                Some(p) if !custos_policy::may_act(p.person.status) => Some(AppError::Conflict(
                     format!("person `{person}` is not active"),
                 )),
                 Some(_) => None,
@@ -210,11 +217,10 @@ impl App {
         AppError,
     > {
         let mut tx = self.begin_for(action).await?;
-        let Some(row) = tx.matter(id).await? else {
-            return Err(self
-                .not_found(tx, caller, action, format!("matter:{id}"))
-                .await);
-        };
+        let loaded = tx.matter(id).await?;
+        let (mut tx, row) = self
+            .found(tx, caller, action, || format!("matter:{id}"), loaded)
+            .await?;
         let facts = self.facts(&mut *tx, caller, action).await?;
         let (tx, permit) = self
             .gate_with(

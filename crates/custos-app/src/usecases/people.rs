@@ -202,7 +202,7 @@ impl App {
     ) -> Result<Person, AppError> {
         let (mut tx, row) = self.gated_person(caller, id, Action::ManagePeople).await?;
         tx.set_person_status(id, status).await?;
-        if status != PersonStatus::Active {
+        if !custos_policy::may_act(status) {
             let ended = self.end_access(&mut tx, id).await?;
             self.audit_event(
                 &mut *tx,
@@ -232,11 +232,10 @@ impl App {
         action: Action,
     ) -> Result<(crate::Tx, PersonRow), AppError> {
         let mut tx = self.store.begin().await?;
-        let Some(row) = tx.person(id).await? else {
-            return Err(self
-                .not_found(tx, caller, action, format!("person:{id}"))
-                .await);
-        };
+        let loaded = tx.person(id).await?;
+        let (tx, row) = self
+            .found(tx, caller, action, || format!("person:{id}"), loaded)
+            .await?;
         let resource = Resource::Person {
             id,
             role: row.person.role,
@@ -248,11 +247,16 @@ impl App {
     /// One person of the directory.
     pub async fn get_person(&self, caller: &Caller, id: PersonId) -> Result<Person, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let Some(row) = tx.person(id).await? else {
-            return Err(self
-                .not_found(tx, caller, Action::ViewPerson, format!("person:{id}"))
-                .await);
-        };
+        let loaded = tx.person(id).await?;
+        let (tx, row) = self
+            .found(
+                tx,
+                caller,
+                Action::ViewPerson,
+                || format!("person:{id}"),
+                loaded,
+            )
+            .await?;
         let resource = Resource::Person {
             id,
             role: row.person.role,
@@ -282,8 +286,7 @@ impl App {
                     id: row.person.id,
                     role: row.person.role,
                 };
-                let decision =
-                    custos_policy::decide(&principal, Action::ViewPerson, &resource, &ctx);
+                let decision = Self::decide(&principal, Action::ViewPerson, &resource, &ctx);
                 Ok(decision.is_allowed().then_some(row.person))
             },
         )

@@ -2,7 +2,7 @@
 //! out, and listing and ending sessions (one's own, or the officer's view of a person's).
 
 use crate::{App, AppError, AuditEvent, Caller, Tx, Via};
-use custos_domain::{PersonId, PersonStatus, RequestId};
+use custos_domain::{PersonId, RequestId};
 use custos_domain::{SessionKind, SessionStage};
 use custos_store::{PersonRow, SessionRow};
 use serde::Serialize;
@@ -76,7 +76,7 @@ impl App {
         let now = self.now();
         if session.expires_at <= now
             || session.last_seen_at + self.settings.session_idle <= now
-            || status != PersonStatus::Active
+            || !custos_policy::may_act(status)
             || session.kind != transport
         {
             return Err(AppError::Unauthenticated);

@@ -79,11 +79,16 @@ impl App {
         team: TeamId,
     ) -> Result<Vec<PersonId>, AppError> {
         let mut tx = self.store.begin_read().await?;
-        if tx.team(team).await?.is_none() {
-            return Err(self
-                .not_found(tx, caller, Action::ViewTeams, format!("team:{team}"))
-                .await);
-        }
+        let loaded = tx.team(team).await?;
+        let (tx, _) = self
+            .found(
+                tx,
+                caller,
+                Action::ViewTeams,
+                || format!("team:{team}"),
+                loaded,
+            )
+            .await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ViewTeams, &Resource::Team(team))
             .await?;
@@ -104,11 +109,16 @@ impl App {
         change: Membership,
     ) -> Result<(), AppError> {
         let mut tx = self.store.begin().await?;
-        if tx.team(team).await?.is_none() {
-            return Err(self
-                .not_found(tx, caller, Action::ManageTeams, format!("team:{team}"))
-                .await);
-        }
+        let loaded = tx.team(team).await?;
+        let (tx, _) = self
+            .found(
+                tx,
+                caller,
+                Action::ManageTeams,
+                || format!("team:{team}"),
+                loaded,
+            )
+            .await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ManageTeams, &Resource::Team(team))
             .await?;

@@ -4,7 +4,6 @@
 
 use crate::{App, AppError, AuditEvent};
 use crate::{Caller, Via};
-use custos_domain::PersonStatus;
 use custos_domain::SessionStage;
 use custos_store::ApiTokenRow;
 use serde::Serialize;
@@ -269,7 +268,7 @@ impl App {
         };
         if row.revoked_at.is_some()
             || row.expires_at <= self.now()
-            || status != PersonStatus::Active
+            || !custos_policy::may_act(status)
         {
             return Err(AppError::Unauthenticated);
         }

@@ -7,7 +7,7 @@ mod records;
 
 use crate::decision::{Decision, Reason, Rule};
 use crate::{Action, Context, Principal, Resource};
-use custos_domain::{PersonStatus, WallObject, WallSubject};
+use custos_domain::{WallObject, WallSubject};
 
 fn reason(rule: Rule, message: impl Into<String>) -> Reason {
     Reason {
@@ -29,7 +29,7 @@ pub fn decide(
     resource: &Resource,
     ctx: &Context,
 ) -> Decision {
-    if principal.status != PersonStatus::Active {
+    if !crate::may_act(principal.status) {
         let why = format!(
             "person {} is {}: no access at all",
             principal.id,

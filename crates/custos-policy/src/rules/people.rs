@@ -17,7 +17,7 @@ pub(super) fn decide(
         |scope: Scope, why: Reason| Decision::allow(principal.id, action, resource, scope, why);
     Some(match (action, resource) {
         (Action::ViewPerson, Resource::Person { id, .. }) => {
-            if principal.role.is_staff() {
+            if crate::is_staff(principal.role) {
                 allow(
                     Scope::Full,
                     reason(Rule::RoleDuty, "staff may see the firm directory"),
@@ -72,7 +72,7 @@ pub(super) fn decide(
             ),
         },
         (Action::ViewTeams, Resource::Team(_) | Resource::Firm) => {
-            if principal.role.is_staff() {
+            if crate::is_staff(principal.role) {
                 allow(
                     Scope::Full,
                     reason(Rule::RoleDuty, "staff may see the practice teams"),
@@ -109,7 +109,7 @@ fn content_account_duty(
     } else {
         "reset the credentials of"
     };
-    let reads_content = role.max_content_classification().is_some();
+    let reads_content = crate::content_cap(role).is_some();
     match principal.role {
         Role::Officer => allow(
             Scope::Full,

@@ -53,7 +53,7 @@ pub(super) fn decide(
             if !metadata.is_allowed() {
                 return Some(metadata);
             }
-            if principal.role.max_content_classification().is_none() {
+            if crate::content_cap(principal.role).is_none() {
                 return Some(Decision::deny(
                     reason(
                         Rule::MetadataOnly,
@@ -81,7 +81,7 @@ pub(super) fn decide(
             if !view_matter(principal, &doc.matter, allow).is_allowed() {
                 return Some(deny_default("the matter is not visible", true));
             }
-            match principal.role.max_content_classification() {
+            match crate::content_cap(principal.role) {
                 None => Decision::deny(
                     reason(
                         Rule::MetadataOnly,
@@ -157,8 +157,8 @@ fn view_matter(
     matter: &MatterFacts,
     allow: impl Fn(Scope, Reason) -> Decision,
 ) -> Decision {
-    if need_to_know(principal, matter) && principal.role.is_staff() {
-        let scope = if principal.role.max_content_classification().is_some() {
+    if need_to_know(principal, matter) && crate::is_staff(principal.role) {
+        let scope = if crate::content_cap(principal.role).is_some() {
             Scope::Full
         } else {
             Scope::MetadataOnly
@@ -183,8 +183,8 @@ fn view_client(
     ctx: &Context,
     allow: impl Fn(Scope, Reason) -> Decision,
 ) -> Decision {
-    let content_role = principal.role.max_content_classification().is_some();
-    if principal.role.is_staff() && content_role {
+    let content_role = crate::content_cap(principal.role).is_some();
+    if crate::is_staff(principal.role) && content_role {
         if client.responsible == principal.id {
             return allow(
                 Scope::Full,
@@ -210,7 +210,7 @@ fn view_document(
     doc: &DocumentFacts,
     allow: impl Fn(Scope, Reason) -> Decision,
 ) -> Decision {
-    if let Some(cap) = principal.role.max_content_classification()
+    if let Some(cap) = crate::content_cap(principal.role)
         && doc.classification > cap
     {
         return Decision::deny(
@@ -225,8 +225,8 @@ fn view_document(
             true,
         );
     }
-    if principal.role.is_staff()
-        && principal.role.max_content_classification().is_some()
+    if crate::is_staff(principal.role)
+        && crate::content_cap(principal.role).is_some()
         && need_to_know(principal, &doc.matter)
     {
         return allow(Scope::Full, need_to_know_reason(principal, &doc.matter));
