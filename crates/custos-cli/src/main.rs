@@ -13,6 +13,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod jobs;
+
 /// Custos: enforces a law firm's client-confidentiality policy.
 #[derive(Debug, Parser)]
 #[command(name = "custos", version, about, propagate_version = true)]
@@ -241,7 +243,7 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             storage,
         } => demo(data_dir, listen, &storage.options()?).await,
-        Command::Jobs { data_dir } => jobs(&data_dir).await,
+        Command::Jobs { data_dir } => jobs::show(&data_dir).await,
         Command::Db {
             command: DbCommand::Migrate { data_dir },
         } => {
@@ -363,7 +365,7 @@ async fn serve_app(
         dir.path(&dir.config.tls_cert).display()
     );
     println!("Press Ctrl-C to stop.");
-    let scheduler = tokio::spawn(run_jobs(app.clone()));
+    let scheduler = tokio::spawn(jobs::run_jobs(app.clone()));
     tracing::info!(address = %local, version = env!("CARGO_PKG_VERSION"), "custos serving");
     let recorder = {
         let (dir, app) = (dir.clone(), app.clone());
@@ -384,83 +386,6 @@ async fn serve_app(
     scheduler.abort();
     record_audit_head(dir, &app).await?;
     app.close().await;
-    Ok(())
-}
-
-/// How often a serving node looks for due jobs.
-const JOBS_TICK: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs the standard jobs that are due, on a tick, for as long as the node serves; with
-/// several nodes each job runs on one of them at a time (`custos_app::Job`).
-async fn run_jobs(app: custos_app::App) {
-    let node = node_name();
-    let jobs = custos_app::App::standard_jobs();
-    let mut every = tokio::time::interval(JOBS_TICK);
-    loop {
-        every.tick().await;
-        match app.run_due_jobs(&node, &jobs).await {
-            Ok(runs) => {
-                for run in runs {
-                    match (&run.outcome, run.lease_lost) {
-                        (Err(e), _) => tracing::error!(job = run.name, error = %e, "job failed"),
-                        (Ok(_), true) => tracing::warn!(job = run.name, "job outlived its lease"),
-                        (Ok(n), false) => tracing::info!(job = run.name, changed = n, "job ran"),
-                    }
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "jobs not run"),
-        }
-    }
-}
-
-/// This node's name in job leases: host name and process id.
-fn node_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "node".to_owned());
-    format!("{host}:{}", std::process::id())
-}
-
-/// `custos jobs`: one line per job.
-async fn jobs(data_dir: &Path) -> Result<()> {
-    let app = DataDir::open(data_dir)?.open_app().await?;
-    let states = app.job_states().await;
-    app.close().await;
-    let when = |t: Option<time::OffsetDateTime>| {
-        t.and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "-".to_owned())
-    };
-    println!(
-        "{:<22} {:>8} {:<25} {:<25} {:>5}  STATE",
-        "JOB", "EVERY", "LAST RUN", "NEXT RUN", "RUNS"
-    );
-    for s in states? {
-        let every = s
-            .every_seconds
-            .map_or_else(|| "?".to_owned(), |e| format!("{e}s"));
-        let state = match (&s.running_on, &s.last_error, s.last_changed) {
-            (Some(node), _, _) => format!("running on {node}"),
-            (None, Some(e), _) => format!("failed: {e}"),
-            (None, None, Some(n)) => format!("ok, changed {n}"),
-            (None, None, None) => "never run".to_owned(),
-        };
-        let next = if s.runs == 0 {
-            "at next tick".to_owned()
-        } else {
-            when(s.next_run_at)
-        };
-        println!(
-            "{:<22} {:>8} {:<25} {:<25} {:>5}  {state}",
-            s.name,
-            every,
-            when(s.last_started_at),
-            next,
-            s.runs
-        );
-    }
     Ok(())
 }
 

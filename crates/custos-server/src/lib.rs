@@ -5,6 +5,7 @@
 //! one use case of `custos-app`, and render the result; no confidentiality rule lives here.
 
 mod auth;
+mod client_addr;
 mod early;
 mod error;
 pub mod pages;

@@ -8,6 +8,7 @@ pub(crate) mod factors;
 pub(crate) mod lockouts;
 pub(crate) mod login;
 pub(crate) mod matters;
+mod media_type;
 pub(crate) mod people;
 pub(crate) mod recovery;
 pub(crate) mod sessions;

@@ -9,6 +9,7 @@
 )]
 
 mod api;
+mod api_contract;
 mod audit;
 mod auth;
 mod auth_http;
@@ -21,5 +22,6 @@ mod jobs;
 mod logs;
 mod node;
 mod review;
+mod review_walls;
 mod scaleout;
 mod tamper;
