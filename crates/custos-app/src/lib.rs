@@ -348,16 +348,8 @@ impl AuditEvent<'_> {
         message: &str,
         detail: serde_json::Value,
     ) -> AuditEvent<'a> {
-        AuditEvent {
-            request_id: caller.request_id,
-            actor: Some(caller.person),
-            action,
-            resource: format!("person:{}", caller.person),
-            outcome: Outcome::Allow,
-            rule: custos_policy::Rule::SelfService.code(),
-            message: message.to_owned(),
-            detail,
-        }
+        let rule = custos_policy::Rule::SelfService;
+        AuditEvent::on_person(caller, action, caller.person, rule, message, detail)
     }
 
     /// Someone acting on another person's account as their duty (rule `R2.role_duty`,
@@ -369,13 +361,25 @@ impl AuditEvent<'_> {
         message: &str,
         detail: serde_json::Value,
     ) -> AuditEvent<'a> {
+        let rule = custos_policy::Rule::RoleDuty;
+        AuditEvent::on_person(caller, action, person, rule, message, detail)
+    }
+
+    fn on_person<'a>(
+        caller: &Caller,
+        action: &'a str,
+        person: PersonId,
+        rule: custos_policy::Rule,
+        message: &str,
+        detail: serde_json::Value,
+    ) -> AuditEvent<'a> {
         AuditEvent {
             request_id: caller.request_id,
             actor: Some(caller.person),
             action,
             resource: format!("person:{person}"),
             outcome: Outcome::Allow,
-            rule: custos_policy::Rule::RoleDuty.code(),
+            rule: rule.code(),
             message: message.to_owned(),
             detail,
         }

@@ -156,15 +156,20 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_err)?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            read_only: None,
+        }))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
         let tx = self.readers.begin().await.map_err(map_err)?;
-        Ok(Box::new(SqliteReadTx {
+        Ok(Box::new(SqliteTx {
             tx,
-            pending: Vec::new(),
-            writer: self.pool.clone(),
+            read_only: Some(ReadOnly {
+                pending: Vec::new(),
+                writer: self.pool.clone(),
+            }),
         }))
     }
 
@@ -237,8 +242,19 @@ impl Store for SqliteStore {
     }
 }
 
+/// A unit of work on SQLite: on the writer connection (holding the write lock), or, for a unit
+/// that only reads, a snapshot on a read-only connection whose audit entries are written on
+/// the writer connection when it commits.
 struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    read_only: Option<ReadOnly>,
+}
+
+/// What a read-only unit keeps until it commits.
+struct ReadOnly {
+    /// Audit entries of this unit, not yet written.
+    pending: Vec<AuditRecord>,
+    writer: SqlitePool,
 }
 
 impl SqlTx for SqliteTx {
@@ -250,16 +266,30 @@ impl SqlTx for SqliteTx {
 #[async_trait]
 impl StoreTx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(map_err)
+        // A snapshot ends first (a reader holds nothing the writer waits for anyway).
+        let SqliteTx { tx, read_only } = *self;
+        tx.commit().await.map_err(map_err)?;
+        match read_only {
+            Some(ReadOnly { pending, writer }) if !pending.is_empty() => {
+                write_audit_entries(&writer, pending).await
+            }
+            _ => Ok(()),
+        }
     }
 }
 
 #[async_trait]
 impl AuditTx for SqliteTx {
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
-        // The unit of work holds SQLite's one write lock (BEGIN IMMEDIATE), so the last row
-        // cannot change before this one commits: sequence order is commit order.
-        append_after_head(&mut self.tx, vec![record.clone()]).await
+        match &mut self.read_only {
+            Some(read_only) => {
+                read_only.pending.push(record.clone());
+                Ok(())
+            }
+            // The unit holds SQLite's one write lock (BEGIN IMMEDIATE), so the last row cannot
+            // change before this one commits: sequence order is commit order.
+            None => append_after_head(&mut self.tx, vec![record.clone()]).await,
+        }
     }
 
     async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
@@ -272,22 +302,8 @@ impl AuditTx for SqliteTx {
         after: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        // A read-only unit sees committed entries only: its own are written when it commits.
         audit::select(self.conn(), filter, after, limit).await
-    }
-}
-
-/// A unit that only reads: a snapshot on a read-only connection; its audit entries are written
-/// on the writer connection when it commits.
-struct SqliteReadTx {
-    tx: Transaction<'static, Sqlite>,
-    /// Audit entries of this unit, not yet written.
-    pending: Vec<AuditRecord>,
-    writer: SqlitePool,
-}
-
-impl SqlTx for SqliteReadTx {
-    fn conn(&mut self) -> Conn<'_> {
-        Conn::Lite(&mut self.tx)
     }
 }
 
@@ -317,39 +333,4 @@ async fn write_audit_entries(
         .map_err(map_err)?;
     append_after_head(&mut tx, records).await?;
     tx.commit().await.map_err(map_err)
-}
-
-#[async_trait]
-impl StoreTx for SqliteReadTx {
-    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        // The snapshot ends first (a reader holds nothing the writer waits for anyway).
-        self.tx.commit().await.map_err(map_err)?;
-        let pending = std::mem::take(&mut self.pending);
-        if pending.is_empty() {
-            return Ok(());
-        }
-        write_audit_entries(&self.writer, pending).await
-    }
-}
-
-#[async_trait]
-impl AuditTx for SqliteReadTx {
-    async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
-        self.pending.push(record.clone());
-        Ok(())
-    }
-
-    async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        audit::head(self.conn()).await
-    }
-
-    async fn audit_entries(
-        &mut self,
-        filter: &AuditFilter,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        // Committed entries only: this unit's own are written when it commits.
-        audit::select(self.conn(), filter, after, limit).await
-    }
 }

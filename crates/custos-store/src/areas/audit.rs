@@ -33,11 +33,7 @@ const AUDIT_HEAD: &str = "SELECT seq, chain_hash FROM audit_log ORDER BY seq DES
 
 /// The last entry of the log (`None`: empty).
 pub(crate) async fn head(conn: Conn<'_>) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-    q(AUDIT_HEAD)
-        .optional(conn)
-        .await?
-        .map(|r| head_of(&r))
-        .transpose()
+    q(AUDIT_HEAD).get(conn, head_of).await
 }
 
 /// The sequence number and chain hash of the last entry, read from a row with columns `seq`
@@ -115,9 +111,6 @@ pub(crate) async fn select(
     .bind(filter.request_id.map(|r| r.to_string()))
     .bind(filter.outcome.map(|o| o.as_str()))
     .bind(i64::from(limit))
-    .all(conn)
-    .await?
-    .iter()
-    .map(audit_entry)
-    .collect()
+    .list(conn, audit_entry)
+    .await
 }

@@ -103,11 +103,8 @@ impl<T: SqlTx> CredentialsTx for T {
     async fn factors_of(&mut self, person: PersonId) -> Result<Vec<crate::FactorRow>, StoreError> {
         q("SELECT * FROM second_factors WHERE person_id = $1 ORDER BY created_at, id")
             .bind(person.to_string())
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(factor_row)
-            .collect()
+            .list(self.conn(), factor_row)
+            .await
     }
 
     async fn activate_factor(&mut self, id: uuid::Uuid) -> Result<(), StoreError> {
@@ -207,11 +204,8 @@ impl<T: SqlTx> CredentialsTx for T {
     ) -> Result<Vec<crate::ApiTokenRow>, StoreError> {
         q("SELECT * FROM api_tokens WHERE person_id = $1 ORDER BY created_at, id")
             .bind(person.to_string())
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(api_token_row)
-            .collect()
+            .list(self.conn(), api_token_row)
+            .await
     }
 
     async fn revoke_api_token(
@@ -266,10 +260,8 @@ impl<T: SqlTx> CredentialsTx for T {
     ) -> Result<Option<crate::RecoveryRow>, StoreError> {
         q("SELECT * FROM account_recoveries WHERE person_id = $1")
             .bind(person.to_string())
-            .optional(self.conn())
-            .await?
-            .map(|r| recovery_row(&r))
-            .transpose()
+            .get(self.conn(), recovery_row)
+            .await
     }
 
     async fn delete_recovery(&mut self, person: PersonId) -> Result<bool, StoreError> {

@@ -135,10 +135,7 @@ impl<T: SqlTx> JobsTx for T {
 
     async fn jobs(&mut self) -> Result<Vec<JobRow>, StoreError> {
         q("SELECT * FROM jobs ORDER BY name")
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(job_row)
-            .collect()
+            .list(self.conn(), job_row)
+            .await
     }
 }

@@ -89,19 +89,15 @@ impl<T: SqlTx> PeopleTx for T {
     async fn person(&mut self, id: PersonId) -> Result<Option<PersonRow>, StoreError> {
         q("SELECT * FROM people WHERE id = $1")
             .bind(id.to_string())
-            .optional(self.conn())
-            .await?
-            .map(|r| person_row(&r))
-            .transpose()
+            .get(self.conn(), person_row)
+            .await
     }
 
     async fn person_by_user_name(&mut self, name: &str) -> Result<Option<PersonRow>, StoreError> {
         q("SELECT * FROM people WHERE user_name = $1")
             .bind(name)
-            .optional(self.conn())
-            .await?
-            .map(|r| person_row(&r))
-            .transpose()
+            .get(self.conn(), person_row)
+            .await
     }
 
     async fn list_people(
@@ -112,11 +108,8 @@ impl<T: SqlTx> PeopleTx for T {
         q("SELECT * FROM people WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after_key(after.map(|a| a.0)))
             .bind(i64::from(limit))
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(person_row)
-            .collect()
+            .list(self.conn(), person_row)
+            .await
     }
 
     async fn set_person_status(

@@ -92,10 +92,8 @@ impl<T: SqlTx> RecordsTx for T {
     async fn client(&mut self, id: ClientId) -> Result<Option<ClientRow>, StoreError> {
         q("SELECT * FROM clients WHERE id = $1")
             .bind(id.to_string())
-            .optional(self.conn())
-            .await?
-            .map(|r| client_row(&r))
-            .transpose()
+            .get(self.conn(), client_row)
+            .await
     }
 
     async fn list_clients(
@@ -106,11 +104,8 @@ impl<T: SqlTx> RecordsTx for T {
         q("SELECT * FROM clients WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after_key(after.map(|a| a.0)))
             .bind(i64::from(limit))
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(client_row)
-            .collect()
+            .list(self.conn(), client_row)
+            .await
     }
 
     async fn matters_of_clients_between(
@@ -124,21 +119,15 @@ impl<T: SqlTx> RecordsTx for T {
         )
         .bind(first.to_string())
         .bind(last.to_string())
-        .all(self.conn())
-        .await?
-        .iter()
-        .map(matter_row)
-        .collect()
+        .list(self.conn(), matter_row)
+        .await
     }
 
     async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError> {
         q("SELECT * FROM matters WHERE client_id = $1 ORDER BY id")
             .bind(client.to_string())
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(matter_row)
-            .collect()
+            .list(self.conn(), matter_row)
+            .await
     }
 
     async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError> {
@@ -160,10 +149,8 @@ impl<T: SqlTx> RecordsTx for T {
     async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError> {
         q("SELECT * FROM matters WHERE id = $1")
             .bind(id.to_string())
-            .optional(self.conn())
-            .await?
-            .map(|r| matter_row(&r))
-            .transpose()
+            .get(self.conn(), matter_row)
+            .await
     }
 
     async fn list_matters(
@@ -174,11 +161,8 @@ impl<T: SqlTx> RecordsTx for T {
         q("SELECT * FROM matters WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after_key(after.map(|a| a.0)))
             .bind(i64::from(limit))
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(matter_row)
-            .collect()
+            .list(self.conn(), matter_row)
+            .await
     }
 
     async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
@@ -206,10 +190,8 @@ impl<T: SqlTx> RecordsTx for T {
     async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError> {
         q("SELECT * FROM documents WHERE id = $1")
             .bind(id.to_string())
-            .optional(self.conn())
-            .await?
-            .map(|r| document_row(&r))
-            .transpose()
+            .get(self.conn(), document_row)
+            .await
     }
 
     async fn document_ids_between(
@@ -235,10 +217,7 @@ impl<T: SqlTx> RecordsTx for T {
             .bind(m.to_string())
             .bind(after_key(after.map(|a| a.0)))
             .bind(i64::from(limit))
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(document_row)
-            .collect()
+            .list(self.conn(), document_row)
+            .await
     }
 }

@@ -113,20 +113,15 @@ impl<T: SqlTx> SessionsTx for T {
     async fn session(&mut self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
         q("SELECT * FROM sessions WHERE token_hash = $1")
             .bind(&token_hash[..])
-            .optional(self.conn())
-            .await?
-            .map(|r| session_row(&r))
-            .transpose()
+            .get(self.conn(), session_row)
+            .await
     }
 
     async fn sessions_of(&mut self, person: PersonId) -> Result<Vec<SessionRow>, StoreError> {
         q("SELECT * FROM sessions WHERE person_id = $1 ORDER BY created_at, id")
             .bind(person.to_string())
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(session_row)
-            .collect()
+            .list(self.conn(), session_row)
+            .await
     }
 
     async fn delete_session_of(
@@ -188,10 +183,8 @@ impl<T: SqlTx> SessionsTx for T {
     async fn throttle(&mut self, key: &str) -> Result<Option<crate::ThrottleRow>, StoreError> {
         q("SELECT * FROM login_throttle WHERE key = $1")
             .bind(key)
-            .optional(self.conn())
-            .await?
-            .map(|r| throttle_row(&r))
-            .transpose()
+            .get(self.conn(), throttle_row)
+            .await
     }
 
     async fn add_failure(
@@ -247,10 +240,7 @@ impl<T: SqlTx> SessionsTx for T {
         )
             .bind(prefix)
             .bind(ms(at))
-            .all(self.conn()).await?
-            .iter()
-            .map(throttle_row)
-            .collect()
+            .list(self.conn(), throttle_row).await
     }
 
     async fn delete_dead_sessions(

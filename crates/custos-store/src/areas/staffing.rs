@@ -79,10 +79,8 @@ impl<T: SqlTx> StaffingTx for T {
     async fn team(&mut self, id: TeamId) -> Result<Option<Team>, StoreError> {
         q("SELECT * FROM teams WHERE id = $1")
             .bind(id.to_string())
-            .optional(self.conn())
-            .await?
-            .map(|r| team(&r))
-            .transpose()
+            .get(self.conn(), team)
+            .await
     }
 
     async fn list_teams(
@@ -93,11 +91,8 @@ impl<T: SqlTx> StaffingTx for T {
         q("SELECT * FROM teams WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after_key(after.map(|a| a.0)))
             .bind(i64::from(limit))
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(team)
-            .collect()
+            .list(self.conn(), team)
+            .await
     }
 
     async fn add_team_member(&mut self, t: TeamId, person: PersonId) -> Result<(), StoreError> {

@@ -67,11 +67,8 @@ impl<T: SqlTx> WallsTx for T {
         q("SELECT * FROM walls WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after_key(after.map(|a| a.0)))
             .bind(i64::from(limit))
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(wall)
-            .collect()
+            .list(self.conn(), wall)
+            .await
     }
 
     async fn walls_screening(
@@ -104,10 +101,7 @@ impl<T: SqlTx> WallsTx for T {
     async fn walls_of_team(&mut self, t: TeamId) -> Result<Vec<Wall>, StoreError> {
         q("SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 ORDER BY id")
             .bind(t.to_string())
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(wall)
-            .collect()
+            .list(self.conn(), wall)
+            .await
     }
 }

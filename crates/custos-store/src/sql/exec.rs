@@ -211,6 +211,24 @@ impl Q {
         })
     }
 
+    /// Every row, decoded by `decode`.
+    pub(crate) async fn list<T>(
+        self,
+        conn: Conn<'_>,
+        decode: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        self.all(conn).await?.iter().map(decode).collect()
+    }
+
+    /// At most one row, decoded by `decode`.
+    pub(crate) async fn get<T>(
+        self,
+        conn: Conn<'_>,
+        decode: impl Fn(&Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.optional(conn).await?.as_ref().map(decode).transpose()
+    }
+
     /// Runs a statement that returns no rows; the number of rows it changed.
     pub(crate) async fn run(self, conn: Conn<'_>) -> Result<u64, StoreError> {
         Ok(match conn {

@@ -109,6 +109,17 @@ impl Firm {
             .await
     }
 
+    /// Logs in with the demo password and the current TOTP code of `secret`.
+    async fn login_now(
+        &self,
+        user: &str,
+        secret: &[u8],
+        source: &str,
+    ) -> Result<custos_app::NewSession, AppError> {
+        self.login(user, DEMO_PASSWORD, Some(self.code(secret, 0)), source)
+            .await
+    }
+
     async fn caller(&self, token: &str) -> Result<Caller, AppError> {
         self.app
             .authenticate(RequestId::new(), token, SessionKind::Bearer)

@@ -18,14 +18,7 @@ async fn officer_reset_forces_a_new_password_and_factor_reset_forces_enrollment(
         "sessions end"
     );
     f.clock.advance(Duration::seconds(30));
-    let old = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            "198.51.100.1",
-        )
-        .await;
+    let old = f.login_now("lena.lawyer", &secret, "198.51.100.1").await;
     assert!(matches!(old, Err(AppError::BadCredentials)));
     // The factor stays: the one-time password alone is not enough.
     let s = f
@@ -96,28 +89,12 @@ async fn an_expired_password_must_be_changed_before_anything_else() {
 
     // Day 89: the password is still good.
     f.clock.advance(Duration::days(89));
-    let s = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            source,
-        )
-        .await
-        .unwrap();
+    let s = f.login_now("lena.lawyer", &secret, source).await.unwrap();
     assert_eq!((s.stage, s.required.len()), (SessionStage::Full, 0));
 
     // Day 91: the right password and code open only a setup session that must change it.
     f.clock.advance(Duration::days(2));
-    let s = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            source,
-        )
-        .await
-        .unwrap();
+    let s = f.login_now("lena.lawyer", &secret, source).await.unwrap();
     assert_eq!(s.stage, SessionStage::Setup);
     assert_eq!(s.required, vec!["password_change"]);
     let caller = f.caller(&s.token).await.unwrap();
@@ -165,13 +142,7 @@ async fn an_expired_password_must_be_changed_before_anything_else() {
     assert_eq!((s.stage, s.required.len()), (SessionStage::Full, 0));
     f.clock.advance(Duration::seconds(30));
     assert!(matches!(
-        f.login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            source
-        )
-        .await,
+        f.login_now("lena.lawyer", &secret, source).await,
         Err(AppError::BadCredentials)
     ));
 }

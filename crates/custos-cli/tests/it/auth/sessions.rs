@@ -8,12 +8,7 @@ async fn password_change_ends_other_sessions() {
     let (secret, first, _) = f.enroll("lena.lawyer").await;
     f.clock.advance(Duration::seconds(30));
     let second = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            "198.51.100.2",
-        )
+        .login_now("lena.lawyer", &secret, "198.51.100.2")
         .await
         .unwrap();
     let caller = f.caller(&second.token).await.unwrap();
@@ -56,12 +51,7 @@ async fn sessions_end_when_idle_or_old_and_on_suspension() {
 
     // Absolute: 12 hours after login even a busy session ends.
     let s = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            "198.51.100.1",
-        )
+        .login_now("lena.lawyer", &secret, "198.51.100.1")
         .await
         .unwrap();
     for _ in 0..(12 * 60 / 20 - 1) {
@@ -76,22 +66,12 @@ async fn sessions_end_when_idle_or_old_and_on_suspension() {
 
     // Revoked by the owner, then suspension ends every session and API token at once.
     let a = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            "198.51.100.1",
-        )
+        .login_now("lena.lawyer", &secret, "198.51.100.1")
         .await
         .unwrap();
     f.clock.advance(Duration::seconds(30));
     let b = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            "198.51.100.1",
-        )
+        .login_now("lena.lawyer", &secret, "198.51.100.1")
         .await
         .unwrap();
     let ca = f.caller(&a.token).await.unwrap();
@@ -217,12 +197,7 @@ async fn api_tokens_expire_and_are_revocable() {
     );
     // The day also ended the session: log in again to revoke a second token.
     let s = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&totp_secret, 0)),
-            "198.51.100.1",
-        )
+        .login_now("lena.lawyer", &totp_secret, "198.51.100.1")
         .await
         .unwrap();
     let owner = f.caller(&s.token).await.unwrap();

@@ -33,27 +33,15 @@ async fn brute_force_is_throttled_and_the_owner_gets_back_in() {
 
     // The owner, from another address, waits out the lock (30 s after 5 failures).
     f.clock.advance(Duration::seconds(10));
-    let early = f
-        .login(
-            "lena.lawyer",
-            DEMO_PASSWORD,
-            Some(f.code(&secret, 0)),
-            "198.51.100.1",
-        )
-        .await;
+    let early = f.login_now("lena.lawyer", &secret, "198.51.100.1").await;
     assert!(
         matches!(early, Err(AppError::Throttled { .. })),
         "{early:?}"
     );
     f.clock.advance(Duration::seconds(21));
-    f.login(
-        "lena.lawyer",
-        DEMO_PASSWORD,
-        Some(f.code(&secret, 0)),
-        "198.51.100.1",
-    )
-    .await
-    .unwrap();
+    f.login_now("lena.lawyer", &secret, "198.51.100.1")
+        .await
+        .unwrap();
     assert!(
         f.app.lockouts(&f.officer).await.unwrap().is_empty(),
         "a success clears the lock"
@@ -78,14 +66,9 @@ async fn brute_force_is_throttled_and_the_owner_gets_back_in() {
         .await
         .unwrap();
     f.clock.advance(Duration::seconds(30));
-    f.login(
-        "lena.lawyer",
-        DEMO_PASSWORD,
-        Some(f.code(&secret, 0)),
-        "198.51.100.1",
-    )
-    .await
-    .unwrap();
+    f.login_now("lena.lawyer", &secret, "198.51.100.1")
+        .await
+        .unwrap();
 
     // An address spraying many names is throttled on its own (20 failures).
     let mut spray_throttled = false;
@@ -206,14 +189,7 @@ async fn address_locks_decay_forgive_successes_and_the_officer_clears_them() {
     for user in ["omar.lawyer", "sam.screened"] {
         assert!(matches!(typo(user).await, Err(AppError::BadCredentials)));
     }
-    f.login(
-        "lena.lawyer",
-        DEMO_PASSWORD,
-        Some(f.code(&secret, 0)),
-        office,
-    )
-    .await
-    .unwrap();
+    f.login_now("lena.lawyer", &secret, office).await.unwrap();
     for user in ["omar.lawyer", "sam.screened"] {
         assert!(matches!(typo(user).await, Err(AppError::BadCredentials)));
     }
