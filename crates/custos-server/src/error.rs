@@ -1,5 +1,6 @@
 //! The one error type of the HTTP adapter: every failure becomes JSON
-//! `{"error": {"code", "message", "request_id"}}` with a stable code; 5xx bodies say nothing
+//! `{"error": {"code", "message"}}` with a stable code (the request id is in the `x-request-id`
+//! header of every answer); 5xx bodies say nothing
 //! internal. An error is logged once, by the access-log middleware (`auth::request_id`), from
 //! the [`ErrorLog`] its response carries: never as a side effect of converting it.
 
