@@ -34,55 +34,14 @@ pub struct JobRow {
 
 /// Job leases.
 #[async_trait]
-pub trait JobsTx: Send {
+#[expect(
+    private_bounds,
+    reason = "sealed: only this crate's units of work (SqlTx) have these operations"
+)]
+pub trait JobsTx: SqlTx {
     /// Claims job `name` for `holder` until `lease_until`, if it is due at `now` and no other
     /// claim's lease is live; returns whether this claim won. A job never claimed before is
     /// due at once.
-    async fn claim_job(
-        &mut self,
-        name: &str,
-        holder: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-    ) -> Result<bool, StoreError>;
-
-    /// Records the end of `holder`'s run and when the job is next due, and releases the lease;
-    /// returns false (and changes nothing) when the claim was lost (its lease ended and
-    /// another node took the job over: every claim has its own holder string).
-    async fn finish_job(
-        &mut self,
-        name: &str,
-        holder: &str,
-        at: Timestamp,
-        next_run_at: Timestamp,
-        outcome: Result<u64, &str>,
-    ) -> Result<bool, StoreError>;
-
-    /// Every job that has a row, by name.
-    async fn jobs(&mut self) -> Result<Vec<JobRow>, StoreError>;
-}
-
-fn opt_time(row: &impl SqlRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
-    row.opt_int(col)?.map(crate::from_ms).transpose()
-}
-
-fn job_row(row: &impl SqlRow) -> Result<JobRow, StoreError> {
-    let count = |v: i64| u64::try_from(v).map_err(|_| StoreError::Corrupt("job count".into()));
-    Ok(JobRow {
-        name: row.text("name")?,
-        holder: row.opt_text("holder")?,
-        lease_until: crate::from_ms(row.int("lease_until")?)?,
-        next_run_at: crate::from_ms(row.int("next_run_at")?)?,
-        last_started_at: opt_time(row, "last_started_at")?,
-        last_finished_at: opt_time(row, "last_finished_at")?,
-        last_error: row.opt_text("last_error")?,
-        last_changed: row.opt_int("last_changed")?.map(count).transpose()?,
-        runs: count(row.int("runs")?)?,
-    })
-}
-
-#[async_trait]
-impl<T: SqlTx> JobsTx for T {
     async fn claim_job(
         &mut self,
         name: &str,
@@ -105,6 +64,9 @@ impl<T: SqlTx> JobsTx for T {
         Ok(claimed == 1)
     }
 
+    /// Records the end of `holder`'s run and when the job is next due, and releases the lease;
+    /// returns false (and changes nothing) when the claim was lost (its lease ended and
+    /// another node took the job over: every claim has its own holder string).
     async fn finish_job(
         &mut self,
         name: &str,
@@ -133,9 +95,31 @@ impl<T: SqlTx> JobsTx for T {
         Ok(done == 1)
     }
 
+    /// Every job that has a row, by name.
     async fn jobs(&mut self) -> Result<Vec<JobRow>, StoreError> {
         q("SELECT * FROM jobs ORDER BY name")
             .list(self.conn(), job_row)
             .await
     }
+}
+
+impl<T: SqlTx> JobsTx for T {}
+
+fn opt_time(row: &impl SqlRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
+    row.opt_int(col)?.map(crate::from_ms).transpose()
+}
+
+fn job_row(row: &impl SqlRow) -> Result<JobRow, StoreError> {
+    let count = |v: i64| u64::try_from(v).map_err(|_| StoreError::Corrupt("job count".into()));
+    Ok(JobRow {
+        name: row.text("name")?,
+        holder: row.opt_text("holder")?,
+        lease_until: crate::from_ms(row.int("lease_until")?)?,
+        next_run_at: crate::from_ms(row.int("next_run_at")?)?,
+        last_started_at: opt_time(row, "last_started_at")?,
+        last_finished_at: opt_time(row, "last_finished_at")?,
+        last_error: row.opt_text("last_error")?,
+        last_changed: row.opt_int("last_changed")?.map(count).transpose()?,
+        runs: count(row.int("runs")?)?,
+    })
 }

@@ -1,10 +1,8 @@
 //! People: accounts, their status and password, and a person's facts for a decision (teams, staffing, walls).
 
 use crate::StoreError;
-
-use crate::sql::exec::{SqlTx, q};
-
 use crate::rows::{PersonRow, PrincipalRow};
+use crate::sql::exec::{SqlTx, q};
 use crate::sql::{SqlRow, after_key, found, ms, person_row, wall};
 use async_trait::async_trait;
 use custos_domain::{MatterId, PersonId, PersonStatus, TeamId, Timestamp};
@@ -25,47 +23,12 @@ const WALLS_OF_PRINCIPAL: &str = "SELECT * FROM walls
 
 /// People: accounts, their status and password, and a person's facts for a decision (teams, staffing, walls).
 #[async_trait]
-pub trait PeopleTx: Send {
+#[expect(
+    private_bounds,
+    reason = "sealed: only this crate's units of work (SqlTx) have these operations"
+)]
+pub trait PeopleTx: SqlTx {
     /// Adds a person.
-    async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError>;
-
-    /// A person by id.
-    async fn person(&mut self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
-
-    /// A person by user name.
-    async fn person_by_user_name(&mut self, name: &str) -> Result<Option<PersonRow>, StoreError>;
-
-    /// People ordered by id, after `after`.
-    async fn list_people(
-        &mut self,
-        after: Option<PersonId>,
-        limit: u32,
-    ) -> Result<Vec<PersonRow>, StoreError>;
-
-    /// Changes a person's status ([`StoreError::NotFound`] if there is no such person).
-    async fn set_person_status(
-        &mut self,
-        id: PersonId,
-        status: PersonStatus,
-    ) -> Result<(), StoreError>;
-
-    /// Replaces a person's password hash, whether it must be changed at next login, and when it
-    /// was set ([`StoreError::NotFound`] if there is no such person).
-    async fn set_password(
-        &mut self,
-        id: PersonId,
-        hash: &str,
-        must_change: bool,
-        changed_at: Timestamp,
-    ) -> Result<(), StoreError>;
-
-    /// A person with their teams, led teams, staffing and the walls that screen them or their
-    /// teams: what every decision needs, in three statements whatever the number of teams.
-    async fn principal(&mut self, id: PersonId) -> Result<Option<PrincipalRow>, StoreError>;
-}
-
-#[async_trait]
-impl<T: SqlTx> PeopleTx for T {
     async fn insert_person(&mut self, row: &PersonRow) -> Result<(), StoreError> {
         let p = &row.person;
         q(
@@ -86,6 +49,7 @@ impl<T: SqlTx> PeopleTx for T {
         Ok(())
     }
 
+    /// A person by id.
     async fn person(&mut self, id: PersonId) -> Result<Option<PersonRow>, StoreError> {
         q("SELECT * FROM people WHERE id = $1")
             .bind(id.to_string())
@@ -93,6 +57,7 @@ impl<T: SqlTx> PeopleTx for T {
             .await
     }
 
+    /// A person by user name.
     async fn person_by_user_name(&mut self, name: &str) -> Result<Option<PersonRow>, StoreError> {
         q("SELECT * FROM people WHERE user_name = $1")
             .bind(name)
@@ -100,6 +65,7 @@ impl<T: SqlTx> PeopleTx for T {
             .await
     }
 
+    /// People ordered by id, after `after`.
     async fn list_people(
         &mut self,
         after: Option<PersonId>,
@@ -112,6 +78,7 @@ impl<T: SqlTx> PeopleTx for T {
             .await
     }
 
+    /// Changes a person's status ([`StoreError::NotFound`] if there is no such person).
     async fn set_person_status(
         &mut self,
         id: PersonId,
@@ -125,12 +92,14 @@ impl<T: SqlTx> PeopleTx for T {
         found(done, "person")
     }
 
+    /// Replaces a person's password hash, whether it must be changed at next login, and when it
+    /// was set ([`StoreError::NotFound`] if there is no such person).
     async fn set_password(
         &mut self,
         id: PersonId,
         hash: &str,
         must_change: bool,
-        changed_at: custos_domain::Timestamp,
+        changed_at: Timestamp,
     ) -> Result<(), StoreError> {
         let done = q(
             "UPDATE people SET password_hash = $1, must_change_password = $3, password_changed_at = $4
@@ -144,7 +113,9 @@ impl<T: SqlTx> PeopleTx for T {
         found(done, "person")
     }
 
-    async fn principal(&mut self, id: PersonId) -> Result<Option<crate::PrincipalRow>, StoreError> {
+    /// A person with their teams, led teams, staffing and the walls that screen them or their
+    /// teams: what every decision needs, in three statements whatever the number of teams.
+    async fn principal(&mut self, id: PersonId) -> Result<Option<PrincipalRow>, StoreError> {
         let Some(person) = self.person(id).await? else {
             return Ok(None);
         };
@@ -165,7 +136,7 @@ impl<T: SqlTx> PeopleTx for T {
             .iter()
             .map(wall)
             .collect::<Result<_, _>>()?;
-        Ok(Some(crate::PrincipalRow {
+        Ok(Some(PrincipalRow {
             person,
             teams,
             led_teams,
@@ -174,3 +145,5 @@ impl<T: SqlTx> PeopleTx for T {
         }))
     }
 }
+
+impl<T: SqlTx> PeopleTx for T {}

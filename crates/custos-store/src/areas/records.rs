@@ -1,79 +1,20 @@
 //! Client records: clients, matters and documents (their metadata; contents are blobs).
 
 use crate::StoreError;
-
-use crate::sql::exec::{SqlTx, q};
-
 use crate::rows::{ClientRow, DocumentRow, MatterRow};
+use crate::sql::exec::{SqlTx, q};
 use crate::sql::{after_key, client_row, document_row, ids, matter_row, ms};
 use async_trait::async_trait;
 use custos_domain::{ClientId, DocumentId, MatterId};
 
 /// Client records: clients, matters and documents (their metadata; contents are blobs).
 #[async_trait]
-pub trait RecordsTx: Send {
+#[expect(
+    private_bounds,
+    reason = "sealed: only this crate's units of work (SqlTx) have these operations"
+)]
+pub trait RecordsTx: SqlTx {
     /// Adds a client.
-    async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError>;
-
-    /// A client by id.
-    async fn client(&mut self, id: ClientId) -> Result<Option<ClientRow>, StoreError>;
-
-    /// Clients ordered by id, after `after`.
-    async fn list_clients(
-        &mut self,
-        after: Option<ClientId>,
-        limit: u32,
-    ) -> Result<Vec<ClientRow>, StoreError>;
-
-    /// Every matter of the clients whose ids lie between `first` and `last` (inclusive),
-    /// ordered by client: a listing's batch of clients in one statement.
-    async fn matters_of_clients_between(
-        &mut self,
-        first: ClientId,
-        last: ClientId,
-    ) -> Result<Vec<MatterRow>, StoreError>;
-
-    /// Every matter of a client.
-    async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError>;
-
-    /// Adds a matter.
-    async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError>;
-
-    /// A matter by id.
-    async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError>;
-
-    /// Matters ordered by id, after `after`.
-    async fn list_matters(
-        &mut self,
-        after: Option<MatterId>,
-        limit: u32,
-    ) -> Result<Vec<MatterRow>, StoreError>;
-
-    /// Adds a document's metadata (its blob must already be durable).
-    async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError>;
-
-    /// A document by id.
-    async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError>;
-
-    /// The ids of the documents whose ids lie between `first` and `last` (inclusive), in order:
-    /// a batch of candidates checked in one statement.
-    async fn document_ids_between(
-        &mut self,
-        first: DocumentId,
-        last: DocumentId,
-    ) -> Result<Vec<DocumentId>, StoreError>;
-
-    /// Documents of a matter ordered by id, after `after`.
-    async fn list_documents(
-        &mut self,
-        matter: MatterId,
-        after: Option<DocumentId>,
-        limit: u32,
-    ) -> Result<Vec<DocumentRow>, StoreError>;
-}
-
-#[async_trait]
-impl<T: SqlTx> RecordsTx for T {
     async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError> {
         q(
             "INSERT INTO clients (id, responsible_id, wrapped_key, sealed_name, sealed_contact, created_at)
@@ -89,6 +30,7 @@ impl<T: SqlTx> RecordsTx for T {
         Ok(())
     }
 
+    /// A client by id.
     async fn client(&mut self, id: ClientId) -> Result<Option<ClientRow>, StoreError> {
         q("SELECT * FROM clients WHERE id = $1")
             .bind(id.to_string())
@@ -96,6 +38,7 @@ impl<T: SqlTx> RecordsTx for T {
             .await
     }
 
+    /// Clients ordered by id, after `after`.
     async fn list_clients(
         &mut self,
         after: Option<ClientId>,
@@ -108,6 +51,8 @@ impl<T: SqlTx> RecordsTx for T {
             .await
     }
 
+    /// Every matter of the clients whose ids lie between `first` and `last` (inclusive),
+    /// ordered by client: a listing's batch of clients in one statement.
     async fn matters_of_clients_between(
         &mut self,
         first: ClientId,
@@ -123,6 +68,7 @@ impl<T: SqlTx> RecordsTx for T {
         .await
     }
 
+    /// Every matter of a client.
     async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError> {
         q("SELECT * FROM matters WHERE client_id = $1 ORDER BY id")
             .bind(client.to_string())
@@ -130,6 +76,7 @@ impl<T: SqlTx> RecordsTx for T {
             .await
     }
 
+    /// Adds a matter.
     async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError> {
         q(
             "INSERT INTO matters (id, client_id, team_id, lead_id, wrapped_key, sealed_title, created_at)
@@ -146,6 +93,7 @@ impl<T: SqlTx> RecordsTx for T {
         Ok(())
     }
 
+    /// A matter by id.
     async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError> {
         q("SELECT * FROM matters WHERE id = $1")
             .bind(id.to_string())
@@ -153,6 +101,7 @@ impl<T: SqlTx> RecordsTx for T {
             .await
     }
 
+    /// Matters ordered by id, after `after`.
     async fn list_matters(
         &mut self,
         after: Option<MatterId>,
@@ -165,6 +114,7 @@ impl<T: SqlTx> RecordsTx for T {
             .await
     }
 
+    /// Adds a document's metadata (its blob must already be durable).
     async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
         let size =
             i64::try_from(row.size).map_err(|_| StoreError::Conflict("size too large".into()))?;
@@ -187,6 +137,7 @@ impl<T: SqlTx> RecordsTx for T {
         Ok(())
     }
 
+    /// A document by id.
     async fn document(&mut self, id: DocumentId) -> Result<Option<DocumentRow>, StoreError> {
         q("SELECT * FROM documents WHERE id = $1")
             .bind(id.to_string())
@@ -194,6 +145,8 @@ impl<T: SqlTx> RecordsTx for T {
             .await
     }
 
+    /// The ids of the documents whose ids lie between `first` and `last` (inclusive), in order:
+    /// a batch of candidates checked in one statement.
     async fn document_ids_between(
         &mut self,
         first: DocumentId,
@@ -207,6 +160,7 @@ impl<T: SqlTx> RecordsTx for T {
         ids(&rows, "id", DocumentId)
     }
 
+    /// Documents of a matter ordered by id, after `after`.
     async fn list_documents(
         &mut self,
         m: MatterId,
@@ -221,3 +175,5 @@ impl<T: SqlTx> RecordsTx for T {
             .await
     }
 }
+
+impl<T: SqlTx> RecordsTx for T {}

@@ -1,10 +1,8 @@
 //! Sign-in state: sessions and the failed-login throttle.
 
 use crate::StoreError;
-
-use crate::sql::exec::{SqlTx, q};
-
 use crate::rows::{SessionRow, ThrottleRow};
+use crate::sql::exec::{SqlTx, q};
 use crate::sql::{SqlRow, found, ms, session_row, throttle_row};
 use async_trait::async_trait;
 use custos_domain::SessionStage;
@@ -12,86 +10,12 @@ use custos_domain::{PersonId, Timestamp};
 
 /// Sign-in state: sessions and the failed-login throttle.
 #[async_trait]
-pub trait SessionsTx: Send {
+#[expect(
+    private_bounds,
+    reason = "sealed: only this crate's units of work (SqlTx) have these operations"
+)]
+pub trait SessionsTx: SqlTx {
     /// Records a session.
-    async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError>;
-
-    /// A session by the hash of its token.
-    async fn session(&mut self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError>;
-
-    /// Sessions of a person, oldest first.
-    async fn sessions_of(&mut self, person: PersonId) -> Result<Vec<SessionRow>, StoreError>;
-
-    /// Ends one session of a person by its public id; returns whether it existed.
-    async fn delete_session_of(
-        &mut self,
-        person: PersonId,
-        id: uuid::Uuid,
-    ) -> Result<bool, StoreError>;
-
-    /// Ends every session of a person but `keep`.
-    async fn delete_other_sessions(
-        &mut self,
-        person: PersonId,
-        keep: uuid::Uuid,
-    ) -> Result<u64, StoreError>;
-
-    /// Moves a session to another stage, with its new absolute expiry.
-    async fn set_session_stage(
-        &mut self,
-        id: uuid::Uuid,
-        stage: SessionStage,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError>;
-
-    /// Ends a session; returns whether it existed.
-    async fn delete_session(&mut self, token_hash: &[u8; 32]) -> Result<bool, StoreError>;
-
-    /// Ends every session of a person.
-    async fn delete_sessions_of(&mut self, person: PersonId) -> Result<u64, StoreError>;
-    /// Removes sessions that can no longer be used: past their absolute expiry at `now`, or
-    /// unused since before `idle_before`; returns how many.
-    async fn delete_dead_sessions(
-        &mut self,
-        now: Timestamp,
-        idle_before: Timestamp,
-    ) -> Result<u64, StoreError>;
-    /// Removes failed-login counters that no longer count: not locked at `now` and with no
-    /// failure since `forget_before` (a new failure would start again from one anyway).
-    async fn forget_throttles(
-        &mut self,
-        now: Timestamp,
-        forget_before: Timestamp,
-    ) -> Result<u64, StoreError>;
-
-    /// The failed-login counter of a key.
-    async fn throttle(&mut self, key: &str) -> Result<Option<ThrottleRow>, StoreError>;
-
-    /// Counts one more failure for a key (atomic); returns the new count. A key whose last
-    /// failure was before `forget_before` starts again from one (counters decay).
-    async fn add_failure(
-        &mut self,
-        key: &str,
-        at: Timestamp,
-        forget_before: Timestamp,
-    ) -> Result<u32, StoreError>;
-
-    /// Refuses a key until `until`.
-    async fn lock_until(&mut self, key: &str, until: Timestamp) -> Result<(), StoreError>;
-
-    /// Forgets a key's failures; returns whether there were any.
-    async fn clear_throttle(&mut self, key: &str) -> Result<bool, StoreError>;
-
-    /// Keys starting with `prefix` locked after `at`.
-    async fn locked_throttles(
-        &mut self,
-        prefix: &str,
-        at: Timestamp,
-    ) -> Result<Vec<ThrottleRow>, StoreError>;
-}
-
-#[async_trait]
-impl<T: SqlTx> SessionsTx for T {
     async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
         q(
             "INSERT INTO sessions (id, token_hash, person_id, stage, kind, source, created_at, last_seen_at, expires_at)
@@ -110,6 +34,7 @@ impl<T: SqlTx> SessionsTx for T {
         Ok(())
     }
 
+    /// A session by the hash of its token.
     async fn session(&mut self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
         q("SELECT * FROM sessions WHERE token_hash = $1")
             .bind(&token_hash[..])
@@ -117,6 +42,7 @@ impl<T: SqlTx> SessionsTx for T {
             .await
     }
 
+    /// Sessions of a person, oldest first.
     async fn sessions_of(&mut self, person: PersonId) -> Result<Vec<SessionRow>, StoreError> {
         q("SELECT * FROM sessions WHERE person_id = $1 ORDER BY created_at, id")
             .bind(person.to_string())
@@ -124,6 +50,7 @@ impl<T: SqlTx> SessionsTx for T {
             .await
     }
 
+    /// Ends one session of a person by its public id; returns whether it existed.
     async fn delete_session_of(
         &mut self,
         person: PersonId,
@@ -137,6 +64,7 @@ impl<T: SqlTx> SessionsTx for T {
         Ok(done > 0)
     }
 
+    /// Ends every session of a person but `keep`.
     async fn delete_other_sessions(
         &mut self,
         person: PersonId,
@@ -150,11 +78,12 @@ impl<T: SqlTx> SessionsTx for T {
         Ok(done)
     }
 
+    /// Moves a session to another stage, with its new absolute expiry.
     async fn set_session_stage(
         &mut self,
         id: uuid::Uuid,
         stage: SessionStage,
-        expires_at: custos_domain::Timestamp,
+        expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         let done = q("UPDATE sessions SET stage = $2, expires_at = $3 WHERE id = $1")
             .bind(id.to_string())
@@ -165,6 +94,7 @@ impl<T: SqlTx> SessionsTx for T {
         found(done, "session")
     }
 
+    /// Ends a session; returns whether it existed.
     async fn delete_session(&mut self, token_hash: &[u8; 32]) -> Result<bool, StoreError> {
         let done = q("DELETE FROM sessions WHERE token_hash = $1")
             .bind(&token_hash[..])
@@ -173,6 +103,7 @@ impl<T: SqlTx> SessionsTx for T {
         Ok(done > 0)
     }
 
+    /// Ends every session of a person.
     async fn delete_sessions_of(&mut self, person: PersonId) -> Result<u64, StoreError> {
         q("DELETE FROM sessions WHERE person_id = $1")
             .bind(person.to_string())
@@ -180,18 +111,21 @@ impl<T: SqlTx> SessionsTx for T {
             .await
     }
 
-    async fn throttle(&mut self, key: &str) -> Result<Option<crate::ThrottleRow>, StoreError> {
+    /// The failed-login counter of a key.
+    async fn throttle(&mut self, key: &str) -> Result<Option<ThrottleRow>, StoreError> {
         q("SELECT * FROM login_throttle WHERE key = $1")
             .bind(key)
             .get(self.conn(), throttle_row)
             .await
     }
 
+    /// Counts one more failure for a key (atomic); returns the new count. A key whose last
+    /// failure was before `forget_before` starts again from one (counters decay).
     async fn add_failure(
         &mut self,
         key: &str,
-        at: custos_domain::Timestamp,
-        forget_before: custos_domain::Timestamp,
+        at: Timestamp,
+        forget_before: Timestamp,
     ) -> Result<u32, StoreError> {
         let row = q(
             "INSERT INTO login_throttle (key, failures, locked_until, last_failure_at) VALUES ($1, 1, 0, $2)
@@ -208,11 +142,8 @@ impl<T: SqlTx> SessionsTx for T {
         u32::try_from(row.int("failures")?).map_err(|_| StoreError::Corrupt("failures".to_owned()))
     }
 
-    async fn lock_until(
-        &mut self,
-        key: &str,
-        until: custos_domain::Timestamp,
-    ) -> Result<(), StoreError> {
+    /// Refuses a key until `until`.
+    async fn lock_until(&mut self, key: &str, until: Timestamp) -> Result<(), StoreError> {
         let done = q("UPDATE login_throttle SET locked_until = $2 WHERE key = $1")
             .bind(key)
             .bind(ms(until))
@@ -221,6 +152,7 @@ impl<T: SqlTx> SessionsTx for T {
         found(done, "throttle")
     }
 
+    /// Forgets a key's failures; returns whether there were any.
     async fn clear_throttle(&mut self, key: &str) -> Result<bool, StoreError> {
         let done = q("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)
@@ -229,11 +161,12 @@ impl<T: SqlTx> SessionsTx for T {
         Ok(done > 0)
     }
 
+    /// Keys starting with `prefix` locked after `at`.
     async fn locked_throttles(
         &mut self,
         prefix: &str,
-        at: custos_domain::Timestamp,
-    ) -> Result<Vec<crate::ThrottleRow>, StoreError> {
+        at: Timestamp,
+    ) -> Result<Vec<ThrottleRow>, StoreError> {
         q(
             "SELECT * FROM login_throttle WHERE locked_until > $2 AND substr(key, 1, length($1)) = $1
              ORDER BY key",
@@ -243,6 +176,8 @@ impl<T: SqlTx> SessionsTx for T {
             .list(self.conn(), throttle_row).await
     }
 
+    /// Removes sessions that can no longer be used: past their absolute expiry at `now`, or
+    /// unused since before `idle_before`; returns how many.
     async fn delete_dead_sessions(
         &mut self,
         now: Timestamp,
@@ -255,6 +190,8 @@ impl<T: SqlTx> SessionsTx for T {
             .await
     }
 
+    /// Removes failed-login counters that no longer count: not locked at `now` and with no
+    /// failure since `forget_before` (a new failure would start again from one anyway).
     async fn forget_throttles(
         &mut self,
         now: Timestamp,
@@ -267,3 +204,5 @@ impl<T: SqlTx> SessionsTx for T {
             .await
     }
 }
+
+impl<T: SqlTx> SessionsTx for T {}

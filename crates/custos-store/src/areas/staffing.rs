@@ -1,71 +1,19 @@
 //! Teams and staffing: teams, their members and leads, and who is staffed on which matter.
 
 use crate::StoreError;
-
 use crate::sql::exec::{SqlTx, q};
-
 use crate::sql::{after_key, ids, team};
 use async_trait::async_trait;
 use custos_domain::{MatterId, PersonId, Team, TeamId};
 
 /// Teams and staffing: teams, their members and leads, and who is staffed on which matter.
 #[async_trait]
-pub trait StaffingTx: Send {
+#[expect(
+    private_bounds,
+    reason = "sealed: only this crate's units of work (SqlTx) have these operations"
+)]
+pub trait StaffingTx: SqlTx {
     /// Adds a team.
-    async fn insert_team(&mut self, team: &Team) -> Result<(), StoreError>;
-
-    /// A team by id.
-    async fn team(&mut self, id: TeamId) -> Result<Option<Team>, StoreError>;
-
-    /// Teams ordered by id, after `after`.
-    async fn list_teams(
-        &mut self,
-        after: Option<TeamId>,
-        limit: u32,
-    ) -> Result<Vec<Team>, StoreError>;
-
-    /// Adds a member to a team (no-op when already a member).
-    async fn add_team_member(&mut self, team: TeamId, person: PersonId) -> Result<(), StoreError>;
-
-    /// Removes a member; returns whether they were one.
-    async fn remove_team_member(
-        &mut self,
-        team: TeamId,
-        person: PersonId,
-    ) -> Result<bool, StoreError>;
-
-    /// Members of a team.
-    async fn team_members(&mut self, team: TeamId) -> Result<Vec<PersonId>, StoreError>;
-
-    /// Teams a person belongs to.
-    async fn teams_of(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError>;
-
-    /// Teams a person leads.
-    async fn teams_led_by(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError>;
-
-    /// Staffs a person on a matter (no-op when already staffed).
-    async fn add_matter_member(
-        &mut self,
-        matter: MatterId,
-        person: PersonId,
-    ) -> Result<(), StoreError>;
-
-    /// Removes a person from a matter; returns whether they were staffed.
-    async fn remove_matter_member(
-        &mut self,
-        matter: MatterId,
-        person: PersonId,
-    ) -> Result<bool, StoreError>;
-
-    /// People staffed on a matter.
-    async fn matter_members(&mut self, matter: MatterId) -> Result<Vec<PersonId>, StoreError>;
-
-    /// Matters a person is staffed on.
-    async fn staffed_matters(&mut self, person: PersonId) -> Result<Vec<MatterId>, StoreError>;
-}
-
-#[async_trait]
-impl<T: SqlTx> StaffingTx for T {
     async fn insert_team(&mut self, t: &Team) -> Result<(), StoreError> {
         q("INSERT INTO teams (id, name, lead_id) VALUES ($1, $2, $3)")
             .bind(t.id.to_string())
@@ -76,6 +24,7 @@ impl<T: SqlTx> StaffingTx for T {
         Ok(())
     }
 
+    /// A team by id.
     async fn team(&mut self, id: TeamId) -> Result<Option<Team>, StoreError> {
         q("SELECT * FROM teams WHERE id = $1")
             .bind(id.to_string())
@@ -83,6 +32,7 @@ impl<T: SqlTx> StaffingTx for T {
             .await
     }
 
+    /// Teams ordered by id, after `after`.
     async fn list_teams(
         &mut self,
         after: Option<TeamId>,
@@ -95,6 +45,7 @@ impl<T: SqlTx> StaffingTx for T {
             .await
     }
 
+    /// Adds a member to a team (no-op when already a member).
     async fn add_team_member(&mut self, t: TeamId, person: PersonId) -> Result<(), StoreError> {
         q("INSERT INTO team_members (team_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(t.to_string())
@@ -104,6 +55,7 @@ impl<T: SqlTx> StaffingTx for T {
         Ok(())
     }
 
+    /// Removes a member; returns whether they were one.
     async fn remove_team_member(
         &mut self,
         t: TeamId,
@@ -117,6 +69,7 @@ impl<T: SqlTx> StaffingTx for T {
         Ok(done > 0)
     }
 
+    /// Members of a team.
     async fn team_members(&mut self, t: TeamId) -> Result<Vec<PersonId>, StoreError> {
         let rows = q("SELECT person_id FROM team_members WHERE team_id = $1 ORDER BY person_id")
             .bind(t.to_string())
@@ -125,6 +78,7 @@ impl<T: SqlTx> StaffingTx for T {
         ids(&rows, "person_id", PersonId)
     }
 
+    /// Teams a person belongs to.
     async fn teams_of(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError> {
         let rows = q("SELECT team_id FROM team_members WHERE person_id = $1 ORDER BY team_id")
             .bind(person.to_string())
@@ -133,6 +87,7 @@ impl<T: SqlTx> StaffingTx for T {
         ids(&rows, "team_id", TeamId)
     }
 
+    /// Teams a person leads.
     async fn teams_led_by(&mut self, person: PersonId) -> Result<Vec<TeamId>, StoreError> {
         let rows = q("SELECT id FROM teams WHERE lead_id = $1 ORDER BY id")
             .bind(person.to_string())
@@ -141,6 +96,7 @@ impl<T: SqlTx> StaffingTx for T {
         ids(&rows, "id", TeamId)
     }
 
+    /// Staffs a person on a matter (no-op when already staffed).
     async fn add_matter_member(&mut self, m: MatterId, person: PersonId) -> Result<(), StoreError> {
         q("INSERT INTO matter_members (matter_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(m.to_string())
@@ -149,6 +105,7 @@ impl<T: SqlTx> StaffingTx for T {
         Ok(())
     }
 
+    /// Removes a person from a matter; returns whether they were staffed.
     async fn remove_matter_member(
         &mut self,
         m: MatterId,
@@ -162,6 +119,7 @@ impl<T: SqlTx> StaffingTx for T {
         Ok(done > 0)
     }
 
+    /// People staffed on a matter.
     async fn matter_members(&mut self, m: MatterId) -> Result<Vec<PersonId>, StoreError> {
         let rows =
             q("SELECT person_id FROM matter_members WHERE matter_id = $1 ORDER BY person_id")
@@ -171,6 +129,7 @@ impl<T: SqlTx> StaffingTx for T {
         ids(&rows, "person_id", PersonId)
     }
 
+    /// Matters a person is staffed on.
     async fn staffed_matters(&mut self, person: PersonId) -> Result<Vec<MatterId>, StoreError> {
         let rows =
             q("SELECT matter_id FROM matter_members WHERE person_id = $1 ORDER BY matter_id")
@@ -180,3 +139,5 @@ impl<T: SqlTx> StaffingTx for T {
         ids(&rows, "matter_id", MatterId)
     }
 }
+
+impl<T: SqlTx> StaffingTx for T {}

@@ -1,39 +1,19 @@
 //! Ethical walls.
 
 use crate::StoreError;
-
 use crate::sql::exec::{SqlTx, q};
-
 use crate::sql::{after_key, ms, wall};
 use async_trait::async_trait;
 use custos_domain::{PersonId, TeamId, Wall, WallId, WallObject, WallSubject};
 
 /// Ethical walls.
 #[async_trait]
-pub trait WallsTx: Send {
+#[expect(
+    private_bounds,
+    reason = "sealed: only this crate's units of work (SqlTx) have these operations"
+)]
+pub trait WallsTx: SqlTx {
     /// Raises a wall.
-    async fn insert_wall(&mut self, wall: &Wall) -> Result<(), StoreError>;
-
-    /// Walls ordered by id, after `after`.
-    async fn list_walls(
-        &mut self,
-        after: Option<custos_domain::WallId>,
-        limit: u32,
-    ) -> Result<Vec<Wall>, StoreError>;
-
-    /// Walls whose subject is `person` or one of `teams`.
-    async fn walls_screening(
-        &mut self,
-        person: PersonId,
-        teams: &[TeamId],
-    ) -> Result<Vec<Wall>, StoreError>;
-
-    /// Walls whose subject is `team`.
-    async fn walls_of_team(&mut self, team: TeamId) -> Result<Vec<Wall>, StoreError>;
-}
-
-#[async_trait]
-impl<T: SqlTx> WallsTx for T {
     async fn insert_wall(&mut self, w: &Wall) -> Result<(), StoreError> {
         let (subject_kind, subject_id) = match w.subject {
             WallSubject::Person(p) => ("person", p.0),
@@ -59,6 +39,7 @@ impl<T: SqlTx> WallsTx for T {
         Ok(())
     }
 
+    /// Walls ordered by id, after `after`.
     async fn list_walls(
         &mut self,
         after: Option<WallId>,
@@ -71,6 +52,7 @@ impl<T: SqlTx> WallsTx for T {
             .await
     }
 
+    /// Walls whose subject is `person` or one of `teams`.
     async fn walls_screening(
         &mut self,
         person: PersonId,
@@ -98,6 +80,7 @@ impl<T: SqlTx> WallsTx for T {
         Ok(out)
     }
 
+    /// Walls whose subject is `team`.
     async fn walls_of_team(&mut self, t: TeamId) -> Result<Vec<Wall>, StoreError> {
         q("SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 ORDER BY id")
             .bind(t.to_string())
@@ -105,3 +88,5 @@ impl<T: SqlTx> WallsTx for T {
             .await
     }
 }
+
+impl<T: SqlTx> WallsTx for T {}
