@@ -18,8 +18,9 @@ use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord};
 use custos_domain::PersonStatus;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -126,25 +127,12 @@ async fn check_schema(pool: &PgPool) -> Result<(), StoreError> {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        let tx = self.pool.begin().await.map_err(map_err)?;
-        Ok(Box::new(PgTx {
-            tx,
-            pending: Vec::new(),
-            read_only: None,
-        }))
+        Ok(Box::new(PgTx::open(&self.pool, "BEGIN", false).await?))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        let tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .map_err(map_err)?;
-        Ok(Box::new(PgTx {
-            tx,
-            pending: Vec::new(),
-            read_only: Some(self.pool.clone()),
-        }))
+        let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+        Ok(Box::new(PgTx::open(&self.pool, begin, true).await?))
     }
 
     async fn session_and_status(
@@ -214,18 +202,54 @@ impl Store for PgStore {
     }
 }
 
+/// A unit of work on one pooled connection, held from `BEGIN` to `COMMIT` (statements written
+/// out, so that a read-only unit can end its snapshot and sequence its audit entries on the
+/// same connection, in one more round trip: no second trip through the pool).
 struct PgTx {
-    tx: Transaction<'static, Postgres>,
+    conn: PoolConnection<Postgres>,
+    /// A transaction is open: dropped so, the connection is closed (the server rolls back)
+    /// rather than returned to the pool mid-transaction.
+    open: bool,
     /// Audit entries of this unit not yet numbered.
     pending: Vec<AuditRecord>,
-    /// For a read-only unit (one REPEATABLE READ READ ONLY snapshot): the pool on which its
-    /// audit entries are written when it commits.
-    read_only: Option<PgPool>,
+    /// One REPEATABLE READ READ ONLY snapshot: its audit entries are numbered after it ends.
+    read_only: bool,
+}
+
+impl PgTx {
+    async fn open(pool: &PgPool, begin: &'static str, read_only: bool) -> Result<Self, StoreError> {
+        let conn = pool.acquire().await.map_err(map_err)?;
+        let mut tx = PgTx {
+            conn,
+            open: true,
+            pending: Vec::new(),
+            read_only,
+        };
+        tx.simple(begin).await?;
+        Ok(tx)
+    }
+
+    /// Runs fixed transaction-control statements (simple protocol, one round trip).
+    async fn simple(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        sqlx::raw_sql(sql)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 impl SqlTx for PgTx {
     fn conn(&mut self) -> Conn<'_> {
-        Conn::Pg(&mut self.tx)
+        Conn::Pg(&mut self.conn)
     }
 }
 
@@ -257,21 +281,14 @@ impl PgTx {
 #[async_trait]
 impl StoreTx for PgTx {
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        if let Some(pool) = self.read_only.take() {
-            self.tx.commit().await.map_err(map_err)?;
-            if self.pending.is_empty() {
-                return Ok(());
-            }
-            let mut writer = PgTx {
-                tx: pool.begin().await.map_err(map_err)?,
-                pending: std::mem::take(&mut self.pending),
-                read_only: None,
-            };
-            writer.sequence_pending().await?;
-            return writer.tx.commit().await.map_err(map_err);
+        if self.read_only && !self.pending.is_empty() {
+            // The snapshot ends and a short writing transaction begins, in one round trip.
+            self.simple("COMMIT; BEGIN").await?;
         }
         self.sequence_pending().await?;
-        self.tx.commit().await.map_err(map_err)
+        self.simple("COMMIT").await?;
+        self.open = false;
+        Ok(())
     }
 }
 
@@ -294,7 +311,7 @@ impl AuditTx for PgTx {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         // A unit that writes sees its own entries, as on SQLite; a read-only unit sees the
         // committed ones (its own are written when it commits).
-        if self.read_only.is_none() {
+        if !self.read_only {
             self.sequence_pending().await?;
         }
         audit::select(self.conn(), filter, after, limit).await
