@@ -61,7 +61,6 @@ pub fn router(app: App) -> Router {
     let (api, openapi) = routes::api();
     let openapi_json = routes::OpenApiJson(routes::served_document(&openapi).into());
     let routes = api
-        .merge(pages::routes())
         .layer(axum::Extension(openapi_json))
         .fallback(routes::no_such_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -17,17 +17,13 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
      img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
      base-uri 'none'; frame-ancestors 'none'";
 
-/// Page routes: `pages` with the pages' security policy on every answer.
+/// Page routes: `pages` with the pages' security policy on every answer. The web interface
+/// wraps its routes with this and merges them into [`crate::router`].
 pub fn with_page_policy(pages: Router<AppState>) -> Router<AppState> {
     pages.layer(SetResponseHeaderLayer::overriding(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGE_CSP),
     ))
-}
-
-/// The pages of the web interface (the web UI issue adds them here).
-pub(crate) fn routes() -> Router<AppState> {
-    with_page_policy(Router::new())
 }
 
 /// Whether the client asked for a page rather than JSON (a browser navigating).

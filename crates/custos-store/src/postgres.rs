@@ -237,23 +237,7 @@ impl PgTx {
             .map_err(map_err)?;
         Ok(())
     }
-}
 
-impl Drop for PgTx {
-    fn drop(&mut self) {
-        if self.open {
-            self.conn.close_on_drop();
-        }
-    }
-}
-
-impl SqlTx for PgTx {
-    fn conn(&mut self) -> Conn<'_> {
-        Conn::Pg(&mut self.conn)
-    }
-}
-
-impl PgTx {
     /// Numbers and writes the pending audit entries. The sequencer row stays locked until the
     /// unit ends: the next entry of any node follows these.
     async fn sequence_pending(&mut self) -> Result<(), StoreError> {
@@ -275,6 +259,20 @@ impl PgTx {
             .run(self.conn())
             .await?;
         Ok(())
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+impl SqlTx for PgTx {
+    fn conn(&mut self) -> Conn<'_> {
+        Conn::Pg(&mut self.conn)
     }
 }
 
