@@ -24,7 +24,7 @@ pub mod vocabulary;
 pub use backup::{BackupReport, RestoreReport, restore};
 pub use caller::{Caller, Via};
 pub use config::{AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig};
-pub use custos_audit::{AuditEntry, Outcome};
+pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
 pub use custos_store::{AuditFilter, redact_url};
 pub use demo::{
@@ -36,6 +36,7 @@ pub use init::{InitOptions, InitOutcome, init_data_dir};
 pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
 pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
+pub use usecases::account::SetupSteps;
 pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
@@ -48,7 +49,7 @@ pub use views::{
     ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,
 };
 
-use custos_audit::{AuditReason, AuditRecord};
+use custos_audit::AuditReason;
 use custos_crypto::Kek;
 use custos_domain::{Clock, PersonId, RequestId};
 use custos_policy::{Action, Decision, Permit, Resource};

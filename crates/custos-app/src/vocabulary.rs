@@ -121,3 +121,21 @@ pub fn is_catalogued_action(action: &str) -> bool {
 pub fn is_catalogued_rule(rule: &str) -> bool {
     custos_policy::Rule::ALL.iter().any(|r| r.code() == rule) || EVENT_RULES.contains(&rule)
 }
+
+/// Every action code an audit entry can carry: the policy's actions, then the events'.
+pub fn all_actions() -> Vec<&'static str> {
+    custos_policy::Action::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .chain(EVENT_ACTIONS.iter().copied())
+        .collect()
+}
+
+/// Every rule code an audit entry can carry: the policy's rules, then the events'.
+pub fn all_rules() -> Vec<&'static str> {
+    custos_policy::Rule::ALL
+        .iter()
+        .map(|r| r.code())
+        .chain(EVENT_RULES.iter().copied())
+        .collect()
+}

@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use custos_app::{AppError, Caller, SessionKind, SessionStage, Via};
 use custos_domain::RequestId;
 
@@ -27,6 +27,15 @@ pub const SESSION_COOKIE: &str = "__Host-custos_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 pub use crate::client_addr::{ClientAddr, client_address};
+
+/// The `Set-Cookie` value of a browser session (`max_age` 0 clears it): `__Host-`, Secure,
+/// HttpOnly, SameSite=Strict.
+pub(crate) fn session_cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
+    ))
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cookie"))
+}
 
 /// Gives every request an id, carried into logs, audit entries and the `x-request-id` header,
 /// and writes one access-log line per request: method, the matched route (never the raw path
@@ -168,6 +177,9 @@ pub struct PageRejection {
     failure: AuthFailure,
     /// The path and query asked for.
     asked: String,
+    /// Whether the request carried a session cookie (then its session has ended: idle,
+    /// expired, or signed out elsewhere, and the sign-in page says so).
+    had_cookie: bool,
 }
 
 impl PageRejection {
@@ -176,10 +188,36 @@ impl PageRejection {
         match self.failure {
             AuthFailure::Unauthenticated => {
                 let next: String = form_urlencoded::byte_serialize(self.asked.as_bytes()).collect();
-                Some(format!("{SIGN_IN_PAGE}?next={next}"))
+                let ended = if self.had_cookie { "&ended=1" } else { "" };
+                Some(format!("{SIGN_IN_PAGE}?next={next}{ended}"))
             }
             AuthFailure::SetupRequired => Some(SETUP_PAGE.to_owned()),
             _ => None,
+        }
+    }
+
+    /// The answer as a page of the web interface: a redirect, or the refusal in words.
+    pub(crate) fn into_page(self, c: &crate::web::Chrome) -> Response {
+        if let Some(to) = self.location() {
+            return axum::response::Redirect::to(&to).into_response();
+        }
+        match self.failure {
+            AuthFailure::Csrf => {
+                let page = crate::web::ProblemPage {
+                    c,
+                    heading: c.t.get("csrf-heading"),
+                    sentence: c.t.get("csrf-text"),
+                    detail: None,
+                };
+                let mut response = (StatusCode::FORBIDDEN, page).into_response();
+                response.extensions_mut().insert(crate::error::ErrorLog {
+                    code: "csrf",
+                    detail: None,
+                });
+                response
+            }
+            AuthFailure::Refused(e) => crate::web::error_page(c, e),
+            _ => crate::web::error_page(c, AppError::Unauthenticated),
         }
     }
 }
@@ -360,6 +398,7 @@ impl FromRequestParts<AppState> for SignedIn {
             .map_err(|failure| PageRejection {
                 failure,
                 asked: asked(parts),
+                had_cookie: cookie_token(&parts.headers).is_some(),
             })
     }
 }
@@ -381,6 +420,60 @@ impl FromRequestParts<AppState> for SigningIn {
             .map_err(|failure| PageRejection {
                 failure,
                 asked: asked(parts),
+                had_cookie: cookie_token(&parts.headers).is_some(),
             })
+    }
+}
+
+/// Pages: a full cookie session whose CSRF token travels inside a multipart body (an upload
+/// form cannot send a header, and [`csrf_form_field`] reads URL-encoded forms only). The
+/// handler reaches the caller only through [`CsrfPending::verify`], with the token the form
+/// sent as its first part, before it reads anything else.
+#[derive(Debug)]
+pub struct CsrfPending {
+    caller: Caller,
+    session_token: String,
+}
+
+impl CsrfPending {
+    /// The caller, once the form's CSRF token matches the session's.
+    pub fn verify(self, state: &AppState, sent: &str) -> Result<Caller, AuthFailure> {
+        if state.app.csrf_matches(&self.session_token, sent) {
+            Ok(self.caller)
+        } else {
+            Err(AuthFailure::Csrf)
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CsrfPending {
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, PageRejection> {
+        let reject = |failure| PageRejection {
+            failure,
+            asked: asked(parts),
+            had_cookie: cookie_token(&parts.headers).is_some(),
+        };
+        let token =
+            cookie_token(&parts.headers).ok_or_else(|| reject(AuthFailure::Unauthenticated))?;
+        let caller = state
+            .app
+            .authenticate(request_id_of(parts), token, SessionKind::Cookie)
+            .await
+            .map_err(|e| reject(e.into()))?;
+        match caller.via {
+            Via::Session {
+                stage: SessionStage::Full,
+                ..
+            } => Ok(CsrfPending {
+                caller,
+                session_token: token.to_owned(),
+            }),
+            _ => Err(reject(AuthFailure::SetupRequired)),
+        }
     }
 }

@@ -31,12 +31,12 @@ pub struct ErrorDetail {
 /// An error on its way to becoming a response.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    retry_after: Option<u64>,
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+    pub(crate) retry_after: Option<u64>,
     /// What the log gets and the client does not (internal errors).
-    detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 /// What the access log writes about a failed request: its code and, for internal errors, the

@@ -12,6 +12,7 @@ pub mod pages;
 mod routes;
 mod state;
 mod tls;
+pub mod web;
 
 #[cfg(test)]
 mod sign_in_tests;
@@ -62,6 +63,7 @@ pub fn router(app: App) -> Router {
     let openapi_json = routes::OpenApiJson(routes::served_document(&openapi).into());
     let routes = api
         .layer(axum::Extension(openapi_json))
+        .merge(web::routes())
         .fallback(routes::no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(AppState::new(app));

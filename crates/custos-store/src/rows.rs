@@ -239,4 +239,10 @@ pub struct AuditFilter {
     pub request_id: Option<RequestId>,
     /// Only allows or only denies.
     pub outcome: Option<Outcome>,
+    /// Only this action (`document.read`...).
+    pub action: Option<String>,
+    /// Only entries at or after this time (Unix milliseconds).
+    pub from_ms: Option<i64>,
+    /// Only entries before this time (Unix milliseconds).
+    pub until_ms: Option<i64>,
 }

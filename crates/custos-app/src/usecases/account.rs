@@ -1,13 +1,54 @@
-//! A person's own account: changing the password (the current one needed, the policy applied,
-//! every other session ended).
+//! A person's own account: who they are (for the pages' header), what their account setup still
+//! needs, and changing the password (the current one needed, the policy applied, every other
+//! session ended).
 
 use crate::passwords::policy;
 use crate::usecases::login::{account_key, throttled};
 use crate::{App, AppError, AuditEvent, Caller, Via};
-use custos_domain::SessionStage;
+use custos_domain::{Person, SessionStage};
 use zeroize::Zeroizing;
 
+/// What a person's account setup still needs before their sessions become full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetupSteps {
+    /// The password is a one-time password, or older than the firm allows.
+    pub password_change: bool,
+    /// No second factor is active yet.
+    pub totp_enrollment: bool,
+}
+
 impl App {
+    /// The caller's own directory entry, for a page's header. Not a decision and not audited:
+    /// the session check has just read the same row, and it holds no client data.
+    pub async fn who_am_i(&self, caller: &Caller) -> Result<Person, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let row = tx
+            .person(caller.person)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        tx.commit().await?;
+        Ok(row.person)
+    }
+
+    /// What the caller's account setup still needs (the same test as at login).
+    pub async fn setup_steps(&self, caller: &Caller) -> Result<SetupSteps, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let row = tx
+            .person(caller.person)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let enrolled = tx.factors_of(caller.person).await?.iter().any(|f| f.active);
+        tx.commit().await?;
+        let expired = self
+            .settings
+            .password_max_age
+            .is_some_and(|max| row.password_changed_at + max <= self.now());
+        Ok(SetupSteps {
+            password_change: row.must_change_password || expired,
+            totp_enrollment: !enrolled,
+        })
+    }
+
     /// Changes the caller's own password; needs the current one, checks the new one against
     /// the policy, and ends every other session of the person.
     pub async fn change_password(

@@ -300,4 +300,55 @@ impl App {
         )
         .await
     }
+
+    /// The directory entries of the given people that the caller may see (a page showing a
+    /// team's or a matter's members by name): one decision per person, one audit entry for
+    /// the lookup, like a listing. At most 200 ids.
+    pub async fn people_named(
+        &self,
+        caller: &Caller,
+        ids: &[PersonId],
+    ) -> Result<Vec<Person>, AppError> {
+        if ids.len() > 200 {
+            return Err(AppError::BadInput("at most 200 people at once".to_owned()));
+        }
+        let mut tx = self.store.begin_read().await?;
+        let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewPerson).await?;
+        let mut items = Vec::new();
+        let mut shown = Vec::new();
+        let mut withheld = 0u32;
+        for id in ids {
+            let Some(row) = tx.person(*id).await? else {
+                continue;
+            };
+            let resource = Resource::Person {
+                id: row.person.id,
+                role: row.person.role,
+            };
+            if Self::decide(&principal, Action::ViewPerson, &resource, &ctx).is_allowed() {
+                shown.push(id.to_string());
+                items.push(row.person);
+            } else {
+                withheld += 1;
+            }
+        }
+        let listing = crate::listing::Listing {
+            page: crate::Page {
+                items,
+                next_cursor: None,
+            },
+            shown,
+            withheld,
+        };
+        let page = self
+            .finish_listing(
+                tx,
+                caller,
+                crate::vocabulary::ACTION_PERSON_LIST,
+                "firm".to_owned(),
+                listing,
+            )
+            .await?;
+        Ok(page.items)
+    }
 }

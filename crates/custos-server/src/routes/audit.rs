@@ -83,6 +83,7 @@ async fn query_audit(
         resource: q.resource,
         request_id: q.request_id.map(RequestId),
         outcome: q.outcome,
+        ..AuditFilter::default()
     };
     let page = state
         .app

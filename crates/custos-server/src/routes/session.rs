@@ -2,7 +2,7 @@
 //! sessions and personal API tokens. The officer's actions on other people's accounts are in
 //! `accounts.rs`.
 
-use crate::auth::{AccountSetup, Authed, ClientAddr, Interactive, SESSION_COOKIE, client_address};
+use crate::auth::{AccountSetup, Authed, ClientAddr, Interactive, client_address, session_cookie};
 use crate::error::{
     ApiError, ErrorBody,
     extract::{Json, Path},
@@ -10,8 +10,8 @@ use crate::error::{
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use custos_app::{
     ApiTokenView, AppError, LoginRequest as AppLogin, NewApiToken, SessionKind, SessionView,
@@ -76,13 +76,6 @@ pub struct LoginResponse {
     expires_at: time::OffsetDateTime,
     /// Who logged in.
     person: Person,
-}
-
-fn cookie(value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}"
-    ))
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cookie"))
 }
 
 /// Log in with user name, password and second-factor code. Unknown user, wrong password and
@@ -150,7 +143,7 @@ async fn login(
     if kind == SessionKind::Cookie {
         response
             .headers_mut()
-            .insert(SET_COOKIE, cookie(&session.token, lifetime)?);
+            .insert(SET_COOKIE, session_cookie(&session.token, lifetime)?);
     }
     Ok(response)
 }
@@ -164,7 +157,9 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     state.app.logout(&caller).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(SET_COOKIE, cookie("", 0)?);
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, session_cookie("", 0)?);
     Ok(response)
 }
 

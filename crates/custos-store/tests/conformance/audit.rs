@@ -76,12 +76,21 @@ pub(crate) async fn audit_order_is_total_and_gapless(nodes: [Arc<dyn Store>; 2])
 pub(crate) async fn audit_filters([store, _]: [Arc<dyn Store>; 2]) -> TestResult {
     let someone = PersonId::new();
     let mut tx = store.begin().await?;
-    let mine = record("a".into(), "matter:1".into(), Some(someone), Outcome::Deny);
+    let mine = AuditRecord {
+        at_ms: 10,
+        ..record("a".into(), "matter:1".into(), Some(someone), Outcome::Deny)
+    };
     tx.append_audit(&mine).await?;
-    tx.append_audit(&record("b".into(), "matter:1".into(), None, Outcome::Allow))
-        .await?;
-    tx.append_audit(&record("c".into(), "matter:2".into(), None, Outcome::Allow))
-        .await?;
+    let b = AuditRecord {
+        at_ms: 20,
+        ..record("b".into(), "matter:1".into(), None, Outcome::Allow)
+    };
+    tx.append_audit(&b).await?;
+    let c = AuditRecord {
+        at_ms: 30,
+        ..record("c".into(), "matter:2".into(), None, Outcome::Allow)
+    };
+    tx.append_audit(&c).await?;
     tx.commit().await?;
     let mut tx = store.begin().await?;
     let by_actor = AuditFilter {
@@ -106,6 +115,30 @@ pub(crate) async fn audit_filters([store, _]: [Arc<dyn Store>; 2]) -> TestResult
         ..AuditFilter::default()
     };
     assert_eq!(tx.audit_entries(&by_request, 0, 10).await?.len(), 1);
+    let by_action = AuditFilter {
+        action: Some("b".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(tx.audit_entries(&by_action, 0, 10).await?.len(), 1);
+    let actions = |entries: Vec<custos_audit::AuditEntry>| -> Vec<String> {
+        entries.into_iter().map(|e| e.record.action).collect()
+    };
+    let window = AuditFilter {
+        from_ms: Some(15),
+        until_ms: Some(30),
+        ..AuditFilter::default()
+    };
+    assert_eq!(actions(tx.audit_entries(&window, 0, 10).await?), ["b"]);
+    let from = AuditFilter {
+        from_ms: Some(20),
+        ..AuditFilter::default()
+    };
+    assert_eq!(actions(tx.audit_entries(&from, 0, 10).await?), ["b", "c"]);
+    let until = AuditFilter {
+        until_ms: Some(20),
+        ..AuditFilter::default()
+    };
+    assert_eq!(actions(tx.audit_entries(&until, 0, 10).await?), ["a"]);
     assert_eq!(
         tx.audit_entries(&AuditFilter::default(), 1, 10)
             .await?

@@ -1,0 +1,433 @@
+//! The audit explorer (the officer's query: person, client, matter, document, action, outcome,
+//! dates), each entry in words (who, what, when, the decision and the rule that decided), and
+//! the CSV export of the filtered set, streamed page by page.
+
+use super::matters::name_of;
+use super::{Chrome, Viewer, error_page};
+use crate::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use custos_app::{AuditEntry, AuditFilter, Caller, Outcome};
+use custos_domain::{PersonId, Role};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(explorer))
+        .route("/audit/export.csv", get(export))
+}
+
+/// An audit entry as a page shows it.
+pub(super) struct EntryRow {
+    pub seq: u64,
+    pub when: String,
+    pub who: String,
+    pub what: String,
+    pub resource: String,
+    pub allowed: bool,
+    pub outcome: String,
+    pub rule: String,
+    pub message: String,
+}
+
+/// The words for an action code.
+pub(super) fn action_words(c: &Chrome, action: &str) -> String {
+    c.t.try_get(&format!("action-{}", action.replace(['.', '_'], "-")))
+        .unwrap_or_else(|| action.to_owned())
+}
+
+/// The name of a rule code.
+pub(super) fn rule_words(c: &Chrome, rule: &str) -> String {
+    c.t.try_get(&format!("rulename-{}", rule.replace(['.', '_'], "-")))
+        .unwrap_or_else(|| rule.to_owned())
+}
+
+pub(super) fn entry_row(
+    c: &Chrome,
+    seq: u64,
+    record: &custos_app::AuditRecord,
+    names: &HashMap<PersonId, (String, Role)>,
+) -> EntryRow {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(record.at_ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let allowed = record.outcome == Outcome::Allow;
+    let (rule, message) = record
+        .reasons
+        .first()
+        .map(|r| (rule_words(c, &r.rule), r.message.clone()))
+        .unwrap_or_default();
+    EntryRow {
+        seq,
+        when: c.when(&at),
+        who: record
+            .actor
+            .map_or_else(|| c.t.get("the-system"), |p| name_of(c, names, p)),
+        what: action_words(c, &record.action),
+        resource: record.resource.clone(),
+        allowed,
+        outcome: c.t.get(if allowed { "allowed" } else { "denied" }),
+        rule,
+        message,
+    }
+}
+
+pub(super) fn entry_rows(
+    c: &Chrome,
+    entries: Vec<AuditEntry>,
+    names: &HashMap<PersonId, (String, Role)>,
+) -> Vec<EntryRow> {
+    entries
+        .iter()
+        .map(|e| entry_row(c, e.seq, &e.record, names))
+        .collect()
+}
+
+/// The explorer's filters, as the form sends them.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub(super) struct Filters {
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    matter: String,
+    #[serde(default)]
+    document: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+impl Filters {
+    /// The store's filter; a value that cannot be read is named.
+    fn filter(&self) -> Result<AuditFilter, &'static str> {
+        let id = |raw: &str, what: &'static str| -> Result<Option<uuid::Uuid>, &'static str> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                Ok(None)
+            } else {
+                raw.parse().map(Some).map_err(|_| what)
+            }
+        };
+        let day = |raw: &str, what: &'static str| -> Result<Option<i64>, &'static str> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            let date = time::Date::parse(
+                raw,
+                &time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| what)?;
+            let start = date.midnight().assume_offset(super::i18n::firm_offset());
+            Ok(Some((start.unix_timestamp_nanos() / 1_000_000) as i64))
+        };
+        let resource = match (
+            id(&self.document, "document")?,
+            id(&self.matter, "matter")?,
+            id(&self.client, "client")?,
+        ) {
+            (Some(d), _, _) => Some(format!("document:{d}")),
+            (None, Some(m), _) => Some(format!("matter:{m}")),
+            (None, None, Some(cl)) => Some(format!("client:{cl}")),
+            _ => None,
+        };
+        let outcome = match self.outcome.as_str() {
+            "allow" => Some(Outcome::Allow),
+            "deny" => Some(Outcome::Deny),
+            _ => None,
+        };
+        Ok(AuditFilter {
+            actor: id(&self.person, "person")?.map(PersonId),
+            resource,
+            outcome,
+            action: Some(self.action.trim().to_owned()).filter(|a| !a.is_empty()),
+            from_ms: day(&self.from, "from")?,
+            // `until` is inclusive: entries before the next day's start.
+            until_ms: day(&self.until, "until")?.map(|ms| ms + 86_400_000),
+            ..AuditFilter::default()
+        })
+    }
+
+    /// The query string of these filters (for the next page and the export).
+    fn query(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("person", &self.person),
+            ("client", &self.client),
+            ("matter", &self.matter),
+            ("document", &self.document),
+            ("action", &self.action),
+            ("outcome", &self.outcome),
+            ("from", &self.from),
+            ("until", &self.until),
+        ] {
+            if !value.trim().is_empty() {
+                out.append_pair(name, value.trim());
+            }
+        }
+        out.finish()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+struct ExplorerPage {
+    c: Chrome,
+    f: Filters,
+    people: Vec<(String, String)>,
+    actions: Vec<(String, String)>,
+    h: Vec<EntryRow>,
+    next: Option<String>,
+    query: String,
+    problem: Option<String>,
+}
+
+/// Every action an entry can name, for the filter's list.
+fn known_actions(c: &Chrome) -> Vec<(String, String)> {
+    let mut codes = custos_app::vocabulary::all_actions();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+        .into_iter()
+        .map(|code| (code.to_owned(), action_words(c, code)))
+        .collect()
+}
+
+async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filters>) -> Response {
+    let c = &v.chrome;
+    let (filter, problem) = match f.filter() {
+        Ok(filter) => (filter, None),
+        Err(field) => (
+            AuditFilter::default(),
+            Some(c.t.get(&format!("audit-bad-{field}"))),
+        ),
+    };
+    let after = f
+        .cursor
+        .as_deref()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    let page = match state.app.query_audit(&v.caller, &filter, after, 100).await {
+        Ok(page) => page,
+        Err(e) => return error_page(c, e),
+    };
+    let people = state
+        .app
+        .list_people(
+            &v.caller,
+            &custos_app::PageRequest {
+                cursor: None,
+                limit: Some(200),
+            },
+        )
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default();
+    let names: HashMap<PersonId, (String, Role)> = people
+        .iter()
+        .map(|p| (p.id, (p.display_name.clone(), p.role)))
+        .collect();
+    let rows = entry_rows(c, page.items, &names);
+    let page = ExplorerPage {
+        people: people
+            .iter()
+            .map(|p| (p.id.0.to_string(), p.display_name.clone()))
+            .collect(),
+        actions: known_actions(c),
+        h: rows,
+        next: page.next_cursor,
+        query: f.query(),
+        problem,
+        f,
+        c: v.chrome.clone(),
+    };
+    page.into_response()
+}
+
+/// One CSV cell: quoted when needed, and a leading `= + - @` defused so that a spreadsheet
+/// does not run it as a formula.
+fn cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+struct Export {
+    state: AppState,
+    caller: Caller,
+    chrome: Chrome,
+    filter: AuditFilter,
+    after: u64,
+    started: bool,
+    done: bool,
+    names: HashMap<PersonId, (String, Role)>,
+}
+
+/// The next piece of the CSV: the header, then one page of entries at a time.
+async fn next_chunk(mut ex: Export) -> Option<(Result<bytes::Bytes, std::io::Error>, Export)> {
+    if ex.done {
+        return None;
+    }
+    if !ex.started {
+        ex.started = true;
+        let t = ex.chrome.t;
+        let header = [
+            "seq",
+            "time",
+            "actor_id",
+            "actor",
+            "action",
+            "resource",
+            "outcome",
+            "rule",
+            "explanation",
+        ]
+        .map(|k| cell(&t.get(&format!("csv-{k}"))))
+        .join(",");
+        return Some((Ok(bytes::Bytes::from(format!("\u{feff}{header}\r\n"))), ex));
+    }
+    let page = match ex
+        .state
+        .app
+        .query_audit(&ex.caller, &ex.filter, ex.after, 500)
+        .await
+    {
+        Ok(page) => page,
+        Err(e) => {
+            ex.done = true;
+            tracing::warn!(error = %e, "audit export stopped");
+            return Some((Err(std::io::Error::other("audit export stopped")), ex));
+        }
+    };
+    let unseen: Vec<PersonId> = page
+        .items
+        .iter()
+        .filter_map(|e| e.record.actor)
+        .filter(|p| !ex.names.contains_key(p))
+        .collect();
+    if !unseen.is_empty() {
+        let viewer_less = names_for(&ex.state, &ex.caller, &unseen).await;
+        ex.names.extend(viewer_less);
+    }
+    let mut out = String::new();
+    for e in &page.items {
+        let row = entry_row(&ex.chrome, e.seq, &e.record, &ex.names);
+        let actor_id = e.record.actor.map(|p| p.0.to_string()).unwrap_or_default();
+        let rule = e
+            .record
+            .reasons
+            .first()
+            .map(|r| r.rule.clone())
+            .unwrap_or_default();
+        let fields = [
+            e.seq.to_string(),
+            row.when,
+            actor_id,
+            row.who,
+            e.record.action.clone(),
+            e.record.resource.clone(),
+            e.record.outcome.as_str().to_owned(),
+            rule,
+            row.message,
+        ];
+        out.push_str(&fields.iter().map(|f| cell(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    match page.next_cursor.and_then(|c| c.parse::<u64>().ok()) {
+        Some(next) => ex.after = next,
+        None => ex.done = true,
+    }
+    Some((Ok(bytes::Bytes::from(out)), ex))
+}
+
+async fn names_for(
+    state: &AppState,
+    caller: &Caller,
+    ids: &[PersonId],
+) -> HashMap<PersonId, (String, Role)> {
+    let mut unique = ids.to_vec();
+    unique.sort_by_key(|p| p.0);
+    unique.dedup();
+    state
+        .app
+        .people_named(caller, &unique)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| (p.id, (p.display_name, p.role)))
+        .collect()
+}
+
+async fn export(State(state): State<AppState>, v: Viewer, Query(f): Query<Filters>) -> Response {
+    let filter = match f.filter() {
+        Ok(filter) => filter,
+        Err(field) => {
+            let sentence = v.chrome.t.get(&format!("audit-bad-{field}"));
+            return super::bad_request(&v.chrome, sentence);
+        }
+    };
+    // The first page is asked before the answer starts, so a refusal is a page, not a
+    // broken download.
+    if let Err(e) = state.app.query_audit(&v.caller, &filter, 0, 1).await {
+        return error_page(&v.chrome, e);
+    }
+    let ex = Export {
+        state: state.clone(),
+        caller: v.caller,
+        chrome: v.chrome.clone(),
+        filter,
+        after: 0,
+        started: false,
+        done: false,
+        names: HashMap::new(),
+    };
+    let body = Body::from_stream(futures_util::stream::unfold(ex, next_chunk));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"custos-audit.csv\""),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(cell("-1"), "'-1");
+        assert_eq!(cell("line\nbreak"), "\"line\nbreak\"");
+    }
+}

@@ -1,0 +1,664 @@
+//! People, teams and walls, for the officer, admin/IT and team leads within their duties:
+//! create people (one-time password shown once), change status, reset a second factor or a
+//! password, see and end someone's sessions, unlock accounts; teams and their members; walls
+//! (create, see what they screen). Every action is the API's use case; refusals are pages.
+
+use super::matters::{MemberRow, Paging, name_of, names};
+use super::{Chrome, Viewer, error_page, role_name, see_other};
+use crate::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use custos_app::{Membership, NewPerson, PageRequest};
+use custos_domain::{
+    ClientId, MatterId, PersonId, PersonStatus, Role, TeamId, WallObject, WallSubject,
+};
+use serde::Deserialize;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/people", get(people).post(create_person))
+        .route("/people/{id}", get(person))
+        .route("/people/{id}/status", post(set_status))
+        .route("/people/{id}/second-factor", post(reset_factor))
+        .route("/people/{id}/password", post(reset_password))
+        .route("/people/{id}/sessions/end", post(end_sessions))
+        .route("/people/{id}/unlock", post(unlock))
+        .route("/teams", get(teams).post(create_team))
+        .route("/teams/{id}", get(team))
+        .route("/teams/{id}/members/add", post(add_team_member))
+        .route("/teams/{id}/members/remove", post(remove_team_member))
+        .route("/walls", get(walls).post(create_wall))
+}
+
+#[derive(Debug, Deserialize)]
+struct PeopleQuery {
+    cursor: Option<String>,
+    done: Option<String>,
+}
+
+pub(super) struct PersonRow {
+    id: String,
+    name: String,
+    user_name: String,
+    role: String,
+    status: String,
+    locked: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    c: Chrome,
+    rows: Vec<PersonRow>,
+    next: Option<String>,
+    roles: Vec<(&'static str, String)>,
+    notice: Option<String>,
+}
+
+fn roles(c: &Chrome) -> Vec<(&'static str, String)> {
+    Role::ALL
+        .iter()
+        .map(|r| (r.as_str(), role_name(c.t, *r)))
+        .collect()
+}
+
+async fn people(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(q): Query<PeopleQuery>,
+) -> Response {
+    let paging = Paging::from_cursor(q.cursor);
+    let page = match state.app.list_people(&v.caller, &paging.request(50)).await {
+        Ok(page) => page,
+        Err(e) => return error_page(&v.chrome, e),
+    };
+    let locked: Vec<PersonId> = if v.person.role == Role::Officer {
+        state
+            .app
+            .lockouts(&v.caller)
+            .await
+            .map(|l| l.into_iter().map(|l| l.person).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let c = &v.chrome;
+    let rows = page
+        .items
+        .into_iter()
+        .map(|p| PersonRow {
+            id: p.id.0.to_string(),
+            locked: locked.contains(&p.id),
+            name: p.display_name,
+            user_name: p.user_name.as_str().to_owned(),
+            role: role_name(c.t, p.role),
+            status: c.t.get(&format!("status-{}", p.status.as_str())),
+        })
+        .collect();
+    PeoplePage {
+        roles: roles(c),
+        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
+        c: v.chrome.clone(),
+        rows,
+        next: page.next_cursor,
+    }
+    .into_response()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "secret_once.html")]
+struct SecretOncePage {
+    c: Chrome,
+    heading: String,
+    text: String,
+    secret: String,
+    back: String,
+}
+
+#[derive(Deserialize)]
+struct NewPersonForm {
+    #[serde(default)]
+    user_name: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn create_person(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(form): Form<NewPersonForm>,
+) -> Response {
+    let Ok(role) = Role::parse(&form.role) else {
+        return super::bad_request(&v.chrome, v.chrome.t.get("role-unknown"));
+    };
+    let new = NewPerson {
+        user_name: form.user_name,
+        display_name: form.display_name,
+        role,
+    };
+    match state.app.create_person(&v.caller, new).await {
+        Ok((person, password)) => SecretOncePage {
+            heading: v
+                .chrome
+                .t
+                .with("person-created", "name", &person.display_name),
+            text: v.chrome.t.get("one-time-password-text"),
+            secret: password.to_string(),
+            back: format!("/people/{}", person.id.0),
+            c: v.chrome,
+        }
+        .into_response(),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+pub(super) struct SessionLine {
+    kind: String,
+    source: String,
+    last_seen: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "person.html")]
+struct PersonPage {
+    c: Chrome,
+    id: String,
+    name: String,
+    user_name: String,
+    role: String,
+    status: String,
+    status_code: &'static str,
+    sessions: Option<Vec<SessionLine>>,
+    lock: Option<String>,
+    notice: Option<String>,
+}
+
+async fn person(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<PeopleQuery>,
+) -> Response {
+    let Some(id) = super::record_id(&id).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    let p = match state.app.get_person(&v.caller, id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&v.chrome, e),
+    };
+    let c = &v.chrome;
+    // Sessions and locks are the officer's and IT's to see; the use cases decide.
+    let manages = matches!(v.person.role, Role::Officer | Role::Admin);
+    let sessions = if manages {
+        state
+            .app
+            .sessions_of_person(&v.caller, id)
+            .await
+            .ok()
+            .map(|s| {
+                s.into_iter()
+                    .map(|s| SessionLine {
+                        kind: c.t.get(&format!("session-kind-{}", s.kind)),
+                        source: s.source,
+                        last_seen: c.when(&s.last_seen_at),
+                    })
+                    .collect()
+            })
+    } else {
+        None
+    };
+    let lock = if v.person.role == Role::Officer {
+        state
+            .app
+            .lockouts(&v.caller)
+            .await
+            .ok()
+            .and_then(|l| l.into_iter().find(|l| l.person == id))
+            .map(|l| c.t.with("locked-until", "at", c.when(&l.locked_until)))
+    } else {
+        None
+    };
+    PersonPage {
+        id: p.id.0.to_string(),
+        name: p.display_name,
+        user_name: p.user_name.as_str().to_owned(),
+        role: role_name(c.t, p.role),
+        status: c.t.get(&format!("status-{}", p.status.as_str())),
+        status_code: p.status.as_str(),
+        sessions,
+        lock,
+        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
+        c: v.chrome.clone(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let Some(id) = super::record_id(&id).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    let status = match form.status.as_str() {
+        "active" => PersonStatus::Active,
+        "suspended" => PersonStatus::Suspended,
+        "departed" => PersonStatus::Departed,
+        _ => return super::bad_request(&v.chrome, v.chrome.t.get("status-unknown")),
+    };
+    match state.app.set_person_status(&v.caller, id, status).await {
+        Ok(_) => see_other(&format!("/people/{}?done=status-changed", id.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+async fn reset_factor(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = super::record_id(&id).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    match state.app.reset_second_factor(&v.caller, id).await {
+        Ok(()) => see_other(&format!("/people/{}?done=factor-reset", id.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = super::record_id(&id).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    match state.app.reset_password(&v.caller, id).await {
+        Ok(password) => SecretOncePage {
+            heading: v.chrome.t.get("password-reset-done"),
+            text: v.chrome.t.get("one-time-password-text"),
+            secret: password.to_string(),
+            back: format!("/people/{}", id.0),
+            c: v.chrome,
+        }
+        .into_response(),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+async fn end_sessions(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = super::record_id(&id).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    match state.app.revoke_sessions_of_person(&v.caller, id).await {
+        Ok(_) => see_other(&format!("/people/{}?done=sessions-ended", id.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+async fn unlock(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let Some(id) = super::record_id(&id).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    match state.app.unlock(&v.caller, id).await {
+        Ok(_) => see_other(&format!("/people/{}?done=unlocked", id.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+pub(super) struct TeamRow {
+    id: String,
+    name: String,
+    lead: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "teams.html")]
+struct TeamsPage {
+    c: Chrome,
+    rows: Vec<TeamRow>,
+    next: Option<String>,
+    leads: Vec<MemberRow>,
+}
+
+async fn teams(State(state): State<AppState>, v: Viewer, Query(q): Query<Paging>) -> Response {
+    let page = match state.app.list_teams(&v.caller, &q.request(50)).await {
+        Ok(page) => page,
+        Err(e) => return error_page(&v.chrome, e),
+    };
+    let leads: Vec<PersonId> = page.items.iter().filter_map(|t| t.lead).collect();
+    let names = names(&state, &v, &leads).await;
+    let c = &v.chrome;
+    let candidates = directory_choices(&state, &v).await;
+    TeamsPage {
+        rows: page
+            .items
+            .into_iter()
+            .map(|t| TeamRow {
+                id: t.id.0.to_string(),
+                name: t.name,
+                lead: t.lead.map(|l| name_of(c, &names, l)).unwrap_or_default(),
+            })
+            .collect(),
+        next: page.next_cursor,
+        leads: candidates,
+        c: v.chrome.clone(),
+    }
+    .into_response()
+}
+
+/// The first 200 people of the directory the viewer may see, for a form's list.
+async fn directory_choices(state: &AppState, v: &Viewer) -> Vec<MemberRow> {
+    state
+        .app
+        .list_people(
+            &v.caller,
+            &PageRequest {
+                cursor: None,
+                limit: Some(200),
+            },
+        )
+        .await
+        .map(|page| {
+            page.items
+                .into_iter()
+                .map(|p| MemberRow {
+                    id: p.id.0.to_string(),
+                    name: p.display_name,
+                    role: role_name(v.chrome.t, p.role),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct NewTeamForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    lead: String,
+}
+
+async fn create_team(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(form): Form<NewTeamForm>,
+) -> Response {
+    let lead = if form.lead.trim().is_empty() {
+        None
+    } else {
+        match super::record_id(&form.lead) {
+            Some(id) => Some(PersonId(id)),
+            None => return super::not_found(&v.chrome),
+        }
+    };
+    match state.app.create_team(&v.caller, &form.name, lead).await {
+        Ok(team) => see_other(&format!("/teams/{}?done=team-created", team.id.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "team.html")]
+struct TeamPage {
+    c: Chrome,
+    id: String,
+    members: Vec<MemberRow>,
+    candidates: Vec<MemberRow>,
+    notice: Option<String>,
+}
+
+async fn team(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<PeopleQuery>,
+) -> Response {
+    let Some(id) = super::record_id(&id).map(TeamId) else {
+        return super::not_found(&v.chrome);
+    };
+    let members = match state.app.team_members(&v.caller, id).await {
+        Ok(m) => m,
+        Err(e) => return error_page(&v.chrome, e),
+    };
+    let names = names(&state, &v, &members).await;
+    let c = &v.chrome;
+    let member_ids: Vec<String> = members.iter().map(|m| m.0.to_string()).collect();
+    let candidates = directory_choices(&state, &v)
+        .await
+        .into_iter()
+        .filter(|p| !member_ids.contains(&p.id))
+        .collect();
+    TeamPage {
+        id: id.0.to_string(),
+        members: members
+            .iter()
+            .map(|p| MemberRow {
+                id: p.0.to_string(),
+                name: name_of(c, &names, *p),
+                role: names
+                    .get(p)
+                    .map(|(_, r)| role_name(c.t, *r))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        candidates,
+        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
+        c: v.chrome.clone(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    #[serde(default)]
+    person: String,
+}
+
+async fn add_team_member(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    change_team(state, v, id, form, Membership::Add).await
+}
+
+async fn remove_team_member(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    change_team(state, v, id, form, Membership::Remove).await
+}
+
+async fn change_team(
+    state: AppState,
+    v: Viewer,
+    id: String,
+    form: MemberForm,
+    change: Membership,
+) -> Response {
+    let (Some(team), Some(person)) = (super::record_id(&id), super::record_id(&form.person)) else {
+        return super::not_found(&v.chrome);
+    };
+    let (team, person) = (TeamId(team), PersonId(person));
+    match state
+        .app
+        .change_team_member(&v.caller, team, person, change)
+        .await
+    {
+        Ok(()) => see_other(&format!("/teams/{}?done=member-changed", team.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+pub(super) struct WallRow {
+    subject: String,
+    object: String,
+    reason: String,
+    raised: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "walls.html")]
+struct WallsPage {
+    c: Chrome,
+    rows: Vec<WallRow>,
+    next: Option<String>,
+    people: Vec<MemberRow>,
+    clients: Vec<(String, String)>,
+    matters: Vec<(String, String)>,
+    notice: Option<String>,
+}
+
+async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQuery>) -> Response {
+    let paging = Paging::from_cursor(q.cursor);
+    let page = match state.app.list_walls(&v.caller, &paging.request(50)).await {
+        Ok(page) => page,
+        Err(e) => return error_page(&v.chrome, e),
+    };
+    let subjects: Vec<PersonId> = page
+        .items
+        .iter()
+        .filter_map(|w| match w.subject {
+            WallSubject::Person(p) => Some(p),
+            WallSubject::Team(_) => None,
+        })
+        .collect();
+    let names = names(&state, &v, &subjects).await;
+    let c = &v.chrome;
+    let mut rows = Vec::new();
+    for w in page.items {
+        let subject = match w.subject {
+            WallSubject::Person(p) => name_of(c, &names, p),
+            WallSubject::Team(t) => c.t.with("wall-team", "id", t.0),
+        };
+        let object = match w.object {
+            WallObject::Client(cl) => match state.app.get_client(&v.caller, cl).await {
+                Ok(client) => c.t.with(
+                    "wall-client",
+                    "name",
+                    client.name.unwrap_or_else(|| cl.0.to_string()),
+                ),
+                Err(_) => c.t.with("wall-client", "name", cl.0),
+            },
+            WallObject::Matter(m) => c.t.with("wall-matter", "id", m.0),
+        };
+        rows.push(WallRow {
+            subject,
+            object,
+            reason: w.reason,
+            raised: c.when(&w.created_at),
+        });
+    }
+    let people = directory_choices(&state, &v).await;
+    let first = PageRequest {
+        cursor: None,
+        limit: Some(200),
+    };
+    let clients = state
+        .app
+        .list_clients(&v.caller, &first)
+        .await
+        .map(|p| {
+            p.items
+                .into_iter()
+                .map(|cl| {
+                    (
+                        cl.id.0.to_string(),
+                        cl.name.unwrap_or_else(|| cl.id.0.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let matters = state
+        .app
+        .list_matters(&v.caller, &first)
+        .await
+        .map(|p| {
+            p.items
+                .into_iter()
+                .map(|m| {
+                    (
+                        m.id.0.to_string(),
+                        m.title.unwrap_or_else(|| m.id.0.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    WallsPage {
+        rows,
+        next: page.next_cursor,
+        people,
+        clients,
+        matters,
+        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
+        c: v.chrome.clone(),
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct NewWallForm {
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    client: String,
+    #[serde(default)]
+    matter: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn create_wall(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(form): Form<NewWallForm>,
+) -> Response {
+    let Some(person) = super::record_id(&form.person).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    let object = match (form.client.trim(), form.matter.trim()) {
+        (client, "") if !client.is_empty() => match super::record_id(client) {
+            Some(id) => WallObject::Client(ClientId(id)),
+            None => return super::not_found(&v.chrome),
+        },
+        ("", matter) if !matter.is_empty() => match super::record_id(matter) {
+            Some(id) => WallObject::Matter(MatterId(id)),
+            None => return super::not_found(&v.chrome),
+        },
+        _ => return super::bad_request(&v.chrome, v.chrome.t.get("wall-one-object")),
+    };
+    match state
+        .app
+        .create_wall(&v.caller, WallSubject::Person(person), object, &form.reason)
+        .await
+    {
+        Ok(_) => see_other("/walls?done=wall-raised"),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}

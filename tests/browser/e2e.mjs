@@ -1,0 +1,387 @@
+// End-to-end tests of Custos' web interface in headless Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core; no browser is ever downloaded). Starts `custos demo` on a free
+// port over real TLS, then plays the scenarios of the web interface issue:
+//   first sign-in with enrolment (the secret read from the page, the code computed here);
+//   a lawyer uploads a document with provenance (a missing field refused next to the field)
+//   and downloads it byte-exact; a screened lawyer does not see the walled matter in any list
+//   and gets the not-found page by URL; the officer finds both events in the audit explorer
+//   and exports the CSV; a POST without the CSRF token is refused; the same pages in zh-CN.
+// axe-core runs on every page, signed in as each role that sees it: no serious or critical
+// violation. Screenshots go to $CUSTOS_SCREENSHOTS (default target/screenshots).
+//
+// Usage: node e2e.mjs [path/to/custos]
+
+import { chromium } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
+import { spawn } from "node:child_process";
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+const binary = process.argv[2] ?? path.join(root, "target/debug/custos");
+const shots = process.env.CUSTOS_SCREENSHOTS ?? path.join(root, "target/screenshots");
+mkdirSync(shots, { recursive: true });
+const PASSWORD = "custos-demo-2026";
+const NEW_PASSWORD = "copper kettle winter harbour 42";
+
+let failures = 0;
+let passed = 0;
+function check(condition, what) {
+  if (condition) {
+    passed += 1;
+    console.log(`  ok   ${what}`);
+  } else {
+    failures += 1;
+    console.log(`  FAIL ${what}`);
+  }
+}
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes it.
+function base32(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of text.replace(/=+$/, "").toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) continue;
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+function totp(secret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(value).padStart(6, "0");
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function startDemo() {
+  const port = await freePort();
+  const child = spawn(binary, ["demo", "--listen", `127.0.0.1:${port}`], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: "warn" },
+  });
+  let out = "";
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`demo did not start:\n${out}`)), 60_000);
+    const onData = (d) => {
+      out += d.toString();
+      if (out.includes("Custos is serving")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`demo exited (${code}):\n${out}`)));
+  });
+  return { child, base: `https://127.0.0.1:${port}` };
+}
+
+// axe-core on the current page: no serious or critical violation.
+async function accessible(page, name) {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of bad) {
+    console.log(`       axe ${v.impact}: ${v.id} (${v.nodes.length}) ${v.help} :: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(" | ")}`);
+  }
+  check(bad.length === 0, `axe: ${name} has no serious or critical violation`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+// First sign-in of a demo account: one-time password, new password, authenticator enrolment
+// (the secret read from the page), recovery codes. Leaves the page on the home page.
+async function enrol(page, base, user, name) {
+  await page.goto(`${base}/sign-in`);
+  await page.fill("#user_name", user);
+  await page.fill("#password", PASSWORD);
+  await page.locator("form[action='/sign-in'] button[type=submit]").click();
+  await page.waitForURL(`${base}/account/setup`);
+  if (name) {
+    await shot(page, `${name}-setup-password`);
+    await accessible(page, "setup (password)");
+  }
+  // Demo accounts have a chosen password; people created by the officer change theirs here.
+  if (await page.locator("#current").count() === 1) {
+    await page.fill("#current", PASSWORD);
+    await page.fill("#new", NEW_PASSWORD);
+    await page.fill("#confirm", NEW_PASSWORD);
+    await page.locator("form[action='/account/setup/password'] button").click();
+    await page.waitForURL(`${base}/account/setup`);
+  }
+  await page.locator("form[action='/account/setup/totp'] button").click();
+  await page.waitForSelector("#totp-secret");
+  const secret = (await page.textContent("#totp-secret")).trim();
+  check(await page.locator(".qr svg").count() === 1, `${user}: the enrolment page shows a QR code`);
+  check(/^[A-Z2-7]{16,}$/.test(secret), `${user}: the enrolment page shows the secret as text`);
+  if (name) {
+    await shot(page, `${name}-setup-totp`);
+    await accessible(page, "setup (authenticator)");
+  }
+  await page.fill("#code", totp(secret));
+  await page.locator("form[action='/account/setup/totp/confirm'] button").click();
+  await page.waitForSelector("#recovery-codes");
+  const codes = await page.locator("#recovery-codes code").allTextContents();
+  check(codes.length === 10, `${user}: ten recovery codes are shown once`);
+  if (name) {
+    await shot(page, `${name}-recovery-codes`);
+    await accessible(page, "recovery codes");
+  }
+  await page.locator("a.button").click();
+  await page.waitForURL(`${base}/`);
+  return { secret, codes };
+}
+
+async function main() {
+  const { child, base } = await startDemo();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu"],
+  });
+  const newContext = (locale = "en-GB") =>
+    browser.newContext({ ignoreHTTPSErrors: true, locale, acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+  try {
+    // ---- Sign-in page, both languages, and a wrong password.
+    console.log("sign-in");
+    const anon = await newContext();
+    const ap = await anon.newPage();
+    await ap.goto(`${base}/`);
+    check(ap.url().startsWith(`${base}/sign-in?next=`), "an anonymous visit goes to the sign-in page, keeping where it was going");
+    check((await ap.textContent("h1")).includes("Sign in"), "the sign-in page is in English for an English browser");
+    await shot(ap, "sign-in-en");
+    await accessible(ap, "sign-in (en)");
+    await ap.fill("#user_name", "lena.lawyer");
+    await ap.fill("#password", "wrong password entirely");
+    await ap.locator("form[action='/sign-in'] button[type=submit]").click();
+    check((await ap.textContent(".error-summary")).includes("not right"), "a wrong password is refused in words");
+    await accessible(ap, "sign-in with an error");
+    const zh = await newContext("zh-CN");
+    const zp = await zh.newPage();
+    await zp.goto(`${base}/sign-in`);
+    check((await zp.textContent("h1")).includes("登录"), "the sign-in page is in Chinese for a Chinese browser");
+    check((await zp.getAttribute("html", "lang")) === "zh-CN", "the page says it is zh-CN");
+    await shot(zp, "sign-in-zh");
+    await accessible(zp, "sign-in (zh-CN)");
+    // The switch is remembered.
+    await ap.locator("form.lang button[value='zh-CN']").click();
+    await ap.waitForLoadState("load");
+    check((await ap.textContent("h1")).includes("登录"), "the language switch changes the page");
+    await ap.goto(`${base}/sign-in`);
+    check((await ap.textContent("h1")).includes("登录"), "the language switch is remembered");
+
+    // ---- First sign-in with enrolment (a lawyer).
+    console.log("first sign-in");
+    const lena = await newContext();
+    const lp = await lena.newPage();
+    await enrol(lp, base, "lena.lawyer", "lawyer");
+    check((await lp.textContent("h1")).includes("Lena"), "after enrolment the lawyer is home");
+    await shot(lp, "home-en");
+    await accessible(lp, "home (lawyer)");
+
+    // ---- Matters, a matter, an upload with provenance.
+    console.log("documents");
+    await lp.goto(`${base}/matters`);
+    await accessible(lp, "matters (lawyer)");
+    await shot(lp, "matters");
+    const matterLink = lp.locator("table a", { hasText: "Series C" });
+    check(await matterLink.count() === 1, "the lawyer sees her matter in the list");
+    await matterLink.click();
+    await lp.waitForSelector("h1");
+    const matterUrl = lp.url();
+    await accessible(lp, "matter (lawyer)");
+    await shot(lp, "matter");
+    await lp.locator("a.button", { hasText: "Upload" }).click();
+    await lp.waitForSelector("form[data-upload]");
+    await accessible(lp, "upload form");
+    const content = randomBytes(3 * 1024 * 1024 + 17);
+    const file = path.join(shots, "upload.bin");
+    writeFileSync(file, content);
+    await lp.fill("#title", "Due diligence report (draft)");
+    await lp.selectOption("#classification", "privileged");
+    await lp.fill("#source", "Client data room");
+    await lp.fill("#content_description", "Findings of the legal due diligence");
+    await lp.fill("#purpose", "Advice on the Series C financing");
+    // legal_basis left empty on purpose
+    await lp.fill("#collected_by", "Lena Fischer");
+    await lp.fill("#collected_at", "2026-11-20T10:30");
+    await lp.setInputFiles("#content", file);
+    await lp.locator("form[data-upload] button[type=submit]").click();
+    await lp.waitForSelector("#legal_basis-error");
+    check((await lp.textContent("#legal_basis-error")).includes("legal basis"), "a missing provenance field is refused next to the field");
+    check(await lp.locator(".field-error").count() === 1, "only the missing field is marked");
+    await shot(lp, "upload-error");
+    await accessible(lp, "upload form with an error");
+    await lp.fill("#legal_basis", "Engagement letter 2026-031");
+    await lp.setInputFiles("#content", file);
+    await lp.locator("form[data-upload] button[type=submit]").click();
+    await lp.waitForURL(/\/documents\/[0-9a-f-]+\?done=uploaded/);
+    const docUrl = lp.url().split("?")[0];
+    check((await lp.textContent("h1")).includes("Due diligence"), "the uploaded document has its page");
+    await shot(lp, "document");
+    await accessible(lp, "document (lawyer)");
+    const [download] = await Promise.all([lp.waitForEvent("download"), lp.locator("a", { hasText: "Download" }).click()]);
+    const got = readFileSync(await download.path());
+    check(Buffer.compare(got, content) === 0, `the download is byte-exact (${got.length} bytes)`);
+
+    // ---- CSRF: a state change without the token is refused.
+    console.log("csrf");
+    const memberPost = await lp.request.post(`${matterUrl}/members/add`, {
+      form: { person: "00000000-0000-0000-0000-000000000000" },
+      headers: { origin: base },
+    });
+    check(memberPost.status() === 403, `a POST without the CSRF token is refused (${memberPost.status()})`);
+    check((await memberPost.text()).includes("expired"), "the refusal is a page that says why");
+
+    // ---- The screened lawyer.
+    console.log("wall");
+    const sam = await newContext();
+    const sp = await sam.newPage();
+    const samFactor = await enrol(sp, base, "sam.screened");
+    await sp.goto(`${base}/matters`);
+    const samMatters = await sp.locator("main").textContent();
+    check(!samMatters.includes("Soylent"), "the screened lawyer does not see the walled matter in the list");
+    await sp.goto(`${base}/`);
+    check(!(await sp.locator("main").textContent()).includes("Soylent"), "nor on the home page");
+    const officer = await newContext();
+    const op = await officer.newPage();
+    await enrol(op, base, "olivia.officer", "officer");
+    await accessible(op, "home (officer)");
+    // The walled matter's address, as its team lead sees it.
+    const carl = await newContext();
+    const cp = await carl.newPage();
+    await enrol(cp, base, "carl.corplead", "lead");
+    await accessible(cp, "home (team lead)");
+    await cp.goto(`${base}/matters`);
+    const walled = cp.locator("table a", { hasText: "Soylent" });
+    check(await walled.count() === 1, "the team lead sees the walled matter");
+    const walledUrl = new URL(await walled.getAttribute("href"), base).href;
+    await cp.goto(walledUrl);
+    await accessible(cp, "matter (team lead)");
+    await shot(cp, "matter-lead");
+    const hidden = await sp.goto(walledUrl);
+    check(hidden.status() === 404, `the screened lawyer gets 404 for the walled matter (${hidden.status()})`);
+    const missing = await sp.goto(`${base}/matters/00000000-0000-0000-0000-000000000001`);
+    check(missing.status() === 404, "and the same 404 for a matter that does not exist");
+    const hiddenText = (await sp.goto(walledUrl), await sp.locator("main").textContent());
+    await sp.goto(`${base}/matters/00000000-0000-0000-0000-000000000001`);
+    const missingText = await sp.locator("main").textContent();
+    check(hiddenText === missingText, "the not-found pages are the same");
+    await shot(sp, "not-found");
+    await accessible(sp, "not found");
+
+    // ---- The officer's pages and the audit explorer.
+    console.log("officer");
+    for (const [url, name] of [["/people", "people"], ["/teams", "teams"], ["/walls", "walls"], ["/clients", "clients"], ["/account", "account"], ["/account/trail", "trail"]]) {
+      await op.goto(`${base}${url}`);
+      await accessible(op, `${name} (officer)`);
+      await shot(op, name);
+    }
+    await op.goto(`${base}/people`);
+    await op.locator("table a", { hasText: "Lena" }).click();
+    await op.waitForSelector("h1");
+    await accessible(op, "person (officer)");
+    await shot(op, "person");
+    await op.goto(walledUrl);
+    check((await op.locator("main").textContent()).includes("Sam Patel is screened"), "the matter page shows its wall to the officer");
+    await accessible(op, "matter (officer)");
+    await shot(op, "matter-officer");
+    await op.goto(docUrl);
+    check(await op.locator("table.entries").count() === 1, "the officer sees the document's access history");
+    await accessible(op, "document (officer)");
+    await op.goto(`${base}/audit`);
+    await accessible(op, "audit explorer");
+    await op.selectOption("#action", "document.upload");
+    await op.locator("form.filters button[type=submit]").click();
+    await op.waitForLoadState("load");
+    const uploads = await op.locator("table.entries tbody tr").allTextContents();
+    check(uploads.some((r) => r.includes("Lena Fischer") && r.includes("Uploaded a document")), "the audit explorer finds the lawyer's upload");
+    await op.goto(`${base}/audit`);
+    const samId = await op.locator("#person option", { hasText: "Sam Patel" }).getAttribute("value");
+    await op.selectOption("#person", samId);
+    await op.selectOption("#outcome", "deny");
+    await op.locator("form.filters button[type=submit]").click();
+    await op.waitForLoadState("load");
+    const denials = await op.locator("table.entries tbody tr").allTextContents();
+    check(denials.some((r) => r.includes("Sam Patel") && r.includes("Ethical wall")), "the audit explorer finds the screened lawyer's denial by the wall");
+    await shot(op, "audit");
+    const [csv] = await Promise.all([op.waitForEvent("download"), op.locator("#export-csv").click()]);
+    const text = readFileSync(await csv.path(), "utf8");
+    const lines = text.trim().split(/\r\n/);
+    check(lines.length === denials.length + 1, `the CSV has the filtered entries (${lines.length - 1} rows for ${denials.length} shown)`);
+    check(lines.slice(1).every((l) => l.includes("deny") && l.includes("Sam Patel")), "every CSV row is one of the filtered entries");
+
+    // ---- Chinese home page.
+    console.log("zh-CN");
+    const lzh = await lena.newPage();
+    await lena.addCookies([{ name: "custos_lang", value: "zh-CN", url: base }]);
+    await lzh.goto(`${base}/`);
+    check((await lzh.textContent("h1")).includes("欢迎"), "the home page in Chinese");
+    await shot(lzh, "home-zh");
+    await accessible(lzh, "home (zh-CN)");
+    await lzh.goto(matterUrl);
+    await shot(lzh, "matter-zh");
+    await accessible(lzh, "matter (zh-CN)");
+
+    // ---- The officer ends the screened lawyer's sessions: his next page goes to sign-in
+    // with a message, and back to that page after signing in.
+    console.log("ended session");
+    await op.goto(`${base}/people`);
+    await op.locator("table a", { hasText: "Sam Patel" }).click();
+    await op.waitForSelector("h1");
+    await op.locator("form[action$='/sessions/end'] button").click();
+    await op.waitForURL(/done=sessions-ended/);
+    check(await op.locator(".notice").count() === 1, "ending someone's sessions says so");
+    await sp.goto(`${base}/matters`);
+    check(sp.url().includes("next=%2Fmatters") && sp.url().includes("ended=1"), "an ended session returns to sign-in, keeping the page");
+    check((await sp.textContent(".notice")).includes("ended"), "the sign-in page says the session ended");
+    await shot(sp, "sign-in-ended");
+    // A code works once: wait for the authenticator's next code.
+    await sp.waitForTimeout(30_000 - (Date.now() % 30_000) + 1_000);
+    await sp.fill("#user_name", "sam.screened");
+    await sp.fill("#password", PASSWORD);
+    await sp.fill("#code", totp(samFactor.secret));
+    await sp.locator("form[action='/sign-in'] button[type=submit]").click();
+    await sp.waitForLoadState("load");
+    check(sp.url() === `${base}/matters`, `after signing in again he is back on the page (${sp.url()})`);
+
+    // ---- Sign out.
+    console.log("sign-out");
+    await lp.goto(`${base}/account`);
+    await lp.locator("form[action='/sign-out'] button").click();
+    await lp.waitForURL(/\/sign-in\?out=1/);
+    check(await lp.locator(".notice").count() === 1, "signing out says so");
+    await lp.goto(matterUrl);
+    check(lp.url().startsWith(`${base}/sign-in?next=`), "after signing out, pages need signing in again");
+  } finally {
+    await browser.close();
+    child.kill("SIGTERM");
+  }
+  console.log(`${passed} passed, ${failures} failed`);
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
