@@ -13,6 +13,7 @@
 
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
+import { audit as lighthouseAudit } from "./lighthouse.mjs";
 import { spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -364,6 +365,26 @@ async function main() {
     await sp.locator("form[action='/sign-in'] button[type=submit]").click();
     await sp.waitForLoadState("load");
     check(sp.url() === `${base}/matters`, `after signing in again he is back on the page (${sp.url()})`);
+
+    // ---- Lighthouse on sign-in, home, matter and audit pages.
+    console.log("lighthouse");
+    const cookieOf = async (context) =>
+      (await context.cookies()).filter((c) => c.name.startsWith("__Host-")).map((c) => `${c.name}=${c.value}`).join("; ");
+    const lena_cookie = await cookieOf(lena);
+    const officer_cookie = await cookieOf(officer);
+    const scores = await lighthouseAudit(
+      [
+        { name: "sign-in", url: `${base}/sign-in` },
+        { name: "home", url: `${base}/`, cookie: lena_cookie },
+        { name: "matter", url: matterUrl, cookie: lena_cookie },
+        { name: "audit", url: `${base}/audit`, cookie: officer_cookie },
+      ],
+      process.env.CHROMIUM ?? "/usr/bin/chromium",
+    );
+    for (const s of scores) {
+      check(s.accessibility >= 95 && s.bestPractices >= 95, `lighthouse ${s.name}: accessibility ${s.accessibility}, best practices ${s.bestPractices}${s.failing.length ? ` (not full marks: ${s.failing.join(", ")})` : ""}`);
+    }
+    writeFileSync(path.join(shots, "lighthouse.json"), JSON.stringify(scores, null, 2));
 
     // ---- Sign out.
     console.log("sign-out");
