@@ -245,6 +245,15 @@ async function main() {
     const got = readFileSync(await download.path());
     check(Buffer.compare(got, content) === 0, `the download is byte-exact (${got.length} bytes)`);
 
+    await lp.goto(`${base}/`);
+    check((await lp.locator("main").textContent()).includes("Due diligence report (draft)"), "the home page lists the document just opened");
+    await lp.goto(`${base}/matters?q=series`);
+    const found = await lp.locator("table tbody tr").allTextContents();
+    check(found.length === 1 && found[0].includes("Series C"), `searching matters by title finds only the match (${found.length})`);
+    await lp.goto(`${base}/matters?q=nothing-has-this-title`);
+    check(await lp.locator("table").count() === 0, "a search without a match says so");
+    await accessible(lp, "matters search");
+
     // ---- CSRF: a state change without the token is refused.
     console.log("csrf");
     const memberPost = await lp.request.post(`${matterUrl}/members/add`, {
@@ -280,6 +289,22 @@ async function main() {
     await cp.goto(walledUrl);
     await accessible(cp, "matter (team lead)");
     await shot(cp, "matter-lead");
+    // A team lead takes on a client and opens a matter for it.
+    await cp.goto(`${base}/clients`);
+    await accessible(cp, "clients (team lead)");
+    await cp.fill("#client-name", "Hooli Holdings");
+    await cp.fill("#client-contact", "legal@hooli.example");
+    await cp.locator("form[method=post][action='/clients'] button").click();
+    await cp.waitForURL(/\/clients\/[0-9a-f-]+\?done=client-created/);
+    check((await cp.textContent("h1")).includes("Hooli"), "a team lead takes on a client");
+    await accessible(cp, "client (team lead)");
+    await shot(cp, "client");
+    await cp.fill("#matter-title", "Hooli - data protection audit");
+    const carlOption = await cp.locator("#matter-lead option", { hasText: "Carl Svensson" }).getAttribute("value");
+    await cp.selectOption("#matter-lead", carlOption);
+    await cp.locator("form[action$='/matters'] button").click();
+    await cp.waitForURL(/\/matters\/[0-9a-f-]+\?done=matter-created/);
+    check((await cp.textContent("h1")).includes("data protection audit"), "and opens a matter for it");
     const hidden = await sp.goto(walledUrl);
     check(hidden.status() === 404, `the screened lawyer gets 404 for the walled matter (${hidden.status()})`);
     const missing = await sp.goto(`${base}/matters/00000000-0000-0000-0000-000000000001`);

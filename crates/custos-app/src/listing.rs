@@ -14,6 +14,28 @@ pub(crate) struct Listing<T> {
     pub withheld: u32,
 }
 
+/// A search within a listing: the words a title or name must contain (any case), or nothing.
+pub(crate) struct Query(Option<String>);
+
+impl Query {
+    pub(crate) fn new(raw: Option<&str>) -> Self {
+        Query(
+            raw.map(|q| q.trim().to_lowercase())
+                .filter(|q| !q.is_empty()),
+        )
+    }
+
+    /// Whether a record's opened text matches (no query matches everything; a text the
+    /// caller may not read matches no query).
+    pub(crate) fn matches(&self, text: Option<&str>) -> bool {
+        match (&self.0, text) {
+            (None, _) => true,
+            (Some(q), Some(text)) => text.to_lowercase().contains(q.as_str()),
+            (Some(_), None) => false,
+        }
+    }
+}
+
 /// A batch fetcher: `(tx, after, limit)` to the next rows in id order.
 pub(crate) type Fetch<'f, R> = dyn for<'a> FnMut(&'a mut dyn StoreTx, Option<Uuid>, u32) -> BoxFuture<'a, Result<Vec<R>, AppError>>
     + Send

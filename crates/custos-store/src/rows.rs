@@ -245,4 +245,6 @@ pub struct AuditFilter {
     pub from_ms: Option<i64>,
     /// Only entries before this time (Unix milliseconds).
     pub until_ms: Option<i64>,
+    /// The newest entries first (before `after`, when it is not 0), instead of the oldest.
+    pub newest_first: bool,
 }

@@ -35,6 +35,56 @@ impl App {
         })
     }
 
+    /// The documents the caller opened most recently (newest first, each once, at most
+    /// `limit`), found in their own trail; documents they may no longer see are left out.
+    /// Each one shown is an audited view of its metadata, like any other.
+    pub async fn recently_opened(
+        &self,
+        caller: &Caller,
+        limit: usize,
+    ) -> Result<Vec<crate::DocumentView>, AppError> {
+        let filter = AuditFilter {
+            actor: Some(caller.person),
+            action: Some(Action::ReadDocumentContent.as_str().to_owned()),
+            outcome: Some(custos_audit::Outcome::Allow),
+            newest_first: true,
+            ..AuditFilter::default()
+        };
+        let page = self
+            .audit_page(
+                caller,
+                Action::ViewOwnAudit,
+                Resource::AuditTrailOf(caller.person),
+                &filter,
+                0,
+                100,
+            )
+            .await?;
+        let mut ids: Vec<custos_domain::DocumentId> = Vec::new();
+        for entry in &page.items {
+            let id = entry
+                .record
+                .resource
+                .strip_prefix("document:")
+                .and_then(|id| id.parse().ok())
+                .map(custos_domain::DocumentId);
+            if let Some(id) = id
+                && !ids.contains(&id)
+            {
+                ids.push(id);
+            }
+        }
+        let mut docs = Vec::new();
+        for id in ids.into_iter().take(limit) {
+            match self.get_document(caller, id).await {
+                Ok(doc) => docs.push(doc),
+                Err(AppError::NotFound | AppError::Forbidden { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(docs)
+    }
+
     /// The confidentiality officer's query over the whole log.
     pub async fn query_audit(
         &self,

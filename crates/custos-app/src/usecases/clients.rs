@@ -83,6 +83,18 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<ClientView>, AppError> {
+        self.search_clients(caller, page, None).await
+    }
+
+    /// The clients the caller may see whose name contains `query` (any case); names are
+    /// sealed, so they are compared once opened (see [`App::search_matters`]).
+    pub async fn search_clients(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+        query: Option<&str>,
+    ) -> Result<Page<ClientView>, AppError> {
+        let query = crate::listing::Query::new(query);
         let mut tx = self.store.begin_read().await?;
         let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewClient).await?;
         let listing = filtered_page(
@@ -123,10 +135,11 @@ impl App {
                     &Resource::Client(facts),
                     &ctx,
                 );
-                decision
+                let view = decision
                     .permit()
                     .map(|p| self.client_view(p, row))
-                    .transpose()
+                    .transpose()?;
+                Ok(view.filter(|v| query.matches(v.name.as_deref())))
             },
         )
         .await?;

@@ -110,6 +110,19 @@ impl App {
         caller: &Caller,
         page: &PageRequest,
     ) -> Result<Page<MatterView>, AppError> {
+        self.search_matters(caller, page, None).await
+    }
+
+    /// The matters the caller may see whose title contains `query` (any case). Titles are
+    /// sealed: each visible matter's title is opened and compared, so a metadata-only viewer
+    /// finds nothing by title, and the query itself is never stored or logged.
+    pub async fn search_matters(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+        query: Option<&str>,
+    ) -> Result<Page<MatterView>, AppError> {
+        let query = crate::listing::Query::new(query);
         let mut tx = self.store.begin_read().await?;
         let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewMatter).await?;
         let listing = filtered_page(
@@ -122,10 +135,11 @@ impl App {
             |row| {
                 let resource = Resource::Matter(matter_facts(&row));
                 let decision = Self::decide(&principal, Action::ViewMatter, &resource, &ctx);
-                decision
+                let view = decision
                     .permit()
                     .map(|p| self.matter_view(p, row))
-                    .transpose()
+                    .transpose()?;
+                Ok(view.filter(|v| query.matches(v.title.as_deref())))
             },
         )
         .await?;

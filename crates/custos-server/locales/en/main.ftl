@@ -378,3 +378,16 @@ wall-client = Client { $name }
 wall-matter = Matter { $id }
 wall-team = Team { $id }
 done-wall-raised = The wall was raised. It applies from the next request.
+
+## Search and new records
+search-label = Search by name or title
+search = Search
+client-new = Take on a client
+client-create = Take on client
+matter-new = Open a matter for this client
+matter-team-field = Practice team
+matter-create = Open matter
+done-client-created = The client was taken on.
+done-matter-created = The matter was opened. Its lead lawyer is on its team.
+home-recent = Recently opened documents
+home-no-recent = You have not opened a document yet.

@@ -378,3 +378,16 @@ wall-client = 客户 { $name }
 wall-matter = 案件 { $id }
 wall-team = 团队 { $id }
 done-wall-raised = 隔离墙已设立，自下一个请求起生效。
+
+## 搜索与新建
+search-label = 按名称或标题搜索
+search = 搜索
+client-new = 接受新客户
+client-create = 接受客户
+matter-new = 为此客户新建案件
+matter-team-field = 业务团队
+matter-create = 新建案件
+done-client-created = 已接受该客户。
+done-matter-created = 案件已新建，主办律师已在案件团队中。
+home-recent = 最近打开的文件
+home-no-recent = 您还没有打开过文件。

@@ -159,6 +159,7 @@ impl Filters {
             from_ms: day(&self.from, "from")?,
             // `until` is inclusive: entries before the next day's start.
             until_ms: day(&self.until, "until")?.map(|ms| ms + 86_400_000),
+            newest_first: false,
             ..AuditFilter::default()
         })
     }
@@ -211,9 +212,19 @@ fn known_actions(c: &Chrome) -> Vec<(String, String)> {
 async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filters>) -> Response {
     let c = &v.chrome;
     let (filter, problem) = match f.filter() {
-        Ok(filter) => (filter, None),
+        // The explorer shows the newest entries first; the export is in log order.
+        Ok(filter) => (
+            AuditFilter {
+                newest_first: true,
+                ..filter
+            },
+            None,
+        ),
         Err(field) => (
-            AuditFilter::default(),
+            AuditFilter {
+                newest_first: true,
+                ..AuditFilter::default()
+            },
             Some(c.t.get(&format!("audit-bad-{field}"))),
         ),
     };

@@ -16,8 +16,9 @@ use std::collections::HashMap;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/clients", get(clients))
+        .route("/clients", get(clients).post(create_client))
         .route("/clients/{id}", get(client))
+        .route("/clients/{id}/matters", post(create_matter))
         .route("/matters", get(matters))
         .route("/matters/{id}", get(matter))
         .route("/matters/{id}/members/add", post(add_member))
@@ -28,11 +29,36 @@ pub(super) fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 pub(super) struct Paging {
     cursor: Option<String>,
+    /// Words a title or name must contain.
+    #[serde(default)]
+    q: String,
+    /// A change just made, named for its confirmation.
+    done: Option<String>,
 }
 
 impl Paging {
     pub(super) fn from_cursor(cursor: Option<String>) -> Self {
-        Paging { cursor }
+        Paging {
+            cursor,
+            q: String::new(),
+            done: None,
+        }
+    }
+
+    /// The search, if any.
+    fn query(&self) -> Option<&str> {
+        Some(self.q.trim()).filter(|q| !q.is_empty())
+    }
+
+    /// The query string for the next page (the search kept).
+    fn next(&self, cursor: Option<String>) -> Option<String> {
+        let cursor = cursor?;
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        if let Some(q) = self.query() {
+            out.append_pair("q", q);
+        }
+        out.append_pair("cursor", &cursor);
+        Some(out.finish())
     }
 
     pub(super) fn request(&self, limit: u32) -> PageRequest {
@@ -61,6 +87,7 @@ struct HomePage {
     c: Chrome,
     name: String,
     matters: Vec<Row>,
+    recent: Vec<DocRow>,
     waiting: Vec<Waiting>,
 }
 
@@ -93,6 +120,14 @@ pub(super) async fn home(State(state): State<AppState>, v: Viewer) -> Response {
             opened: c.when(&m.created_at),
         })
         .collect();
+    let recent = state
+        .app
+        .recently_opened(&v.caller, 5)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| doc_row(c, d))
+        .collect();
     let mut waiting = Vec::new();
     // What waits for the officer: locked accounts (later issues add approvals, alerts and
     // reviews). Asked only of the roles whose duty it is; the use case decides.
@@ -109,6 +144,7 @@ pub(super) async fn home(State(state): State<AppState>, v: Viewer) -> Response {
         name: v.person.display_name.clone(),
         c: v.chrome,
         matters,
+        recent,
         waiting,
     }
     .into_response()
@@ -120,10 +156,15 @@ struct MattersPage {
     c: Chrome,
     rows: Vec<Row>,
     next: Option<String>,
+    q: String,
 }
 
 async fn matters(State(state): State<AppState>, v: Viewer, Query(q): Query<Paging>) -> Response {
-    match state.app.list_matters(&v.caller, &q.request(50)).await {
+    match state
+        .app
+        .search_matters(&v.caller, &q.request(50), q.query())
+        .await
+    {
         Ok(page) => {
             let c = &v.chrome;
             let rows = page
@@ -138,7 +179,8 @@ async fn matters(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
             MattersPage {
                 c: v.chrome,
                 rows,
-                next: page.next_cursor,
+                next: q.next(page.next_cursor),
+                q: q.q.clone(),
             }
             .into_response()
         }
@@ -158,10 +200,25 @@ struct ClientsPage {
     c: Chrome,
     rows: Vec<ClientRow>,
     next: Option<String>,
+    q: String,
+    takes_on: bool,
+}
+
+/// Whether the forms to take on clients and open matters are offered (the roles whose duty it
+/// is; the use cases decide).
+fn takes_on(v: &Viewer) -> bool {
+    matches!(
+        v.person.role,
+        custos_domain::Role::Partner | custos_domain::Role::TeamLead
+    )
 }
 
 async fn clients(State(state): State<AppState>, v: Viewer, Query(q): Query<Paging>) -> Response {
-    match state.app.list_clients(&v.caller, &q.request(50)).await {
+    match state
+        .app
+        .search_clients(&v.caller, &q.request(50), q.query())
+        .await
+    {
         Ok(page) => {
             let c = &v.chrome;
             let rows = page
@@ -174,9 +231,11 @@ async fn clients(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
                 })
                 .collect();
             ClientsPage {
+                takes_on: takes_on(&v),
                 c: v.chrome,
                 rows,
-                next: page.next_cursor,
+                next: q.next(page.next_cursor),
+                q: q.q.clone(),
             }
             .into_response()
         }
@@ -188,13 +247,22 @@ async fn clients(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
 #[template(path = "client.html")]
 struct ClientPage {
     c: Chrome,
+    id: String,
     name: String,
     contact: String,
     responsible: String,
     since: String,
+    notice: Option<String>,
+    teams: Vec<(String, String)>,
+    leads: Vec<MemberRow>,
 }
 
-async fn client(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+async fn client(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<Paging>,
+) -> Response {
     let Some(id) = super::record_id(&id).map(ClientId) else {
         return super::not_found(&v.chrome);
     };
@@ -204,7 +272,55 @@ async fn client(State(state): State<AppState>, v: Viewer, Path(id): Path<String>
     };
     let names = names(&state, &v, &[client.responsible]).await;
     let c = &v.chrome;
+    let first = PageRequest {
+        cursor: None,
+        limit: Some(200),
+    };
+    let (teams, leads) = if takes_on(&v) && client.name.is_some() {
+        let teams = state
+            .app
+            .list_teams(&v.caller, &first)
+            .await
+            .map(|p| {
+                p.items
+                    .into_iter()
+                    .map(|t| (t.id.0.to_string(), t.name))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let leads = state
+            .app
+            .list_people(&v.caller, &first)
+            .await
+            .map(|p| {
+                p.items
+                    .into_iter()
+                    .filter(|p| {
+                        p.status.as_str() == "active"
+                            && matches!(
+                                p.role,
+                                custos_domain::Role::Partner
+                                    | custos_domain::Role::TeamLead
+                                    | custos_domain::Role::Lawyer
+                            )
+                    })
+                    .map(|p| MemberRow {
+                        id: p.id.0.to_string(),
+                        name: p.display_name,
+                        role: role_name(c.t, p.role),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (teams, leads)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     ClientPage {
+        id: id.0.to_string(),
+        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
+        teams,
+        leads,
         name: untitled(c, client.name),
         contact: client.contact.unwrap_or_default(),
         responsible: name_of(c, &names, client.responsible),
@@ -296,7 +412,7 @@ async fn matter(
         Ok(m) => m,
         Err(e) => return error_page(&v.chrome, e),
     };
-    let paging = Paging { cursor: q.cursor }.request(50);
+    let paging = Paging::from_cursor(q.cursor).request(50);
     let (documents, members) = match tokio::try_join!(
         app.list_documents(&v.caller, id, &paging),
         app.matter_members(&v.caller, id),
@@ -454,6 +570,68 @@ async fn change_member(
             };
             see_other(&format!("/matters/{}?done={done}", matter.0))
         }
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewClientForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    contact: String,
+}
+
+async fn create_client(
+    State(state): State<AppState>,
+    v: Viewer,
+    Form(form): Form<NewClientForm>,
+) -> Response {
+    match state
+        .app
+        .create_client(&v.caller, &form.name, &form.contact)
+        .await
+    {
+        Ok(client) => see_other(&format!("/clients/{}?done=client-created", client.id.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewMatterForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    lead: String,
+}
+
+async fn create_matter(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<NewMatterForm>,
+) -> Response {
+    let (Some(client), Some(team), Some(lead)) = (
+        super::record_id(&id),
+        super::record_id(&form.team),
+        super::record_id(&form.lead),
+    ) else {
+        return super::not_found(&v.chrome);
+    };
+    match state
+        .app
+        .create_matter(
+            &v.caller,
+            ClientId(client),
+            custos_domain::TeamId(team),
+            PersonId(lead),
+            &form.title,
+        )
+        .await
+    {
+        Ok(matter) => see_other(&format!("/matters/{}?done=matter-created", matter.id.0)),
         Err(e) => error_page(&v.chrome, e),
     }
 }

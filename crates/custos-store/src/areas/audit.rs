@@ -19,7 +19,8 @@ pub trait AuditTx: Send {
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
     /// The sequence number and chain hash of the last committed entry (`None`: empty log).
     async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
-    /// Entries matching `filter`, in sequence order, after sequence number `after`.
+    /// Entries matching `filter`, in sequence order after sequence number `after`; or, when the
+    /// filter asks for the newest first, in reverse order before `after` (0: from the end).
     async fn audit_entries(
         &mut self,
         filter: &AuditFilter,
@@ -89,7 +90,8 @@ pub(crate) async fn insert(conn: Conn<'_>, entry: &AuditEntry) -> Result<(), Sto
     Ok(())
 }
 
-/// Committed entries matching `filter`, in sequence order, after `after`.
+/// Committed entries matching `filter`, in sequence order after `after`; or, when the filter
+/// asks for the newest first, in reverse order before `after` (0: from the end).
 pub(crate) async fn select(
     conn: Conn<'_>,
     filter: &AuditFilter,
@@ -98,16 +100,31 @@ pub(crate) async fn select(
 ) -> Result<Vec<AuditEntry>, StoreError> {
     // Optional filters are written as `(CAST($n AS TEXT) IS NULL OR col = $n)`, so the SQL
     // text is fixed and the same on every backend.
-    q("SELECT * FROM audit_log
-       WHERE seq > $1
-         AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2)
-         AND (CAST($3 AS TEXT) IS NULL OR resource = $3)
-         AND (CAST($4 AS TEXT) IS NULL OR request_id = $4)
-         AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)
-         AND (CAST($6 AS TEXT) IS NULL OR action = $6)
-         AND (CAST($7 AS BIGINT) IS NULL OR at_ms >= $7)
-         AND (CAST($8 AS BIGINT) IS NULL OR at_ms < $8)
-       ORDER BY seq LIMIT $9")
+    macro_rules! select {
+        ($seq:literal, $order:literal) => {
+            concat!(
+                "SELECT * FROM audit_log WHERE ",
+                $seq,
+                " AND (CAST($2 AS TEXT) IS NULL OR actor_id = $2)
+                  AND (CAST($3 AS TEXT) IS NULL OR resource = $3)
+                  AND (CAST($4 AS TEXT) IS NULL OR request_id = $4)
+                  AND (CAST($5 AS TEXT) IS NULL OR outcome = $5)
+                  AND (CAST($6 AS TEXT) IS NULL OR action = $6)
+                  AND (CAST($7 AS BIGINT) IS NULL OR at_ms >= $7)
+                  AND (CAST($8 AS BIGINT) IS NULL OR at_ms < $8)
+                ORDER BY seq ",
+                $order,
+                " LIMIT $9"
+            )
+        };
+    }
+    const OLDEST_FIRST: &str = select!("seq > $1", "ASC");
+    const NEWEST_FIRST: &str = select!("($1 = 0 OR seq < $1)", "DESC");
+    q(if filter.newest_first {
+        NEWEST_FIRST
+    } else {
+        OLDEST_FIRST
+    })
     .bind(i64::try_from(after).unwrap_or(i64::MAX))
     .bind(filter.actor.map(|a| a.to_string()))
     .bind(filter.resource.clone())

@@ -139,6 +139,23 @@ pub(crate) async fn audit_filters([store, _]: [Arc<dyn Store>; 2]) -> TestResult
         ..AuditFilter::default()
     };
     assert_eq!(actions(tx.audit_entries(&until, 0, 10).await?), ["a"]);
+    let newest = AuditFilter {
+        newest_first: true,
+        ..AuditFilter::default()
+    };
+    let first = tx.audit_entries(&newest, 0, 2).await?;
+    let before = first.last().map(|e| e.seq).unwrap_or_default();
+    assert_eq!(actions(first), ["c", "b"]);
+    assert_eq!(actions(tx.audit_entries(&newest, before, 10).await?), ["a"]);
+    let newest_allowed = AuditFilter {
+        newest_first: true,
+        outcome: Some(Outcome::Allow),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        actions(tx.audit_entries(&newest_allowed, 0, 10).await?),
+        ["c", "b"]
+    );
     assert_eq!(
         tx.audit_entries(&AuditFilter::default(), 1, 10)
             .await?
