@@ -15,6 +15,8 @@ mod documents;
 pub(crate) mod i18n;
 mod matters;
 mod sign_in;
+#[cfg(test)]
+mod tests;
 
 pub use i18n::set_firm_offset;
 
