@@ -211,6 +211,7 @@ async function main() {
     await lp.waitForSelector("h1");
     const matterUrl = lp.url();
     await accessible(lp, "matter (lawyer)");
+    check(await lp.locator("form[action$='/members/remove']").count() === 0, "a lawyer who does not lead the matter is not offered staffing changes");
     await shot(lp, "matter");
     await lp.locator("a.button", { hasText: "Upload" }).click();
     await lp.waitForSelector("form[data-upload]");
@@ -254,6 +255,28 @@ async function main() {
     check(await lp.locator("table").count() === 0, "a search without a match says so");
     await accessible(lp, "matters search");
 
+    // ---- Without JavaScript (the progress bar is an enhancement), at tablet width.
+    console.log("no script, tablet");
+    const plain = await browser.newContext({ ignoreHTTPSErrors: true, locale: "en-GB", javaScriptEnabled: false, viewport: { width: 768, height: 1024 } });
+    await plain.addCookies((await lena.cookies()).filter((c) => c.name.startsWith("__Host-")));
+    const np = await plain.newPage();
+    await np.goto(`${matterUrl}/upload`);
+    for (const [field, value] of [["#title", "Engagement letter (signed)"], ["#source", "The client, by post"], ["#content_description", "Signed engagement letter"], ["#purpose", "Engagement"], ["#legal_basis", "Engagement letter 2026-031"], ["#collected_by", "Lena Fischer"], ["#collected_at", "2026-11-21T09:00"]]) {
+      await np.fill(field, value);
+    }
+    const small = randomBytes(70_000);
+    const smallFile = path.join(shots, "small.bin");
+    writeFileSync(smallFile, small);
+    await np.setInputFiles("#content", smallFile);
+    await shot(np, "upload-tablet");
+    await Promise.all([np.waitForURL(/\/documents\/[0-9a-f-]+\?done=uploaded/), np.locator("form[data-upload] button[type=submit]").click()]);
+    check(true, "an upload works without JavaScript");
+    await np.goto(matterUrl);
+    const overflow = await np.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    check(overflow <= 0, `the matter page fits a tablet's width (overflow ${overflow}px)`);
+    await shot(np, "matter-tablet");
+    await plain.close();
+
     // ---- CSRF: a state change without the token is refused.
     console.log("csrf");
     const memberPost = await lp.request.post(`${matterUrl}/members/add`, {
@@ -288,6 +311,7 @@ async function main() {
     const walledUrl = new URL(await walled.getAttribute("href"), base).href;
     await cp.goto(walledUrl);
     await accessible(cp, "matter (team lead)");
+    check(await cp.locator("form[action$='/members/remove']").count() > 0, "its team lead is offered staffing changes");
     await shot(cp, "matter-lead");
     // A team lead takes on a client and opens a matter for it.
     await cp.goto(`${base}/clients`);

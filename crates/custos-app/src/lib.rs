@@ -42,6 +42,7 @@ pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::login::{LoginRequest, NewSession};
+pub use usecases::matters::MatterRights;
 pub use usecases::people::NewPerson;
 pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};

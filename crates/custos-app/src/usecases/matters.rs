@@ -12,6 +12,15 @@ fn title_field(id: MatterId) -> String {
     format!("matter.title:{id}")
 }
 
+/// What a caller could do on a matter (see [`App::matter_rights`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatterRights {
+    /// Add and remove the team's members.
+    pub manage_staff: bool,
+    /// Upload documents of these classifications.
+    pub upload: Vec<custos_domain::Classification>,
+}
+
 impl App {
     /// Opens a matter for `client`, owned by `team`, led by `lead` (who is staffed on it). The
     /// caller needs a right to the client already (its responsible partner, or the lead of a
@@ -151,6 +160,53 @@ impl App {
             listing,
         )
         .await
+    }
+
+    /// What the caller could do on a matter they see, so that a page offers only the forms
+    /// that would be allowed: change its staffing, upload documents (of which
+    /// classifications). These are questions, not accesses: nothing is granted, opened or
+    /// logged (the page showing the matter has logged its view). The use cases still decide
+    /// each change when it is made.
+    pub async fn matter_rights(
+        &self,
+        caller: &Caller,
+        id: MatterId,
+    ) -> Result<MatterRights, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let row = tx.matter(id).await?.ok_or(AppError::NotFound)?;
+        let (principal, ctx) = self
+            .facts(&mut *tx, caller, Action::ManageMatterStaff)
+            .await?;
+        tx.commit().await?;
+        let matter = matter_facts(&row);
+        let manage_staff = Self::decide(
+            &principal,
+            Action::ManageMatterStaff,
+            &Resource::Matter(matter),
+            &ctx,
+        )
+        .is_allowed();
+        let upload = custos_domain::Classification::ALL
+            .into_iter()
+            .filter(|classification| {
+                let doc = custos_policy::DocumentFacts {
+                    id: custos_domain::DocumentId::new(),
+                    matter,
+                    classification: *classification,
+                };
+                Self::decide(
+                    &principal,
+                    Action::UploadDocument,
+                    &Resource::Document(doc),
+                    &ctx,
+                )
+                .is_allowed()
+            })
+            .collect();
+        Ok(MatterRights {
+            manage_staff,
+            upload,
+        })
     }
 
     /// Who is staffed on a matter.

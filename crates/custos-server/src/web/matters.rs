@@ -390,6 +390,7 @@ struct MatterPage {
     candidates: Vec<MemberRow>,
     walls: Option<Vec<String>>,
     may_upload: bool,
+    may_staff: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -428,6 +429,9 @@ async fn matter(
     // The directory and the walls are offered to the roles whose duties include staffing and
     // screening; the use cases decide, this only spares the others a refused request.
     let manages = v.chrome.me.as_ref().is_some_and(super::Me::sees_directory);
+    let rights = app.matter_rights(&v.caller, id).await.ok();
+    let may_staff = rights.as_ref().is_some_and(|r| r.manage_staff);
+    let may_upload = rights.as_ref().is_some_and(|r| !r.upload.is_empty());
     let first = PageRequest {
         cursor: None,
         limit: Some(200),
@@ -453,7 +457,7 @@ async fn matter(
     }));
     let names = names(&state, &v, &wanted).await;
     let c = &v.chrome;
-    let candidates = if manages {
+    let candidates = if may_staff {
         app.list_people(&v.caller, &first)
             .await
             .map(|page| {
@@ -482,9 +486,9 @@ async fn matter(
             })
             .collect()
     });
-    let may_upload = matter.title.is_some();
     let page = MatterPage {
         may_upload,
+        may_staff,
         id: id.0.to_string(),
         title: untitled(c, matter.title),
         client: untitled(c, client_name),
