@@ -46,6 +46,10 @@ pub struct Config {
     /// The firm's name (shown in authenticator apps, refused inside passwords).
     #[serde(default)]
     pub firm_name: String,
+    /// The firm's time zone, an IANA name such as `Asia/Shanghai` or `Europe/Zurich`: pages
+    /// show times in it, and dates typed into forms are read in it (default `UTC`).
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
     /// Addresses of the reverse proxies (load balancers) in front of Custos, e.g.
     /// `["10.0.0.5"]`: from these peers only, the client address is taken from
     /// `X-Forwarded-For` / `Forwarded` (login throttling and audit need the real client).
@@ -80,6 +84,10 @@ pub struct DatabaseConfig {
 
 fn default_idle_minutes() -> u32 {
     30
+}
+
+fn default_time_zone() -> String {
+    "UTC".to_owned()
 }
 
 fn default_migrate() -> bool {
@@ -145,6 +153,7 @@ impl Default for Config {
             session_idle_minutes: default_idle_minutes(),
             password_max_age_days: None,
             firm_name: String::new(),
+            time_zone: default_time_zone(),
             trusted_proxies: Vec::new(),
             database: DatabaseConfig::default(),
         }
@@ -190,6 +199,14 @@ impl DataDir {
                 "database url `{}`: only postgres:// URLs are supported (leave it unset for \
                  the embedded SQLite database)",
                 redact_url(url)
+            )));
+        }
+        if jiff::tz::TimeZone::get(&config.time_zone).is_err() {
+            return Err(config_error(format!(
+                "`{}`: time_zone `{}` is not a time zone name (an IANA name such as \
+                 `Asia/Shanghai`, `Europe/Zurich` or `UTC`)",
+                path.display(),
+                config.time_zone
             )));
         }
         if config.session_hours == 0
@@ -340,6 +357,7 @@ impl DataDir {
                     .password_max_age_days
                     .map(|d| time::Duration::days(i64::from(d))),
                 firm_name: self.config.firm_name.clone(),
+                time_zone: self.config.time_zone.clone(),
                 trusted_proxies: self.config.trusted_proxies.clone(),
                 ..AppSettings::default()
             },
@@ -426,5 +444,33 @@ mod tests {
         );
         let defaults: Config = toml::from_str(base).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(defaults.database, DatabaseConfig::default());
+    }
+
+    #[test]
+    fn the_time_zone_must_be_a_zone_name() {
+        let dir = std::env::temp_dir().join(format!("custos-tz-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let base = toml::to_string(&Config::default()).unwrap_or_default();
+        let with = |zone: &str| {
+            let text = base.replace("time_zone = \"UTC\"", &format!("time_zone = \"{zone}\""));
+            std::fs::write(dir.join(CONFIG_FILE), text).unwrap_or_else(|e| panic!("{e}"));
+            DataDir::open(&dir)
+        };
+        assert_eq!(
+            with("Asia/Shanghai")
+                .map(|d| d.config.time_zone)
+                .ok()
+                .as_deref(),
+            Some("Asia/Shanghai")
+        );
+        let refused = with("Mars/Olympus_Mons")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            refused.contains("time_zone `Mars/Olympus_Mons`"),
+            "{refused}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

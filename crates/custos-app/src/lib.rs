@@ -106,6 +106,11 @@ impl App {
         self.store.close().await;
     }
 
+    /// The firm's time zone (an IANA name).
+    pub fn time_zone(&self) -> &str {
+        &self.settings.time_zone
+    }
+
     /// The reverse proxies whose forwarding headers name the client address.
     pub fn trusted_proxies(&self) -> &[std::net::IpAddr] {
         &self.settings.trusted_proxies

@@ -361,7 +361,7 @@ async fn serve_app(
         println!("{banner}");
     }
     println!(
-        "Custos is serving https://{local}/api (certificate: {})",
+        "Custos is serving https://{local}/ and its API at /api (certificate: {})",
         dir.path(&dir.config.tls_cert).display()
     );
     println!("Press Ctrl-C to stop.");
@@ -445,7 +445,13 @@ async fn demo(data_dir: Option<PathBuf>, listen: SocketAddr, options: &InitOptio
         ));
     }
     banner.push_str(&format!(
-        "A second factor is mandatory. The first login of an account opens a setup session:\n\
+        "In a browser: https://localhost:{port}/ (the certificate is self-signed). The first \
+         sign-in of an account\nshows a QR code for an authenticator app, then its recovery \
+         codes.\n",
+        port = listen.port()
+    ));
+    banner.push_str(&format!(
+        "A second factor is mandatory. With the API, the first login of an account opens a setup session:\n\
          1. curl --cacert {root}/tls/cert.pem -X POST https://localhost:{port}/api/session \\\n     \
          -H 'content-type: application/json' -d '{{\"user_name\":\"lena.lawyer\",\"password\":\"{DEMO_PASSWORD}\"}}'\n\
          2. POST /api/me/totp with that token: add the secret to an authenticator app (or use\n   \

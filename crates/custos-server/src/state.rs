@@ -22,12 +22,15 @@ pub struct AppState {
     pub app: App,
     /// Slots for held throttled answers.
     pub tarpit: Arc<Semaphore>,
+    /// The firm's time zone, in which pages show times and read dates typed into forms.
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl AppState {
     /// State for `app`.
     pub fn new(app: App) -> Self {
         AppState {
+            zone: crate::web::i18n::firm_zone(app.time_zone()),
             app,
             tarpit: Arc::new(Semaphore::new(TARPIT_SLOTS)),
         }

@@ -112,9 +112,22 @@ pub(super) struct Filters {
     cursor: Option<String>,
 }
 
+/// The day after a `YYYY-MM-DD` date, in the same form (`None`: empty or not a date, which
+/// `day` then reports).
+fn next_day(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    match raw.parse::<jiff::civil::Date>() {
+        Ok(date) => date.tomorrow().ok().map(|d| d.to_string()),
+        Err(_) => Some(raw.to_owned()),
+    }
+}
+
 impl Filters {
     /// The store's filter; a value that cannot be read is named.
-    fn filter(&self) -> Result<AuditFilter, &'static str> {
+    fn filter(&self, c: &Chrome) -> Result<AuditFilter, &'static str> {
         let id = |raw: &str, what: &'static str| -> Result<Option<uuid::Uuid>, &'static str> {
             let raw = raw.trim();
             if raw.is_empty() {
@@ -128,13 +141,10 @@ impl Filters {
             if raw.is_empty() {
                 return Ok(None);
             }
-            let date = time::Date::parse(
-                raw,
-                &time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|_| what)?;
-            let start = date.midnight().assume_offset(super::i18n::firm_offset());
-            Ok(Some((start.unix_timestamp_nanos() / 1_000_000) as i64))
+            let date: jiff::civil::Date = raw.parse().map_err(|_| what)?;
+            c.unix_ms(date.to_datetime(jiff::civil::Time::midnight()))
+                .map(Some)
+                .ok_or(what)
         };
         let resource = match (
             id(&self.document, "document")?,
@@ -158,7 +168,7 @@ impl Filters {
             action: Some(self.action.trim().to_owned()).filter(|a| !a.is_empty()),
             from_ms: day(&self.from, "from")?,
             // `until` is inclusive: entries before the next day's start.
-            until_ms: day(&self.until, "until")?.map(|ms| ms + 86_400_000),
+            until_ms: next_day(&self.until).map_or(Ok(None), |d| day(&d, "until"))?,
             newest_first: false,
             ..AuditFilter::default()
         })
@@ -211,7 +221,7 @@ fn known_actions(c: &Chrome) -> Vec<(String, String)> {
 
 async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filters>) -> Response {
     let c = &v.chrome;
-    let (filter, problem) = match f.filter() {
+    let (filter, problem) = match f.filter(c) {
         // The explorer shows the newest entries first; the export is in log order.
         Ok(filter) => (
             AuditFilter {
@@ -392,7 +402,7 @@ async fn names_for(
 }
 
 async fn export(State(state): State<AppState>, v: Viewer, Query(f): Query<Filters>) -> Response {
-    let filter = match f.filter() {
+    let filter = match f.filter(&v.chrome) {
         Ok(filter) => filter,
         Err(field) => {
             let sentence = v.chrome.t.get(&format!("audit-bad-{field}"));

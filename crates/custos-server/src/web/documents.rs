@@ -142,25 +142,18 @@ async fn read_text(field: &mut axum::extract::multipart::Field<'_>) -> Result<St
     String::from_utf8(bytes).map_err(|_| ())
 }
 
-/// A `datetime-local` value (`2026-11-25T14:30`, the firm's time zone) or an RFC 3339 time, as
-/// RFC 3339.
-fn collected_at(raw: &str) -> Option<String> {
+/// A `datetime-local` value (`2026-11-25T14:30`, in the firm's time zone) or an RFC 3339
+/// time, as RFC 3339.
+fn collected_at(c: &Chrome, raw: &str) -> Option<String> {
     let raw = raw.trim();
     if time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).is_ok() {
         return Some(raw.to_owned());
     }
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let local = time::PrimitiveDateTime::parse(raw, &format)
-        .or_else(|_| {
-            time::PrimitiveDateTime::parse(
-                raw,
-                &time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
-            )
-        })
-        .ok()?;
-    local
-        .assume_offset(super::i18n::firm_offset())
-        .format(&time::format_description::well_known::Rfc3339)
+    let civil: jiff::civil::DateTime = raw.parse().ok()?;
+    let millis = c.unix_ms(civil)?;
+    let at =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()?;
+    at.format(&time::format_description::well_known::Rfc3339)
         .ok()
 }
 
@@ -171,7 +164,7 @@ async fn upload(
     Path(id): Path<String>,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let mut c = Chrome::anonymous(&headers, &format!("/matters/{id}/upload"));
+    let mut c = Chrome::anonymous(&state, &headers, &format!("/matters/{id}/upload"));
     let Some(id) = super::record_id(&id).map(MatterId) else {
         return super::not_found(&c);
     };
@@ -228,7 +221,7 @@ async fn upload(
             page.fail(name, c.t.get(&format!("field-{name}-missing")));
         }
     }
-    let when = value("collected_at").and_then(|raw| collected_at(&raw));
+    let when = value("collected_at").and_then(|raw| collected_at(&c, &raw));
     if value("collected_at").is_some_and(|raw| !raw.trim().is_empty()) && when.is_none() {
         page.fail("collected_at", c.t.get("field-collected_at-bad"));
     }

@@ -143,21 +143,19 @@ impl Tr {
         LOCALES.try_lookup(self.0.id(), key)
     }
 
-    /// A date and time in the firm's time zone, written the language's way.
-    pub(crate) fn when(&self, at: &time::OffsetDateTime) -> String {
-        let local = at.to_offset(firm_offset());
-        let offset = firm_offset();
-        let zone = if offset.is_utc() {
-            "UTC".to_owned()
-        } else {
-            let (h, m, _) = offset.as_hms();
-            format!("UTC{h:+03}:{:02}", m.abs())
-        };
+    /// A date and time in the firm's time zone `zone`, written the language's way, with the
+    /// zone's abbreviation (`CST`, `CET`, `UTC`...).
+    pub(crate) fn when(&self, zone: &jiff::tz::TimeZone, at: &time::OffsetDateTime) -> String {
+        let millis = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
+        let local = jiff::Timestamp::from_millisecond(millis)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .to_zoned(zone.clone());
+        let zone = local.strftime("%Z").to_string();
         match self.0 {
             Lang::En => format!(
                 "{} {} {} {:02}:{:02} {zone}",
                 local.day(),
-                EN_MONTHS[usize::from(u8::from(local.month())) - 1],
+                EN_MONTHS[usize::try_from(local.month() - 1).unwrap_or_default()],
                 local.year(),
                 local.hour(),
                 local.minute()
@@ -165,7 +163,7 @@ impl Tr {
             Lang::Zh => format!(
                 "{}年{}月{}日 {:02}:{:02} {zone}",
                 local.year(),
-                u8::from(local.month()),
+                local.month(),
                 local.day(),
                 local.hour(),
                 local.minute()
@@ -178,16 +176,22 @@ const EN_MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-static FIRM_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
-
-/// Sets the firm's time zone offset for the pages (from the configuration, at start).
-pub fn set_firm_offset(offset: time::UtcOffset) {
-    let _ = FIRM_OFFSET.set(offset);
+/// The firm's time zone from its IANA name (checked when the configuration was read; UTC
+/// for a name this build does not know).
+pub(crate) fn firm_zone(name: &str) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
-/// The firm's time zone offset.
-pub(crate) fn firm_offset() -> time::UtcOffset {
-    FIRM_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC)
+/// A civil date and time typed into a form, read in the firm's time zone `zone` (the earlier
+/// of two in a repeated hour), as Unix milliseconds.
+pub(crate) fn local_to_unix_ms(
+    zone: &jiff::tz::TimeZone,
+    civil: jiff::civil::DateTime,
+) -> Option<i64> {
+    civil
+        .to_zoned(zone.clone())
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
 }
 
 #[cfg(test)]
@@ -294,6 +298,28 @@ mod tests {
         assert_eq!(Lang::of_request(&h), Lang::En);
         h.insert(header::COOKIE, "a=b; custos_lang=zh-CN".parse().unwrap());
         assert_eq!(Lang::of_request(&h), Lang::Zh);
+    }
+
+    #[test]
+    fn times_are_shown_in_the_firms_zone_with_its_daylight_saving() {
+        let zurich = firm_zone("Europe/Zurich");
+        assert_eq!(zurich.iana_name(), Some("Europe/Zurich"));
+        let winter = time::macros::datetime!(2026-01-15 12:00 UTC);
+        let summer = time::macros::datetime!(2026-07-15 12:00 UTC);
+        assert_eq!(Tr(Lang::En).when(&zurich, &winter), "15 Jan 2026 13:00 CET");
+        assert_eq!(
+            Tr(Lang::En).when(&zurich, &summer),
+            "15 Jul 2026 14:00 CEST"
+        );
+        assert_eq!(
+            Tr(Lang::Zh).when(&zurich, &summer),
+            "2026年7月15日 14:00 CEST"
+        );
+        let typed = jiff::civil::date(2026, 7, 15).at(14, 0, 0, 0);
+        assert_eq!(
+            local_to_unix_ms(&zurich, typed),
+            Some(summer.unix_timestamp() * 1000)
+        );
     }
 
     #[test]

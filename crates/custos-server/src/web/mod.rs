@@ -18,8 +18,6 @@ mod sign_in;
 #[cfg(test)]
 mod tests;
 
-pub use i18n::set_firm_offset;
-
 use crate::auth::{SignedIn, SigningIn, cookie_token};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -65,11 +63,13 @@ pub(crate) struct Chrome {
     pub here: String,
     /// Whether the session is a full one (the navigation is shown), not account setup.
     pub full: bool,
+    /// The firm's time zone.
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl Chrome {
     /// The chrome of a page seen by someone not signed in.
-    pub(crate) fn anonymous(headers: &HeaderMap, here: &str) -> Chrome {
+    pub(crate) fn anonymous(state: &AppState, headers: &HeaderMap, here: &str) -> Chrome {
         let lang = Lang::of_request(headers);
         Chrome {
             t: Tr(lang),
@@ -78,6 +78,7 @@ impl Chrome {
             csrf: String::new(),
             here: here.to_owned(),
             full: false,
+            zone: state.zone.clone(),
         }
     }
 
@@ -88,7 +89,13 @@ impl Chrome {
 
     /// A date and time as the viewer reads it.
     pub(crate) fn when(&self, at: &time::OffsetDateTime) -> String {
-        self.t.when(at)
+        self.t.when(&self.zone, at)
+    }
+
+    /// A civil date and time typed into a form, read in the firm's time zone, as Unix
+    /// milliseconds.
+    pub(crate) fn unix_ms(&self, civil: jiff::civil::DateTime) -> Option<i64> {
+        i18n::local_to_unix_ms(&self.zone, civil)
     }
 }
 
@@ -132,7 +139,7 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let chrome = Chrome::anonymous(&parts.headers, &here(parts));
+        let chrome = Chrome::anonymous(state, &parts.headers, &here(parts));
         let caller = match SignedIn::from_request_parts(parts, state).await {
             Ok(SignedIn(caller)) => caller,
             Err(rejection) => return Err(rejection.into_page(&chrome)),
@@ -154,7 +161,7 @@ impl FromRequestParts<AppState> for SetupViewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let chrome = Chrome::anonymous(&parts.headers, &here(parts));
+        let chrome = Chrome::anonymous(state, &parts.headers, &here(parts));
         let caller = match SigningIn::from_request_parts(parts, state).await {
             Ok(SigningIn(caller)) => caller,
             Err(rejection) => return Err(rejection.into_page(&chrome)),

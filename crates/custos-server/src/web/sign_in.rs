@@ -45,8 +45,12 @@ pub(super) struct SignInQuery {
     out: Option<String>,
 }
 
-async fn sign_in_page(headers: HeaderMap, Query(q): Query<SignInQuery>) -> Response {
-    let c = Chrome::anonymous(&headers, "/sign-in");
+async fn sign_in_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SignInQuery>,
+) -> Response {
+    let c = Chrome::anonymous(&state, &headers, "/sign-in");
     let notice = if q.ended.is_some() {
         Some(c.t.get("session-ended"))
     } else if q.out.is_some() {
@@ -89,7 +93,7 @@ async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let mut c = Chrome::anonymous(&headers, "/sign-in");
+    let mut c = Chrome::anonymous(&state, &headers, "/sign-in");
     let next = local_path(Some(&form.next));
     if cross_site(&headers) {
         return super::bad_request(&c, c.t.get("cross-site-text"));
@@ -366,10 +370,11 @@ pub(super) struct LanguageForm {
 
 /// Remembers the chosen language (a year) and returns to the page.
 pub(super) async fn switch_language(
+    State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<LanguageForm>,
 ) -> Response {
-    let c = Chrome::anonymous(&headers, "/");
+    let c = Chrome::anonymous(&state, &headers, "/");
     if cross_site(&headers) {
         return super::bad_request(&c, c.t.get("cross-site-text"));
     }
