@@ -15,7 +15,8 @@ END $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE
     ON people, teams, team_members, clients, matters, matter_members, documents, walls, sessions,
-       second_factors, recovery_codes, login_throttle, api_tokens, account_recoveries, jobs
+       second_factors, recovery_codes, login_throttle, api_tokens, account_recoveries, jobs,
+       counters
     TO custos_app;
 GRANT SELECT, INSERT ON audit_log TO custos_app;
 GRANT SELECT, UPDATE ON audit_head TO custos_app;

@@ -11,7 +11,7 @@
 //
 // Usage: node e2e.mjs [path/to/custos]
 
-import { chromium } from "playwright-core";
+import { chromium, request as httpRequest } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import { audit as lighthouseAudit } from "./lighthouse.mjs";
 import { spawn } from "node:child_process";
@@ -113,10 +113,10 @@ async function shot(page, name) {
 
 // First sign-in of a demo account: one-time password, new password, authenticator enrolment
 // (the secret read from the page), recovery codes. Leaves the page on the home page.
-async function enrol(page, base, user, name) {
+async function enrol(page, base, user, name, initial = PASSWORD) {
   await page.goto(`${base}/sign-in`);
   await page.fill("#user_name", user);
-  await page.fill("#password", PASSWORD);
+  await page.fill("#password", initial);
   await page.locator("form[action='/sign-in'] button[type=submit]").click();
   await page.waitForURL(`${base}/account/setup`);
   if (name) {
@@ -125,7 +125,7 @@ async function enrol(page, base, user, name) {
   }
   // Demo accounts have a chosen password; people created by the officer change theirs here.
   if (await page.locator("#current").count() === 1) {
-    await page.fill("#current", PASSWORD);
+    await page.fill("#current", initial);
     await page.fill("#new", NEW_PASSWORD);
     await page.fill("#confirm", NEW_PASSWORD);
     await page.locator("form[action='/account/setup/password'] button").click();
@@ -313,6 +313,14 @@ async function main() {
     await accessible(cp, "matter (team lead)");
     check(await cp.locator("form[action$='/members/remove']").count() > 0, "its team lead is offered staffing changes");
     await shot(cp, "matter-lead");
+    // The wall forbids staffing the screened lawyer on it: the refusal says so in words.
+    const samOption = await cp.locator("#person option", { hasText: "Sam Patel" }).getAttribute("value");
+    await cp.selectOption("#person", samOption);
+    const refused = await Promise.all([cp.waitForNavigation(), cp.locator("form[action$='/members/add'] button").click()]);
+    check(refused[0].status() === 409, `staffing a screened lawyer is refused (${refused[0].status()})`);
+    check((await cp.textContent("main")).includes("An ethical wall screens this person"), "the refusal names the wall in words");
+    await shot(cp, "staffing-refused");
+    await accessible(cp, "staffing refused by a wall");
     // A team lead takes on a client and opens a matter for it.
     await cp.goto(`${base}/clients`);
     await accessible(cp, "clients (team lead)");
@@ -321,6 +329,8 @@ async function main() {
     await cp.locator("form[method=post][action='/clients'] button").click();
     await cp.waitForURL(/\/clients\/[0-9a-f-]+\?done=client-created/);
     check((await cp.textContent("h1")).includes("Hooli"), "a team lead takes on a client");
+    const hooliNumber = ((await cp.textContent("dl.summary")).match(/C-\d{4,}/) ?? [""])[0];
+    check(hooliNumber !== "", `the new client has a number (${hooliNumber})`);
     await accessible(cp, "client (team lead)");
     await shot(cp, "client");
     await cp.fill("#matter-title", "Hooli - data protection audit");
@@ -329,6 +339,7 @@ async function main() {
     await cp.locator("form[action$='/matters'] button").click();
     await cp.waitForURL(/\/matters\/[0-9a-f-]+\?done=matter-created/);
     check((await cp.textContent("h1")).includes("data protection audit"), "and opens a matter for it");
+    const hooliUrl = cp.url().replace(/\?.*$/, "");
     const hidden = await sp.goto(walledUrl);
     check(hidden.status() === 404, `the screened lawyer gets 404 for the walled matter (${hidden.status()})`);
     const missing = await sp.goto(`${base}/matters/00000000-0000-0000-0000-000000000001`);
@@ -347,6 +358,50 @@ async function main() {
       await accessible(op, `${name} (officer)`);
       await shot(op, name);
     }
+    // The officer adds a person: the one-time password is shown once, and the person's first
+    // sign-in with it goes through the setup.
+    await op.goto(`${base}/people`);
+    await op.fill("#display_name", "Nora Novak");
+    await op.fill("#new_user_name", "nora.novak");
+    await op.selectOption("#role", "lawyer");
+    await op.locator("form[action='/people'] button").click();
+    await op.waitForSelector("#secret-once");
+    const otp = (await op.textContent("#secret-once")).trim();
+    check(otp.length >= 12, "adding a person shows their one-time password");
+    await shot(op, "person-created");
+    await accessible(op, "one-time password");
+    await op.goto(`${base}/people`);
+    check(!(await op.content()).includes(otp), "the one-time password is not shown again");
+    const nora = await newContext();
+    const np2 = await nora.newPage();
+    await enrol(np2, base, "nora.novak", undefined, otp);
+    check((await np2.textContent("h1")).includes("Nora"), "the new person signs in with it and sets up her account");
+    // A wall: the officer screens Nora from the Hooli client; the list says what it screens.
+    await op.goto(`${base}/walls`);
+    const noraOption = await op.locator("#wall-person option", { hasText: "Nora Novak" }).getAttribute("value");
+    await op.selectOption("#wall-person", noraOption);
+    // The officer sees clients' metadata only: she picks the client by the number its team
+    // lead gave her.
+    check(await op.locator("#wall-client option", { hasText: "Hooli" }).count() === 0, "the officer does not see client names she has no need to know");
+    const hooliOption = await op.locator("#wall-client option", { hasText: hooliNumber }).getAttribute("value");
+    await op.selectOption("#wall-client", hooliOption);
+    await op.fill("#wall-reason", "Her previous firm acted against Hooli");
+    await op.locator("form[action='/walls'] button").click();
+    await op.waitForURL(/\/walls\?done=wall-raised/);
+    const wallRows = await op.locator("table tbody tr").allTextContents();
+    check(wallRows.some((r) => r.includes("Nora Novak") && r.includes(hooliNumber) && r.includes("acted against")), "the new wall is listed with whom it screens from what");
+    await shot(op, "walls");
+    await accessible(op, "walls after raising one");
+    // Numbers are searchable by those who see metadata only.
+    await op.goto(`${base}/clients?q=${hooliNumber}`);
+    const byNumber = await op.locator("table tbody tr").allTextContents();
+    check(byNumber.length === 1 && byNumber[0].includes(hooliNumber), `the officer finds a client by its number (${byNumber.length})`);
+    await shot(op, "clients-by-number");
+    // From the next request on, Carl cannot put Nora on his Hooli matter.
+    await cp.goto(hooliUrl);
+    await cp.selectOption("#person", await cp.locator("#person option", { hasText: "Nora Novak" }).getAttribute("value"));
+    const staffNora = await Promise.all([cp.waitForNavigation(), cp.locator("form[action$='/members/add'] button").click()]);
+    check(staffNora[0].status() === 409, `the new wall forbids staffing her at once (${staffNora[0].status()})`);
     await op.goto(`${base}/people`);
     await op.locator("table a", { hasText: "Lena" }).click();
     await op.waitForSelector("h1");
@@ -414,6 +469,55 @@ async function main() {
     await sp.locator("form[action='/sign-in'] button[type=submit]").click();
     await sp.waitForLoadState("load");
     check(sp.url() === `${base}/matters`, `after signing in again he is back on the page (${sp.url()})`);
+
+    // ---- Throttling: repeated wrong passwords lock the account, and the page says until when;
+    // the officer sees the locked account waiting on her home page and unlocks it.
+    console.log("lockout");
+    const pat = await newContext();
+    const pp = await pat.newPage();
+    let lockMessage = "";
+    for (let i = 0; i < 8 && !lockMessage.includes("Try again"); i++) {
+      await pp.goto(`${base}/sign-in`);
+      await pp.fill("#user_name", "pat.paralegal");
+      await pp.fill("#password", `not the password ${i}`);
+      await pp.locator("form[action='/sign-in'] button[type=submit]").click();
+      await pp.waitForLoadState("load");
+      lockMessage = await pp.textContent(".error-summary");
+    }
+    check(/Try again in .* \(after \d+ \w+ \d{4} \d\d:\d\d UTC\)/.test(lockMessage), `a locked account is told when to try again ("${lockMessage.trim().replace(/\s+/g, " ")}")`);
+    await shot(pp, "sign-in-locked");
+    await accessible(pp, "sign-in locked");
+    await op.goto(`${base}/`);
+    const waiting = op.locator("section[aria-labelledby=waiting] a");
+    check((await waiting.textContent()).includes("One locked account"), "the officer's home page shows the locked account waiting");
+    await shot(op, "home-officer");
+    await waiting.click();
+    await op.locator("table a", { hasText: "Pat Kowalski" }).click();
+    await op.waitForSelector("h1");
+    await op.locator("form[action$='/unlock'] button").click();
+    await op.waitForURL(/done=unlocked/);
+    check(await op.locator("form[action$='/unlock']").count() === 0, "the officer unlocks the account");
+
+    // ---- My account: an API token, shown once, works with the API until it is revoked.
+    console.log("api token");
+    await lp.goto(`${base}/account`);
+    await lp.fill("#token-name", "Nightly matter export");
+    await lp.fill("#token-days", "7");
+    await lp.locator("form[action='/account/tokens'] button").click();
+    await lp.waitForSelector("#new-token");
+    const token = (await lp.textContent("#new-token")).trim();
+    await shot(lp, "account-token");
+    await accessible(lp, "account with a new token");
+    const api = await httpRequest.newContext({ ignoreHTTPSErrors: true });
+    const withToken = () => api.get(`${base}/api/matters`, { headers: { authorization: `Bearer ${token}` } });
+    check((await withToken()).status() === 200, "the new token reaches the API");
+    await lp.goto(`${base}/account`);
+    check(!(await lp.content()).includes(token), "the token is not shown again");
+    const row = lp.locator("tr", { hasText: "Nightly matter export" });
+    await row.locator("form[action='/account/tokens/revoke'] button").click();
+    await lp.waitForURL(/done=token-revoked/);
+    check((await withToken()).status() === 401, "a revoked token is refused at once");
+    await api.dispose();
 
     // ---- Lighthouse on sign-in, home, matter and audit pages.
     console.log("lighthouse");

@@ -49,6 +49,11 @@ pub enum AppError {
     /// The change conflicts with existing data (duplicate name...).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The person a change names is screened by an ethical wall from the record it concerns
+    /// (staffing someone the wall keeps out); the wall is named for the caller, who may see
+    /// the record.
+    #[error("screened by an ethical wall: {0}")]
+    Screened(String),
     /// The upload is larger than the configured limit.
     #[error("content larger than the limit of {0} bytes")]
     TooLarge(u64),

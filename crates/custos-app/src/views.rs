@@ -2,7 +2,8 @@
 //! permit is metadata-only.
 
 use custos_domain::{
-    Classification, ClientId, DocumentId, MatterId, PersonId, Provenance, TeamId, Timestamp,
+    Classification, ClientId, ClientNumber, DocumentId, MatterId, MatterNumber, PersonId,
+    Provenance, TeamId, Timestamp,
 };
 use serde::Serialize;
 
@@ -47,6 +48,9 @@ pub struct ClientView {
     /// Identifier.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: ClientId,
+    /// The firm's number for the client (`C-0007`): metadata, shown to everyone who sees
+    /// the client.
+    pub number: ClientNumber,
     /// Responsible partner.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub responsible: PersonId,
@@ -67,6 +71,9 @@ pub struct MatterView {
     /// Identifier.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub id: MatterId,
+    /// The firm's number for the matter (`M-0042`): metadata, shown to everyone who sees
+    /// the matter.
+    pub number: MatterNumber,
     /// Client.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub client: ClientId,

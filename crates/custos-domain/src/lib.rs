@@ -12,12 +12,14 @@
 
 mod clock;
 mod ids;
+mod numbers;
 mod people;
 mod records;
 mod session;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ids::{ClientId, DocumentId, MatterId, PersonId, RequestId, TeamId, WallId};
+pub use numbers::{ClientNumber, MatterNumber};
 pub use people::{Person, PersonStatus, Role, Team, UserName, refuse_hidden_characters};
 pub use records::{
     Classification, Client, Document, Matter, Provenance, ProvenanceInput, Wall, WallObject,

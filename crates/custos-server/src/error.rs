@@ -81,6 +81,7 @@ impl From<AppError> for ApiError {
             AppError::InsufficientScope(_) => (S::FORBIDDEN, "insufficient_scope"),
             AppError::Invalid(_) | AppError::BadInput(_) => (S::BAD_REQUEST, "invalid_input"),
             AppError::Conflict(_) => (S::CONFLICT, "conflict"),
+            AppError::Screened(_) => (S::CONFLICT, "screened"),
             AppError::TooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::Integrity => (S::INTERNAL_SERVER_ERROR, "integrity_error"),
             AppError::AuditTampered(_) => (S::INTERNAL_SERVER_ERROR, "audit_tampered"),

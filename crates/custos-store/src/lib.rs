@@ -28,8 +28,8 @@ pub use rows::{
 };
 pub use sqlite::SqliteStore;
 
-pub use areas::JobRow;
 use areas::{AuditTx, CredentialsTx, JobsTx, PeopleTx, RecordsTx, SessionsTx, StaffingTx, WallsTx};
+pub use areas::{JobRow, NumberKind};
 
 use async_trait::async_trait;
 use custos_domain::{PersonStatus, Timestamp};

@@ -35,6 +35,8 @@ impl std::fmt::Debug for PersonRow {
 pub struct ClientRow {
     /// Identifier.
     pub id: ClientId,
+    /// The firm's number for the client (from the counters, `next_number`).
+    pub number: i64,
     /// Responsible partner.
     pub responsible: PersonId,
     /// The client's data key, wrapped by the KEK.
@@ -52,6 +54,8 @@ pub struct ClientRow {
 pub struct MatterRow {
     /// Identifier.
     pub id: MatterId,
+    /// The firm's number for the matter (from the counters, `next_number`).
+    pub number: i64,
     /// Client.
     pub client: ClientId,
     /// Owning team.

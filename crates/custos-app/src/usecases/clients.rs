@@ -4,7 +4,7 @@ use crate::facts::{client_facts, matter_facts};
 use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, ClientView, Page, PageRequest};
 use custos_crypto::WrappedKey;
-use custos_domain::{Client, ClientId};
+use custos_domain::{Client, ClientId, ClientNumber};
 use custos_policy::{Action, ClientFacts, KeyScope, Permit, Resource, Scope};
 use custos_store::ClientRow;
 
@@ -39,6 +39,7 @@ impl App {
         let (key, wrapped) = self.kek.new_data_key(KeyScope::Client(id))?;
         let row = ClientRow {
             id,
+            number: tx.next_number(custos_store::NumberKind::Client).await?,
             responsible: caller.person,
             wrapped_key: wrapped.0,
             sealed_name: key.seal_field(&name_field(id), &name)?,
@@ -49,6 +50,7 @@ impl App {
         tx.commit().await?;
         Ok(ClientView {
             id,
+            number: ClientNumber(row.number),
             responsible: row.responsible,
             name: Some(name),
             contact: Some(contact),
@@ -139,7 +141,9 @@ impl App {
                     .permit()
                     .map(|p| self.client_view(p, row))
                     .transpose()?;
-                Ok(view.filter(|v| query.matches(v.name.as_deref())))
+                Ok(view.filter(|v| {
+                    query.matches(Some(&v.number.to_string())) || query.matches(v.name.as_deref())
+                }))
             },
         )
         .await?;
@@ -169,6 +173,7 @@ impl App {
         };
         Ok(ClientView {
             id: row.id,
+            number: ClientNumber(row.number),
             responsible: row.responsible,
             name,
             contact,

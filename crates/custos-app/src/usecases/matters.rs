@@ -4,7 +4,7 @@ use crate::facts::{client_facts, matter_facts, principal_and_walls};
 use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, MatterView, Membership, Page, PageRequest, reject};
 use custos_crypto::WrappedKey;
-use custos_domain::{ClientId, Matter, MatterId, PersonId, TeamId};
+use custos_domain::{ClientId, Matter, MatterId, MatterNumber, PersonId, TeamId};
 use custos_policy::{Action, KeyScope, MatterFacts, Permit, Resource, Scope};
 use custos_store::MatterRow;
 
@@ -86,6 +86,7 @@ impl App {
         let (key, wrapped) = self.kek.new_data_key(KeyScope::Matter(id))?;
         let row = MatterRow {
             id,
+            number: tx.next_number(custos_store::NumberKind::Matter).await?,
             client,
             team,
             lead,
@@ -98,6 +99,7 @@ impl App {
         tx.commit().await?;
         Ok(MatterView {
             id,
+            number: MatterNumber(row.number),
             client,
             team,
             lead,
@@ -148,7 +150,9 @@ impl App {
                     .permit()
                     .map(|p| self.matter_view(p, row))
                     .transpose()?;
-                Ok(view.filter(|v| query.matches(v.title.as_deref())))
+                Ok(view.filter(|v| {
+                    query.matches(Some(&v.number.to_string())) || query.matches(v.title.as_deref())
+                }))
             },
         )
         .await?;
@@ -312,7 +316,7 @@ impl App {
     ) -> Result<(), AppError> {
         let (target, ctx) = principal_and_walls(tx, person).await?;
         match custos_policy::screening_wall(&target, &Resource::Matter(*matter), &ctx) {
-            Some(reason) => Err(AppError::Conflict(format!(
+            Some(reason) => Err(AppError::Screened(format!(
                 "person `{person}` cannot be staffed: {}",
                 reason.message
             ))),
@@ -337,6 +341,7 @@ impl App {
         };
         Ok(MatterView {
             id: row.id,
+            number: MatterNumber(row.number),
             client: row.client,
             team: row.team,
             lead: row.lead,

@@ -313,6 +313,14 @@ async fn a_new_wall_takes_effect_on_the_next_request_and_blocks_staffing() -> Te
         )
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: serde_json::Value = r.json().await?;
+    assert_eq!(body["error"]["code"], "screened", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ethical wall")),
+        "{body}"
+    );
     // A wall naming nothing real is refused (404 unknown_reference: the body names a record
     // that does not exist).
     let bogus = json!({ "subject": { "kind": "person", "id": uuid::Uuid::now_v7() }, "object": { "kind": "matter", "id": t.matter("M1") }, "reason": "x" });

@@ -38,11 +38,15 @@ not-found-heading = Page not found
 not-found-text = There is nothing here, or nothing you may see. Check the address, or go back to the list you came from.
 denied-heading = You may not do this
 denied-text = The firm's confidentiality rules do not allow this.
+screened-text = An ethical wall screens this person from this client or matter, so they cannot be put on its team. Only the confidentiality officer can change a wall.
 csrf-heading = This form has expired
 csrf-text = The form did not carry this session's security token (it may be from an old page or from another site). Go back, reload the page and try again.
 cross-site-text = This form was sent from another site. Open Custos directly and try again.
 throttled-heading = Too many attempts
-throttled-text = Too many failed attempts. Try again in { $minutes } minutes.
+throttled-text = Too many failed attempts. Try again in { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+  }.
 invalid-heading = Check what you entered
 invalid-text = Some of what you entered cannot be used.
 too-large-text = The file is larger than the firm's limit of { $size }.
@@ -136,7 +140,10 @@ sign-in-title = Sign in to Custos
 sign-in = Sign in
 sign-in-failed = You could not be signed in
 sign-in-wrong = The user name, password or code is not right. Check them and try again.
-sign-in-throttled = Too many failed attempts. Try again in { $minutes } minutes (after { $at }).
+sign-in-throttled = Too many failed attempts. Try again in { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+  } (after { $at }).
 session-ended = Your session ended because it was idle or expired. Sign in again to go back to the page you were on.
 signed-out = You have signed out.
 user-name = User name
@@ -176,7 +183,10 @@ home-no-matters = You are not on any matter yet. A team lead adds you to a matte
 home-all-matters = All matters you can see
 home-waiting = Waiting for you
 home-nothing-waiting = Nothing is waiting for you.
-home-locked-accounts = { $count } locked accounts
+home-locked-accounts = { $count ->
+    [one] One locked account
+   *[other] { $count } locked accounts
+  }
 
 ## Clients and matters
 clients-lead = The clients you may see.
@@ -185,6 +195,9 @@ matters-lead = The matters you may see.
 matters-none = There are no matters you may see.
 name = Name
 title = Title
+number = Number
+client-number = Client number
+matter-number = Matter number
 opened = Opened
 taken-on = Client since
 contact = Contact
@@ -380,7 +393,7 @@ wall-team = Team { $id }
 done-wall-raised = The wall was raised. It applies from the next request.
 
 ## Search and new records
-search-label = Search by name or title
+search-label = Search by name, title or number
 search = Search
 client-new = Take on a client
 client-create = Take on client

@@ -38,6 +38,7 @@ not-found-heading = 找不到页面
 not-found-text = 这里没有内容，或没有您可以查看的内容。请检查地址，或返回上一个列表。
 denied-heading = 您无权执行此操作
 denied-text = 律所的保密规则不允许此操作。
+screened-text = 信息隔离墙将此人与该客户或案件隔离，因此不能将其加入案件团队。只有保密官可以更改隔离墙。
 csrf-heading = 此表单已过期
 csrf-text = 表单没有携带本次会话的安全令牌（可能来自旧页面或其他网站）。请返回、刷新页面后重试。
 cross-site-text = 此表单来自其他网站。请直接打开 Custos 后重试。
@@ -185,6 +186,9 @@ matters-lead = 您可以查看的案件。
 matters-none = 没有您可以查看的案件。
 name = 名称
 title = 标题
+number = 编号
+client-number = 客户编号
+matter-number = 案件编号
 opened = 立案时间
 taken-on = 成为客户时间
 contact = 联系方式
@@ -380,7 +384,7 @@ wall-team = 团队 { $id }
 done-wall-raised = 隔离墙已设立，自下一个请求起生效。
 
 ## 搜索与新建
-search-label = 按名称或标题搜索
+search-label = 按名称、标题或编号搜索
 search = 搜索
 client-new = 接受新客户
 client-create = 接受客户

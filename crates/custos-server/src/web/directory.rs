@@ -4,7 +4,7 @@
 //! (create, see what they screen). Every action is the API's use case; refusals are pages.
 
 use super::matters::{MemberRow, Paging, name_of, names};
-use super::{Chrome, Viewer, error_page, role_name, see_other};
+use super::{Chrome, Viewer, error_page, labelled, role_name, see_other};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,6 +17,7 @@ use custos_domain::{
     ClientId, MatterId, PersonId, PersonStatus, Role, TeamId, WallObject, WallSubject,
 };
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -549,22 +550,40 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         .collect();
     let names = names(&state, &v, &subjects).await;
     let c = &v.chrome;
+    let first = PageRequest {
+        cursor: None,
+        limit: Some(200),
+    };
+    let teams: HashMap<TeamId, String> = state
+        .app
+        .list_teams(&v.caller, &first)
+        .await
+        .map(|p| p.items.into_iter().map(|t| (t.id, t.name)).collect())
+        .unwrap_or_default();
     let mut rows = Vec::new();
     for w in page.items {
         let subject = match w.subject {
             WallSubject::Person(p) => name_of(c, &names, p),
-            WallSubject::Team(t) => c.t.with("wall-team", "id", t.0),
+            WallSubject::Team(t) => c.t.with(
+                "wall-team",
+                "id",
+                teams.get(&t).cloned().unwrap_or_else(|| t.0.to_string()),
+            ),
         };
+        // A record by its number, and by its name or title when the viewer may read it.
         let object = match w.object {
             WallObject::Client(cl) => match state.app.get_client(&v.caller, cl).await {
-                Ok(client) => c.t.with(
-                    "wall-client",
-                    "name",
-                    client.name.unwrap_or_else(|| cl.0.to_string()),
-                ),
+                Ok(client) => {
+                    c.t.with("wall-client", "name", labelled(client.number, client.name))
+                }
                 Err(_) => c.t.with("wall-client", "name", cl.0),
             },
-            WallObject::Matter(m) => c.t.with("wall-matter", "id", m.0),
+            WallObject::Matter(m) => match state.app.get_matter(&v.caller, m).await {
+                Ok(matter) => {
+                    c.t.with("wall-matter", "id", labelled(matter.number, matter.title))
+                }
+                Err(_) => c.t.with("wall-matter", "id", m.0),
+            },
         };
         rows.push(WallRow {
             subject,
@@ -574,10 +593,6 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         });
     }
     let people = directory_choices(&state, &v).await;
-    let first = PageRequest {
-        cursor: None,
-        limit: Some(200),
-    };
     let clients = state
         .app
         .list_clients(&v.caller, &first)
@@ -585,12 +600,7 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         .map(|p| {
             p.items
                 .into_iter()
-                .map(|cl| {
-                    (
-                        cl.id.0.to_string(),
-                        cl.name.unwrap_or_else(|| cl.id.0.to_string()),
-                    )
-                })
+                .map(|cl| (cl.id.0.to_string(), labelled(cl.number, cl.name)))
                 .collect()
         })
         .unwrap_or_default();
@@ -601,12 +611,7 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         .map(|p| {
             p.items
                 .into_iter()
-                .map(|m| {
-                    (
-                        m.id.0.to_string(),
-                        m.title.unwrap_or_else(|| m.id.0.to_string()),
-                    )
-                })
+                .map(|m| (m.id.0.to_string(), labelled(m.number, m.title)))
                 .collect()
         })
         .unwrap_or_default();

@@ -133,7 +133,15 @@ impl Tr {
     pub(crate) fn with_all(&self, key: &str, args: &[(&'static str, String)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
             .iter()
-            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.as_str())))
+            .map(|(name, value)| {
+                // A whole number is passed as a number, so that a message can choose its
+                // plural form (`[one]`, `*[other]`).
+                let value = match value.parse::<i64>() {
+                    Ok(n) => FluentValue::from(n),
+                    Err(_) => FluentValue::from(value.as_str()),
+                };
+                (Cow::Borrowed(*name), value)
+            })
             .collect();
         LOCALES.lookup_with_args(self.0.id(), key, &args)
     }
@@ -319,6 +327,28 @@ mod tests {
         assert_eq!(
             local_to_unix_ms(&zurich, typed),
             Some(summer.unix_timestamp() * 1000)
+        );
+    }
+
+    #[test]
+    fn counts_choose_the_plural_form() {
+        assert_eq!(
+            Tr(Lang::En).with("home-locked-accounts", "count", 1),
+            "One locked account"
+        );
+        assert_eq!(
+            Tr(Lang::En).with("home-locked-accounts", "count", 3),
+            "3 locked accounts"
+        );
+        assert_eq!(
+            Tr(Lang::Zh).with("home-locked-accounts", "count", 1),
+            Tr(Lang::Zh)
+                .with("home-locked-accounts", "count", 3)
+                .replace('3', "1")
+        );
+        assert_eq!(
+            Tr(Lang::En).with("throttled-text", "minutes", 1),
+            "Too many failed attempts. Try again in one minute."
         );
     }
 

@@ -72,6 +72,7 @@ impl Paging {
 /// A line of a list: where it leads and what it says.
 pub(super) struct Row {
     pub id: String,
+    pub number: String,
     pub title: String,
     pub opened: String,
 }
@@ -116,6 +117,7 @@ pub(super) async fn home(State(state): State<AppState>, v: Viewer) -> Response {
         .into_iter()
         .map(|m| Row {
             id: m.id.0.to_string(),
+            number: m.number.to_string(),
             title: untitled(c, m.title),
             opened: c.when(&m.created_at),
         })
@@ -172,6 +174,7 @@ async fn matters(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
                 .into_iter()
                 .map(|m| Row {
                     id: m.id.0.to_string(),
+                    number: m.number.to_string(),
                     title: untitled(c, m.title),
                     opened: c.when(&m.created_at),
                 })
@@ -190,6 +193,7 @@ async fn matters(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
 
 pub(super) struct ClientRow {
     id: String,
+    number: String,
     name: String,
     since: String,
 }
@@ -226,6 +230,7 @@ async fn clients(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
                 .into_iter()
                 .map(|client| ClientRow {
                     id: client.id.0.to_string(),
+                    number: client.number.to_string(),
                     name: untitled(c, client.name),
                     since: c.when(&client.created_at),
                 })
@@ -248,6 +253,7 @@ async fn clients(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
 struct ClientPage {
     c: Chrome,
     id: String,
+    number: String,
     name: String,
     contact: String,
     responsible: String,
@@ -321,6 +327,7 @@ async fn client(
         notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
         teams,
         leads,
+        number: client.number.to_string(),
         name: untitled(c, client.name),
         contact: client.contact.unwrap_or_default(),
         responsible: name_of(c, &names, client.responsible),
@@ -379,6 +386,7 @@ pub(super) struct MemberRow {
 struct MatterPage {
     c: Chrome,
     id: String,
+    number: String,
     title: String,
     client: String,
     lead: String,
@@ -421,11 +429,12 @@ async fn matter(
         Ok(found) => found,
         Err(e) => return error_page(&v.chrome, e),
     };
+    // The client by number, and by name when the viewer may read it.
     let client_name = app
         .get_client(&v.caller, matter.client)
         .await
         .ok()
-        .and_then(|client| client.name);
+        .map(|client| super::labelled(client.number, client.name));
     // The directory and the walls are offered to the roles whose duties include staffing and
     // screening; the use cases decide, this only spares the others a refused request.
     let manages = v.chrome.me.as_ref().is_some_and(super::Me::sees_directory);
@@ -490,6 +499,7 @@ async fn matter(
         may_upload,
         may_staff,
         id: id.0.to_string(),
+        number: matter.number.to_string(),
         title: untitled(c, matter.title),
         client: untitled(c, client_name),
         lead: name_of(c, &names, matter.lead),

@@ -276,6 +276,11 @@ pub(crate) fn error_page(c: &Chrome, e: AppError) -> Response {
             Some(format!("{} ({rule})", message)),
         ),
         AppError::InsufficientScope(_) => (t.get("denied-heading"), t.get("denied-text"), None),
+        AppError::Screened(message) => (
+            t.get("denied-heading"),
+            t.get("screened-text"),
+            Some(message.clone()),
+        ),
         AppError::Throttled { retry_after_secs } => (
             t.get("throttled-heading"),
             t.with("throttled-text", "minutes", retry_after_secs.div_ceil(60)),
@@ -369,5 +374,13 @@ pub(crate) fn cross_site(headers: &HeaderMap) -> bool {
             .split_once("://")
             .is_none_or(|(_, authority)| authority != host),
         _ => false,
+    }
+}
+
+/// A record by its number, followed by its name or title when the viewer may read it.
+pub(crate) fn labelled(number: impl std::fmt::Display, name: Option<String>) -> String {
+    match name {
+        Some(name) => format!("{number} · {name}"),
+        None => number.to_string(),
     }
 }

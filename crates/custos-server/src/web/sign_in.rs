@@ -126,8 +126,13 @@ async fn sign_in(
                 AppError::BadCredentials => (StatusCode::UNAUTHORIZED, c.t.get("sign-in-wrong")),
                 AppError::Throttled { retry_after_secs } => {
                     state.tarpit(retry_after_secs).await;
+                    // Shown to the minute, so rounded up: "after 08:40" must not be early.
                     let until = time::OffsetDateTime::now_utc()
-                        + time::Duration::seconds(i64::try_from(retry_after_secs).unwrap_or(0));
+                        + time::Duration::seconds(
+                            i64::try_from(retry_after_secs)
+                                .unwrap_or(0)
+                                .saturating_add(59),
+                        );
                     (
                         StatusCode::TOO_MANY_REQUESTS,
                         c.t.with_all(

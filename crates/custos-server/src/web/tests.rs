@@ -296,6 +296,15 @@ fn templates_carry_no_inline_script_style_or_handler() {
         ] {
             assert!(!text.contains(bad), "{}: {bad}", path.display());
         }
+        // A page's title is text: markup in it would show in the browser's tab as it is.
+        for title in text.split("{% block title %}").skip(1) {
+            let title = title.split("{% endblock %}").next().unwrap_or_default();
+            assert!(
+                !title.contains('<') && !title.contains('\n'),
+                "{}: title block `{title}`",
+                path.display()
+            );
+        }
         for script in text.split("<script").skip(1) {
             assert!(
                 script.trim_start().starts_with("src=\"/assets/"),

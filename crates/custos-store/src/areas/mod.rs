@@ -15,7 +15,7 @@ pub use audit::AuditTx;
 pub use credentials::CredentialsTx;
 pub use jobs::{JobRow, JobsTx};
 pub use people::PeopleTx;
-pub use records::RecordsTx;
+pub use records::{NumberKind, RecordsTx};
 pub use sessions::SessionsTx;
 pub use staffing::StaffingTx;
 pub use walls::WallsTx;

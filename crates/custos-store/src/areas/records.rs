@@ -3,9 +3,27 @@
 use crate::StoreError;
 use crate::rows::{ClientRow, DocumentRow, MatterRow};
 use crate::sql::exec::{SqlTx, q};
-use crate::sql::{after_key, client_row, document_row, ids, matter_row, ms};
+use crate::sql::{SqlRow, after_key, client_row, document_row, ids, matter_row, ms};
 use async_trait::async_trait;
 use custos_domain::{ClientId, DocumentId, MatterId};
+
+/// The kinds of record the firm numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    /// Clients (`C-0007`).
+    Client,
+    /// Matters (`M-0042`).
+    Matter,
+}
+
+impl NumberKind {
+    fn counter(self) -> &'static str {
+        match self {
+            NumberKind::Client => "client",
+            NumberKind::Matter => "matter",
+        }
+    }
+}
 
 /// Client records: clients, matters and documents (their metadata; contents are blobs).
 #[async_trait]
@@ -14,13 +32,24 @@ use custos_domain::{ClientId, DocumentId, MatterId};
     reason = "sealed: only this crate's units of work (SqlTx) have these operations"
 )]
 pub trait RecordsTx: SqlTx {
+    /// Takes the next number of a kind of record (clients, matters): numbers start at 1, and
+    /// none is handed out twice (concurrent writers on PostgreSQL wait for the counter row).
+    async fn next_number(&mut self, kind: NumberKind) -> Result<i64, StoreError> {
+        q("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+            .bind(kind.counter())
+            .one(self.conn())
+            .await?
+            .int("value")
+    }
+
     /// Adds a client.
     async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError> {
         q(
-            "INSERT INTO clients (id, responsible_id, wrapped_key, sealed_name, sealed_contact, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO clients (id, number, responsible_id, wrapped_key, sealed_name, sealed_contact, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(row.id.to_string())
+        .bind(row.number)
         .bind(row.responsible.to_string())
         .bind(&row.wrapped_key)
         .bind(&row.sealed_name)
@@ -79,10 +108,11 @@ pub trait RecordsTx: SqlTx {
     /// Adds a matter.
     async fn insert_matter(&mut self, row: &MatterRow) -> Result<(), StoreError> {
         q(
-            "INSERT INTO matters (id, client_id, team_id, lead_id, wrapped_key, sealed_title, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO matters (id, number, client_id, team_id, lead_id, wrapped_key, sealed_title, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(row.id.to_string())
+        .bind(row.number)
         .bind(row.client.to_string())
         .bind(row.team.to_string())
         .bind(row.lead.to_string())

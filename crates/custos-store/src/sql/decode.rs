@@ -59,6 +59,7 @@ pub(crate) fn team(row: &impl SqlRow) -> Result<Team, StoreError> {
 pub(crate) fn client_row(row: &impl SqlRow) -> Result<ClientRow, StoreError> {
     Ok(ClientRow {
         id: ClientId(uuid_col(row, "id")?),
+        number: row.int("number")?,
         responsible: PersonId(uuid_col(row, "responsible_id")?),
         wrapped_key: row.bytes("wrapped_key")?,
         sealed_name: row.bytes("sealed_name")?,
@@ -70,6 +71,7 @@ pub(crate) fn client_row(row: &impl SqlRow) -> Result<ClientRow, StoreError> {
 pub(crate) fn matter_row(row: &impl SqlRow) -> Result<MatterRow, StoreError> {
     Ok(MatterRow {
         id: MatterId(uuid_col(row, "id")?),
+        number: row.int("number")?,
         client: ClientId(uuid_col(row, "client_id")?),
         team: TeamId(uuid_col(row, "team_id")?),
         lead: PersonId(uuid_col(row, "lead_id")?),
