@@ -1,5 +1,5 @@
-//! Home, clients and matters: lists filtered to what the viewer may see (the use cases
-//! decide), a client's page, and a matter's page with its documents, team and walls.
+//! Home and matters: lists filtered to what the viewer may see (the use cases decide), and a
+//! matter's page with its documents, team and walls. Clients are in `clients.rs`.
 
 use super::{Chrome, Viewer, error_page, human_size, role_name, see_other};
 use crate::state::AppState;
@@ -10,15 +10,12 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use custos_app::{Membership, PageRequest};
-use custos_domain::{ClientId, MatterId, PersonId, WallObject, WallSubject};
+use custos_domain::{MatterId, PersonId, WallObject, WallSubject};
 use serde::Deserialize;
 use std::collections::HashMap;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/clients", get(clients).post(create_client))
-        .route("/clients/{id}", get(client))
-        .route("/clients/{id}/matters", post(create_matter))
         .route("/matters", get(matters))
         .route("/matters/{id}", get(matter))
         .route("/matters/{id}/members/add", post(add_member))
@@ -31,9 +28,9 @@ pub(super) struct Paging {
     cursor: Option<String>,
     /// Words a title or name must contain.
     #[serde(default)]
-    q: String,
+    pub(super) q: String,
     /// A change just made, named for its confirmation.
-    done: Option<String>,
+    pub(super) done: Option<String>,
 }
 
 impl Paging {
@@ -46,12 +43,12 @@ impl Paging {
     }
 
     /// The search, if any.
-    fn query(&self) -> Option<&str> {
+    pub(super) fn query(&self) -> Option<&str> {
         Some(self.q.trim()).filter(|q| !q.is_empty())
     }
 
     /// The query string for the next page (the search kept).
-    fn next(&self, cursor: Option<String>) -> Option<String> {
+    pub(super) fn next(&self, cursor: Option<String>) -> Option<String> {
         let cursor = cursor?;
         let mut out = form_urlencoded::Serializer::new(String::new());
         if let Some(q) = self.query() {
@@ -92,7 +89,7 @@ struct HomePage {
     waiting: Vec<Waiting>,
 }
 
-fn untitled(c: &Chrome, title: Option<String>) -> String {
+pub(super) fn untitled(c: &Chrome, title: Option<String>) -> String {
     title.unwrap_or_else(|| c.t.get("metadata-only"))
 }
 
@@ -189,152 +186,6 @@ async fn matters(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
         }
         Err(e) => error_page(&v.chrome, e),
     }
-}
-
-pub(super) struct ClientRow {
-    id: String,
-    number: String,
-    name: String,
-    since: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "clients.html")]
-struct ClientsPage {
-    c: Chrome,
-    rows: Vec<ClientRow>,
-    next: Option<String>,
-    q: String,
-    takes_on: bool,
-}
-
-/// Whether the forms to take on clients and open matters are offered (the roles whose duty it
-/// is; the use cases decide).
-fn takes_on(v: &Viewer) -> bool {
-    matches!(
-        v.person.role,
-        custos_domain::Role::Partner | custos_domain::Role::TeamLead
-    )
-}
-
-async fn clients(State(state): State<AppState>, v: Viewer, Query(q): Query<Paging>) -> Response {
-    match state
-        .app
-        .search_clients(&v.caller, &q.request(50), q.query())
-        .await
-    {
-        Ok(page) => {
-            let c = &v.chrome;
-            let rows = page
-                .items
-                .into_iter()
-                .map(|client| ClientRow {
-                    id: client.id.0.to_string(),
-                    number: client.number.to_string(),
-                    name: untitled(c, client.name),
-                    since: c.when(&client.created_at),
-                })
-                .collect();
-            ClientsPage {
-                takes_on: takes_on(&v),
-                c: v.chrome,
-                rows,
-                next: q.next(page.next_cursor),
-                q: q.q.clone(),
-            }
-            .into_response()
-        }
-        Err(e) => error_page(&v.chrome, e),
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "client.html")]
-struct ClientPage {
-    c: Chrome,
-    id: String,
-    number: String,
-    name: String,
-    contact: String,
-    responsible: String,
-    since: String,
-    notice: Option<String>,
-    teams: Vec<(String, String)>,
-    leads: Vec<MemberRow>,
-}
-
-async fn client(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Query(q): Query<Paging>,
-) -> Response {
-    let Some(id) = super::record_id(&id).map(ClientId) else {
-        return super::not_found(&v.chrome);
-    };
-    let client = match state.app.get_client(&v.caller, id).await {
-        Ok(client) => client,
-        Err(e) => return error_page(&v.chrome, e),
-    };
-    let names = names(&state, &v, &[client.responsible]).await;
-    let c = &v.chrome;
-    let first = PageRequest {
-        cursor: None,
-        limit: Some(200),
-    };
-    let (teams, leads) = if takes_on(&v) && client.name.is_some() {
-        let teams = state
-            .app
-            .list_teams(&v.caller, &first)
-            .await
-            .map(|p| {
-                p.items
-                    .into_iter()
-                    .map(|t| (t.id.0.to_string(), t.name))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let leads = state
-            .app
-            .list_people(&v.caller, &first)
-            .await
-            .map(|p| {
-                p.items
-                    .into_iter()
-                    .filter(|p| {
-                        p.status.as_str() == "active"
-                            && matches!(
-                                p.role,
-                                custos_domain::Role::Partner
-                                    | custos_domain::Role::TeamLead
-                                    | custos_domain::Role::Lawyer
-                            )
-                    })
-                    .map(|p| MemberRow {
-                        id: p.id.0.to_string(),
-                        name: p.display_name,
-                        role: role_name(c.t, p.role),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        (teams, leads)
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    ClientPage {
-        id: id.0.to_string(),
-        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
-        teams,
-        leads,
-        number: client.number.to_string(),
-        name: untitled(c, client.name),
-        contact: client.contact.unwrap_or_default(),
-        responsible: name_of(c, &names, client.responsible),
-        since: c.when(&client.created_at),
-        c: v.chrome,
-    }
-    .into_response()
 }
 
 /// Display names of people the viewer may see (others show as "someone you may not see").
@@ -584,68 +435,6 @@ async fn change_member(
             };
             see_other(&format!("/matters/{}?done={done}", matter.0))
         }
-        Err(e) => error_page(&v.chrome, e),
-    }
-}
-
-#[derive(Deserialize)]
-struct NewClientForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    contact: String,
-}
-
-async fn create_client(
-    State(state): State<AppState>,
-    v: Viewer,
-    Form(form): Form<NewClientForm>,
-) -> Response {
-    match state
-        .app
-        .create_client(&v.caller, &form.name, &form.contact)
-        .await
-    {
-        Ok(client) => see_other(&format!("/clients/{}?done=client-created", client.id.0)),
-        Err(e) => error_page(&v.chrome, e),
-    }
-}
-
-#[derive(Deserialize)]
-struct NewMatterForm {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    team: String,
-    #[serde(default)]
-    lead: String,
-}
-
-async fn create_matter(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<NewMatterForm>,
-) -> Response {
-    let (Some(client), Some(team), Some(lead)) = (
-        super::record_id(&id),
-        super::record_id(&form.team),
-        super::record_id(&form.lead),
-    ) else {
-        return super::not_found(&v.chrome);
-    };
-    match state
-        .app
-        .create_matter(
-            &v.caller,
-            ClientId(client),
-            custos_domain::TeamId(team),
-            PersonId(lead),
-            &form.title,
-        )
-        .await
-    {
-        Ok(matter) => see_other(&format!("/matters/{}?done=matter-created", matter.id.0)),
         Err(e) => error_page(&v.chrome, e),
     }
 }

@@ -10,10 +10,12 @@
 mod account;
 mod assets;
 mod audit;
+mod clients;
 mod directory;
 mod documents;
 pub(crate) mod i18n;
 mod matters;
+mod people;
 mod sign_in;
 #[cfg(test)]
 mod tests;
@@ -40,9 +42,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/language", post(sign_in::switch_language))
         .merge(sign_in::routes())
         .merge(matters::routes())
+        .merge(clients::routes())
         .merge(documents::routes())
         .merge(audit::routes())
         .merge(account::routes())
+        .merge(people::routes())
         .merge(directory::routes());
     crate::pages::with_page_policy(pages).merge(assets::routes())
 }
