@@ -10,8 +10,8 @@
 //!    over `CUSTOS_BENCH_N` (default 300) requests each, the two sides interleaved.
 //! 2. Upload of `CUSTOS_BENCH_BYTES` (default 1 GiB) through the page's multipart form (CSRF
 //!    token first, the provenance fields, then the file) versus through the API (metadata JSON,
-//!    then the content), twice each in the order P A A P; the server's peak RSS (VmHWM) for
-//!    each.
+//!    then the content), `CUSTOS_BENCH_UPLOAD_PAIRS` (default 4) times each in the order
+//!    P A A P P A A P..., the median of each side; the server's peak RSS (VmHWM) for each.
 //!
 //! Writes `bench-results/web.json`.
 
@@ -343,22 +343,36 @@ async fn uploads(
         start.elapsed()
     };
     let rss_before = proc_status_kib(pid, "VmRSS:");
-    reset_peak_rss_of(pid);
-    let p1 = page_round().await;
-    let peak_page = proc_status_kib(pid, "VmHWM:");
-    reset_peak_rss_of(pid);
-    let a1 = api_round().await;
-    let a2 = api_round().await;
-    let peak_api = proc_status_kib(pid, "VmHWM:");
-    reset_peak_rss_of(pid);
-    let p2 = page_round().await;
-    let peak_page = peak_page.max(proc_status_kib(pid, "VmHWM:"));
-    let mib_s = |d: Duration| 2.0 * total as f64 / (1024.0 * 1024.0) / d.as_secs_f64();
-    let page = mib_s(p1 + p2);
-    let api = mib_s(a1 + a2);
+    // Rounds in ABBA order, repeated (P A A P P A A P ...), and the median of each side: a
+    // round's position in the run must not decide the ratio (later rounds were measured to
+    // run slower whichever side they were on).
+    let pairs: usize = std::env::var("CUSTOS_BENCH_UPLOAD_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let (mut page_times, mut api_times) = (Vec::new(), Vec::new());
+    let (mut peak_page, mut peak_api) = (0, 0);
+    for round in 0..pairs * 2 {
+        let page_turn = matches!(round % 4, 0 | 3);
+        reset_peak_rss_of(pid);
+        if page_turn {
+            page_times.push(page_round().await);
+            peak_page = peak_page.max(proc_status_kib(pid, "VmHWM:"));
+        } else {
+            api_times.push(api_round().await);
+            peak_api = peak_api.max(proc_status_kib(pid, "VmHWM:"));
+        }
+    }
+    let median = |mut times: Vec<Duration>| {
+        times.sort_unstable();
+        times[times.len() / 2]
+    };
+    let mib_s = |d: Duration| total as f64 / (1024.0 * 1024.0) / d.as_secs_f64();
+    let page = mib_s(median(page_times));
+    let api = mib_s(median(api_times));
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "upload 2 x {} MiB each way: page form {page:.0} MiB/s, API {api:.0} MiB/s, page/API {:.2} (target >= 0.9)",
+        "upload {pairs} x {} MiB each way (median): page form {page:.0} MiB/s, API {api:.0} MiB/s, page/API {:.2} (target >= 0.9)",
         total >> 20,
         page / api
     );
