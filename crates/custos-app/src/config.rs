@@ -357,7 +357,9 @@ impl DataDir {
                     .password_max_age_days
                     .map(|d| time::Duration::days(i64::from(d))),
                 firm_name: self.config.firm_name.clone(),
-                time_zone: self.config.time_zone.clone(),
+                // Checked by `DataDir::open`.
+                time_zone: jiff::tz::TimeZone::get(&self.config.time_zone)
+                    .unwrap_or(jiff::tz::TimeZone::UTC),
                 trusted_proxies: self.config.trusted_proxies.clone(),
                 ..AppSettings::default()
             },

@@ -106,8 +106,8 @@ impl App {
         self.store.close().await;
     }
 
-    /// The firm's time zone (an IANA name).
-    pub fn time_zone(&self) -> &str {
+    /// The firm's time zone.
+    pub fn time_zone(&self) -> &jiff::tz::TimeZone {
         &self.settings.time_zone
     }
 

@@ -34,6 +34,16 @@ impl Query {
             (Some(_), None) => false,
         }
     }
+
+    /// Whether a record matches by its number (which every viewer of the record sees) or by
+    /// its opened name or title.
+    pub(crate) fn matches_record(
+        &self,
+        number: impl std::fmt::Display,
+        text: Option<&str>,
+    ) -> bool {
+        self.matches(Some(&number.to_string())) || self.matches(text)
+    }
 }
 
 /// A batch fetcher: `(tx, after, limit)` to the next rows in id order.

@@ -16,8 +16,8 @@ pub struct AppSettings {
     pub password_max_age: Option<time::Duration>,
     /// The firm's name: shown in authenticator apps, refused inside passwords.
     pub firm_name: String,
-    /// The firm's time zone (an IANA name, checked when the configuration is read).
-    pub time_zone: String,
+    /// The firm's time zone (from an IANA name, checked when the configuration is read).
+    pub time_zone: jiff::tz::TimeZone,
     /// Login throttling and lockout.
     pub throttle: ThrottlePolicy,
     /// Reverse proxies (load balancers) whose `X-Forwarded-For` / `Forwarded` headers name
@@ -71,7 +71,7 @@ impl Default for AppSettings {
             setup_session_lifetime: time::Duration::minutes(15),
             password_max_age: None,
             firm_name: String::new(),
-            time_zone: "UTC".to_owned(),
+            time_zone: jiff::tz::TimeZone::UTC,
             throttle: ThrottlePolicy::default(),
             trusted_proxies: Vec::new(),
         }

@@ -30,7 +30,7 @@ impl AppState {
     /// State for `app`.
     pub fn new(app: App) -> Self {
         AppState {
-            zone: crate::web::i18n::firm_zone(app.time_zone()),
+            zone: app.time_zone().clone(),
             app,
             tarpit: Arc::new(Semaphore::new(TARPIT_SLOTS)),
         }

@@ -141,9 +141,7 @@ impl App {
                     .permit()
                     .map(|p| self.client_view(p, row))
                     .transpose()?;
-                Ok(view.filter(|v| {
-                    query.matches(Some(&v.number.to_string())) || query.matches(v.name.as_deref())
-                }))
+                Ok(view.filter(|v| query.matches_record(v.number, v.name.as_deref())))
             },
         )
         .await?;

@@ -150,9 +150,7 @@ impl App {
                     .permit()
                     .map(|p| self.matter_view(p, row))
                     .transpose()?;
-                Ok(view.filter(|v| {
-                    query.matches(Some(&v.number.to_string())) || query.matches(v.title.as_deref())
-                }))
+                Ok(view.filter(|v| query.matches_record(v.number, v.title.as_deref())))
             },
         )
         .await?;

@@ -260,6 +260,37 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         .await
         .map(|p| p.items.into_iter().map(|t| (t.id, t.name)).collect())
         .unwrap_or_default();
+    // The form's choices also label the walls' objects: one listing each instead of a
+    // lookup (and an audited read) per wall; a record beyond them is looked up on its own.
+    let clients: Vec<(String, String)> = state
+        .app
+        .list_clients(&v.caller, &first)
+        .await
+        .map(|p| {
+            p.items
+                .into_iter()
+                .map(|cl| (cl.id.0.to_string(), labelled(cl.number, cl.name)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let matters: Vec<(String, String)> = state
+        .app
+        .list_matters(&v.caller, &first)
+        .await
+        .map(|p| {
+            p.items
+                .into_iter()
+                .map(|m| (m.id.0.to_string(), labelled(m.number, m.title)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let listed = |choices: &[(String, String)], id: uuid::Uuid| {
+        let id = id.to_string();
+        choices
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map(|(_, l)| l.clone())
+    };
     let mut rows = Vec::new();
     for w in page.items {
         let subject = match w.subject {
@@ -272,18 +303,26 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         };
         // A record by its number, and by its name or title when the viewer may read it.
         let object = match w.object {
-            WallObject::Client(cl) => match state.app.get_client(&v.caller, cl).await {
-                Ok(client) => {
-                    c.t.with("wall-client", "name", labelled(client.number, client.name))
-                }
-                Err(_) => c.t.with("wall-client", "name", cl.0),
-            },
-            WallObject::Matter(m) => match state.app.get_matter(&v.caller, m).await {
-                Ok(matter) => {
-                    c.t.with("wall-matter", "id", labelled(matter.number, matter.title))
-                }
-                Err(_) => c.t.with("wall-matter", "id", m.0),
-            },
+            WallObject::Client(cl) => {
+                let label = match listed(&clients, cl.0) {
+                    Some(label) => label,
+                    None => match state.app.get_client(&v.caller, cl).await {
+                        Ok(client) => labelled(client.number, client.name),
+                        Err(_) => cl.0.to_string(),
+                    },
+                };
+                c.t.with("wall-client", "name", label)
+            }
+            WallObject::Matter(m) => {
+                let label = match listed(&matters, m.0) {
+                    Some(label) => label,
+                    None => match state.app.get_matter(&v.caller, m).await {
+                        Ok(matter) => labelled(matter.number, matter.title),
+                        Err(_) => m.0.to_string(),
+                    },
+                };
+                c.t.with("wall-matter", "id", label)
+            }
         };
         rows.push(WallRow {
             subject,
@@ -293,28 +332,6 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         });
     }
     let people = directory_choices(&state, &v).await;
-    let clients = state
-        .app
-        .list_clients(&v.caller, &first)
-        .await
-        .map(|p| {
-            p.items
-                .into_iter()
-                .map(|cl| (cl.id.0.to_string(), labelled(cl.number, cl.name)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let matters = state
-        .app
-        .list_matters(&v.caller, &first)
-        .await
-        .map(|p| {
-            p.items
-                .into_iter()
-                .map(|m| (m.id.0.to_string(), labelled(m.number, m.title)))
-                .collect()
-        })
-        .unwrap_or_default();
     WallsPage {
         rows,
         next: page.next_cursor,

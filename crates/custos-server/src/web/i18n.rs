@@ -184,12 +184,6 @@ const EN_MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// The firm's time zone from its IANA name (checked when the configuration was read; UTC
-/// for a name this build does not know).
-pub(crate) fn firm_zone(name: &str) -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
 /// A civil date and time typed into a form, read in the firm's time zone `zone` (the earlier
 /// of two in a repeated hour), as Unix milliseconds.
 pub(crate) fn local_to_unix_ms(
@@ -310,7 +304,7 @@ mod tests {
 
     #[test]
     fn times_are_shown_in_the_firms_zone_with_its_daylight_saving() {
-        let zurich = firm_zone("Europe/Zurich");
+        let zurich = jiff::tz::TimeZone::get("Europe/Zurich").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(zurich.iana_name(), Some("Europe/Zurich"));
         let winter = time::macros::datetime!(2026-01-15 12:00 UTC);
         let summer = time::macros::datetime!(2026-07-15 12:00 UTC);
