@@ -55,6 +55,10 @@ pub struct Config {
     /// `X-Forwarded-For` / `Forwarded` (login throttling and audit need the real client).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a break-glass (emergency) access lasts unless the person asks for less, in
+    /// hours: 1 to 24 (default 4).
+    #[serde(default = "default_break_glass_hours")]
+    pub break_glass_hours: u32,
     /// Where the records live. The `database = "custos.db"` form of earlier versions is still
     /// read, as the SQLite path.
     #[serde(default, deserialize_with = "database_or_path")]
@@ -84,6 +88,10 @@ pub struct DatabaseConfig {
 
 fn default_idle_minutes() -> u32 {
     30
+}
+
+fn default_break_glass_hours() -> u32 {
+    4
 }
 
 fn default_time_zone() -> String {
@@ -155,6 +163,7 @@ impl Default for Config {
             firm_name: String::new(),
             time_zone: default_time_zone(),
             trusted_proxies: Vec::new(),
+            break_glass_hours: default_break_glass_hours(),
             database: DatabaseConfig::default(),
         }
     }
@@ -207,6 +216,12 @@ impl DataDir {
                  `Asia/Shanghai`, `Europe/Zurich` or `UTC`)",
                 path.display(),
                 config.time_zone
+            )));
+        }
+        if !(1..=24).contains(&config.break_glass_hours) {
+            return Err(config_error(format!(
+                "`{}`: break_glass_hours must be 1 to 24 (emergency access is short by design)",
+                path.display()
             )));
         }
         if config.session_hours == 0
@@ -361,6 +376,7 @@ impl DataDir {
                 time_zone: jiff::tz::TimeZone::get(&self.config.time_zone)
                     .unwrap_or(jiff::tz::TimeZone::UTC),
                 trusted_proxies: self.config.trusted_proxies.clone(),
+                break_glass: time::Duration::hours(i64::from(self.config.break_glass_hours)),
                 ..AppSettings::default()
             },
         )

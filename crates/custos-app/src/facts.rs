@@ -2,18 +2,20 @@
 //! decision sees the same state as the work it permits.
 
 use crate::AppError;
-use custos_domain::{PersonId, PersonStatus, Role};
-use custos_policy::{ClientFacts, Context, DocumentFacts, MatterFacts, Principal};
+use custos_domain::{Compliance, Date, PersonId, PersonStatus, Role, Timestamp};
+use custos_policy::{ClientFacts, Context, DocumentFacts, Emergency, MatterFacts, Principal};
 use custos_store::{DocumentRow, MatterRow, StoreTx};
 
-/// The principal behind a person id and the walls that may screen them, read in one store
-/// call (three statements, whatever the number of teams). A person that no longer exists is
-/// treated as departed.
+/// The principal behind a person id and the walls that may apply to them, read in one store
+/// call (four statements, whatever the number of teams), for a decision at `now` on the firm's
+/// calendar day `today`. A person that no longer exists is treated as departed.
 pub(crate) async fn principal_and_walls(
     tx: &mut dyn StoreTx,
     person: PersonId,
+    now: Timestamp,
+    today: Date,
 ) -> Result<(Principal, Context), AppError> {
-    let Some(row) = tx.principal(person).await? else {
+    let Some(row) = tx.principal(person, now).await? else {
         return Ok((
             Principal {
                 id: person,
@@ -22,8 +24,10 @@ pub(crate) async fn principal_and_walls(
                 teams: vec![],
                 led_teams: vec![],
                 staffed_matters: vec![],
+                compliance: Compliance::default(),
+                emergency: vec![],
             },
-            Context::default(),
+            Context::at(now, today),
         ));
     };
     Ok((
@@ -34,9 +38,24 @@ pub(crate) async fn principal_and_walls(
             teams: row.teams,
             led_teams: row.led_teams,
             staffed_matters: row.staffed_matters,
+            compliance: row.person.person.compliance,
+            emergency: row.emergency.iter().map(emergency).collect(),
         },
-        Context { walls: row.walls },
+        Context {
+            walls: row.walls,
+            now,
+            today,
+        },
     ))
+}
+
+/// The policy's view of a stored break-glass access.
+pub(crate) fn emergency(row: &custos_store::BreakGlassRow) -> Emergency {
+    Emergency {
+        id: row.id,
+        matter: row.matter,
+        expires_at: row.expires_at,
+    }
 }
 
 pub(crate) fn matter_facts(row: &MatterRow) -> MatterFacts {

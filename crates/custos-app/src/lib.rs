@@ -26,18 +26,21 @@ pub use caller::{Caller, Via};
 pub use config::{AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig};
 pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
+pub use custos_policy::{Rule as PolicyRule, Scope, may_break_glass};
 pub use custos_store::{AuditFilter, redact_url};
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,
-    DemoTeam, DemoWall, seed_demo_firm,
+    DemoTeam, DemoWall, demo_compliance, seed_demo_firm,
 };
 pub use error::AppError;
 pub use init::{InitOptions, InitOutcome, init_data_dir};
 pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
 pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
+pub use usecases::access::{AccessEntry, MatterAccess};
 pub use usecases::account::SetupSteps;
 pub use usecases::audit::{AuditHead, AuditVerification};
+pub use usecases::break_glass::{BreakGlassList, BreakGlassView};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};
@@ -117,6 +120,29 @@ impl App {
     }
 
     /// The current time, truncated to the millisecond as it is stored.
+    /// How long a break-glass access lasts by default and at most, in hours.
+    pub fn break_glass_hours(&self) -> i64 {
+        self.settings.break_glass.whole_hours()
+    }
+
+    /// The firm's calendar day at `now`, in its time zone (R4 dates are days of the firm).
+    pub fn today(&self, now: time::OffsetDateTime) -> custos_domain::Date {
+        let civil = jiff::Timestamp::from_millisecond(custos_audit::unix_ms(now))
+            .map(|t| t.to_zoned(self.settings.time_zone.clone()).date())
+            .ok();
+        civil
+            .and_then(|d| {
+                let month = time::Month::try_from(u8::try_from(d.month()).ok()?).ok()?;
+                time::Date::from_calendar_date(
+                    i32::from(d.year()),
+                    month,
+                    u8::try_from(d.day()).ok()?,
+                )
+                .ok()
+            })
+            .unwrap_or_else(|| now.date())
+    }
+
     pub(crate) fn now(&self) -> time::OffsetDateTime {
         let now = self.clock.now();
         now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
@@ -160,7 +186,10 @@ impl App {
         let decision = Self::decide(principal, action, resource, ctx);
         // A denial records whether the caller was told "not found": their own trail must not
         // say more than that answer did.
-        let detail = if decision.is_allowed() {
+        let detail = if decision.by_break_glass() {
+            // R6: every entry an emergency access produces is flagged for the review.
+            serde_json::json!({ "break_glass": true })
+        } else if decision.is_allowed() {
             serde_json::Value::Null
         } else {
             serde_json::json!({ "hidden": decision.conceals_existence() })
@@ -224,7 +253,8 @@ impl App {
             }
             _ => {}
         }
-        facts::principal_and_walls(tx, caller.person).await
+        let now = self.now();
+        facts::principal_and_walls(tx, caller.person, now, self.today(now)).await
     }
 
     pub(crate) async fn audit_decision(

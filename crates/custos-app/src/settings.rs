@@ -1,4 +1,5 @@
-//! Settings of the use cases: session lifetimes, upload size, throttling, trusted proxies.
+//! Settings of the use cases: session lifetimes, upload size, throttling, trusted proxies,
+//! break-glass.
 
 /// Settings of the use cases.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct AppSettings {
     /// Reverse proxies (load balancers) whose `X-Forwarded-For` / `Forwarded` headers name
     /// the client address; from any other peer those headers are ignored.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The default (and longest) lifetime of a break-glass access (default 4 h, at most 24 h).
+    pub break_glass: time::Duration,
 }
 
 /// Failed-login throttling: after `free` failures, a key (an account, or a source address) is
@@ -74,6 +77,7 @@ impl Default for AppSettings {
             time_zone: jiff::tz::TimeZone::UTC,
             throttle: ThrottlePolicy::default(),
             trusted_proxies: Vec::new(),
+            break_glass: time::Duration::hours(4),
         }
     }
 }

@@ -44,6 +44,18 @@ pub const ACTION_JOB_RUN: &str = "job.run";
 pub const ACTION_PERSON_BOOTSTRAP: &str = "person.bootstrap";
 /// Audit action `wall.carry_over`.
 pub const ACTION_WALL_CARRY_OVER: &str = "wall.carry_over";
+/// Audit action `wall.lift`.
+pub const ACTION_WALL_LIFT: &str = "wall.lift";
+/// Audit action `person.compliance_record`: the dates recorded (R4).
+pub const ACTION_COMPLIANCE_RECORD: &str = "person.compliance_record";
+/// Audit action `break_glass.open`: the emergency access opened (R6).
+pub const ACTION_BREAK_GLASS_OPEN: &str = "break_glass.open";
+/// Audit action `break_glass.close`: the officer's review closed (R6).
+pub const ACTION_BREAK_GLASS_CLOSE: &str = "break_glass.close";
+/// Audit action `break_glass.list`.
+pub const ACTION_BREAK_GLASS_LIST: &str = "break_glass.list";
+/// Audit action `matter.access_list`: who can access a matter, and why.
+pub const ACTION_ACCESS_LIST: &str = "matter.access_list";
 /// Audit action `client.list`.
 pub const ACTION_CLIENT_LIST: &str = "client.list";
 /// Audit action `matter.list`.
@@ -91,6 +103,12 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_JOB_RUN,
     ACTION_PERSON_BOOTSTRAP,
     ACTION_WALL_CARRY_OVER,
+    ACTION_WALL_LIFT,
+    ACTION_COMPLIANCE_RECORD,
+    ACTION_BREAK_GLASS_OPEN,
+    ACTION_BREAK_GLASS_CLOSE,
+    ACTION_BREAK_GLASS_LIST,
+    ACTION_ACCESS_LIST,
     ACTION_CLIENT_LIST,
     ACTION_MATTER_LIST,
     ACTION_PERSON_LIST,

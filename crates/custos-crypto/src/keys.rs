@@ -319,12 +319,18 @@ mod tests {
             teams: vec![],
             led_teams: vec![],
             staffed_matters: vec![],
+            compliance: Compliance {
+                agreement_signed_on: Some(time::macros::date!(2020 - 01 - 01)),
+                training_valid_until: Some(time::macros::date!(2099 - 12 - 31)),
+            },
+            emergency: vec![],
         };
+        let now = time::macros::datetime!(2026-12-03 12:00 UTC);
         let d = decide(
             &p,
             Action::ViewMatter,
             &Resource::Matter(matter),
-            &Context::default(),
+            &Context::at(now, now.date()),
         );
         d.into_permit()
             .unwrap_or_else(|| unreachable!("lead must be allowed"))

@@ -87,3 +87,8 @@ id_type!(
     RequestId,
     "request"
 );
+id_type!(
+    /// Identifies one break-glass (emergency) access (R6).
+    BreakGlassId,
+    "break_glass"
+);

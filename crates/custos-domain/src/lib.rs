@@ -11,6 +11,7 @@
 //! ```
 
 mod clock;
+mod compliance;
 mod ids;
 mod numbers;
 mod people;
@@ -18,12 +19,13 @@ mod records;
 mod session;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use ids::{ClientId, DocumentId, MatterId, PersonId, RequestId, TeamId, WallId};
+pub use compliance::{Compliance, Date, Missing, iso, iso_date, parse_date};
+pub use ids::{BreakGlassId, ClientId, DocumentId, MatterId, PersonId, RequestId, TeamId, WallId};
 pub use numbers::{ClientNumber, MatterNumber};
 pub use people::{Person, PersonStatus, Role, Team, UserName, refuse_hidden_characters};
 pub use records::{
-    Classification, Client, Document, Matter, Provenance, ProvenanceInput, Wall, WallObject,
-    WallSubject,
+    Classification, Client, Document, Lifted, Matter, Provenance, ProvenanceInput, Wall, WallKind,
+    WallObject, WallSubject,
 };
 pub use session::{SessionKind, SessionStage};
 

@@ -176,6 +176,9 @@ pub struct Person {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// R4: the agreement and training on file.
+    #[serde(default)]
+    pub compliance: crate::Compliance,
 }
 
 /// A practice team; matters belong to one team.

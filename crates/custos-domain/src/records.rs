@@ -234,13 +234,65 @@ pub enum WallObject {
     Matter(MatterId),
 }
 
+/// Whether a wall keeps its subject out, or keeps everyone but its subjects out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WallKind {
+    /// The subject is screened from the object (e.g. acted for the counterparty).
+    #[default]
+    Exclusionary,
+    /// Only the subjects of the object's inclusionary walls may touch it (e.g. a sensitive
+    /// M&A): one wall per admitted person or team.
+    Inclusionary,
+}
+
+impl WallKind {
+    /// The wire and database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WallKind::Exclusionary => "exclusionary",
+            WallKind::Inclusionary => "inclusionary",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        match raw {
+            "exclusionary" => Ok(WallKind::Exclusionary),
+            "inclusionary" => Ok(WallKind::Inclusionary),
+            _ => Err(DomainError::Invalid {
+                field: "kind",
+                message: "expected exclusionary or inclusionary".to_owned(),
+            }),
+        }
+    }
+}
+
+/// Who lifted a wall, when and why (a lifted wall screens no one and stays on record).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifted {
+    /// The officer who lifted it.
+    pub by: PersonId,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// Why (not client content).
+    pub reason: String,
+}
+
 /// An ethical wall (screen): R3, overrides every allow.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wall {
     /// Identifier.
     pub id: WallId,
-    /// Who is screened.
+    /// Exclusionary (the default) or inclusionary.
+    #[serde(default)]
+    pub kind: WallKind,
+    /// Who is screened (exclusionary) or admitted (inclusionary).
     pub subject: WallSubject,
     /// From what.
     pub object: WallObject,
@@ -252,9 +304,17 @@ pub struct Wall {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    /// Set once the wall is lifted.
+    #[serde(default)]
+    pub lifted: Option<Lifted>,
 }
 
 impl Wall {
+    /// Whether the wall still screens (not lifted).
+    pub fn is_active(&self) -> bool {
+        self.lifted.is_none()
+    }
+
     /// Checks a wall reason from outside input.
     pub fn parse_reason(raw: &str) -> Result<String, DomainError> {
         require_text("reason", raw, 1000)

@@ -32,6 +32,10 @@ pub enum Rule {
     Wall,
     /// R4: suspended or departed people have no access.
     Status,
+    /// R4: no client data without a signed agreement and current training on file.
+    Precondition,
+    /// R6: emergency access opened with a written justification, flagged and reviewed.
+    BreakGlass,
     /// Everyone may see their own records.
     SelfService,
 }
@@ -44,7 +48,7 @@ impl Serialize for Rule {
 
 impl Rule {
     /// Every rule (the audit vocabulary's policy half).
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 10] = [
         Rule::DenyByDefault,
         Rule::NeedToKnow,
         Rule::RoleCap,
@@ -52,6 +56,8 @@ impl Rule {
         Rule::MetadataOnly,
         Rule::Wall,
         Rule::Status,
+        Rule::Precondition,
+        Rule::BreakGlass,
         Rule::SelfService,
     ];
 
@@ -65,6 +71,8 @@ impl Rule {
             Rule::MetadataOnly => "R2.metadata_only",
             Rule::Wall => "R3.wall",
             Rule::Status => "R4.status",
+            Rule::Precondition => "R4.precondition",
+            Rule::BreakGlass => "R6.break_glass",
             Rule::SelfService => "self_service",
         }
     }
@@ -182,6 +190,11 @@ impl Decision {
     /// Allow or deny.
     pub fn effect(&self) -> Effect {
         self.effect
+    }
+
+    /// Whether an Allow rests on break-glass (R6): every audit entry it produces is flagged.
+    pub fn by_break_glass(&self) -> bool {
+        self.is_allowed() && self.reasons.iter().any(|r| r.rule == Rule::BreakGlass)
     }
 
     /// Whether the action may go ahead.

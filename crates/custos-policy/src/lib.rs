@@ -3,7 +3,9 @@
 //! Deny by default (R1). Need-to-know comes from matter staffing or leadership (R1); roles cap
 //! what a person may do (R2); ethical walls override every allow (R3); suspended or departed
 //! people get nothing (R4). Every decision carries the reasons that name the rule that decided
-//! (R5); the caller audits it.
+//! (R5); the caller audits it. Preconditions (R4: agreement and training on file) come after
+//! walls and before any allow takes effect; break-glass (R6) opens one matter for a time, never
+//! through a wall.
 //!
 //! **Architecture Invariant:** a [`Permit`] can only be constructed here, by an Allow decision.
 //! Code that decrypts client content (`custos-crypto`) demands a `&Permit`, so code that forgets
@@ -15,10 +17,12 @@
 //! let lawyer = Principal {
 //!     id: PersonId::new(), role: Role::Lawyer, status: PersonStatus::Active,
 //!     teams: vec![], led_teams: vec![], staffed_matters: vec![],
+//!     compliance: Compliance::default(), emergency: vec![],
 //! };
 //! let matter = MatterFacts { id: MatterId::new(), client: ClientId::new(), team: TeamId::new(),
 //!     lead: PersonId::new() };
-//! let d = decide(&lawyer, Action::ViewMatter, &Resource::Matter(matter), &Context::default());
+//! let d = decide(&lawyer, Action::ViewMatter, &Resource::Matter(matter),
+//!     &Context::at(Timestamp::UNIX_EPOCH, Date::MIN));
 //! assert!(!d.is_allowed());
 //! assert_eq!(d.reasons()[0].rule, Rule::DenyByDefault);
 //! ```
@@ -29,10 +33,11 @@ mod rules;
 
 pub use caps::{content_cap, is_staff, may_act};
 pub use decision::{Decision, Effect, KeyScope, Permit, Reason, Rule, Scope};
-pub use rules::{decide, screening_wall};
+pub use rules::{decide, may_break_glass, screening_wall};
 
 use custos_domain::{
-    Classification, ClientId, DocumentId, MatterId, PersonId, PersonStatus, Role, TeamId, Wall,
+    BreakGlassId, Classification, ClientId, Compliance, Date, DocumentId, MatterId, PersonId,
+    PersonStatus, Role, TeamId, Timestamp, Wall,
 };
 use serde::Serialize;
 
@@ -80,11 +85,19 @@ pub enum Action {
     ViewOwnAudit,
     /// See the state of the periodic jobs (last run, next run, last error).
     ViewJobs,
+    /// Record a person's confidentiality agreement and training (R4).
+    ManageCompliance,
+    /// Open emergency access to a matter with a written justification (R6).
+    BreakGlass,
+    /// Close a break-glass access as justified or not (R6 review).
+    ReviewBreakGlass,
+    /// Ask who can access a matter, and why.
+    ViewAccess,
 }
 
 impl Action {
     /// Every action (the audit vocabulary's policy half).
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 24] = [
         Action::ViewPerson,
         Action::ManagePeople,
         Action::CreatePerson,
@@ -105,6 +118,10 @@ impl Action {
         Action::QueryAudit,
         Action::ViewOwnAudit,
         Action::ViewJobs,
+        Action::ManageCompliance,
+        Action::BreakGlass,
+        Action::ReviewBreakGlass,
+        Action::ViewAccess,
     ];
 
     /// Whether the action only reads records (its use case runs in a read-only unit of work,
@@ -122,6 +139,7 @@ impl Action {
                 | Action::QueryAudit
                 | Action::ViewOwnAudit
                 | Action::ViewJobs
+                | Action::ViewAccess
         )
     }
 
@@ -130,7 +148,11 @@ impl Action {
     pub fn needs_login_session(self) -> bool {
         matches!(
             self,
-            Action::CreatePerson | Action::ResetCredentials | Action::ConfirmRecovery
+            Action::CreatePerson
+                | Action::ResetCredentials
+                | Action::ConfirmRecovery
+                | Action::BreakGlass
+                | Action::ReviewBreakGlass
         )
     }
 
@@ -157,6 +179,10 @@ impl Action {
             Action::QueryAudit => "audit.query",
             Action::ViewOwnAudit => "audit.own",
             Action::ViewJobs => "job.view",
+            Action::ManageCompliance => "person.compliance",
+            Action::BreakGlass => "matter.break_glass",
+            Action::ReviewBreakGlass => "break_glass.review",
+            Action::ViewAccess => "matter.access",
         }
     }
 }
@@ -176,6 +202,21 @@ pub struct Principal {
     pub led_teams: Vec<TeamId>,
     /// Matters they are staffed on (need-to-know).
     pub staffed_matters: Vec<MatterId>,
+    /// R4: their agreement and training on file.
+    pub compliance: Compliance,
+    /// R6: their open emergency accesses (the policy checks each one's expiry).
+    pub emergency: Vec<Emergency>,
+}
+
+/// One open break-glass access (R6): a person's emergency access to one matter until a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Emergency {
+    /// The break-glass record.
+    pub id: BreakGlassId,
+    /// The matter it opens.
+    pub matter: MatterId,
+    /// When it ends.
+    pub expires_at: Timestamp,
 }
 
 /// The facts about a matter that decisions depend on.
@@ -262,9 +303,24 @@ impl Resource {
 }
 
 /// Facts about the situation beyond principal and resource.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
-    /// Ethical walls that may screen the principal (the caller may pass more; the policy checks
-    /// which apply).
+    /// Ethical walls that may screen the principal, and every inclusionary wall (the caller may
+    /// pass more; the policy checks which apply; lifted walls never apply).
     pub walls: Vec<Wall>,
+    /// The time of the decision (break-glass expiry).
+    pub now: Timestamp,
+    /// The firm's calendar day at `now` (training expiry, R4).
+    pub today: Date,
+}
+
+impl Context {
+    /// A context with no walls at `now`, whose calendar day is `today`.
+    pub fn at(now: Timestamp, today: Date) -> Self {
+        Context {
+            walls: vec![],
+            now,
+            today,
+        }
+    }
 }

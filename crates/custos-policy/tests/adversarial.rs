@@ -12,7 +12,24 @@ fn person(role: Role) -> Principal {
         teams: vec![],
         led_teams: vec![],
         staffed_matters: vec![],
+        compliance: on_file(),
+        emergency: vec![],
     }
+}
+
+/// Agreement signed and training valid well past the test's day.
+fn on_file() -> Compliance {
+    Compliance {
+        agreement_signed_on: Some(time::macros::date!(2020 - 01 - 01)),
+        training_valid_until: Some(time::macros::date!(2099 - 12 - 31)),
+    }
+}
+
+fn ctx0() -> Context {
+    Context::at(
+        time::macros::datetime!(2026-12-03 12:00 UTC),
+        time::macros::date!(2026 - 12 - 03),
+    )
 }
 
 fn matter_led_by(lead: PersonId, team: TeamId) -> MatterFacts {
@@ -32,6 +49,8 @@ fn wall(subject: WallSubject, object: WallObject) -> Wall {
         reason: "conflict".to_owned(),
         created_by: PersonId::new(),
         created_at: time::OffsetDateTime::UNIX_EPOCH,
+        kind: WallKind::Exclusionary,
+        lifted: None,
     }
 }
 
@@ -52,20 +71,13 @@ fn a_wall_on_the_matter_lead_overrides_leadership() {
     let m = matter_led_by(lead.id, team);
     lead.staffed_matters.push(m.id);
     let resource = doc(m, Classification::Internal);
-    assert!(
-        decide(
-            &lead,
-            Action::ReadDocumentContent,
-            &resource,
-            &Context::default()
-        )
-        .is_allowed()
-    );
+    assert!(decide(&lead, Action::ReadDocumentContent, &resource, &ctx0()).is_allowed());
     let ctx = Context {
         walls: vec![wall(
             WallSubject::Person(lead.id),
             WallObject::Client(m.client),
         )],
+        ..ctx0()
     };
     for action in [Action::ReadDocumentContent, Action::ViewDocument] {
         let d = decide(&lead, action, &resource, &ctx);
@@ -90,6 +102,7 @@ fn a_team_wall_screens_every_member_and_only_them() {
             WallSubject::Team(screened_team),
             WallObject::Matter(m.id),
         )],
+        ..ctx0()
     };
     let resource = Resource::Matter(m);
     assert_eq!(
@@ -103,6 +116,7 @@ fn a_team_wall_screens_every_member_and_only_them() {
             WallSubject::Team(screened_team),
             WallObject::Matter(MatterId::new()),
         )],
+        ..ctx0()
     };
     assert!(decide(&member, Action::ViewMatter, &resource, &other).is_allowed());
 }
@@ -112,12 +126,7 @@ fn oversight_permits_never_unlock_keys() {
     let m = matter_led_by(PersonId::new(), TeamId::new());
     for role in [Role::Admin, Role::Officer] {
         let p = person(role);
-        let d = decide(
-            &p,
-            Action::ViewMatter,
-            &Resource::Matter(m),
-            &Context::default(),
-        );
+        let d = decide(&p, Action::ViewMatter, &Resource::Matter(m), &ctx0());
         let permit = d
             .into_permit()
             .unwrap_or_else(|| unreachable!("{role:?} sees metadata"));
@@ -127,12 +136,7 @@ fn oversight_permits_never_unlock_keys() {
     // A full permit unlocks its own matter's key and no other.
     let mut lawyer = person(Role::Lawyer);
     lawyer.staffed_matters.push(m.id);
-    let d = decide(
-        &lawyer,
-        Action::ViewMatter,
-        &Resource::Matter(m),
-        &Context::default(),
-    );
+    let d = decide(&lawyer, Action::ViewMatter, &Resource::Matter(m), &ctx0());
     let permit = d.into_permit().unwrap_or_else(|| unreachable!("staffed"));
     assert!(permit.unlocks(KeyScope::Matter(m.id)));
     assert!(!permit.unlocks(KeyScope::Matter(MatterId::new())));
@@ -151,7 +155,7 @@ fn status_beats_everything_and_trails_are_private() {
             (Action::QueryAudit, Resource::Firm),
             (Action::ViewOwnAudit, Resource::AuditTrailOf(officer.id)),
         ] {
-            let d = decide(&officer, action, &resource, &Context::default());
+            let d = decide(&officer, action, &resource, &ctx0());
             assert_eq!(d.reasons()[0].rule, Rule::Status, "{action:?}");
         }
     }
@@ -160,7 +164,7 @@ fn status_beats_everything_and_trails_are_private() {
         &a,
         Action::ViewOwnAudit,
         &Resource::AuditTrailOf(PersonId::new()),
-        &Context::default(),
+        &ctx0(),
     );
     assert!(!d.is_allowed() && d.conceals_existence());
 }
@@ -175,7 +179,7 @@ fn actions_on_the_wrong_kind_of_resource_are_denied() {
         Action::UploadDocument,
         Action::QueryAudit,
     ] {
-        let d = decide(&lead, action, &Resource::Matter(m), &Context::default());
+        let d = decide(&lead, action, &Resource::Matter(m), &ctx0());
         assert!(!d.is_allowed(), "{action:?} on a matter");
         assert_eq!(d.reasons()[0].rule, Rule::DenyByDefault);
     }

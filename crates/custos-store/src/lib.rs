@@ -23,13 +23,16 @@ pub mod testing;
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
 pub use rows::{
-    ApiTokenRow, AuditFilter, ClientRow, DocumentRow, FactorRow, FactorSelection, MatterRow,
-    PersonRow, PrincipalRow, RecoveryRow, SessionRow, ThrottleRow,
+    ApiTokenRow, AuditFilter, BreakGlassReview, BreakGlassRow, ClientRow, DocumentRow, FactorRow,
+    FactorSelection, MatterRow, PersonRow, PrincipalRow, RecoveryRow, SessionRow, ThrottleRow,
 };
 pub use sqlite::SqliteStore;
 
-use areas::{AuditTx, CredentialsTx, JobsTx, PeopleTx, RecordsTx, SessionsTx, StaffingTx, WallsTx};
-pub use areas::{JobRow, NumberKind};
+use areas::{
+    AuditTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, RecordsTx, SessionsTx, StaffingTx,
+    WallsTx,
+};
+pub use areas::{BreakGlassFilter, JobRow, MatterAudience, NumberKind};
 
 use async_trait::async_trait;
 use custos_domain::{PersonStatus, Timestamp};
@@ -111,7 +114,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 /// their methods.
 #[async_trait]
 pub trait StoreTx:
-    PeopleTx + StaffingTx + RecordsTx + WallsTx + SessionsTx + CredentialsTx + JobsTx + AuditTx + Send
+    PeopleTx
+    + StaffingTx
+    + RecordsTx
+    + WallsTx
+    + EmergencyTx
+    + SessionsTx
+    + CredentialsTx
+    + JobsTx
+    + AuditTx
+    + Send
 {
     /// Makes every change of the unit durable at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

@@ -228,8 +228,43 @@ pub struct PrincipalRow {
     pub led_teams: Vec<custos_domain::TeamId>,
     /// Matters they are staffed on.
     pub staffed_matters: Vec<MatterId>,
-    /// Walls whose subject is the person or one of their teams.
+    /// Active exclusionary walls whose subject is the person or one of their teams, and every
+    /// active inclusionary wall.
     pub walls: Vec<custos_domain::Wall>,
+    /// Their break-glass accesses that have not expired.
+    pub emergency: Vec<BreakGlassRow>,
+}
+
+/// One break-glass access (R6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakGlassRow {
+    /// Id.
+    pub id: custos_domain::BreakGlassId,
+    /// Who opened it.
+    pub person: PersonId,
+    /// The matter it opens.
+    pub matter: MatterId,
+    /// Their written justification (not client content: the form says so).
+    pub justification: String,
+    /// When it was opened.
+    pub opened_at: Timestamp,
+    /// When it ends.
+    pub expires_at: Timestamp,
+    /// The officer's review, once closed.
+    pub review: Option<BreakGlassReview>,
+}
+
+/// The officer's review of a break-glass access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakGlassReview {
+    /// The officer.
+    pub by: PersonId,
+    /// When.
+    pub at: Timestamp,
+    /// Justified or not.
+    pub justified: bool,
+    /// Their comment.
+    pub comment: String,
 }
 
 /// Which audit entries to return.

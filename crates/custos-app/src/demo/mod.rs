@@ -137,6 +137,14 @@ fn id_of<T: Copy>(map: &BTreeMap<&'static str, T>, key: &str) -> Result<T, AppEr
     map.get(key).copied().ok_or_else(|| missing(key))
 }
 
+/// The demo firm's agreements (signed 300 days ago) and training (valid for a year).
+pub fn demo_compliance(today: custos_domain::Date) -> custos_domain::Compliance {
+    custos_domain::Compliance {
+        agreement_signed_on: today.checked_sub(time::Duration::days(300)),
+        training_valid_until: today.checked_add(time::Duration::days(365)),
+    }
+}
+
 /// Creates the demo firm through the use cases, starting from the bootstrap officer (whose
 /// one-time password is replaced by [`DEMO_PASSWORD`]).
 pub async fn seed_demo_firm(
@@ -171,6 +179,23 @@ pub async fn seed_demo_firm(
             )
             .await?;
         firm.people.insert(p.user, person.id);
+    }
+    // R4: everyone's agreement and training on file (the officer's, recorded by a partner),
+    // dated from today so that the demo firm never expires.
+    let on_file = demo_compliance(app.today(app.now()));
+    let partner = DEMO
+        .people
+        .iter()
+        .find(|p| p.role == custos_domain::Role::Partner)
+        .ok_or_else(|| missing("partner"))?;
+    for p in DEMO.people {
+        let person = id_of(&firm.people, p.user)?;
+        let recorder = if person == officer {
+            as_person(id_of(&firm.people, partner.user)?)
+        } else {
+            as_person(officer)
+        };
+        app.record_compliance(&recorder, person, on_file).await?;
     }
     for t in DEMO.teams {
         let lead = id_of(&firm.people, t.lead)?;
@@ -224,7 +249,8 @@ pub async fn seed_demo_firm(
     for w in DEMO.walls {
         let subject = WallSubject::Person(id_of(&firm.people, w.person)?);
         let object = WallObject::Matter(id_of(&firm.matters, w.matter)?);
-        app.create_wall(&as_person(officer), subject, object, w.reason)
+        let kind = custos_domain::WallKind::Exclusionary;
+        app.create_wall(&as_person(officer), kind, subject, object, w.reason)
             .await?;
     }
     for d in DEMO.documents {

@@ -19,6 +19,8 @@ pub struct MatterRights {
     pub manage_staff: bool,
     /// Upload documents of these classifications.
     pub upload: Vec<custos_domain::Classification>,
+    /// Ask who can access the matter, and why.
+    pub see_access: bool,
 }
 
 impl App {
@@ -205,9 +207,17 @@ impl App {
                 .is_allowed()
             })
             .collect();
+        let see_access = Self::decide(
+            &principal,
+            Action::ViewAccess,
+            &Resource::Matter(matter),
+            &ctx,
+        )
+        .is_allowed();
         Ok(MatterRights {
             manage_staff,
             upload,
+            see_access,
         })
     }
 
@@ -312,7 +322,8 @@ impl App {
         person: PersonId,
         matter: &MatterFacts,
     ) -> Result<(), AppError> {
-        let (target, ctx) = principal_and_walls(tx, person).await?;
+        let now = self.now();
+        let (target, ctx) = principal_and_walls(tx, person, now, self.today(now)).await?;
         match custos_policy::screening_wall(&target, &Resource::Matter(*matter), &ctx) {
             Some(reason) => Err(AppError::Screened(format!(
                 "person `{person}` cannot be staffed: {}",

@@ -1,8 +1,11 @@
 //! The use cases, one module per area.
 
+pub(crate) mod access;
 pub(crate) mod account;
 pub(crate) mod audit;
+pub(crate) mod break_glass;
 pub(crate) mod clients;
+pub(crate) mod compliance;
 pub(crate) mod documents;
 pub(crate) mod factors;
 pub(crate) mod lockouts;

@@ -40,6 +40,7 @@ impl App {
             role: Role::Officer,
             status: PersonStatus::Active,
             created_at: self.now(),
+            compliance: custos_domain::Compliance::default(),
         };
         let hash = self.passwords.hash(password.clone()).await?;
         let mut tx = self.store.begin().await?;
@@ -97,6 +98,7 @@ impl App {
             role: new.role,
             status: PersonStatus::Active,
             created_at: self.now(),
+            compliance: custos_domain::Compliance::default(),
         };
         let hash = self.passwords.hash(password.clone()).await?;
         let tx = self.store.begin().await?;
@@ -261,9 +263,13 @@ impl App {
             id,
             role: row.person.role,
         };
-        let (tx, _permit) = self.gate(tx, caller, Action::ViewPerson, &resource).await?;
+        let mut tx = tx;
+        let facts = self.facts(&mut *tx, caller, Action::ViewPerson).await?;
+        let (tx, _permit) = self
+            .gate_with(tx, caller, Action::ViewPerson, &resource, &facts)
+            .await?;
         tx.commit().await?;
-        Ok(row.person)
+        Ok(redact_compliance(&facts, row.person))
     }
 
     /// The firm directory, filtered by what the caller may see.
@@ -287,7 +293,10 @@ impl App {
                     role: row.person.role,
                 };
                 let decision = Self::decide(&principal, Action::ViewPerson, &resource, &ctx);
-                Ok(decision.is_allowed().then_some(row.person))
+                let facts = (principal.clone(), ctx.clone());
+                Ok(decision
+                    .is_allowed()
+                    .then(|| redact_compliance(&facts, row.person)))
             },
         )
         .await?;
@@ -327,7 +336,10 @@ impl App {
             };
             if Self::decide(&principal, Action::ViewPerson, &resource, &ctx).is_allowed() {
                 shown.push(id.to_string());
-                items.push(row.person);
+                items.push(redact_compliance(
+                    &(principal.clone(), ctx.clone()),
+                    row.person,
+                ));
             } else {
                 withheld += 1;
             }
@@ -350,5 +362,29 @@ impl App {
             )
             .await?;
         Ok(page.items)
+    }
+}
+
+/// A colleague's agreement and training dates are HR records, not directory data: shown to the
+/// person themselves, the officer and IT, and to whoever may record them (a partner, for an
+/// officer); blanked for everyone else.
+fn redact_compliance(
+    (principal, ctx): &(custos_policy::Principal, custos_policy::Context),
+    person: Person,
+) -> Person {
+    let resource = Resource::Person {
+        id: person.id,
+        role: person.role,
+    };
+    let sees = person.id == principal.id
+        || matches!(principal.role, Role::Officer | Role::Admin)
+        || App::decide(principal, Action::ManageCompliance, &resource, ctx).is_allowed();
+    if sees {
+        person
+    } else {
+        Person {
+            compliance: custos_domain::Compliance::default(),
+            ..person
+        }
     }
 }

@@ -3,7 +3,7 @@
 use crate::listing::filtered_page;
 use crate::{App, AppError, AuditEvent, Caller, Membership, Page, PageRequest, reject};
 use custos_audit::Outcome;
-use custos_domain::{PersonId, Team, TeamId, Wall, WallId, WallObject, WallSubject};
+use custos_domain::{PersonId, Team, TeamId, Wall, WallId, WallKind, WallObject, WallSubject};
 use custos_policy::{Action, Resource};
 
 impl App {
@@ -152,10 +152,15 @@ impl App {
             .walls_screening(person, &[])
             .await?
             .into_iter()
+            .filter(|w| w.kind == WallKind::Exclusionary)
             .map(|w| w.object)
             .collect();
         let mut carried = Vec::new();
+        // An inclusionary wall that admitted the team stops admitting its leaver by itself.
         for team_wall in tx.walls_of_team(team).await? {
+            if team_wall.kind != WallKind::Exclusionary {
+                continue;
+            }
             if own.contains(&team_wall.object) || carried.contains(&team_wall.object) {
                 continue;
             }
@@ -168,6 +173,8 @@ impl App {
                 reason: self.seal_wall_reason(id, &reason)?,
                 created_by: team_wall.created_by,
                 created_at: self.now(),
+                kind: WallKind::Exclusionary,
+                lifted: None,
             };
             tx.insert_wall(&wall).await?;
             carried.push(wall.object);

@@ -1,8 +1,9 @@
 //! Ethical walls (R3): raised by the confidentiality officer, enforced by the policy.
 
 use crate::listing::filtered_page;
-use crate::{App, AppError, Caller, Page, PageRequest, WallView, reject};
-use custos_domain::{Wall, WallId, WallObject, WallSubject};
+use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, WallView, reject};
+use custos_audit::Outcome;
+use custos_domain::{Lifted, Wall, WallId, WallKind, WallObject, WallSubject};
 use custos_policy::{Action, Resource};
 
 /// Marks a sealed reason in the `reason` column (reasons of earlier versions are plain text and
@@ -13,29 +14,113 @@ fn reason_context(id: WallId) -> String {
     format!("wall.reason:{id}")
 }
 
+fn lift_context(id: WallId) -> String {
+    format!("wall.lift_reason:{id}")
+}
+
 impl App {
-    /// A wall's reason as stored: sealed under the KEK (a reason may name a client, e.g. the
-    /// target of an acquisition), bound to the wall's id.
-    pub(crate) fn seal_wall_reason(&self, id: WallId, reason: &str) -> Result<String, AppError> {
-        let sealed = self.kek.seal_firm_text(&reason_context(id), reason)?;
+    /// A firm note as stored (a wall's or a lift's reason, a break-glass justification, a
+    /// review comment): sealed under the KEK, since any of them may name a client (e.g. the
+    /// target of an acquisition), and bound to `context` (what it is and its record's id).
+    pub(crate) fn seal_note(&self, context: &str, text: &str) -> Result<String, AppError> {
+        let sealed = self.kek.seal_firm_text(context, text)?;
         Ok(format!("{SEALED_PREFIX}{}", hex::encode(sealed)))
     }
 
-    /// The reason of a stored wall, opened.
-    pub(crate) fn open_wall_reason(&self, id: WallId, stored: &str) -> Result<String, AppError> {
+    /// A stored firm note, opened (notes of earlier versions are plain text, shown as they are).
+    pub(crate) fn open_note(&self, context: &str, stored: &str) -> Result<String, AppError> {
         match stored.strip_prefix(SEALED_PREFIX) {
             Some(sealed) => {
                 let bytes = hex::decode(sealed).map_err(|_| AppError::Integrity)?;
-                Ok(self.kek.open_firm_text(&reason_context(id), &bytes)?)
+                Ok(self.kek.open_firm_text(context, &bytes)?)
             }
             None => Ok(stored.to_owned()),
         }
     }
 
-    /// Raises a wall screening `subject` from `object`; it takes effect on the next request.
+    /// A wall's reason as stored, bound to the wall's id.
+    pub(crate) fn seal_wall_reason(&self, id: WallId, reason: &str) -> Result<String, AppError> {
+        self.seal_note(&reason_context(id), reason)
+    }
+
+    /// The reason of a stored wall, opened.
+    pub(crate) fn open_wall_reason(&self, id: WallId, stored: &str) -> Result<String, AppError> {
+        self.open_note(&reason_context(id), stored)
+    }
+
+    /// A stored wall with its reasons opened.
+    fn open_wall(&self, w: Wall) -> Result<Wall, AppError> {
+        let reason = self.open_wall_reason(w.id, &w.reason)?;
+        let lifted = match w.lifted {
+            Some(l) => Some(Lifted {
+                reason: self.open_note(&lift_context(w.id), &l.reason)?,
+                ..l
+            }),
+            None => None,
+        };
+        Ok(Wall {
+            reason,
+            lifted,
+            ..w
+        })
+    }
+
+    /// Lifts a wall: it stops screening on the next request and stays on record with who
+    /// lifted it, when and why.
+    pub async fn lift_wall(
+        &self,
+        caller: &Caller,
+        id: WallId,
+        reason: &str,
+    ) -> Result<WallView, AppError> {
+        let reason = Wall::parse_reason(reason)?;
+        let tx = self.store.begin().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ManageWalls, &Resource::Firm)
+            .await?;
+        let Some(wall) = tx.wall(id).await? else {
+            return Err(reject(tx, AppError::NotFound).await);
+        };
+        let lifted = Lifted {
+            by: caller.person,
+            at: self.now(),
+            reason: self.seal_note(&lift_context(id), &reason)?,
+        };
+        if !tx.lift_wall(id, &lifted).await? {
+            let err = AppError::Conflict("this wall was already lifted".to_owned());
+            return Err(reject(tx, err).await);
+        }
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: crate::vocabulary::ACTION_WALL_LIFT,
+                resource: format!("wall:{id}"),
+                outcome: Outcome::Allow,
+                rule: custos_policy::Rule::Wall.code(),
+                message: format!(
+                    "{} wall {id} lifted by the officer; it screens no one from now on",
+                    wall.kind.as_str()
+                ),
+                detail: serde_json::json!({ "wall": id.to_string() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.open_wall(Wall {
+            lifted: Some(lifted),
+            ..wall
+        })
+    }
+
+    /// Raises a wall: an exclusionary one screens `subject` from `object`; an inclusionary one
+    /// admits `subject` to `object` and keeps out everyone its object's other inclusionary walls
+    /// do not admit. It takes effect on the next request.
     pub async fn create_wall(
         &self,
         caller: &Caller,
+        kind: WallKind,
         subject: WallSubject,
         object: WallObject,
         reason: &str,
@@ -47,6 +132,8 @@ impl App {
             reason: Wall::parse_reason(reason)?,
             created_by: caller.person,
             created_at: self.now(),
+            kind,
+            lifted: None,
         };
         let tx = self.store.begin().await?;
         let (mut tx, _permit) = self
@@ -91,10 +178,7 @@ impl App {
                 Box::pin(async move { Ok(tx.list_walls(after.map(WallId), limit).await?) })
             },
             |w| w.id.0,
-            |w| {
-                let reason = self.open_wall_reason(w.id, &w.reason)?;
-                Ok(Some(Wall { reason, ..w }))
-            },
+            |w| Ok(Some(self.open_wall(w)?)),
         )
         .await?;
         self.finish_listing(

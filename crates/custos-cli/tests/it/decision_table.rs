@@ -1,161 +1,21 @@
-//! The decision table: one list of (who, action, what) -> (decision, rule) cases covering R1, R2,
-//! R3 and R4 (status), run at the policy level (facts derived from the demo firm's spec) and
-//! through the HTTP API (status code, then the rule read back from the audit log).
+//! The decision table (cases in `decision_cases.rs`), decided at the policy level with facts
+//! derived from the demo firm's spec (`decision_http.rs` runs the same cases through the API).
 
-use crate::harness::{TestFirm, TestResult, request_id, spawn_demo_firm};
+use crate::decision_cases::{self, Case, Fixture, Target};
 use custos_app::{DEMO, DemoFirm};
-use custos_domain::{PersonStatus, Wall, WallId, WallObject, WallSubject};
-use custos_policy::{
-    Action, ClientFacts, Context, DocumentFacts, Effect, MatterFacts, Principal, Resource,
+use custos_domain::{
+    BreakGlassId, Lifted, PersonStatus, Wall, WallId, WallKind, WallObject, WallSubject,
 };
-use reqwest::StatusCode;
-use serde_json::json;
-
-/// What a case acts on.
-#[derive(Debug, Clone, Copy)]
-enum Target {
-    Doc(&'static str),
-    Matter(&'static str),
-    Client(&'static str),
-    /// An upload of the given classification to a matter.
-    Upload(&'static str, custos_domain::Classification),
-    /// Creating a person with this role.
-    NewPerson(custos_domain::Role),
-    /// Opening a matter for a client, owned by a team (led by the team's lead).
-    NewMatter(&'static str, &'static str),
-    Firm,
-}
-
-struct Case {
-    who: &'static str,
-    status: PersonStatus,
-    action: Action,
-    target: Target,
-    allow: bool,
-    rule: &'static str,
-    /// For a deny: whether the resource stays hidden (404) rather than forbidden (403).
-    hidden: bool,
-}
-
-const fn case(
-    who: &'static str,
-    action: Action,
-    target: Target,
-    allow: bool,
-    rule: &'static str,
-    hidden: bool,
-) -> Case {
-    Case {
-        who,
-        status: PersonStatus::Active,
-        action,
-        target,
-        allow,
-        rule,
-        hidden,
-    }
-}
-
-const fn inactive(who: &'static str, status: PersonStatus, action: Action, target: Target) -> Case {
-    Case {
-        who,
-        status,
-        action,
-        target,
-        allow: false,
-        rule: "R4.status",
-        hidden: true,
-    }
-}
+use custos_policy::{
+    Action, ClientFacts, Context, DocumentFacts, Effect, Emergency, MatterFacts, Principal,
+    Resource,
+};
 
 use Action as A;
 use Target as T;
-use custos_domain::Classification as C;
 use custos_domain::Role;
 
-const NTK: &str = "R1.need_to_know";
-const DEFAULT: &str = "R1.deny_by_default";
-const CAP: &str = "R2.role_cap";
-const META: &str = "R2.metadata_only";
-const DUTY: &str = "R2.role_duty";
-const WALL: &str = "R3.wall";
-
-#[rustfmt::skip]
-const CASES: &[Case] = &[
-    // R1 need-to-know: staffed, leading, or leading the owning team.
-    case("lena.lawyer", A::ReadDocumentContent, T::Doc("D1"), true, NTK, false),
-    case("lena.lawyer", A::ReadDocumentContent, T::Doc("D2"), true, NTK, false),
-    case("lena.lawyer", A::ReadDocumentContent, T::Doc("D5"), true, NTK, false),
-    case("carl.corplead", A::ReadDocumentContent, T::Doc("D6"), true, NTK, false),
-    case("lisa.litlead", A::ReadDocumentContent, T::Doc("D9"), true, NTK, false),
-    case("omar.lawyer", A::ReadDocumentContent, T::Doc("D8"), true, NTK, false),
-    case("paula.partner", A::ViewClient, T::Client("C1"), true, NTK, false),
-    case("lena.lawyer", A::UploadDocument, T::Upload("M1", C::Confidential), true, NTK, false),
-    // R1 deny by default: no membership, no access (partners included).
-    case("carl.corplead", A::ReadDocumentContent, T::Doc("D4"), false, DEFAULT, true),
-    case("omar.lawyer", A::ViewMatter, T::Matter("M1"), false, DEFAULT, true),
-    case("paula.partner", A::ReadDocumentContent, T::Doc("D1"), false, DEFAULT, true),
-    case("erin.expert", A::ViewMatter, T::Matter("M4"), false, DEFAULT, true),
-    case("erin.expert", A::ReadDocumentContent, T::Doc("D8"), false, DEFAULT, true),
-    case("lena.lawyer", A::QueryAudit, T::Firm, false, DEFAULT, false),
-    case("lena.lawyer", A::ViewWalls, T::Firm, false, DEFAULT, false),
-    case("lena.lawyer", A::CreateClient, T::Firm, false, DEFAULT, false),
-    case("lena.lawyer", A::ManageMatterStaff, T::Matter("M1"), false, DEFAULT, false),
-    case("lena.lawyer", A::CreatePerson, T::NewPerson(Role::Lawyer), false, DEFAULT, false),
-    // R1 for intake: opening a matter needs a right to the client already (security review:
-    // a team lead opening a throwaway matter read any client's name and contact).
-    case("carl.corplead", A::CreateMatter, T::NewMatter("C1", "Corporate"), true, NTK, false),
-    case("paula.partner", A::CreateMatter, T::NewMatter("C1", "Litigation"), true, NTK, false),
-    case("carl.corplead", A::CreateMatter, T::NewMatter("C3", "Corporate"), false, NTK, true),
-    case("paula.partner", A::CreateMatter, T::NewMatter("C3", "Corporate"), false, NTK, true),
-    case("lena.lawyer", A::CreateMatter, T::NewMatter("C1", "Corporate"), false, DEFAULT, false),
-    // R2 role caps: interns, paralegals, secretaries, admin/IT, the officer's oversight.
-    case("pat.paralegal", A::ReadDocumentContent, T::Doc("D4"), true, NTK, false),
-    case("pat.paralegal", A::ReadDocumentContent, T::Doc("D9"), false, CAP, true),
-    case("ivan.intern", A::ReadDocumentContent, T::Doc("D3"), true, NTK, false),
-    case("ivan.intern", A::ViewDocument, T::Doc("D10"), true, NTK, false),
-    case("ivan.intern", A::ReadDocumentContent, T::Doc("D4"), false, CAP, true),
-    case("ivan.intern", A::ReadDocumentContent, T::Doc("D9"), false, CAP, true),
-    case("ivan.intern", A::UploadDocument, T::Upload("M2", C::Privileged), false, CAP, false),
-    case("sally.secretary", A::ReadDocumentContent, T::Doc("D2"), true, NTK, false),
-    case("sally.secretary", A::ReadDocumentContent, T::Doc("D7"), false, CAP, true),
-    case("adam.admin", A::ViewDocument, T::Doc("D1"), true, META, false),
-    case("adam.admin", A::ReadDocumentContent, T::Doc("D1"), false, META, false),
-    case("adam.admin", A::ViewMatter, T::Matter("M1"), true, META, false),
-    case("adam.admin", A::ViewClient, T::Client("C1"), true, META, false),
-    case("adam.admin", A::UploadDocument, T::Upload("M1", C::Internal), false, META, false),
-    // Granting a role that reads client content is the officer's decision (security review).
-    case("adam.admin", A::CreatePerson, T::NewPerson(Role::Lawyer), false, CAP, false),
-    case("adam.admin", A::CreatePerson, T::NewPerson(Role::TeamLead), false, CAP, false),
-    case("adam.admin", A::CreatePerson, T::NewPerson(Role::Officer), false, CAP, false),
-    case("adam.admin", A::CreatePerson, T::NewPerson(Role::External), true, DUTY, false),
-    case("olivia.officer", A::CreatePerson, T::NewPerson(Role::Lawyer), true, DUTY, false),
-    case("olivia.officer", A::ViewDocument, T::Doc("D5"), true, META, false),
-    case("olivia.officer", A::ReadDocumentContent, T::Doc("D5"), false, NTK, false),
-    case("olivia.officer", A::QueryAudit, T::Firm, true, DUTY, false),
-    case("olivia.officer", A::ViewWalls, T::Firm, true, DUTY, false),
-    // The periodic jobs' state: the officer and IT, nobody else.
-    case("olivia.officer", A::ViewJobs, T::Firm, true, DUTY, false),
-    case("adam.admin", A::ViewJobs, T::Firm, true, DUTY, false),
-    case("paula.partner", A::ViewJobs, T::Firm, false, DEFAULT, false),
-    case("paula.partner", A::CreateClient, T::Firm, true, DUTY, false),
-    case("carl.corplead", A::ManageMatterStaff, T::Matter("M1"), true, DUTY, false),
-    // R3 ethical wall: Sam is screened from M3 only; it overrides his role and hides M3.
-    case("sam.screened", A::ReadDocumentContent, T::Doc("D6"), false, WALL, true),
-    case("sam.screened", A::ViewDocument, T::Doc("D7"), false, WALL, true),
-    case("sam.screened", A::ViewMatter, T::Matter("M3"), false, WALL, true),
-    case("sam.screened", A::UploadDocument, T::Upload("M3", C::Internal), false, WALL, true),
-    case("sam.screened", A::ManageMatterStaff, T::Matter("M3"), false, WALL, true),
-    case("sam.screened", A::ReadDocumentContent, T::Doc("D13"), true, NTK, false),
-    case("sam.screened", A::ViewClient, T::Client("C2"), true, NTK, false),
-    // R4 status: suspended or departed people get nothing, whatever else holds.
-    inactive("pat.paralegal", PersonStatus::Suspended, A::ReadDocumentContent, T::Doc("D4")),
-    inactive("erin.expert", PersonStatus::Departed, A::ViewPerson, T::Firm),
-    inactive("ian.iplead", PersonStatus::Suspended, A::ReadDocumentContent, T::Doc("D8")),
-    inactive("paula.partner", PersonStatus::Departed, A::ViewClient, T::Client("C1")),
-];
-
-fn spec_matter(key: &str) -> &'static custos_app::DemoMatter {
+pub(crate) fn spec_matter(key: &str) -> &'static custos_app::DemoMatter {
     DEMO.matters
         .iter()
         .find(|m| m.key == key)
@@ -170,6 +30,11 @@ fn matter_facts(firm: &DemoFirm, key: &str) -> MatterFacts {
         team: firm.teams[m.team],
         lead: firm.people[m.lead],
     }
+}
+
+/// The decisions' time and calendar day (the policy level's; the API uses the real ones).
+pub(crate) fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
 }
 
 /// The principal of a demo user, derived from the spec alone (not from the store).
@@ -196,6 +61,8 @@ fn principal(firm: &DemoFirm, user: &str, status: PersonStatus) -> Principal {
             .filter(|m| m.lead == user || m.staff.contains(&user))
             .map(|m| firm.matters[m.key])
             .collect(),
+        compliance: custos_app::demo_compliance(now().date()),
+        emergency: vec![],
     }
 }
 
@@ -240,6 +107,15 @@ fn resource(firm: &DemoFirm, target: Target) -> Resource {
             id: custos_domain::PersonId::new(),
             role,
         },
+        T::Person(user) => Resource::Person {
+            id: firm.people[user],
+            role: DEMO
+                .people
+                .iter()
+                .find(|p| p.user == user)
+                .map(|p| p.role)
+                .unwrap_or(Role::External),
+        },
         T::NewMatter(client, team) => {
             let Resource::Client(client) = resource(firm, T::Client(client)) else {
                 unreachable!("a client target is a client")
@@ -264,30 +140,116 @@ fn resource(firm: &DemoFirm, target: Target) -> Resource {
     }
 }
 
+fn wall(firm: &DemoFirm, kind: WallKind, subject: WallSubject, object: WallObject) -> Wall {
+    Wall {
+        id: WallId::new(),
+        kind,
+        subject,
+        object,
+        reason: "decision table".to_owned(),
+        created_by: firm.people["olivia.officer"],
+        created_at: time::OffsetDateTime::UNIX_EPOCH,
+        lifted: None,
+    }
+}
+
 fn context(firm: &DemoFirm) -> Context {
+    let at = now();
     Context {
         walls: DEMO
             .walls
             .iter()
-            .map(|w| Wall {
-                id: WallId::new(),
-                subject: WallSubject::Person(firm.people[w.person]),
-                object: WallObject::Matter(firm.matters[w.matter]),
-                reason: w.reason.to_owned(),
-                created_by: firm.people["olivia.officer"],
-                created_at: time::OffsetDateTime::UNIX_EPOCH,
+            .map(|w| {
+                wall(
+                    firm,
+                    WallKind::Exclusionary,
+                    WallSubject::Person(firm.people[w.person]),
+                    WallObject::Matter(firm.matters[w.matter]),
+                )
             })
             .collect(),
+        now: at,
+        today: at.date(),
     }
 }
 
-#[test]
-fn table_covers_every_base_rule() {
-    assert!(CASES.len() >= 30);
-    for rule in [NTK, DEFAULT, CAP, META, DUTY, WALL, "R4.status"] {
-        assert!(CASES.iter().any(|c| c.rule == rule), "no case for {rule}");
+/// The principal and context of a case, its situation applied.
+fn situation(firm: &DemoFirm, c: &Case) -> (Principal, Context) {
+    let mut p = principal(firm, c.who, c.status);
+    let mut ctx = context(firm);
+    let emergency = |matter: &str, hours: i64| Emergency {
+        id: BreakGlassId::new(),
+        matter: firm.matters[matter],
+        expires_at: ctx.now + time::Duration::hours(hours),
+    };
+    let admitted = |users: &[&str], object: WallObject| -> Vec<Wall> {
+        users
+            .iter()
+            .map(|u| {
+                let subject = WallSubject::Person(firm.people[u]);
+                wall(firm, WallKind::Inclusionary, subject, object)
+            })
+            .collect()
+    };
+    match c.fixture {
+        Fixture::None => {}
+        Fixture::TrainingExpired => {
+            p.compliance.training_valid_until = ctx.today.checked_sub(time::Duration::days(30));
+        }
+        Fixture::NoAgreement => p.compliance.agreement_signed_on = None,
+        Fixture::BreakGlass(m) => p.emergency.push(emergency(m, 4)),
+        Fixture::BreakGlassExpired(m) => p.emergency.push(emergency(m, -1)),
+        Fixture::Inclusionary(m, users) => {
+            let walls = admitted(users, WallObject::Matter(firm.matters[m]));
+            ctx.walls.extend(walls);
+        }
+        Fixture::InclusionaryClient(cl, users) => {
+            let walls = admitted(users, WallObject::Client(firm.clients[cl]));
+            ctx.walls.extend(walls);
+        }
+        Fixture::WallLifted => {
+            for w in &mut ctx.walls {
+                w.lifted = Some(Lifted {
+                    by: firm.people["olivia.officer"],
+                    at: ctx.now,
+                    reason: "conflict ended".to_owned(),
+                });
+            }
+        }
     }
-    assert!(CASES.iter().any(|c| c.allow) && CASES.iter().any(|c| !c.allow));
+    (p, ctx)
+}
+
+#[test]
+fn table_covers_every_rule_and_situation() {
+    let cases = decision_cases::all();
+    assert!(cases.len() >= 150, "{} cases", cases.len());
+    for rule in [
+        decision_cases::NTK,
+        decision_cases::DEFAULT,
+        decision_cases::CAP,
+        decision_cases::META,
+        decision_cases::DUTY,
+        decision_cases::WALL,
+        decision_cases::PRE,
+        decision_cases::BG,
+        "R4.status",
+    ] {
+        assert!(cases.iter().any(|c| c.rule == rule), "no case for {rule}");
+    }
+    for role in Role::ALL {
+        let users: Vec<&str> = DEMO
+            .people
+            .iter()
+            .filter(|p| p.role == role)
+            .map(|p| p.user)
+            .collect();
+        assert!(
+            cases.iter().any(|c| users.contains(&c.who)),
+            "no case for the role {role:?}"
+        );
+    }
+    assert!(cases.iter().any(|c| c.allow) && cases.iter().any(|c| !c.allow));
 }
 
 /// The demo firm's ids without a server: the policy level needs only ids that exist in the spec.
@@ -315,11 +277,9 @@ fn offline_firm() -> DemoFirm {
 #[test]
 fn policy_level() {
     let firm = offline_firm();
-    let ctx = context(&firm);
     let mut failures = Vec::new();
-    for (i, c) in CASES.iter().enumerate() {
-        let p = principal(&firm, c.who, c.status);
-        let action = c.action;
+    for (i, c) in decision_cases::all().iter().enumerate() {
+        let (p, ctx) = situation(&firm, c);
         // Firm-wide HTTP calls are decided per record: the directory per person, intake per client.
         let res = match (c.action, c.target) {
             (A::ViewPerson, T::Firm) => Resource::Person {
@@ -333,163 +293,32 @@ fn policy_level() {
             }),
             _ => resource(&firm, c.target),
         };
-        let d = custos_policy::decide(&p, action, &res, &ctx);
-        let rule = d.reasons().first().map(|r| r.rule.code()).unwrap_or("");
+        let d = custos_policy::decide(&p, c.action, &res, &ctx);
+        let first = d.reasons().first();
+        let rule = first.map(|r| r.rule.code()).unwrap_or("");
+        let message = first.map(|r| r.message.as_str()).unwrap_or("");
         let ok = d.is_allowed() == c.allow
             && rule == c.rule
             && (c.allow || d.conceals_existence() == c.hidden)
-            && (d.effect() == Effect::Allow) == d.permit().is_some();
+            && message.contains(c.says)
+            && (d.effect() == Effect::Allow) == d.permit().is_some()
+            && d.by_break_glass() == (c.allow && rule == decision_cases::BG);
         if !ok {
             failures.push(format!(
-                "case {i}: {} {:?} {:?}: got {:?} by {rule} (hidden {}), want allow={} by {} (hidden {})",
-                c.who, c.action, c.target, d.effect(), d.conceals_existence(), c.allow, c.rule, c.hidden
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// Makes the HTTP request of a case and returns the response.
-async fn http_case(t: &TestFirm, token: &str, c: &Case) -> reqwest::Response {
-    match (c.action, c.target) {
-        (A::ReadDocumentContent, T::Doc(k)) => {
-            t.get(token, &format!("/api/documents/{}/content", t.document(k)))
-                .await
-        }
-        (A::ViewDocument, T::Doc(k)) => {
-            t.get(token, &format!("/api/documents/{}", t.document(k)))
-                .await
-        }
-        (A::ViewMatter, T::Matter(k)) => {
-            t.get(token, &format!("/api/matters/{}", t.matter(k))).await
-        }
-        (A::ViewClient, T::Client(k)) => {
-            t.get(token, &format!("/api/clients/{}", t.client(k))).await
-        }
-        (A::ManageMatterStaff, T::Matter(k)) => {
-            // Staffing the matter's own lead again changes nothing, so the case is repeatable.
-            let lead = t.person(spec_matter(k).lead);
-            t.post_json(
-                token,
-                &format!("/api/matters/{}/members", t.matter(k)),
-                &json!({ "person": lead }),
-            )
-            .await
-        }
-        (A::UploadDocument, T::Upload(k, class)) => {
-            t.upload(
-                token,
-                t.matter(k),
-                "table case upload",
-                class.as_str(),
-                b"table case".to_vec(),
-            )
-            .await
-        }
-        (A::CreateMatter, T::NewMatter(client, team)) => {
-            let lead = DEMO
-                .teams
-                .iter()
-                .find(|x| x.name == team)
-                .unwrap_or_else(|| panic!("{team}"))
-                .lead;
-            let body = json!({ "client": t.client(client), "team": t.team(team),
-                               "lead": t.person(lead), "title": "table case matter" });
-            t.post_json(token, "/api/matters", &body).await
-        }
-        (A::CreatePerson, T::NewPerson(role)) => {
-            let user = format!("new.{}.{}", role.as_str(), uuid::Uuid::new_v4().simple());
-            let body = json!({ "user_name": &user[..30.min(user.len())], "display_name": "New Person", "role": role });
-            t.post_json(token, "/api/people", &body).await
-        }
-        (A::CreateClient, T::Firm) => {
-            t.post_json(
-                token,
-                "/api/clients",
-                &json!({ "name": "New Client SA", "contact": "" }),
-            )
-            .await
-        }
-        (A::QueryAudit, T::Firm) => t.get(token, "/api/audit").await,
-        (A::ViewWalls, T::Firm) => t.get(token, "/api/walls").await,
-        (A::ViewJobs, T::Firm) => t.get(token, "/api/jobs").await,
-        (A::ViewPerson, T::Firm) => t.get(token, "/api/people").await,
-        (action, target) => panic!("no HTTP mapping for {action:?} on {target:?}"),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn through_the_http_api() -> TestResult {
-    let t = spawn_demo_firm().await;
-    let officer = t.login("olivia.officer").await;
-    let mut failures = Vec::new();
-    // Active cases first; the status cases suspend people, so they come last.
-    let (active, inactive): (Vec<&Case>, Vec<&Case>) =
-        CASES.iter().partition(|c| c.status == PersonStatus::Active);
-    for c in active {
-        let token = t.login(c.who).await;
-        let response = http_case(&t, &token, c).await;
-        let status = response.status();
-        let rid = request_id(&response);
-        let want_status_ok = if c.allow {
-            status.is_success()
-        } else if c.hidden {
-            status == StatusCode::NOT_FOUND
-        } else {
-            status == StatusCode::FORBIDDEN
-        };
-        let entries = t.audit_of_request(&officer, &rid).await;
-        let decided = entries.iter().find(|e| e["action"] == c.action.as_str());
-        let outcome = decided.map(|e| e["outcome"].as_str().unwrap_or_default().to_owned());
-        let rule = decided.map(|e| {
-            e["reasons"][0]["rule"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        });
-        let want_outcome = if c.allow { "allow" } else { "deny" };
-        if !want_status_ok
-            || outcome.as_deref() != Some(want_outcome)
-            || rule.as_deref() != Some(c.rule)
-        {
-            failures.push(format!(
-                "{} {:?} {:?}: HTTP {status}, audit {outcome:?} by {rule:?}; want {want_outcome} by {}",
-                c.who, c.action, c.target, c.rule
-            ));
-        }
-    }
-    for c in inactive {
-        let token = t.login(c.who).await;
-        let status_body = json!({ "status": c.status });
-        let changed = t
-            .send_json(
-                reqwest::Method::PUT,
-                &officer,
-                &format!("/api/people/{}/status", t.person(c.who)),
-                &status_body,
-            )
-            .await;
-        assert_eq!(changed.status(), StatusCode::OK);
-        // The open session died with the status change, and no new one can be opened.
-        let response = http_case(&t, &token, c).await;
-        if response.status() != StatusCode::UNAUTHORIZED {
-            failures.push(format!(
-                "{} ({:?}) kept access: HTTP {}",
+                "case {i}: {} {:?} {:?} given {:?}: got {:?} by {rule} (hidden {}, `{message}`), \
+                 want allow={} by {} (hidden {}, saying `{}`)",
                 c.who,
-                c.status,
-                response.status()
+                c.action,
+                c.target,
+                c.fixture,
+                d.effect(),
+                d.conceals_existence(),
+                c.allow,
+                c.rule,
+                c.hidden,
+                c.says
             ));
-        }
-        let relogin = t
-            .http
-            .post(t.url("/api/session"))
-            .json(&json!({ "user_name": c.who, "password": custos_app::DEMO_PASSWORD }))
-            .send()
-            .await?;
-        if relogin.status() != StatusCode::UNAUTHORIZED {
-            failures.push(format!("{} ({:?}) could log in again", c.who, c.status));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    Ok(())
 }

@@ -16,6 +16,8 @@ mod auth_http;
 mod backup;
 mod canary;
 mod cli;
+mod decision_cases;
+mod decision_http;
 mod decision_table;
 mod harness;
 mod jobs;

@@ -55,6 +55,9 @@ pub(super) fn decide(
             ),
             _ => deny_default("only the officer and admin/IT manage accounts", false),
         },
+        (Action::ManageCompliance, Resource::Person { id, role }) => {
+            compliance_duty(principal, *id, *role, allow)
+        }
         (Action::CreatePerson | Action::ResetCredentials, Resource::Person { role, .. }) => {
             content_account_duty(principal, action, *role, allow)
         }
@@ -142,6 +145,47 @@ fn content_account_duty(
         ),
         _ => deny_default(
             "only the confidentiality officer and admin/IT manage accounts",
+            false,
+        ),
+    }
+}
+
+/// R4 records are the officer's, for everyone but herself: no one records their own agreement
+/// or training. A partner records an officer's.
+fn compliance_duty(
+    principal: &Principal,
+    person: custos_domain::PersonId,
+    role: Role,
+    allow: impl Fn(Scope, Reason) -> Decision,
+) -> Decision {
+    if person == principal.id {
+        return Decision::deny(
+            reason(
+                Rule::RoleDuty,
+                "no one records their own confidentiality agreement or training; another \
+                 officer or a partner does",
+            ),
+            false,
+        );
+    }
+    match principal.role {
+        Role::Officer => allow(
+            Scope::Full,
+            reason(
+                Rule::RoleDuty,
+                "the confidentiality officer records agreements and training",
+            ),
+        ),
+        Role::Partner if role == Role::Officer => allow(
+            Scope::Full,
+            reason(
+                Rule::RoleDuty,
+                "a partner records the confidentiality officer's agreement and training",
+            ),
+        ),
+        _ => deny_default(
+            "only the confidentiality officer records agreements and training (a partner, an \
+             officer's)",
             false,
         ),
     }

@@ -1,8 +1,11 @@
-//! Rules on client records: clients, matters and documents (R1 need-to-know, R2 role caps).
+//! Rules on client records: clients, matters and documents (R1 need-to-know, R2 role caps, R6
+//! break-glass as a ground to read one matter).
 
 use super::{deny_default, reason, screening_wall};
 use crate::decision::{Decision, Reason, Rule, Scope};
-use crate::{Action, ClientFacts, Context, DocumentFacts, MatterFacts, Principal, Resource};
+use crate::{
+    Action, ClientFacts, Context, DocumentFacts, Emergency, MatterFacts, Principal, Resource,
+};
 use custos_domain::Role;
 
 /// The rule of `action` on `resource` for this family, or `None` when the pair is not one of
@@ -29,7 +32,9 @@ pub(super) fn decide(
         (Action::CreateMatter, Resource::NewMatter { matter, client }) => {
             open_matter(principal, matter, client, ctx, allow)
         }
-        (Action::ViewMatter, Resource::Matter(matter)) => view_matter(principal, matter, allow),
+        (Action::ViewMatter, Resource::Matter(matter)) => {
+            view_matter(principal, matter, ctx, allow)
+        }
         (Action::ManageMatterStaff, Resource::Matter(matter)) => {
             if matter.lead == principal.id || principal.led_teams.contains(&matter.team) {
                 allow(
@@ -40,16 +45,18 @@ pub(super) fn decide(
                     ),
                 )
             } else {
-                let visible = view_matter(principal, matter, allow).is_allowed();
+                let visible = view_matter(principal, matter, ctx, allow).is_allowed();
                 deny_default(
                     "only the matter lead and team lead decide the staffing",
                     !visible,
                 )
             }
         }
-        (Action::ViewDocument, Resource::Document(doc)) => view_document(principal, doc, allow),
+        (Action::ViewDocument, Resource::Document(doc)) => {
+            view_document(principal, doc, ctx, allow)
+        }
         (Action::ReadDocumentContent, Resource::Document(doc)) => {
-            let metadata = view_document(principal, doc, allow);
+            let metadata = view_document(principal, doc, ctx, allow);
             if !metadata.is_allowed() {
                 return Some(metadata);
             }
@@ -65,8 +72,8 @@ pub(super) fn decide(
                     false,
                 ));
             }
-            if need_to_know(principal, &doc.matter) {
-                allow(Scope::Full, need_to_know_reason(principal, &doc.matter))
+            if let Some(why) = grounds(principal, &doc.matter, ctx) {
+                allow(Scope::Full, why)
             } else {
                 Decision::deny(
                     reason(
@@ -78,7 +85,7 @@ pub(super) fn decide(
             }
         }
         (Action::UploadDocument, Resource::Document(doc)) => {
-            if !view_matter(principal, &doc.matter, allow).is_allowed() {
+            if !view_matter(principal, &doc.matter, ctx, allow).is_allowed() {
                 return Some(deny_default("the matter is not visible", true));
             }
             match crate::content_cap(principal.role) {
@@ -126,6 +133,44 @@ fn need_to_know(principal: &Principal, matter: &MatterFacts) -> bool {
         || principal.led_teams.contains(&matter.team)
 }
 
+/// R6: the principal's open emergency access to the matter, if any (content roles only: a
+/// role that reads no content gains nothing from it).
+fn emergency<'a>(
+    principal: &'a Principal,
+    matter: &MatterFacts,
+    ctx: &Context,
+) -> Option<&'a Emergency> {
+    if crate::content_cap(principal.role).is_none() || !crate::is_staff(principal.role) {
+        return None;
+    }
+    principal
+        .emergency
+        .iter()
+        .find(|e| e.matter == matter.id && e.expires_at > ctx.now)
+}
+
+/// The principal's ground to read the matter's content: need-to-know (R1) first, else an open
+/// break-glass (R6), named in the reason so the audit entry is flagged.
+fn grounds(principal: &Principal, matter: &MatterFacts, ctx: &Context) -> Option<Reason> {
+    if need_to_know(principal, matter) {
+        return Some(need_to_know_reason(principal, matter));
+    }
+    emergency(principal, matter, ctx).map(|e| {
+        let until = e
+            .expires_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        reason(
+            Rule::BreakGlass,
+            format!(
+                "break-glass {} gives person {} emergency access to matter {} until {until}; \
+                 flagged for the officer's review",
+                e.id, principal.id, matter.id
+            ),
+        )
+    })
+}
+
 fn need_to_know_reason(principal: &Principal, matter: &MatterFacts) -> Reason {
     let how = if matter.lead == principal.id {
         "leads"
@@ -155,6 +200,7 @@ fn oversight_metadata(principal: &Principal) -> Option<Reason> {
 fn view_matter(
     principal: &Principal,
     matter: &MatterFacts,
+    ctx: &Context,
     allow: impl Fn(Scope, Reason) -> Decision,
 ) -> Decision {
     if need_to_know(principal, matter) && crate::is_staff(principal.role) {
@@ -164,6 +210,9 @@ fn view_matter(
             Scope::MetadataOnly
         };
         return allow(scope, need_to_know_reason(principal, matter));
+    }
+    if let Some(why) = grounds(principal, matter, ctx) {
+        return allow(Scope::Full, why);
     }
     match oversight_metadata(principal) {
         Some(why) => allow(Scope::MetadataOnly, why),
@@ -191,12 +240,13 @@ fn view_client(
                 reason(Rule::NeedToKnow, "responsible partner for this client"),
             );
         }
-        if let Some(m) = client
+        if let Some(why) = client
             .matters
             .iter()
-            .find(|m| need_to_know(principal, m) && !walled_off(principal, m, ctx))
+            .filter(|m| !walled_off(principal, m, ctx))
+            .find_map(|m| grounds(principal, m, ctx))
         {
-            return allow(Scope::Full, need_to_know_reason(principal, m));
+            return allow(Scope::Full, why);
         }
     }
     match oversight_metadata(principal) {
@@ -208,6 +258,7 @@ fn view_client(
 fn view_document(
     principal: &Principal,
     doc: &DocumentFacts,
+    ctx: &Context,
     allow: impl Fn(Scope, Reason) -> Decision,
 ) -> Decision {
     if let Some(cap) = crate::content_cap(principal.role)
@@ -227,9 +278,9 @@ fn view_document(
     }
     if crate::is_staff(principal.role)
         && crate::content_cap(principal.role).is_some()
-        && need_to_know(principal, &doc.matter)
+        && let Some(why) = grounds(principal, &doc.matter, ctx)
     {
-        return allow(Scope::Full, need_to_know_reason(principal, &doc.matter));
+        return allow(Scope::Full, why);
     }
     match oversight_metadata(principal) {
         Some(why) => allow(Scope::MetadataOnly, why),

@@ -32,6 +32,7 @@ metadata-only = Title hidden (you may see metadata only)
 someone-hidden = someone you may not see
 the-system = Custos (system)
 a-team = a whole team
+nav-break-glass = Emergency access
 
 ## Problems
 not-found-heading = Page not found
@@ -68,6 +69,8 @@ rule-R3-wall = An ethical wall screens you from this client or matter. Only the 
 rule-R4-status = Your account is suspended or has ended, so it has no access.
 rule-auth-interactive = This needs a signed-in session; an API token cannot do it.
 rule-self_service = You may only do this for your own account.
+rule-R4-precondition = You have no access to client data until your signed confidentiality agreement and current confidentiality training are on file. The confidentiality officer records them.
+rule-R6-break_glass = Emergency access (break-glass) is flagged and reviewed by the confidentiality officer.
 
 ## Rule names, for the audit log
 rulename-R1-deny-by-default = Nothing allows it (R1)
@@ -86,6 +89,8 @@ rulename-auth-interactive = Signed-in session needed
 rulename-bootstrap = First officer
 rulename-system-job = Scheduled job
 rulename-upload-incomplete = Upload not finished
+rulename-R4-precondition = Agreement and training (R4)
+rulename-R6-break-glass = Emergency access (R6)
 
 ## Actions, for the audit log
 action-person-view = Viewed a person
@@ -134,6 +139,16 @@ action-person-list = Looked up people
 action-team-list = Listed teams
 action-wall-list = Listed ethical walls
 action-document-list = Listed a matter's documents
+action-person-compliance = Recorded agreement and training
+action-matter-break-glass = Asked for emergency access
+action-break-glass-review = Reviewed emergency access
+action-matter-access = Asked who can access a matter
+action-wall-lift = Lifted an ethical wall
+action-person-compliance-record = Agreement and training dates saved
+action-break-glass-open = Emergency access opened
+action-break-glass-close = Emergency access review closed
+action-break-glass-list = Listed emergency accesses
+action-matter-access-list = Listed who can access a matter
 
 ## Sign-in and setup
 sign-in-title = Sign in to Custos
@@ -187,6 +202,11 @@ home-locked-accounts = { $count ->
     [one] One locked account
    *[other] { $count } locked accounts
   }
+home-break-glass-waiting = { $count ->
+    [one] One emergency access waits for your review
+   *[other] { $count } emergency accesses wait for your review
+}
+compliance-you-blocked = You cannot see any client data at the moment:
 
 ## Clients and matters
 clients-lead = The clients you may see.
@@ -376,7 +396,7 @@ team-create = Create team
 team-members = Team members
 done-team-created = The team was created.
 done-member-changed = The team was changed.
-walls-lead = An ethical wall screens a person from a client or a matter. A wall wins over every other rule.
+walls-lead = An ethical wall keeps a person out of a client or a matter; an inclusionary wall lets only the people it admits in. A wall wins over every other rule, emergency access included.
 walls-none = There are no ethical walls.
 wall-who = Screened person
 wall-from = Screened from
@@ -391,6 +411,74 @@ wall-client = Client { $name }
 wall-matter = Matter { $id }
 wall-team = Team { $id }
 done-wall-raised = The wall was raised. It applies from the next request.
+wall-kind = Kind
+wall-kind-exclusionary = Keeps out
+wall-kind-inclusionary = Admits only
+wall-kind-exclusionary-help = Exclusionary: keep this person out of the client or matter
+wall-kind-inclusionary-help = Inclusionary: only the people admitted by such walls may touch the client or matter (raise one for each person admitted)
+wall-person = Person
+wall-record = Client or matter
+wall-state = State
+wall-lift = Lift this wall
+wall-lift-reason = Why it is lifted
+wall-lifted-line = Lifted by { $name } on { $when }: { $reason }
+done-wall-lifted = The wall was lifted. It screens no one from the next request.
+person = Person
+compliance = Confidentiality agreement and training
+compliance-agreement = Agreement signed on
+compliance-training = Training valid until
+compliance-not-on-file = Not on file
+compliance-ok = Agreement and training are on file: nothing holds this person back.
+compliance-blocked = This person cannot see any client data:
+compliance-record = Save dates
+done-compliance-recorded = The dates were saved. They apply from the next request.
+precondition-agreement = no signed confidentiality agreement is on file
+precondition-training = no confidentiality training is on record
+precondition-training-expired = confidentiality training expired on { $date }
+access-heading = Who has access, and why
+access-lead = Each person the rules let in, decided one by one with the same rules as their own requests.
+access-why = Why
+access-why-R1-need-to-know = On the matter team, leads the matter, or leads its team
+access-why-R6-break-glass = Emergency access, waiting for the officer's review
+access-why-R2-metadata-only = Oversight: sees that records exist, never their content
+access-why-R3-wall = An ethical wall keeps them out
+access-why-R4-precondition = Held back
+access-break-glass-flag = Break-glass
+access-metadata-flag = Metadata only
+access-screened = Screened by a wall
+access-held-back = Held back until agreement and training are on file
+access-others = { $count ->
+    [one] One other active person has no reason to see this matter.
+   *[other] { $count } other active people have no reason to see this matter.
+}
+break-glass-lead = In an emergency, when no one on a matter's team can be reached, you may open its files for a few hours. You must say why in writing. Every step you take is flagged, and the confidentiality officer is told at once and reviews it. An ethical wall is never opened this way.
+break-glass-queue = Waiting for your review
+break-glass-queue-empty = No emergency access waits for review.
+break-glass-who-what = { $name } on { $matter }
+break-glass-justification = Justification
+break-glass-justification-hint = At least 20 characters: what the emergency is, and why the matter team cannot help. Do not copy client documents here.
+break-glass-opened = Opened
+break-glass-until = Until
+break-glass-active = Open now
+break-glass-verdict = Verdict
+break-glass-verdict-justified = Justified
+break-glass-verdict-unjustified = Not justified
+break-glass-verdict-bad = Choose whether the emergency access was justified.
+break-glass-comment = Comment
+break-glass-close-review = Close the review
+break-glass-open = Open emergency access
+break-glass-warning = The access lasts at most { $hours } hours, is flagged in every audit entry, and the confidentiality officer reviews it.
+break-glass-hours = Hours
+break-glass-hours-bad = Hours must be a whole number.
+break-glass-submit = Open emergency access
+break-glass-mine = Your emergency accesses
+break-glass-none = You have not opened emergency access.
+break-glass-review = Review
+break-glass-awaiting = Waiting for review
+break-glass-reviewed-line = { $verdict }: { $comment }
+break-glass-closed = Reviewed
+done-break-glass-opened = Emergency access is open. The confidentiality officer has been alerted.
+done-break-glass-reviewed = The review was closed.
 
 ## Search and new records
 search-label = Search by name, title or number

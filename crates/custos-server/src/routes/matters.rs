@@ -10,7 +10,7 @@ use crate::error::{
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use custos_app::{MatterView, Membership, Page};
+use custos_app::{MatterAccess, MatterView, Membership, Page};
 use custos_domain::{ClientId, MatterId, PersonId, TeamId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -22,6 +22,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_matter))
         .routes(routes!(matter_members, add_matter_member))
         .routes(routes!(remove_matter_member))
+        .routes(routes!(matter_access))
 }
 
 /// A matter to open; the title is encrypted at rest.
@@ -124,4 +125,23 @@ async fn remove_matter_member(
         .change_matter_member(&caller, MatterId(id), PersonId(person), Membership::Remove)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who can access a matter, and why (the officer, the matter lead and the team lead): each
+/// person with the rule that lets them in, people screened out with the wall, people held back
+/// by a missing agreement or training.
+#[utoipa::path(get, path = "/api/matters/{id}/access", tag = "matters", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = MatterAccess), (status = 404, body = ErrorBody)))]
+async fn matter_access(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<axum::Json<MatterAccess>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .who_can_access_matter(&caller, MatterId(id))
+            .await?,
+    ))
 }

@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod clients;
 mod documents;
+mod emergency;
 mod jobs;
 mod matters;
 mod people;
@@ -76,13 +77,16 @@ pub(crate) fn limit_up_to<'de, D: serde::Deserializer<'de>, const MAX: u32>(
 }
 
 /// Free-text fields of request bodies and their longest length (characters).
-const TEXT_FIELDS: [(&str, &str, u32); 6] = [
+const TEXT_FIELDS: [(&str, &str, u32); 9] = [
     ("CreateClient", "name", 500),
     ("CreateMatter", "title", 500),
     ("CreatePerson", "display_name", 200),
     ("CreateTeam", "name", 200),
     ("CreateToken", "name", 100),
     ("CreateWall", "reason", 1000),
+    ("LiftWall", "reason", 1000),
+    ("ReviewBreakGlass", "comment", 2000),
+    ("OpenBreakGlass", "justification", 2000),
 ];
 
 /// Text with at least one visible character and no control (C0, DEL, C1) or bidirectional
@@ -221,6 +225,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(matters::routes())
         .merge(audit::routes())
         .merge(walls::routes())
+        .merge(emergency::routes())
         .merge(jobs::routes())
         .merge(documents::routes())
         .routes(utoipa_axum::routes!(health))

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use custos_app::{NewPerson, Page};
-use custos_domain::{Person, PersonId, PersonStatus, Role};
+use custos_domain::{Compliance, Person, PersonId, PersonStatus, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -20,6 +20,27 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_people, create_person))
         .routes(routes!(get_person))
         .routes(routes!(set_status))
+        .routes(routes!(set_compliance))
+}
+
+/// Record a person's confidentiality agreement and training (R4): the officer for anyone
+/// but herself, a partner for an officer. Dates are `YYYY-MM-DD` (the firm's calendar);
+/// `null` clears one. Without both on file, the person reaches no client data.
+#[utoipa::path(put, path = "/api/people/{id}/compliance", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = Compliance,
+    responses((status = 200, body = Person), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn set_compliance(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+    Json(body): Json<Compliance>,
+) -> Result<axum::Json<Person>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .record_compliance(&caller, PersonId(id), body)
+            .await?,
+    ))
 }
 
 /// A person to create.

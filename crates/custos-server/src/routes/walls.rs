@@ -4,25 +4,58 @@ use super::PageQuery;
 use crate::auth::Authed;
 use crate::error::{
     ApiError, ErrorBody,
-    extract::{Json, Query},
+    extract::{Json, Path, Query},
 };
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use custos_app::Page;
-use custos_domain::{Wall, WallObject, WallSubject};
+use custos_domain::{Wall, WallId, WallKind, WallObject, WallSubject};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_walls, create_wall))
+    OpenApiRouter::new()
+        .routes(routes!(list_walls, create_wall))
+        .routes(routes!(lift_wall))
+}
+
+/// Why a wall is lifted (stored sealed; shown to the officer).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiftWall {
+    reason: String,
+}
+
+/// Lift a wall (confidentiality officer): it screens no one from the next request on, and
+/// stays on record with who lifted it, when and why.
+#[utoipa::path(post, path = "/api/walls/{id}/lift", tag = "walls", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = LiftWall,
+    responses((status = 200, body = Wall), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn lift_wall(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+    Json(body): Json<LiftWall>,
+) -> Result<axum::Json<Wall>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .lift_wall(&caller, WallId(id), &body.reason)
+            .await?,
+    ))
 }
 
 /// A wall to raise. `reason` is stored as written: do not put client content in it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWall {
+    /// `exclusionary` (default: the subject is kept out) or `inclusionary` (the subject is
+    /// admitted; once a record has one, only its admitted people and teams may touch it).
+    #[serde(default)]
+    kind: WallKind,
     subject: WallSubject,
     object: WallObject,
     reason: String,
@@ -51,7 +84,7 @@ async fn create_wall(
 ) -> Result<(StatusCode, axum::Json<Wall>), ApiError> {
     let wall = state
         .app
-        .create_wall(&caller, body.subject, body.object, &body.reason)
+        .create_wall(&caller, body.kind, body.subject, body.object, &body.reason)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(wall)))
 }

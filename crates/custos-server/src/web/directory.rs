@@ -1,10 +1,9 @@
-//! Teams and walls, for the officer, admin/IT and team leads within their duties: teams and
-//! their members; walls (create, see what they screen, by number and, where the viewer may
-//! read it, by name). Every action is the API's use case; refusals are pages.
+//! Teams, for the officer, admin/IT and team leads within their duties: teams and their
+//! members (walls are in `walls.rs`). Every action is the API's use case; refusals are pages.
 
 use super::matters::{MemberRow, Paging, name_of, names};
 use super::people::PeopleQuery;
-use super::{Chrome, Viewer, error_page, labelled, role_name, see_other};
+use super::{Chrome, Viewer, error_page, role_name, see_other};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,9 +12,8 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use custos_app::{Membership, PageRequest};
-use custos_domain::{ClientId, MatterId, PersonId, TeamId, WallObject, WallSubject};
+use custos_domain::{PersonId, TeamId};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -23,7 +21,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/teams/{id}", get(team))
         .route("/teams/{id}/members/add", post(add_team_member))
         .route("/teams/{id}/members/remove", post(remove_team_member))
-        .route("/walls", get(walls).post(create_wall))
 }
 
 pub(super) struct TeamRow {
@@ -68,7 +65,7 @@ async fn teams(State(state): State<AppState>, v: Viewer, Query(q): Query<Paging>
 }
 
 /// The first 200 people of the directory the viewer may see, for a form's list.
-async fn directory_choices(state: &AppState, v: &Viewer) -> Vec<MemberRow> {
+pub(super) async fn directory_choices(state: &AppState, v: &Viewer) -> Vec<MemberRow> {
     state
         .app
         .list_people(
@@ -211,176 +208,6 @@ async fn change_team(
         .await
     {
         Ok(()) => see_other(&format!("/teams/{}?done=member-changed", team.0)),
-        Err(e) => error_page(&v.chrome, e),
-    }
-}
-
-pub(super) struct WallRow {
-    subject: String,
-    object: String,
-    reason: String,
-    raised: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "walls.html")]
-struct WallsPage {
-    c: Chrome,
-    rows: Vec<WallRow>,
-    next: Option<String>,
-    people: Vec<MemberRow>,
-    clients: Vec<(String, String)>,
-    matters: Vec<(String, String)>,
-    notice: Option<String>,
-}
-
-async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQuery>) -> Response {
-    let paging = Paging::from_cursor(q.cursor);
-    let page = match state.app.list_walls(&v.caller, &paging.request(50)).await {
-        Ok(page) => page,
-        Err(e) => return error_page(&v.chrome, e),
-    };
-    let subjects: Vec<PersonId> = page
-        .items
-        .iter()
-        .filter_map(|w| match w.subject {
-            WallSubject::Person(p) => Some(p),
-            WallSubject::Team(_) => None,
-        })
-        .collect();
-    let names = names(&state, &v, &subjects).await;
-    let c = &v.chrome;
-    let first = PageRequest {
-        cursor: None,
-        limit: Some(200),
-    };
-    let teams: HashMap<TeamId, String> = state
-        .app
-        .list_teams(&v.caller, &first)
-        .await
-        .map(|p| p.items.into_iter().map(|t| (t.id, t.name)).collect())
-        .unwrap_or_default();
-    // The form's choices also label the walls' objects: one listing each instead of a
-    // lookup (and an audited read) per wall; a record beyond them is looked up on its own.
-    let clients: Vec<(String, String)> = state
-        .app
-        .list_clients(&v.caller, &first)
-        .await
-        .map(|p| {
-            p.items
-                .into_iter()
-                .map(|cl| (cl.id.0.to_string(), labelled(cl.number, cl.name)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let matters: Vec<(String, String)> = state
-        .app
-        .list_matters(&v.caller, &first)
-        .await
-        .map(|p| {
-            p.items
-                .into_iter()
-                .map(|m| (m.id.0.to_string(), labelled(m.number, m.title)))
-                .collect()
-        })
-        .unwrap_or_default();
-    let listed = |choices: &[(String, String)], id: uuid::Uuid| {
-        let id = id.to_string();
-        choices
-            .iter()
-            .find(|(k, _)| *k == id)
-            .map(|(_, l)| l.clone())
-    };
-    let mut rows = Vec::new();
-    for w in page.items {
-        let subject = match w.subject {
-            WallSubject::Person(p) => name_of(c, &names, p),
-            WallSubject::Team(t) => c.t.with(
-                "wall-team",
-                "id",
-                teams.get(&t).cloned().unwrap_or_else(|| t.0.to_string()),
-            ),
-        };
-        // A record by its number, and by its name or title when the viewer may read it.
-        let object = match w.object {
-            WallObject::Client(cl) => {
-                let label = match listed(&clients, cl.0) {
-                    Some(label) => label,
-                    None => match state.app.get_client(&v.caller, cl).await {
-                        Ok(client) => labelled(client.number, client.name),
-                        Err(_) => cl.0.to_string(),
-                    },
-                };
-                c.t.with("wall-client", "name", label)
-            }
-            WallObject::Matter(m) => {
-                let label = match listed(&matters, m.0) {
-                    Some(label) => label,
-                    None => match state.app.get_matter(&v.caller, m).await {
-                        Ok(matter) => labelled(matter.number, matter.title),
-                        Err(_) => m.0.to_string(),
-                    },
-                };
-                c.t.with("wall-matter", "id", label)
-            }
-        };
-        rows.push(WallRow {
-            subject,
-            object,
-            reason: w.reason,
-            raised: c.when(&w.created_at),
-        });
-    }
-    let people = directory_choices(&state, &v).await;
-    WallsPage {
-        rows,
-        next: page.next_cursor,
-        people,
-        clients,
-        matters,
-        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
-        c: v.chrome.clone(),
-    }
-    .into_response()
-}
-
-#[derive(Deserialize)]
-struct NewWallForm {
-    #[serde(default)]
-    person: String,
-    #[serde(default)]
-    client: String,
-    #[serde(default)]
-    matter: String,
-    #[serde(default)]
-    reason: String,
-}
-
-async fn create_wall(
-    State(state): State<AppState>,
-    v: Viewer,
-    Form(form): Form<NewWallForm>,
-) -> Response {
-    let Some(person) = super::record_id(&form.person).map(PersonId) else {
-        return super::not_found(&v.chrome);
-    };
-    let object = match (form.client.trim(), form.matter.trim()) {
-        (client, "") if !client.is_empty() => match super::record_id(client) {
-            Some(id) => WallObject::Client(ClientId(id)),
-            None => return super::not_found(&v.chrome),
-        },
-        ("", matter) if !matter.is_empty() => match super::record_id(matter) {
-            Some(id) => WallObject::Matter(MatterId(id)),
-            None => return super::not_found(&v.chrome),
-        },
-        _ => return super::bad_request(&v.chrome, v.chrome.t.get("wall-one-object")),
-    };
-    match state
-        .app
-        .create_wall(&v.caller, WallSubject::Person(person), object, &form.reason)
-        .await
-    {
-        Ok(_) => see_other("/walls?done=wall-raised"),
         Err(e) => error_page(&v.chrome, e),
     }
 }

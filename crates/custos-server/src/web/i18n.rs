@@ -231,6 +231,10 @@ mod tests {
             include_str!("audit.rs"),
             include_str!("account.rs"),
             include_str!("directory.rs"),
+            include_str!("walls.rs"),
+            include_str!("emergency.rs"),
+            include_str!("people.rs"),
+            include_str!("clients.rs"),
         ];
         let mut asked = Vec::new();
         for text in sources {

@@ -74,79 +74,8 @@ pub(super) struct Row {
     pub opened: String,
 }
 
-pub(super) struct Waiting {
-    pub href: String,
-    pub text: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "home.html")]
-struct HomePage {
-    c: Chrome,
-    name: String,
-    matters: Vec<Row>,
-    recent: Vec<DocRow>,
-    waiting: Vec<Waiting>,
-}
-
 pub(super) fn untitled(c: &Chrome, title: Option<String>) -> String {
     title.unwrap_or_else(|| c.t.get("metadata-only"))
-}
-
-pub(super) async fn home(State(state): State<AppState>, v: Viewer) -> Response {
-    let page = match state
-        .app
-        .list_matters(
-            &v.caller,
-            &PageRequest {
-                cursor: None,
-                limit: Some(10),
-            },
-        )
-        .await
-    {
-        Ok(page) => page,
-        Err(e) => return error_page(&v.chrome, e),
-    };
-    let c = &v.chrome;
-    let matters = page
-        .items
-        .into_iter()
-        .map(|m| Row {
-            id: m.id.0.to_string(),
-            number: m.number.to_string(),
-            title: untitled(c, m.title),
-            opened: c.when(&m.created_at),
-        })
-        .collect();
-    let recent = state
-        .app
-        .recently_opened(&v.caller, 5)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|d| doc_row(c, d))
-        .collect();
-    let mut waiting = Vec::new();
-    // What waits for the officer: locked accounts (later issues add approvals, alerts and
-    // reviews). Asked only of the roles whose duty it is; the use case decides.
-    if v.person.role == custos_domain::Role::Officer
-        && let Ok(locks) = state.app.lockouts(&v.caller).await
-        && !locks.is_empty()
-    {
-        waiting.push(Waiting {
-            href: "/people?locked=1".to_owned(),
-            text: c.t.with("home-locked-accounts", "count", locks.len()),
-        });
-    }
-    HomePage {
-        name: v.person.display_name.clone(),
-        c: v.chrome,
-        matters,
-        recent,
-        waiting,
-    }
-    .into_response()
 }
 
 #[derive(Template, WebTemplate)]
@@ -250,6 +179,7 @@ struct MatterPage {
     walls: Option<Vec<String>>,
     may_upload: bool,
     may_staff: bool,
+    access: Option<super::emergency::AccessPanel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -292,6 +222,11 @@ async fn matter(
     let rights = app.matter_rights(&v.caller, id).await.ok();
     let may_staff = rights.as_ref().is_some_and(|r| r.manage_staff);
     let may_upload = rights.as_ref().is_some_and(|r| !r.upload.is_empty());
+    let access = if rights.as_ref().is_some_and(|r| r.see_access) {
+        super::emergency::access_panel(&state, &v, id).await
+    } else {
+        None
+    };
     let first = PageRequest {
         cursor: None,
         limit: Some(200),
@@ -371,6 +306,7 @@ async fn matter(
             .collect(),
         candidates,
         walls,
+        access,
         c: v.chrome,
     };
     page.into_response()

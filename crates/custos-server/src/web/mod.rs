@@ -13,12 +13,15 @@ mod audit;
 mod clients;
 mod directory;
 mod documents;
+mod emergency;
+mod home;
 pub(crate) mod i18n;
 mod matters;
 mod people;
 mod sign_in;
 #[cfg(test)]
 mod tests;
+mod walls;
 
 use crate::auth::{SignedIn, SigningIn, cookie_token};
 use crate::error::ApiError;
@@ -38,7 +41,7 @@ use i18n::{Lang, Tr};
 /// The page routes, under the pages' CSP.
 pub(crate) fn routes() -> Router<AppState> {
     let pages = Router::new()
-        .route("/", get(matters::home))
+        .route("/", get(home::home))
         .route("/language", post(sign_in::switch_language))
         .merge(sign_in::routes())
         .merge(matters::routes())
@@ -47,7 +50,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(account::routes())
         .merge(people::routes())
-        .merge(directory::routes());
+        .merge(directory::routes())
+        .merge(walls::routes())
+        .merge(emergency::routes());
     crate::pages::with_page_policy(pages).merge(assets::routes())
 }
 
@@ -120,6 +125,12 @@ impl Me {
             self.role,
             Role::Officer | Role::Admin | Role::Partner | Role::TeamLead
         )
+    }
+
+    /// Whether the navigation offers emergency access (those who may open it, and the officer
+    /// who reviews it).
+    pub(crate) fn sees_break_glass(&self) -> bool {
+        custos_app::may_break_glass(self.role) || self.role == Role::Officer
     }
 
     /// Whether the navigation offers the audit explorer.

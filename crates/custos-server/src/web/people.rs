@@ -24,6 +24,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/people/{id}/password", post(reset_password))
         .route("/people/{id}/sessions/end", post(end_sessions))
         .route("/people/{id}/unlock", post(unlock))
+        .route("/people/{id}/compliance", post(record_compliance))
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +171,29 @@ struct PersonPage {
     sessions: Option<Vec<SessionLine>>,
     lock: Option<String>,
     notice: Option<String>,
+    /// The agreement's date, as the form's value (`YYYY-MM-DD` or empty).
+    agreement: String,
+    /// The training's last valid day, as the form's value.
+    training: String,
+    /// What keeps the person from client data today, in words (empty: nothing).
+    missing: Vec<String>,
+    /// Whether the viewer may record them (the officer for others, a partner for an officer).
+    may_record: bool,
+    /// Whether the viewer sees the dates at all (HR records: see `redact_compliance`).
+    show_compliance: bool,
+}
+
+/// What is missing, in the viewer's language.
+pub(super) fn missing_text(t: super::i18n::Tr, m: &custos_domain::Missing) -> String {
+    match m {
+        custos_domain::Missing::Agreement => t.get("precondition-agreement"),
+        custos_domain::Missing::Training => t.get("precondition-training"),
+        custos_domain::Missing::TrainingExpired(d) => t.with(
+            "precondition-training-expired",
+            "date",
+            custos_domain::iso(*d),
+        ),
+    }
 }
 
 async fn person(
@@ -217,7 +241,29 @@ async fn person(
     } else {
         None
     };
+    let may_record = p.id != v.person.id
+        && (v.person.role == Role::Officer
+            || (v.person.role == Role::Partner && p.role == Role::Officer));
+    let today = state.app.today(time::OffsetDateTime::now_utc());
+    let compliance = p.compliance;
     PersonPage {
+        agreement: compliance
+            .agreement_signed_on
+            .map(custos_domain::iso)
+            .unwrap_or_default(),
+        training: compliance
+            .training_valid_until
+            .map(custos_domain::iso)
+            .unwrap_or_default(),
+        missing: compliance
+            .missing(today)
+            .iter()
+            .map(|m| missing_text(c.t, m))
+            .collect(),
+        may_record,
+        show_compliance: may_record
+            || p.id == v.person.id
+            || matches!(v.person.role, Role::Officer | Role::Admin),
         id: p.id.0.to_string(),
         name: p.display_name,
         user_name: p.user_name.as_str().to_owned(),
@@ -314,6 +360,47 @@ async fn unlock(State(state): State<AppState>, v: Viewer, Path(id): Path<String>
     };
     match state.app.unlock(&v.caller, id).await {
         Ok(_) => see_other(&format!("/people/{}?done=unlocked", id.0)),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ComplianceForm {
+    #[serde(default)]
+    agreement: String,
+    #[serde(default)]
+    training: String,
+}
+
+async fn record_compliance(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<ComplianceForm>,
+) -> Response {
+    let Some(id) = super::record_id(&id).map(PersonId) else {
+        return super::not_found(&v.chrome);
+    };
+    let date = |field: &'static str, raw: &str| {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            Ok(None)
+        } else {
+            custos_domain::parse_date(field, raw).map(Some)
+        }
+    };
+    let compliance = match (
+        date("agreement_signed_on", &form.agreement),
+        date("training_valid_until", &form.training),
+    ) {
+        (Ok(agreement_signed_on), Ok(training_valid_until)) => custos_domain::Compliance {
+            agreement_signed_on,
+            training_valid_until,
+        },
+        (Err(e), _) | (_, Err(e)) => return error_page(&v.chrome, e.into()),
+    };
+    match state.app.record_compliance(&v.caller, id, compliance).await {
+        Ok(_) => see_other(&format!("/people/{}?done=compliance-recorded", id.0)),
         Err(e) => error_page(&v.chrome, e),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod credentials;
+pub mod emergency;
 pub mod jobs;
 pub mod people;
 pub mod records;
@@ -13,6 +14,7 @@ pub mod walls;
 
 pub use audit::AuditTx;
 pub use credentials::CredentialsTx;
+pub use emergency::{BreakGlassFilter, EmergencyTx, MatterAudience};
 pub use jobs::{JobRow, JobsTx};
 pub use people::PeopleTx;
 pub use records::{NumberKind, RecordsTx};

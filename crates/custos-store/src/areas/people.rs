@@ -3,9 +3,9 @@
 use crate::StoreError;
 use crate::rows::{PersonRow, PrincipalRow};
 use crate::sql::exec::{SqlTx, q};
-use crate::sql::{SqlRow, after_key, found, ms, person_row, wall};
+use crate::sql::{SqlRow, after_key, break_glass_row, found, ms, person_row, wall};
 use async_trait::async_trait;
-use custos_domain::{MatterId, PersonId, PersonStatus, TeamId, Timestamp};
+use custos_domain::{Compliance, MatterId, PersonId, PersonStatus, TeamId, Timestamp};
 
 /// A person's teams, led teams and staffed matters, tagged by `kind`.
 const MEMBERSHIPS: &str = "SELECT 'team' AS kind, team_id AS id FROM team_members \
@@ -14,12 +14,19 @@ const MEMBERSHIPS: &str = "SELECT 'team' AS kind, team_id AS id FROM team_member
      UNION ALL SELECT 'staffed' AS kind, matter_id AS id FROM matter_members WHERE person_id = $1
      ORDER BY kind, id";
 
-/// The walls whose subject is a person or a team they belong to.
+/// The active walls that may apply to a person: exclusionary ones whose subject is the person
+/// or a team they belong to, and every inclusionary one (each keeps out all but its subjects).
 const WALLS_OF_PRINCIPAL: &str = "SELECT * FROM walls
-     WHERE (subject_kind = 'person' AND subject_id = $1)
+     WHERE lifted_at IS NULL
+       AND (kind = 'inclusionary'
+        OR (subject_kind = 'person' AND subject_id = $1)
         OR (subject_kind = 'team'
-            AND subject_id IN (SELECT team_id FROM team_members WHERE person_id = $1))
+            AND subject_id IN (SELECT team_id FROM team_members WHERE person_id = $1)))
      ORDER BY id";
+
+/// A person's break-glass accesses that have not expired at $2.
+const EMERGENCY_OF_PRINCIPAL: &str =
+    "SELECT * FROM break_glass WHERE person_id = $1 AND expires_at > $2 ORDER BY id";
 
 /// People: accounts, their status and password, and a person's facts for a decision (teams, staffing, walls).
 #[async_trait]
@@ -113,9 +120,32 @@ pub trait PeopleTx: SqlTx {
         found(done, "person")
     }
 
-    /// A person with their teams, led teams, staffing and the walls that screen them or their
-    /// teams: what every decision needs, in three statements whatever the number of teams.
-    async fn principal(&mut self, id: PersonId) -> Result<Option<PrincipalRow>, StoreError> {
+    /// Records a person's agreement and training (R4; [`StoreError::NotFound`] if there is no
+    /// such person).
+    async fn set_compliance(
+        &mut self,
+        id: PersonId,
+        compliance: &Compliance,
+    ) -> Result<(), StoreError> {
+        let done = q(
+            "UPDATE people SET agreement_signed_on = $1, training_valid_until = $2 WHERE id = $3",
+        )
+        .bind(compliance.agreement_signed_on.map(custos_domain::iso))
+        .bind(compliance.training_valid_until.map(custos_domain::iso))
+        .bind(id.to_string())
+        .run(self.conn())
+        .await?;
+        found(done, "person")
+    }
+
+    /// A person with their teams, led teams, staffing, the walls that may apply to them and
+    /// their break-glass accesses open at `now`: what every decision needs, in four statements
+    /// whatever the number of teams.
+    async fn principal(
+        &mut self,
+        id: PersonId,
+        now: Timestamp,
+    ) -> Result<Option<PrincipalRow>, StoreError> {
         let Some(person) = self.person(id).await? else {
             return Ok(None);
         };
@@ -136,12 +166,18 @@ pub trait PeopleTx: SqlTx {
             .iter()
             .map(wall)
             .collect::<Result<_, _>>()?;
+        let emergency = q(EMERGENCY_OF_PRINCIPAL)
+            .bind(id.to_string())
+            .bind(ms(now))
+            .list(self.conn(), break_glass_row)
+            .await?;
         Ok(Some(PrincipalRow {
             person,
             teams,
             led_teams,
             staffed_matters,
             walls,
+            emergency,
         }))
     }
 }

@@ -123,6 +123,14 @@ pub trait RecordsTx: SqlTx {
         Ok(())
     }
 
+    /// A matter by its number (`M-0042` is 42).
+    async fn matter_by_number(&mut self, number: i64) -> Result<Option<MatterRow>, StoreError> {
+        q("SELECT * FROM matters WHERE number = $1")
+            .bind(number)
+            .get(self.conn(), matter_row)
+            .await
+    }
+
     /// A matter by id.
     async fn matter(&mut self, id: MatterId) -> Result<Option<MatterRow>, StoreError> {
         q("SELECT * FROM matters WHERE id = $1")

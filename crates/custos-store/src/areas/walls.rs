@@ -4,7 +4,7 @@ use crate::StoreError;
 use crate::sql::exec::{SqlTx, q};
 use crate::sql::{after_key, ms, wall};
 use async_trait::async_trait;
-use custos_domain::{PersonId, TeamId, Wall, WallId, WallObject, WallSubject};
+use custos_domain::{Lifted, PersonId, TeamId, Wall, WallId, WallObject, WallSubject};
 
 /// Ethical walls.
 #[async_trait]
@@ -24,8 +24,8 @@ pub trait WallsTx: SqlTx {
             WallObject::Matter(m) => ("matter", m.0),
         };
         q(
-            "INSERT INTO walls (id, subject_kind, subject_id, object_kind, object_id, reason, created_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO walls (id, subject_kind, subject_id, object_kind, object_id, reason, created_by, created_at, kind)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(w.id.to_string())
         .bind(subject_kind)
@@ -35,8 +35,39 @@ pub trait WallsTx: SqlTx {
         .bind(&w.reason)
         .bind(w.created_by.to_string())
         .bind(ms(w.created_at))
+        .bind(w.kind.as_str())
         .run(self.conn()).await?;
         Ok(())
+    }
+
+    /// A wall by id, lifted or not.
+    async fn wall(&mut self, id: WallId) -> Result<Option<Wall>, StoreError> {
+        q("SELECT * FROM walls WHERE id = $1")
+            .bind(id.to_string())
+            .get(self.conn(), wall)
+            .await
+    }
+
+    /// Lifts an active wall; `false` when it is already lifted or does not exist.
+    async fn lift_wall(&mut self, id: WallId, lifted: &Lifted) -> Result<bool, StoreError> {
+        let done = q(
+            "UPDATE walls SET lifted_by = $1, lifted_at = $2, lift_reason = $3
+             WHERE id = $4 AND lifted_at IS NULL",
+        )
+        .bind(lifted.by.to_string())
+        .bind(ms(lifted.at))
+        .bind(&lifted.reason)
+        .bind(id.to_string())
+        .run(self.conn())
+        .await?;
+        Ok(done == 1)
+    }
+
+    /// Every active wall (the firm's screens as of now; the officer's "who can access").
+    async fn active_walls(&mut self) -> Result<Vec<Wall>, StoreError> {
+        q("SELECT * FROM walls WHERE lifted_at IS NULL ORDER BY id")
+            .list(self.conn(), wall)
+            .await
     }
 
     /// Walls ordered by id, after `after`.
@@ -52,14 +83,14 @@ pub trait WallsTx: SqlTx {
             .await
     }
 
-    /// Walls whose subject is `person` or one of `teams`.
+    /// Active walls whose subject is `person` or one of `teams`.
     async fn walls_screening(
         &mut self,
         person: PersonId,
         teams: &[TeamId],
     ) -> Result<Vec<Wall>, StoreError> {
         let mut out: Vec<Wall> =
-            q("SELECT * FROM walls WHERE subject_kind = 'person' AND subject_id = $1 ORDER BY id")
+            q("SELECT * FROM walls WHERE subject_kind = 'person' AND subject_id = $1 AND lifted_at IS NULL ORDER BY id")
                 .bind(person.to_string())
                 .all(self.conn())
                 .await?
@@ -68,7 +99,7 @@ pub trait WallsTx: SqlTx {
                 .collect::<Result<_, _>>()?;
         for t in teams {
             let rows = q(
-                "SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 ORDER BY id",
+                "SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 AND lifted_at IS NULL ORDER BY id",
             )
             .bind(t.to_string())
             .all(self.conn())
@@ -80,9 +111,9 @@ pub trait WallsTx: SqlTx {
         Ok(out)
     }
 
-    /// Walls whose subject is `team`.
+    /// Active walls whose subject is `team`.
     async fn walls_of_team(&mut self, t: TeamId) -> Result<Vec<Wall>, StoreError> {
-        q("SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 ORDER BY id")
+        q("SELECT * FROM walls WHERE subject_kind = 'team' AND subject_id = $1 AND lifted_at IS NULL ORDER BY id")
             .bind(t.to_string())
             .list(self.conn(), wall)
             .await

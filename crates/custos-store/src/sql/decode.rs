@@ -2,10 +2,12 @@
 
 use super::SqlRow;
 use crate::rows::{
-    ApiTokenRow, ClientRow, DocumentRow, FactorRow, MatterRow, PersonRow, SessionRow, ThrottleRow,
+    ApiTokenRow, BreakGlassReview, BreakGlassRow, ClientRow, DocumentRow, FactorRow, MatterRow,
+    PersonRow, SessionRow, ThrottleRow,
 };
 use crate::{StoreError, from_ms};
 use custos_audit::{AuditEntry, AuditReason, AuditRecord, Outcome};
+use custos_domain::{BreakGlassId, Compliance, Lifted, WallKind};
 use custos_domain::{
     Classification, ClientId, DocumentId, MatterId, Person, PersonId, PersonStatus, RequestId,
     Role, Team, TeamId, UserName, Wall, WallId, WallObject, WallSubject,
@@ -41,6 +43,10 @@ pub(crate) fn person_row(row: &impl SqlRow) -> Result<PersonRow, StoreError> {
             role: Role::parse(&row.text("role")?).map_err(|_| corrupt("role"))?,
             status: PersonStatus::parse(&row.text("status")?).map_err(|_| corrupt("status"))?,
             created_at: time_col(row, "created_at")?,
+            compliance: Compliance {
+                agreement_signed_on: opt_date(row, "agreement_signed_on")?,
+                training_valid_until: opt_date(row, "training_valid_until")?,
+            },
         },
         password_hash: row.text("password_hash")?,
         must_change_password: row.int("must_change_password")? != 0,
@@ -115,6 +121,47 @@ pub(crate) fn wall(row: &impl SqlRow) -> Result<Wall, StoreError> {
         reason: row.text("reason")?,
         created_by: PersonId(uuid_col(row, "created_by")?),
         created_at: time_col(row, "created_at")?,
+        kind: WallKind::parse(&row.text("kind")?).map_err(|_| corrupt("kind"))?,
+        lifted: match (opt_uuid(row, "lifted_by")?, row.opt_int("lifted_at")?) {
+            (Some(by), Some(at)) => Some(Lifted {
+                by: PersonId(by),
+                at: from_ms(at)?,
+                reason: row.opt_text("lift_reason")?.unwrap_or_default(),
+            }),
+            (None, None) => None,
+            _ => return Err(corrupt("lifted_at")),
+        },
+    })
+}
+
+fn opt_date(row: &impl SqlRow, col: &str) -> Result<Option<custos_domain::Date>, StoreError> {
+    row.opt_text(col)?
+        .map(|s| custos_domain::parse_date("date", &s).map_err(|_| corrupt(col)))
+        .transpose()
+}
+
+pub(crate) fn break_glass_row(row: &impl SqlRow) -> Result<BreakGlassRow, StoreError> {
+    let review = match row.opt_int("reviewed_at")? {
+        None => None,
+        Some(at) => Some(BreakGlassReview {
+            by: PersonId(opt_uuid(row, "reviewed_by")?.ok_or_else(|| corrupt("reviewed_by"))?),
+            at: from_ms(at)?,
+            justified: match row.opt_text("verdict")?.as_deref() {
+                Some("justified") => true,
+                Some("unjustified") => false,
+                _ => return Err(corrupt("verdict")),
+            },
+            comment: row.opt_text("review_comment")?.unwrap_or_default(),
+        }),
+    };
+    Ok(BreakGlassRow {
+        id: BreakGlassId(uuid_col(row, "id")?),
+        person: PersonId(uuid_col(row, "person_id")?),
+        matter: MatterId(uuid_col(row, "matter_id")?),
+        justification: row.text("justification")?,
+        opened_at: time_col(row, "opened_at")?,
+        expires_at: time_col(row, "expires_at")?,
+        review,
     })
 }
 

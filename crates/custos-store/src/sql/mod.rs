@@ -6,8 +6,8 @@ mod decode;
 pub(crate) mod exec;
 
 pub(crate) use decode::{
-    api_token_row, audit_entry, client_row, document_row, factor_row, matter_row, person_row,
-    recovery_row, session_row, team, throttle_row, uuid_col, wall,
+    api_token_row, audit_entry, break_glass_row, client_row, document_row, factor_row, matter_row,
+    person_row, recovery_row, session_row, team, throttle_row, uuid_col, wall,
 };
 
 use crate::StoreError;

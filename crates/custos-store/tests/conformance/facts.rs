@@ -51,6 +51,8 @@ pub(crate) async fn bulk_facts_match_the_single_queries(
         reason: "bulk".to_owned(),
         created_by: lead.person.id,
         created_at: now(),
+        kind: WallKind::Exclusionary,
+        lifted: None,
     });
     for w in &walls {
         tx.insert_wall(w).await?;
@@ -59,7 +61,7 @@ pub(crate) async fn bulk_facts_match_the_single_queries(
 
     let mut read = a.begin_read().await?;
     let p = read
-        .principal(member.person.id)
+        .principal(member.person.id, now())
         .await?
         .ok_or("no principal")?;
     let mut team_ids = read.teams_of(member.person.id).await?;
@@ -78,9 +80,12 @@ pub(crate) async fn bulk_facts_match_the_single_queries(
         2,
         "the person's wall and their team's, not the stranger team's"
     );
-    let l = read.principal(lead.person.id).await?.ok_or("no lead")?;
+    let l = read
+        .principal(lead.person.id, now())
+        .await?
+        .ok_or("no lead")?;
     assert_eq!(l.led_teams, vec![teams[0].id]);
-    assert!(read.principal(PersonId::new()).await?.is_none());
+    assert!(read.principal(PersonId::new(), now()).await?.is_none());
 
     let mut ids: Vec<ClientId> = clients.iter().map(|c| c.id).collect();
     ids.sort_by_key(|c| c.0);

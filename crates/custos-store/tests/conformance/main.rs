@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 mod audit;
 mod auth;
+mod decisions;
 mod facts;
 mod jobs;
 mod records;
@@ -30,6 +31,7 @@ pub(crate) fn person(name: &str, role: Role) -> PersonRow {
             role,
             status: PersonStatus::Active,
             created_at: now(),
+            compliance: Compliance::default(),
         },
         password_hash: "$argon2id$fake".to_owned(),
         must_change_password: true,
@@ -129,5 +131,6 @@ on_every_backend!(
     auth::auth_records,
     facts::read_units_see_a_snapshot_block_no_writer_and_audit_at_commit,
     facts::bulk_facts_match_the_single_queries,
+    decisions::walls_compliance_and_break_glass,
     jobs::one_claim_wins_and_a_lapsed_lease_passes_on,
 );

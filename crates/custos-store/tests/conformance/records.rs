@@ -76,6 +76,8 @@ pub(crate) async fn round_trips_and_errors([store, _]: [Arc<dyn Store>; 2]) -> T
         reason: "r".to_owned(),
         created_by: lead.person.id,
         created_at: now(),
+        kind: WallKind::Exclusionary,
+        lifted: None,
     };
     let by_team = Wall {
         id: WallId::new(),

@@ -1,0 +1,171 @@
+//! "Who can access this matter, and why": every person of the firm decided one by one by the
+//! same policy call as their own requests, from facts read about everyone at once.
+
+use crate::facts::{emergency, matter_facts};
+use crate::{App, AppError, AuditEvent, Caller};
+use custos_audit::Outcome;
+use custos_domain::{MatterId, MatterNumber, PersonId, PersonStatus, Role};
+use custos_policy::{Action, Context, Principal, Resource, Rule, Scope};
+use serde::Serialize;
+
+/// How one person stands towards a matter.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccessEntry {
+    /// The person.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub person: PersonId,
+    /// Their name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// `full`, `metadata_only`, or absent when denied.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub scope: Option<Scope>,
+    /// The rule that decided (its code).
+    pub rule: &'static str,
+    /// The policy's sentence.
+    pub message: String,
+}
+
+/// Who can access a matter, who is screened from it, and who is held back by R4.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MatterAccess {
+    /// The matter.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub matter: MatterId,
+    /// Its number.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub number: MatterNumber,
+    /// People allowed to see it (content, or metadata only), each with the rule that lets
+    /// them in (need-to-know, break-glass, an oversight duty).
+    pub allowed: Vec<AccessEntry>,
+    /// People a wall keeps out, with the wall.
+    pub screened: Vec<AccessEntry>,
+    /// People who would be let in but lack an agreement or current training (R4).
+    pub held_back: Vec<AccessEntry>,
+    /// Active people with no ground to see it (deny by default), counted.
+    pub others: u32,
+}
+
+impl App {
+    /// Who can see matter `id`, and why: for the officer, the matter lead and the team lead.
+    pub async fn who_can_access_matter(
+        &self,
+        caller: &Caller,
+        id: MatterId,
+    ) -> Result<MatterAccess, AppError> {
+        let action = Action::ViewAccess;
+        let mut tx = self.store.begin_read().await?;
+        let loaded = tx.matter(id).await?;
+        let (tx, row) = self
+            .found(tx, caller, action, || format!("matter:{id}"), loaded)
+            .await?;
+        let resource = Resource::Matter(matter_facts(&row));
+        let (mut tx, _permit) = self.gate(tx, caller, action, &resource).await?;
+        let now = self.now();
+        let audience = tx.matter_audience(id, now).await?;
+        let ctx = Context {
+            walls: tx.active_walls().await?,
+            now,
+            today: self.today(now),
+        };
+        let mut access = MatterAccess {
+            matter: id,
+            number: MatterNumber(row.number),
+            allowed: vec![],
+            screened: vec![],
+            held_back: vec![],
+            others: 0,
+        };
+        for person in &audience.people {
+            let p = &person.person;
+            if p.status != PersonStatus::Active {
+                continue;
+            }
+            let principal = Principal {
+                id: p.id,
+                role: p.role,
+                status: p.status,
+                teams: pick(&audience.members, p.id),
+                led_teams: pick(&audience.leads, p.id),
+                staffed_matters: if audience.staffed.contains(&p.id) {
+                    vec![id]
+                } else {
+                    vec![]
+                },
+                compliance: p.compliance,
+                emergency: audience
+                    .emergency
+                    .iter()
+                    .filter(|e| e.person == p.id)
+                    .map(emergency)
+                    .collect(),
+            };
+            let decision = Self::decide(&principal, Action::ViewMatter, &resource, &ctx);
+            let Some(first) = decision.reasons().first() else {
+                continue;
+            };
+            let entry = AccessEntry {
+                person: p.id,
+                name: p.display_name.clone(),
+                role: p.role,
+                scope: decision.permit().map(|permit| permit.scope()),
+                rule: first.rule.code(),
+                message: first.message.clone(),
+            };
+            match (decision.is_allowed(), first.rule) {
+                (true, _) => access.allowed.push(entry),
+                (false, Rule::Wall) => access.screened.push(entry),
+                (false, Rule::Precondition) => access.held_back.push(entry),
+                (false, _) => access.others += 1,
+            }
+        }
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: crate::vocabulary::ACTION_ACCESS_LIST,
+                resource: format!("matter:{id}"),
+                outcome: Outcome::Allow,
+                rule: Rule::RoleDuty.code(),
+                message: "who can access this matter, decided person by person".to_owned(),
+                detail: serde_json::json!({
+                    "allowed": access.allowed.len(),
+                    "screened": access.screened.len(),
+                    "held_back": access.held_back.len(),
+                    "others": access.others,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(access)
+    }
+
+    /// The matter numbered `number` (`M-0042` or `42`), for forms that name a matter the caller
+    /// may not see (break-glass). `None` when there is none.
+    pub async fn matter_id_by_number(&self, number: &str) -> Result<Option<MatterId>, AppError> {
+        let digits = number
+            .trim()
+            .trim_start_matches(['M', 'm'])
+            .trim_start_matches('-');
+        let Ok(n) = digits.parse::<i64>() else {
+            return Err(AppError::BadInput(
+                "a matter number looks like M-0042".to_owned(),
+            ));
+        };
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx.matter_by_number(n).await?.map(|m| m.id))
+    }
+}
+
+fn pick<T: Copy>(pairs: &[(PersonId, T)], person: PersonId) -> Vec<T> {
+    pairs
+        .iter()
+        .filter(|(p, _)| *p == person)
+        .map(|(_, t)| *t)
+        .collect()
+}
