@@ -190,4 +190,35 @@ impl App {
         )
         .await
     }
+
+    /// The numbers (`C-0007`, `M-0042`) of the records `walls` screen from, by record id, for
+    /// the officer: she manages walls on records she may not see (an inclusionary wall keeps
+    /// her out too), and a number says nothing about a client or a matter.
+    pub async fn wall_object_numbers(
+        &self,
+        caller: &Caller,
+        walls: &[Wall],
+    ) -> Result<std::collections::HashMap<uuid::Uuid, String>, AppError> {
+        let tx = self.store.begin_read().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ViewWalls, &Resource::Firm)
+            .await?;
+        let mut out = std::collections::HashMap::new();
+        for w in walls {
+            match w.object {
+                WallObject::Client(c) => {
+                    if let Some(row) = tx.client(c).await? {
+                        out.insert(c.0, custos_domain::ClientNumber(row.number).to_string());
+                    }
+                }
+                WallObject::Matter(m) => {
+                    if let Some(row) = tx.matter(m).await? {
+                        out.insert(m.0, custos_domain::MatterNumber(row.number).to_string());
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
 }

@@ -17,6 +17,7 @@ mod backup;
 mod canary;
 mod cli;
 mod decision_cases;
+mod decision_flows;
 mod decision_http;
 mod decision_table;
 mod harness;

@@ -81,7 +81,7 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         .map(|p| p.items.into_iter().map(|t| (t.id, t.name)).collect())
         .unwrap_or_default();
     // The form's choices also label the walls' objects: one listing each instead of a
-    // lookup (and an audited read) per wall; a record beyond them is looked up on its own.
+    // lookup (and an audited read) per wall.
     let clients: Vec<(String, String)> = state
         .app
         .list_clients(&v.caller, &first)
@@ -93,7 +93,7 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
                 .collect()
         })
         .unwrap_or_default();
-    let matters: Vec<(String, String)> = state
+    let mut matters: Vec<(String, String)> = state
         .app
         .list_matters(&v.caller, &first)
         .await
@@ -104,12 +104,33 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
                 .collect()
         })
         .unwrap_or_default();
+    // Records the officer may not see (an inclusionary wall keeps her out too) are named by
+    // their number, and offered in the form so she can admit another person to them.
+    let numbers = state
+        .app
+        .wall_object_numbers(&v.caller, &page.items)
+        .await
+        .unwrap_or_default();
+    let mut clients = clients;
+    for w in &page.items {
+        let (choices, id) = match w.object {
+            WallObject::Client(cl) => (&mut clients, cl.0),
+            WallObject::Matter(m) => (&mut matters, m.0),
+        };
+        let key = id.to_string();
+        if let Some(number) = numbers.get(&id)
+            && !choices.iter().any(|(k, _)| *k == key)
+        {
+            choices.push((key, number.clone()));
+        }
+    }
     let listed = |choices: &[(String, String)], id: uuid::Uuid| {
         let id = id.to_string();
         choices
             .iter()
             .find(|(k, _)| *k == id)
             .map(|(_, l)| l.clone())
+            .unwrap_or(id)
     };
     let mut rows = Vec::new();
     for w in page.items {
@@ -123,26 +144,8 @@ async fn walls(State(state): State<AppState>, v: Viewer, Query(q): Query<PeopleQ
         };
         // A record by its number, and by its name or title when the viewer may read it.
         let object = match w.object {
-            WallObject::Client(cl) => {
-                let label = match listed(&clients, cl.0) {
-                    Some(label) => label,
-                    None => match state.app.get_client(&v.caller, cl).await {
-                        Ok(client) => labelled(client.number, client.name),
-                        Err(_) => cl.0.to_string(),
-                    },
-                };
-                c.t.with("wall-client", "name", label)
-            }
-            WallObject::Matter(m) => {
-                let label = match listed(&matters, m.0) {
-                    Some(label) => label,
-                    None => match state.app.get_matter(&v.caller, m).await {
-                        Ok(matter) => labelled(matter.number, matter.title),
-                        Err(_) => m.0.to_string(),
-                    },
-                };
-                c.t.with("wall-matter", "id", label)
-            }
+            WallObject::Client(cl) => c.t.with("wall-client", "name", listed(&clients, cl.0)),
+            WallObject::Matter(m) => c.t.with("wall-matter", "id", listed(&matters, m.0)),
         };
         let lifted = w.lifted.map(|l| {
             c.t.with_all(

@@ -1,0 +1,150 @@
+// Browser tests of the decision point's pages (issue 14), against `custos demo` over real TLS:
+//   R4: the officer records an expired training on Lena's page; Lena's home says what keeps
+//       her out and a matter page refuses her in words; the officer renews it.
+//   R6: Lena opens emergency access to M-0004 by number with a justification and reads it; the
+//       officer's home alerts her, the matter's "who has access" panel flags Lena, and the
+//       officer closes the review.
+//   R3: the officer raises an inclusionary wall on M-0001 (it keeps even her out), then lifts it.
+//   The same pages in zh-CN. axe-core on every page; screenshots to $CUSTOS_SCREENSHOTS.
+//
+// Usage: node decisions.mjs [path/to/custos]
+
+import { accessible, check, enrol, launch, shot, startDemo, summary } from "./common.mjs";
+
+const WHY = "Injunction hearing moved to this afternoon; Ian and Omar are on a flight";
+
+async function main() {
+  const { child, base } = await startDemo();
+  const { browser, newContext } = await launch();
+  try {
+    const officer = await newContext();
+    const op = await officer.newPage();
+    await enrol(op, base, "olivia.officer");
+    const lena = await newContext();
+    const lp = await lena.newPage();
+    await enrol(lp, base, "lena.lawyer");
+
+    // The matters' addresses, from the officer's list (she sees every number).
+    await op.goto(`${base}/matters`);
+    const matterUrl = async (number) => {
+      const row = op.locator("tr", { hasText: number });
+      return new URL(await row.locator("a").getAttribute("href"), base).href;
+    };
+    const m1 = await matterUrl("M-0001");
+    const m4 = await matterUrl("M-0004");
+
+    // ---- R4: an expired training keeps Lena out, and every page says why.
+    console.log("preconditions");
+    await op.goto(`${base}/people`);
+    await op.locator("table a", { hasText: "Lena" }).click();
+    await op.waitForSelector("#training");
+    await op.fill("#training", "2026-10-01");
+    await op.locator("form[action$='/compliance'] button").click();
+    await op.waitForURL(/done=compliance-recorded/);
+    check((await op.textContent("section[aria-labelledby=compliance]")).includes("confidentiality training expired on 2026-10-01"), "the person page says her training expired, and when");
+    await shot(op, "person-compliance");
+    await accessible(op, "person page with compliance");
+    await lp.goto(`${base}/`);
+    check((await lp.textContent("[role=alert]")).includes("confidentiality training expired on 2026-10-01"), "her home page says what keeps her from client data");
+    await shot(lp, "home-precondition");
+    await accessible(lp, "home held back by R4");
+    const denied = await lp.goto(m1);
+    check(denied.status() === 403, `her own matter is refused (${denied.status()})`);
+    check((await lp.textContent("main")).includes("confidentiality agreement and current confidentiality training"), "the refusal names the rule in words");
+    await shot(lp, "denied-precondition");
+    await accessible(lp, "refusal by R4");
+    await op.fill("#training", "2099-12-31");
+    await op.locator("form[action$='/compliance'] button").click();
+    await op.waitForURL(/done=compliance-recorded/);
+    check((await lp.goto(m1)).status() === 200, "renewed training gives access on the next request");
+
+    // ---- R6: break-glass by number, flagged, alerted, reviewed.
+    console.log("break-glass");
+    check((await lp.goto(m4)).status() === 404, "M-0004 is hidden from Lena");
+    await lp.goto(`${base}/break-glass`);
+    await shot(lp, "break-glass-form");
+    await accessible(lp, "break-glass form");
+    await lp.fill("#bg-matter", "M-0004");
+    await lp.fill("#bg-justification", WHY);
+    await lp.locator("form[action='/break-glass'] button").click();
+    await lp.waitForURL(/done=break-glass-opened/);
+    check((await lp.textContent(".notice")).includes("officer has been alerted"), "opening says the officer was alerted");
+    check(!(await lp.textContent("h1")).includes("metadata"), "the matter opens with its title");
+    await shot(lp, "break-glass-opened");
+    await op.goto(`${base}/`);
+    const alert = op.locator("section[aria-labelledby=waiting] a", { hasText: "emergency access" });
+    check(await alert.count() === 1, "the officer's home shows the emergency access waiting");
+    await op.goto(m4);
+    const panel = op.locator("section[aria-labelledby=access]");
+    const lenaLine = panel.locator("tr", { hasText: "Lena" });
+    check((await lenaLine.textContent()).includes("Break-glass"), "the access panel flags Lena's emergency access");
+    check((await panel.textContent()).includes("Omar"), "the access panel lists the matter team");
+    await shot(op, "matter-access");
+    await accessible(op, "matter with the access panel");
+    await alert.count();
+    await op.goto(`${base}/break-glass`);
+    check((await op.textContent("section[aria-labelledby=queue]")).includes(WHY), "the review queue shows the justification");
+    await shot(op, "break-glass-queue");
+    await accessible(op, "break-glass review queue");
+    await op.locator("input[name=verdict][value=justified]").check();
+    await op.locator("section[aria-labelledby=queue] textarea").fill("Hearing confirmed with the court registry");
+    await op.locator("section[aria-labelledby=queue] form button").click();
+    await op.waitForURL(/done=break-glass-reviewed/);
+    check((await op.textContent("section[aria-labelledby=queue]")).includes("No emergency access waits"), "the reviewed access leaves the queue");
+    check((await op.textContent("section[aria-labelledby=closed]")).includes("Justified"), "and is listed with the verdict");
+
+    // ---- R3: an inclusionary wall on M-0001 admits Lena only (the officer included), then lifted.
+    console.log("inclusionary wall");
+    await op.goto(`${base}/walls`);
+    await op.locator("input[name=kind][value=inclusionary]").check();
+    const lenaOption = await op.locator("#wall-person option", { hasText: "Lena" }).getAttribute("value");
+    await op.selectOption("#wall-person", lenaOption);
+    const m1Option = await op.locator("#wall-matter option", { hasText: "M-0001" }).getAttribute("value");
+    await op.selectOption("#wall-matter", m1Option);
+    await op.fill("#wall-reason", "Project Falcon: named access only");
+    await op.locator("form[action='/walls'] button[type=submit]").last().click();
+    await op.waitForURL(/done=wall-raised/);
+    const row = op.locator("tbody tr", { hasText: "Project Falcon" });
+    check((await row.textContent()).includes("Admits only"), "the wall is listed as inclusionary");
+    check((await row.textContent()).includes("M-0001"), "the walled matter is named by its number, though the officer may not see it");
+    check(await op.locator("#wall-matter option", { hasText: "M-0001" }).count() === 1, "the form still offers it, to admit another person");
+    check((await lp.goto(m1)).status() === 200, "the admitted lawyer still reaches the matter");
+    check((await op.goto(m1)).status() === 404, "everyone else is kept out, the officer included");
+    await op.goto(`${base}/walls`);
+    await shot(op, "walls-inclusionary");
+    await accessible(op, "walls with an inclusionary wall");
+    await row.locator("summary").click();
+    await row.locator("textarea").fill("Deal announced");
+    await row.locator("form button").click();
+    await op.waitForURL(/done=wall-lifted/);
+    check((await op.locator("tbody tr", { hasText: "Project Falcon" }).textContent()).includes("Lifted by"), "a lifted wall stays listed with who lifted it");
+    check((await op.goto(m1)).status() === 200, "once lifted, the wall keeps no one out");
+
+    // ---- The same pages in Chinese.
+    console.log("zh-CN");
+    const zh = await newContext("zh-CN");
+    await zh.addCookies(await officer.cookies());
+    const zp = await zh.newPage();
+    await zp.goto(`${base}/break-glass`);
+    check((await zp.textContent("h1")).includes("紧急访问"), "the emergency access page is in Chinese");
+    await shot(zp, "break-glass-zh");
+    await accessible(zp, "break-glass (zh-CN)");
+    await zp.goto(m4);
+    check((await zp.textContent("section[aria-labelledby=access]")).includes("谁有访问权"), "the access panel is in Chinese");
+    await shot(zp, "matter-access-zh");
+    await zp.goto(`${base}/walls`);
+    check((await zp.textContent("main")).includes("准入"), "the walls page names inclusionary walls in Chinese");
+    await accessible(zp, "walls (zh-CN)");
+  } finally {
+    await browser.close();
+    child.kill("SIGTERM");
+  }
+  const { passed, failures } = summary();
+  console.log(`${passed} passed, ${failures} failed`);
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
