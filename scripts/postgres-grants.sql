@@ -16,7 +16,7 @@ END $$;
 GRANT SELECT, INSERT, UPDATE, DELETE
     ON people, teams, team_members, clients, matters, matter_members, documents, walls, sessions,
        second_factors, recovery_codes, login_throttle, api_tokens, account_recoveries, jobs,
-       counters, break_glass
+       counters, break_glass, firm_policies
     TO custos_app;
 GRANT SELECT, INSERT ON audit_log TO custos_app;
 GRANT SELECT, UPDATE ON audit_head TO custos_app;

@@ -120,6 +120,27 @@ async function main() {
     check((await op.locator("tbody tr", { hasText: "Project Falcon" }).textContent()).includes("Lifted by"), "a lifted wall stays listed with who lifted it");
     check((await op.goto(m1)).status() === 200, "once lifted, the wall keeps no one out");
 
+    // ---- Firm policies: refused with the checker's message (the text kept), then saved.
+    console.log("firm policies");
+    await op.goto(`${base}/policies`);
+    await op.fill("#policy-text", 'forbid(principal, action, resource) when { principal.rol == "intern" };');
+    await op.locator("form[action='/policies'] button").click();
+    await op.waitForSelector("#policy-error");
+    check((await op.textContent("#policy-error")).includes("rol"), "a policy that does not check is refused with the checker's message");
+    check((await op.inputValue("#policy-text")).includes("principal.rol"), "the text typed is kept in the editor");
+    await shot(op, "policies-refused");
+    await accessible(op, "policies refused");
+    await op.fill("#policy-text", '@id("no-restricted-at-night")\nforbid(principal, action, resource) when { resource is Document && resource.classification == "restricted" && (context.hour < 7 || context.hour >= 21) };');
+    await op.locator("form[action='/policies'] button").click();
+    await op.waitForURL(/done=policies-saved/);
+    check((await op.textContent("label[for=policy-text]")).includes("Version 1"), "the saved policies are version 1, in force");
+    await shot(op, "policies");
+    await accessible(op, "policies saved");
+    await op.fill("#policy-text", "");
+    await op.locator("form[action='/policies'] button").click();
+    await op.waitForURL(/done=policies-saved/);
+    check(await op.locator("form[action='/policies/1/restore']").count() === 1, "an earlier version can be restored");
+
     // ---- The same pages in Chinese.
     console.log("zh-CN");
     const zh = await newContext("zh-CN");
@@ -135,6 +156,9 @@ async function main() {
     await zp.goto(`${base}/walls`);
     check((await zp.textContent("main")).includes("准入"), "the walls page names inclusionary walls in Chinese");
     await accessible(zp, "walls (zh-CN)");
+    await zp.goto(`${base}/policies`);
+    check((await zp.textContent("h1")).includes("律所政策"), "the firm policies page is in Chinese");
+    await accessible(zp, "policies (zh-CN)");
   } finally {
     await browser.close();
     child.kill("SIGTERM");

@@ -43,8 +43,7 @@ pub(crate) async fn principal_and_walls(
         },
         Context {
             walls: row.walls,
-            now,
-            today,
+            ..Context::at(now, today)
         },
     ))
 }

@@ -26,7 +26,7 @@ pub use caller::{Caller, Via};
 pub use config::{AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig};
 pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
-pub use custos_policy::{Rule as PolicyRule, Scope, may_break_glass};
+pub use custos_policy::{Rule as PolicyRule, Scope, firm_policy_schema, may_break_glass};
 pub use custos_store::{AuditFilter, redact_url};
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,
@@ -47,6 +47,7 @@ pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::login::{LoginRequest, NewSession};
 pub use usecases::matters::MatterRights;
 pub use usecases::people::NewPerson;
+pub use usecases::policies::FirmPolicyView;
 pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
 pub use views::{
@@ -74,6 +75,10 @@ pub struct App {
     /// verdict, stale at most in the restrictive direction: an officer's unlock on another node
     /// takes effect here when the cached lock would have ended.
     address_locks: Arc<std::sync::Mutex<std::collections::HashMap<String, time::OffsetDateTime>>>,
+    /// The firm policies last parsed, by version: every decision reads the version in force
+    /// from the database and parses again only when it changed (so a change made on any node
+    /// applies to the next request everywhere).
+    firm_cache: Arc<std::sync::Mutex<Option<Arc<custos_policy::FirmPolicies>>>>,
 }
 
 /// A unit of work.
@@ -100,6 +105,7 @@ impl App {
             // half to every other request (measured by `benches/auth.rs`).
             passwords: Passwords::new((cores / 2).max(1))?,
             address_locks: Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
+            firm_cache: Arc::new(std::sync::Mutex::new(None)),
             settings,
         })
     }
@@ -120,29 +126,6 @@ impl App {
     }
 
     /// The current time, truncated to the millisecond as it is stored.
-    /// How long a break-glass access lasts by default and at most, in hours.
-    pub fn break_glass_hours(&self) -> i64 {
-        self.settings.break_glass.whole_hours()
-    }
-
-    /// The firm's calendar day at `now`, in its time zone (R4 dates are days of the firm).
-    pub fn today(&self, now: time::OffsetDateTime) -> custos_domain::Date {
-        let civil = jiff::Timestamp::from_millisecond(custos_audit::unix_ms(now))
-            .map(|t| t.to_zoned(self.settings.time_zone.clone()).date())
-            .ok();
-        civil
-            .and_then(|d| {
-                let month = time::Month::try_from(u8::try_from(d.month()).ok()?).ok()?;
-                time::Date::from_calendar_date(
-                    i32::from(d.year()),
-                    month,
-                    u8::try_from(d.day()).ok()?,
-                )
-                .ok()
-            })
-            .unwrap_or_else(|| now.date())
-    }
-
     pub(crate) fn now(&self) -> time::OffsetDateTime {
         let now = self.clock.now();
         now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
@@ -254,7 +237,13 @@ impl App {
             _ => {}
         }
         let now = self.now();
-        facts::principal_and_walls(tx, caller.person, now, self.today(now)).await
+        let (principal, mut ctx) =
+            facts::principal_and_walls(tx, caller.person, now, self.today(now)).await?;
+        // The officer can always mend the firm's policies, whatever they say.
+        if action != Action::ManageFirmPolicies {
+            (ctx.clock, ctx.firm) = self.firm_context(tx, now).await?;
+        }
+        Ok((principal, ctx))
     }
 
     pub(crate) async fn audit_decision(

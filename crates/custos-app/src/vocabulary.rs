@@ -56,6 +56,8 @@ pub const ACTION_BREAK_GLASS_CLOSE: &str = "break_glass.close";
 pub const ACTION_BREAK_GLASS_LIST: &str = "break_glass.list";
 /// Audit action `matter.access_list`: who can access a matter, and why.
 pub const ACTION_ACCESS_LIST: &str = "matter.access_list";
+/// Audit action `policy.save`: a new version of the firm policies in force.
+pub const ACTION_POLICY_SAVE: &str = "policy.save";
 /// Audit action `client.list`.
 pub const ACTION_CLIENT_LIST: &str = "client.list";
 /// Audit action `matter.list`.
@@ -109,6 +111,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_BREAK_GLASS_CLOSE,
     ACTION_BREAK_GLASS_LIST,
     ACTION_ACCESS_LIST,
+    ACTION_POLICY_SAVE,
     ACTION_CLIENT_LIST,
     ACTION_MATTER_LIST,
     ACTION_PERSON_LIST,

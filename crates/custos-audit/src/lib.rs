@@ -147,10 +147,48 @@ impl AuditRecord {
             out.push('}');
         }
         out.push_str("],\"detail\":");
-        // INVARIANT: a serde_json::Value always serialises (its maps have string keys).
-        out.push_str(&serde_json::to_string(&self.detail).unwrap_or_else(|_| "null".to_owned()));
+        push_json_value(&mut out, &self.detail);
         out.push('}');
         out.into_bytes()
+    }
+}
+
+/// Appends `value` as JSON with every object's keys sorted (byte order), whatever order
+/// serde_json's map keeps: another crate of the build may turn on its `preserve_order` feature
+/// (cedar-policy does), and the canonical bytes must not depend on that.
+fn push_json_value(out: &mut String, value: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(text) => push_json_str(out, text),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_str(out, key);
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    push_json_value(out, v);
+                }
+            }
+            out.push('}');
+        }
     }
 }
 

@@ -36,6 +36,8 @@ pub enum Rule {
     Precondition,
     /// R6: emergency access opened with a written justification, flagged and reviewed.
     BreakGlass,
+    /// A firm policy (Cedar, added by the officer) forbids it; the reason names the policy.
+    FirmPolicy,
     /// Everyone may see their own records.
     SelfService,
 }
@@ -48,7 +50,7 @@ impl Serialize for Rule {
 
 impl Rule {
     /// Every rule (the audit vocabulary's policy half).
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 11] = [
         Rule::DenyByDefault,
         Rule::NeedToKnow,
         Rule::RoleCap,
@@ -58,6 +60,7 @@ impl Rule {
         Rule::Status,
         Rule::Precondition,
         Rule::BreakGlass,
+        Rule::FirmPolicy,
         Rule::SelfService,
     ];
 
@@ -73,6 +76,7 @@ impl Rule {
             Rule::Status => "R4.status",
             Rule::Precondition => "R4.precondition",
             Rule::BreakGlass => "R6.break_glass",
+            Rule::FirmPolicy => "firm.policy",
             Rule::SelfService => "self_service",
         }
     }

@@ -29,10 +29,12 @@
 
 mod caps;
 mod decision;
+mod firm;
 mod rules;
 
 pub use caps::{content_cap, is_staff, may_act};
 pub use decision::{Decision, Effect, KeyScope, Permit, Reason, Rule, Scope};
+pub use firm::{FirmPolicies, FirmPolicyError, firm_policy_schema};
 pub use rules::{decide, may_break_glass, screening_wall};
 
 use custos_domain::{
@@ -93,11 +95,13 @@ pub enum Action {
     ReviewBreakGlass,
     /// Ask who can access a matter, and why.
     ViewAccess,
+    /// See, save and restore the firm's policies (Cedar).
+    ManageFirmPolicies,
 }
 
 impl Action {
     /// Every action (the audit vocabulary's policy half).
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::ViewPerson,
         Action::ManagePeople,
         Action::CreatePerson,
@@ -122,6 +126,7 @@ impl Action {
         Action::BreakGlass,
         Action::ReviewBreakGlass,
         Action::ViewAccess,
+        Action::ManageFirmPolicies,
     ];
 
     /// Whether the action only reads records (its use case runs in a read-only unit of work,
@@ -183,6 +188,7 @@ impl Action {
             Action::BreakGlass => "matter.break_glass",
             Action::ReviewBreakGlass => "break_glass.review",
             Action::ViewAccess => "matter.access",
+            Action::ManageFirmPolicies => "policy.manage",
         }
     }
 }
@@ -312,6 +318,29 @@ pub struct Context {
     pub now: Timestamp,
     /// The firm's calendar day at `now` (training expiry, R4).
     pub today: Date,
+    /// The firm's local hour and weekday at `now` (firm policies' `context`).
+    pub clock: LocalClock,
+    /// The firm's policies in force (none: `None`).
+    pub firm: Option<std::sync::Arc<FirmPolicies>>,
+}
+
+/// The firm's local time of day, for firm policies ("not outside office hours").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalClock {
+    /// 0 to 23.
+    pub hour: u8,
+    /// 1 (Monday) to 7 (Sunday).
+    pub weekday: u8,
+}
+
+impl LocalClock {
+    /// The clock of a UTC time (when the firm's zone is UTC).
+    pub fn utc(at: Timestamp) -> Self {
+        LocalClock {
+            hour: at.hour(),
+            weekday: at.weekday().number_from_monday(),
+        }
+    }
 }
 
 impl Context {
@@ -321,6 +350,8 @@ impl Context {
             walls: vec![],
             now,
             today,
+            clock: LocalClock::utc(now),
+            firm: None,
         }
     }
 }

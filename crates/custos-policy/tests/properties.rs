@@ -80,64 +80,68 @@ fn build(
     let people = people
         .into_iter()
         .enumerate()
-        .map(|(i, (role, teams, staffed, (signed, trained, expired), emergency))| {
-            Principal {
-                id: person_ids[i],
-                role: Role::ALL[role],
-                status: PersonStatus::Active,
-                teams: teams.iter().map(|t| team_ids[*t]).collect(),
-                // Team 0 is led by person 0, team 1 by person 1...
-                led_teams: (i < TEAMS).then(|| team_ids[i]).into_iter().collect(),
-                staffed_matters: staffed.iter().map(|m| matter_ids[*m]).collect(),
-                compliance: Compliance {
-                    agreement_signed_on: signed.then(|| today - time::Duration::days(100)),
-                    training_valid_until: trained.then(|| {
-                        if expired {
-                            today - time::Duration::days(1)
-                        } else {
-                            today + time::Duration::days(100)
-                        }
-                    }),
-                },
-                emergency: emergency
-                    .iter()
-                    .map(|(m, live)| Emergency {
-                        id: BreakGlassId::new(),
-                        matter: matter_ids[*m],
-                        expires_at: now() + time::Duration::hours(if *live { 2 } else { -2 }),
-                    })
-                    .collect(),
-            }
-        })
+        .map(
+            |(i, (role, teams, staffed, (signed, trained, expired), emergency))| {
+                Principal {
+                    id: person_ids[i],
+                    role: Role::ALL[role],
+                    status: PersonStatus::Active,
+                    teams: teams.iter().map(|t| team_ids[*t]).collect(),
+                    // Team 0 is led by person 0, team 1 by person 1...
+                    led_teams: (i < TEAMS).then(|| team_ids[i]).into_iter().collect(),
+                    staffed_matters: staffed.iter().map(|m| matter_ids[*m]).collect(),
+                    compliance: Compliance {
+                        agreement_signed_on: signed.then(|| today - time::Duration::days(100)),
+                        training_valid_until: trained.then(|| {
+                            if expired {
+                                today - time::Duration::days(1)
+                            } else {
+                                today + time::Duration::days(100)
+                            }
+                        }),
+                    },
+                    emergency: emergency
+                        .iter()
+                        .map(|(m, live)| Emergency {
+                            id: BreakGlassId::new(),
+                            matter: matter_ids[*m],
+                            expires_at: now() + time::Duration::hours(if *live { 2 } else { -2 }),
+                        })
+                        .collect(),
+                }
+            },
+        )
         .collect();
     let walls = walls
         .into_iter()
-        .map(|(inclusionary, on_team, who, on_client, what, lifted)| Wall {
-            id: WallId::new(),
-            kind: if inclusionary {
-                WallKind::Inclusionary
-            } else {
-                WallKind::Exclusionary
-            },
-            subject: if on_team {
-                WallSubject::Team(team_ids[who % TEAMS])
-            } else {
-                WallSubject::Person(person_ids[who % PEOPLE])
-            },
-            object: if on_client {
-                WallObject::Client(client_ids[what % CLIENTS])
-            } else {
-                WallObject::Matter(matter_ids[what % MATTERS])
-            },
-            reason: "random".to_owned(),
-            created_by: person_ids[0],
-            created_at: now(),
-            lifted: lifted.then(|| Lifted {
-                by: person_ids[0],
-                at: now(),
+        .map(
+            |(inclusionary, on_team, who, on_client, what, lifted)| Wall {
+                id: WallId::new(),
+                kind: if inclusionary {
+                    WallKind::Inclusionary
+                } else {
+                    WallKind::Exclusionary
+                },
+                subject: if on_team {
+                    WallSubject::Team(team_ids[who % TEAMS])
+                } else {
+                    WallSubject::Person(person_ids[who % PEOPLE])
+                },
+                object: if on_client {
+                    WallObject::Client(client_ids[what % CLIENTS])
+                } else {
+                    WallObject::Matter(matter_ids[what % MATTERS])
+                },
                 reason: "random".to_owned(),
-            }),
-        })
+                created_by: person_ids[0],
+                created_at: now(),
+                lifted: lifted.then(|| Lifted {
+                    by: person_ids[0],
+                    at: now(),
+                    reason: "random".to_owned(),
+                }),
+            },
+        )
         .collect();
     Firm {
         people,
@@ -149,8 +153,7 @@ fn build(
 fn ctx(firm: &Firm) -> Context {
     Context {
         walls: firm.walls.clone(),
-        now: now(),
-        today: now().date(),
+        ..Context::at(now(), now().date())
     }
 }
 
@@ -324,6 +327,43 @@ proptest! {
                     prop_assert!(!before.is_allowed() || after.is_allowed());
                     prop_assert_eq!(before.is_allowed(), before.permit().is_some());
                     prop_assert!(!before.reasons().is_empty());
+                }
+            }
+        }
+    }
+}
+
+/// Firm policies of every shape the schema allows, all forbids.
+const FIRM_POLICIES: &str = r#"
+@id("no-interns") forbid(principal, action, resource) when { principal.role == "intern" };
+@id("no-restricted-at-night") forbid(principal, action, resource) when { resource is Document && resource.classification == "restricted" && context.hour >= 19 };
+@id("no-break-glass") forbid(principal, action == Action::"matter.break_glass", resource);
+@id("team-only") forbid(principal, action == Action::"document.read", resource) when { !(principal in resource.matter.team) };
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// A firm policy never turns a base-rule deny into an allow, and never changes a deny's
+    /// reason: with the policies in force, every allow was an allow without them.
+    #[test]
+    fn a_firm_policy_never_opens_what_the_base_rules_close(firm in firm(), hour in 0u8..24) {
+        let base = Context { clock: LocalClock { hour, weekday: 3 }, ..ctx(&firm) };
+        let policies = FirmPolicies::parse(1, FIRM_POLICIES);
+        prop_assert!(policies.is_ok(), "{policies:?}");
+        let with = Context { firm: policies.ok(), ..base.clone() };
+        for p in &firm.people {
+            for m in &firm.matters {
+                for (action, resource) in on_matter(&firm, m) {
+                    let without = decide(p, action, &resource, &base);
+                    let restricted = decide(p, action, &resource, &with);
+                    if restricted.is_allowed() {
+                        prop_assert!(without.is_allowed());
+                    }
+                    if !without.is_allowed() {
+                        prop_assert_eq!(restricted.reasons(), without.reasons());
+                        prop_assert_eq!(restricted.conceals_existence(), without.conceals_existence());
+                    }
                 }
             }
         }

@@ -29,10 +29,10 @@ pub use rows::{
 pub use sqlite::SqliteStore;
 
 use areas::{
-    AuditTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, RecordsTx, SessionsTx, StaffingTx,
-    WallsTx,
+    AuditTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecordsTx, SessionsTx,
+    StaffingTx, WallsTx,
 };
-pub use areas::{BreakGlassFilter, JobRow, MatterAudience, NumberKind};
+pub use areas::{BreakGlassFilter, FirmPolicyRow, JobRow, MatterAudience, NumberKind};
 
 use async_trait::async_trait;
 use custos_domain::{PersonStatus, Timestamp};
@@ -119,6 +119,7 @@ pub trait StoreTx:
     + RecordsTx
     + WallsTx
     + EmergencyTx
+    + PoliciesTx
     + SessionsTx
     + CredentialsTx
     + JobsTx

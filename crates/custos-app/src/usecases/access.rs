@@ -28,7 +28,8 @@ pub struct AccessEntry {
     pub message: String,
 }
 
-/// Who can access a matter, who is screened from it, and who is held back by R4.
+/// Who can access a matter, who is screened from it, and who is held back by R4 or a firm
+/// policy.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MatterAccess {
@@ -66,10 +67,13 @@ impl App {
         let (mut tx, _permit) = self.gate(tx, caller, action, &resource).await?;
         let now = self.now();
         let audience = tx.matter_audience(id, now).await?;
+        let (clock, firm) = self.firm_context(&mut *tx, now).await?;
         let ctx = Context {
             walls: tx.active_walls().await?,
             now,
             today: self.today(now),
+            clock,
+            firm,
         };
         let mut access = MatterAccess {
             matter: id,
@@ -118,7 +122,7 @@ impl App {
             match (decision.is_allowed(), first.rule) {
                 (true, _) => access.allowed.push(entry),
                 (false, Rule::Wall) => access.screened.push(entry),
-                (false, Rule::Precondition) => access.held_back.push(entry),
+                (false, Rule::Precondition | Rule::FirmPolicy) => access.held_back.push(entry),
                 (false, _) => access.others += 1,
             }
         }

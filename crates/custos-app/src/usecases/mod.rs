@@ -13,6 +13,7 @@ pub(crate) mod login;
 pub(crate) mod matters;
 mod media_type;
 pub(crate) mod people;
+pub(crate) mod policies;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod teams;

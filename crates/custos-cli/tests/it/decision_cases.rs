@@ -50,6 +50,8 @@ pub enum Fixture {
     InclusionaryClient(&'static str, &'static [&'static str]),
     /// The demo wall (Sam from M3) is lifted.
     WallLifted,
+    /// These firm policies are in force (`{C5}`, `{M4}`... stand for the records' ids).
+    FirmPolicy(&'static str),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -131,6 +133,16 @@ pub const DUTY: &str = "R2.role_duty";
 pub const WALL: &str = "R3.wall";
 pub const PRE: &str = "R4.precondition";
 pub const BG: &str = "R6.break_glass";
+pub const FIRM: &str = "firm.policy";
+
+const NO_INTERNS_ON_C5: &str = r#"@id("interns-never-see-jane-roe")
+forbid(principal, action, resource) when { principal.role == "intern" && resource.client == Client::"{C5}" };"#;
+const NO_RESTRICTED: &str = r#"@id("no-restricted-documents")
+forbid(principal, action, resource) when { resource is Document && resource.classification == "restricted" && context.hour >= 0 };"#;
+const NO_BREAK_GLASS_ON_C3: &str = r#"@id("no-break-glass-on-initech")
+forbid(principal, action == Action::"matter.break_glass", resource) when { resource.client == Client::"{C3}" };"#;
+const TEAM_SECRETARIES: &str = r#"@id("secretaries-open-no-team-document")
+forbid(principal, action == Action::"document.read", resource) when { principal.role == "secretary" && principal in resource.matter.team };"#;
 
 const ONLY_LENA: &[&str] = &["lena.lawyer"];
 const PAULA_AND_LENA: &[&str] = &["paula.partner", "lena.lawyer"];
@@ -324,6 +336,43 @@ const ISSUE_14: &[Case] = &[
         .given(F::Inclusionary("M3", SAM_AND_LENA)).says("ethical wall").policy_only(),
     case("lena.lawyer", A::ViewMatter, T::Matter("M3"), true, NTK, false)
         .given(F::Inclusionary("M3", SAM_AND_LENA)).policy_only(),
+    // Firm policies (Cedar): they only ever turn an allow into a deny, and name themselves.
+    case("ivan.intern", A::ReadDocumentContent, T::Doc("D10"), false, FIRM, false)
+        .given(F::FirmPolicy(NO_INTERNS_ON_C5)).says("interns-never-see-jane-roe"),
+    case("ivan.intern", A::ViewMatter, T::Matter("M6"), false, FIRM, false)
+        .given(F::FirmPolicy(NO_INTERNS_ON_C5)),
+    case("ivan.intern", A::ReadDocumentContent, T::Doc("D3"), true, NTK, false)
+        .given(F::FirmPolicy(NO_INTERNS_ON_C5)),
+    case("pat.paralegal", A::ReadDocumentContent, T::Doc("D10"), true, NTK, false)
+        .given(F::FirmPolicy(NO_INTERNS_ON_C5)),
+    case("ivan.intern", A::ViewMatter, T::Matter("M1"), false, DEFAULT, true)
+        .given(F::FirmPolicy(NO_INTERNS_ON_C5)),
+    case("ivan.intern", A::ReadDocumentContent, T::Doc("D9"), false, CAP, true)
+        .given(F::FirmPolicy(NO_INTERNS_ON_C5)),
+    case("lena.lawyer", A::ReadDocumentContent, T::Doc("D5"), false, FIRM, false)
+        .given(F::FirmPolicy(NO_RESTRICTED)).says("no-restricted-documents"),
+    case("lena.lawyer", A::ReadDocumentContent, T::Doc("D1"), true, NTK, false)
+        .given(F::FirmPolicy(NO_RESTRICTED)),
+    case("lisa.litlead", A::ReadDocumentContent, T::Doc("D9"), false, FIRM, false)
+        .given(F::FirmPolicy(NO_RESTRICTED)),
+    case("olivia.officer", A::ViewDocument, T::Doc("D5"), false, FIRM, false)
+        .given(F::FirmPolicy(NO_RESTRICTED)),
+    case("adam.admin", A::ViewDocument, T::Doc("D1"), true, META, false)
+        .given(F::FirmPolicy(NO_RESTRICTED)),
+    case("omar.lawyer", A::ReadDocumentContent, T::Doc("D9"), false, DEFAULT, true)
+        .given(F::FirmPolicy(NO_RESTRICTED)),
+    case("sam.screened", A::ReadDocumentContent, T::Doc("D7"), false, WALL, true)
+        .given(F::FirmPolicy(NO_RESTRICTED)),
+    case("lena.lawyer", A::BreakGlass, T::Matter("M4"), false, FIRM, false)
+        .given(F::FirmPolicy(NO_BREAK_GLASS_ON_C3)).says("no-break-glass-on-initech"),
+    case("paula.partner", A::ViewClient, T::Client("C1"), true, NTK, false)
+        .given(F::FirmPolicy(NO_BREAK_GLASS_ON_C3)),
+    case("sally.secretary", A::ReadDocumentContent, T::Doc("D2"), false, FIRM, false)
+        .given(F::FirmPolicy(TEAM_SECRETARIES)).says("secretaries-open-no-team-document"),
+    case("sally.secretary", A::ViewDocument, T::Doc("D2"), true, NTK, false)
+        .given(F::FirmPolicy(TEAM_SECRETARIES)),
+    case("pat.paralegal", A::ReadDocumentContent, T::Doc("D4"), true, NTK, false)
+        .given(F::FirmPolicy(TEAM_SECRETARIES)),
     // R3 lifted: the wall screens no one; Sam has no need to know M3 either.
     case("sam.screened", A::ReadDocumentContent, T::Doc("D6"), false, DEFAULT, true).given(F::WallLifted),
     case("sam.screened", A::ViewMatter, T::Matter("M3"), false, DEFAULT, true).given(F::WallLifted),

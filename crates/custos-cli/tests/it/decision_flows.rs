@@ -196,7 +196,8 @@ async fn preconditions_and_lifting_take_effect_on_the_next_request() -> TestResu
 
     // Training expired on a named day: refused, and the refusal says so.
     let path = format!("/api/people/{}/compliance", t.person("lena.lawyer"));
-    let expired = json!({ "agreement_signed_on": "2025-01-06", "training_valid_until": "2026-10-01" });
+    let expired =
+        json!({ "agreement_signed_on": "2025-01-06", "training_valid_until": "2026-10-01" });
     let r = t.send_json(Method::PUT, &officer, &path, &expired).await;
     assert_eq!(r.status(), StatusCode::OK);
     let (status, body) = json_of(t.get(&lena, &d1).await).await;
@@ -218,22 +219,31 @@ async fn preconditions_and_lifting_take_effect_on_the_next_request() -> TestResu
     let omar = t.login("omar.lawyer").await;
     let person = format!("/api/people/{}", t.person("lena.lawyer"));
     let (_, seen) = t.get_json(&omar, &person).await;
-    assert!(seen["compliance"]["training_valid_until"].is_null(), "{seen}");
+    assert!(
+        seen["compliance"]["training_valid_until"].is_null(),
+        "{seen}"
+    );
     let (_, seen) = t.get_json(&officer, &person).await;
     assert_eq!(seen["compliance"]["training_valid_until"], "2026-10-01");
     // A future signature and a malformed date are refused.
-    let future = json!({ "agreement_signed_on": "2999-01-01", "training_valid_until": "2999-01-01" });
+    let future =
+        json!({ "agreement_signed_on": "2999-01-01", "training_valid_until": "2999-01-01" });
     assert_eq!(
-        t.send_json(Method::PUT, &officer, &path, &future).await.status(),
+        t.send_json(Method::PUT, &officer, &path, &future)
+            .await
+            .status(),
         StatusCode::BAD_REQUEST
     );
     let bad = json!({ "agreement_signed_on": "01/02/2026", "training_valid_until": null });
     assert_eq!(
-        t.send_json(Method::PUT, &officer, &path, &bad).await.status(),
+        t.send_json(Method::PUT, &officer, &path, &bad)
+            .await
+            .status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
     // Renewed: access again on the next request.
-    let renewed = json!({ "agreement_signed_on": "2025-01-06", "training_valid_until": "2999-12-31" });
+    let renewed =
+        json!({ "agreement_signed_on": "2025-01-06", "training_valid_until": "2999-12-31" });
     t.send_json(Method::PUT, &officer, &path, &renewed).await;
     assert_eq!(t.get(&lena, &d1).await.status(), StatusCode::OK);
 
@@ -244,7 +254,10 @@ async fn preconditions_and_lifting_take_effect_on_the_next_request() -> TestResu
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(wall["kind"], "exclusionary");
     assert_eq!(t.get(&lena, &d1).await.status(), StatusCode::NOT_FOUND);
-    let lift = format!("/api/walls/{}/lift", wall["id"].as_str().unwrap_or_default());
+    let lift = format!(
+        "/api/walls/{}/lift",
+        wall["id"].as_str().unwrap_or_default()
+    );
     let why = json!({ "reason": "the conflicting matter closed" });
     assert_eq!(
         t.post_json(&lena, &lift, &why).await.status(),
@@ -267,6 +280,144 @@ async fn preconditions_and_lifting_take_effect_on_the_next_request() -> TestResu
             .flatten()
             .any(|w| w["id"] == wall["id"] && w["lifted"]["by"] == t.person("olivia.officer")),
         "a lifted wall stays on record"
+    );
+    Ok(())
+}
+
+/// Firm policies: refused with the checker's message when they do not check or try to permit;
+/// a valid one changes decisions on the next request, is audited, and restoring an earlier
+/// version restores the earlier decisions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firm_policies_are_checked_versioned_audited_and_restored() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let ivan = t.login("ivan.intern").await;
+    let d10 = format!("/api/documents/{}/content", t.document("D10"));
+    assert_eq!(t.get(&ivan, &d10).await.status(), StatusCode::OK);
+    let save = |text: String| json!({ "text": text });
+
+    let (status, body) = json_of(
+        t.send_json(
+            Method::PUT,
+            &officer,
+            "/api/policies",
+            &save("permit(principal, action, resource);".into()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("may only forbid"),
+        "{body}"
+    );
+    let typo = "forbid(principal, action, resource) when { principal.rol == \"intern\" };";
+    let (status, body) = json_of(
+        t.send_json(Method::PUT, &officer, "/api/policies", &save(typo.into()))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("rol"),
+        "{body}"
+    );
+    let ivan_tries = t
+        .send_json(Method::PUT, &ivan, "/api/policies", &save(String::new()))
+        .await;
+    assert_eq!(
+        ivan_tries.status(),
+        StatusCode::FORBIDDEN,
+        "only the officer"
+    );
+
+    let text = format!(
+        "@id(\"interns-never-see-jane-roe\")\nforbid(principal, action, resource) when {{ \
+         principal.role == \"intern\" && resource.client == Client::\"{}\" }};",
+        t.client("C5")
+    );
+    let r = t
+        .send_json(Method::PUT, &officer, "/api/policies", &save(text))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let rid = request_id(&r);
+    let v1: Value = r.json().await?;
+    assert_eq!(v1["version"], 1);
+    assert!(
+        entries(&t, &rid)
+            .await
+            .iter()
+            .any(|e| e["action"] == "policy.save"),
+        "audited"
+    );
+    let (status, body) = json_of(t.get(&ivan, &d10).await).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "in force on the next request"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("interns-never-see-jane-roe")
+    );
+    // The officer can always mend the policies, whatever they say.
+    let r = t
+        .send_json(Method::PUT, &officer, "/api/policies", &save(String::new()))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        t.get(&ivan, &d10).await.status(),
+        StatusCode::OK,
+        "version 2 forbids nothing"
+    );
+    let (status, v3) = json_of(
+        t.post_json(&officer, "/api/policies/1/restore", &json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v3}");
+    assert_eq!(
+        (v3["version"].as_i64(), v3["note"].as_str()),
+        (Some(3), Some("restored version 1"))
+    );
+    assert_eq!(
+        t.get(&ivan, &d10).await.status(),
+        StatusCode::FORBIDDEN,
+        "restored"
+    );
+    assert_eq!(
+        t.post_json(&officer, "/api/policies/99/restore", &json!({}))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, versions) = t.get_json(&officer, "/api/policies").await;
+    let listed: Vec<i64> = versions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["version"].as_i64())
+        .collect();
+    assert_eq!(listed, vec![3, 2, 1]);
+    // "Who can access" shows Ivan held back by the policy.
+    let (_, access) = t
+        .get_json(&officer, &format!("/api/matters/{}/access", t.matter("M6")))
+        .await;
+    assert!(
+        access["held_back"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["person"] == t.person("ivan.intern").as_str() && e["rule"] == "firm.policy"),
+        "{access}"
     );
     Ok(())
 }

@@ -142,6 +142,20 @@ async fn raise_inclusionary(t: &TestFirm, object: Value, users: &[&str]) -> Vec<
     ids
 }
 
+/// Puts `text` in force as the firm's policies.
+async fn save_policies(t: &TestFirm, text: &str) {
+    let officer = t.login("olivia.officer").await;
+    let r = t
+        .send_json(
+            reqwest::Method::PUT,
+            &officer,
+            "/api/policies",
+            &json!({ "text": text }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "saving firm policies");
+}
+
 async fn lift(t: &TestFirm, ids: &[String]) {
     let officer = t.login("olivia.officer").await;
     for id in ids {
@@ -198,6 +212,10 @@ async fn set_up(t: &TestFirm, c: &Case) -> Vec<String> {
             let object = json!({ "kind": "client", "id": t.client(cl) });
             raise_inclusionary(t, object, users).await
         }
+        Fixture::FirmPolicy(text) => {
+            save_policies(t, &crate::decision_table::with_ids(&t.firm, text)).await;
+            vec![]
+        }
         Fixture::WallLifted => {
             let officer = t.login("olivia.officer").await;
             let (_, walls) = t.get_json(&officer, "/api/walls").await;
@@ -219,6 +237,7 @@ async fn set_up(t: &TestFirm, c: &Case) -> Vec<String> {
 async fn tear_down(t: &TestFirm, c: &Case, walls: &[String]) {
     match c.fixture {
         Fixture::TrainingExpired | Fixture::NoAgreement => record(t, c.who, on_file(t)).await,
+        Fixture::FirmPolicy(_) => save_policies(t, "").await,
         _ => lift(t, walls).await,
     }
 }
@@ -230,7 +249,11 @@ fn phase(c: &Case) -> u8 {
         (PersonStatus::Active, Fixture::None, A::BreakGlass) => 3,
         (PersonStatus::Active, Fixture::None, _) => 0,
         (PersonStatus::Active, Fixture::TrainingExpired | Fixture::NoAgreement, _) => 1,
-        (PersonStatus::Active, Fixture::Inclusionary(..) | Fixture::InclusionaryClient(..), _) => 2,
+        (
+            PersonStatus::Active,
+            Fixture::Inclusionary(..) | Fixture::InclusionaryClient(..) | Fixture::FirmPolicy(_),
+            _,
+        ) => 2,
         (PersonStatus::Active, Fixture::BreakGlass(_) | Fixture::BreakGlassExpired(_), _) => 3,
         (PersonStatus::Active, Fixture::WallLifted, _) => 4,
         _ => 5,

@@ -168,9 +168,20 @@ fn context(firm: &DemoFirm) -> Context {
                 )
             })
             .collect(),
-        now: at,
-        today: at.date(),
+        ..Context::at(at, at.date())
     }
+}
+
+/// A fixture's policy text with `{C5}`, `{M4}`... replaced by the records' ids.
+pub(crate) fn with_ids(firm: &DemoFirm, text: &str) -> String {
+    let mut out = text.to_owned();
+    for (key, id) in &firm.clients {
+        out = out.replace(&format!("{{{key}}}"), &id.to_string());
+    }
+    for (key, id) in &firm.matters {
+        out = out.replace(&format!("{{{key}}}"), &id.to_string());
+    }
+    out
 }
 
 /// The principal and context of a case, its situation applied.
@@ -207,6 +218,12 @@ fn situation(firm: &DemoFirm, c: &Case) -> (Principal, Context) {
             let walls = admitted(users, WallObject::Client(firm.clients[cl]));
             ctx.walls.extend(walls);
         }
+        Fixture::FirmPolicy(text) => {
+            let text = with_ids(firm, text);
+            let policies = custos_policy::FirmPolicies::parse(1, &text)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            ctx.firm = Some(policies);
+        }
         Fixture::WallLifted => {
             for w in &mut ctx.walls {
                 w.lifted = Some(Lifted {
@@ -233,6 +250,7 @@ fn table_covers_every_rule_and_situation() {
         decision_cases::WALL,
         decision_cases::PRE,
         decision_cases::BG,
+        decision_cases::FIRM,
         "R4.status",
     ] {
         assert!(cases.iter().any(|c| c.rule == rule), "no case for {rule}");

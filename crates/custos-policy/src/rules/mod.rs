@@ -60,6 +60,12 @@ pub fn decide(
             );
             return Decision::deny(reason(Rule::Precondition, why), false);
         }
+        // Firm policies only ever see an allow: they can restrict, never open.
+        if let Some(firm) = &ctx.firm
+            && let Some(forbidden) = firm.forbids(principal, action, resource, &ctx.clock)
+        {
+            return Decision::deny(forbidden, false);
+        }
     }
     decided
 }

@@ -16,13 +16,19 @@ pub(super) fn decide(
     let allow =
         |scope: Scope, why: Reason| Decision::allow(principal.id, action, resource, scope, why);
     Some(match (action, resource) {
-        (Action::ManageWalls | Action::ViewWalls | Action::QueryAudit, Resource::Firm) => {
+        (
+            Action::ManageWalls
+            | Action::ViewWalls
+            | Action::QueryAudit
+            | Action::ManageFirmPolicies,
+            Resource::Firm,
+        ) => {
             if principal.role == Role::Officer {
                 allow(
                     Scope::Full,
                     reason(
                         Rule::RoleDuty,
-                        "the confidentiality officer owns walls and audits",
+                        "the confidentiality officer owns walls, firm policies and audits",
                     ),
                 )
             } else {

@@ -33,6 +33,7 @@ someone-hidden = someone you may not see
 the-system = Custos (system)
 a-team = a whole team
 nav-break-glass = Emergency access
+nav-policies = Firm policies
 
 ## Problems
 not-found-heading = Page not found
@@ -71,6 +72,7 @@ rule-auth-interactive = This needs a signed-in session; an API token cannot do i
 rule-self_service = You may only do this for your own account.
 rule-R4-precondition = You have no access to client data until your signed confidentiality agreement and current confidentiality training are on file. The confidentiality officer records them.
 rule-R6-break_glass = Emergency access (break-glass) is flagged and reviewed by the confidentiality officer.
+rule-firm-policy = A rule the firm added (a firm policy) forbids this. The confidentiality officer keeps the firm's policies.
 
 ## Rule names, for the audit log
 rulename-R1-deny-by-default = Nothing allows it (R1)
@@ -91,6 +93,7 @@ rulename-system-job = Scheduled job
 rulename-upload-incomplete = Upload not finished
 rulename-R4-precondition = Agreement and training (R4)
 rulename-R6-break-glass = Emergency access (R6)
+rulename-firm-policy = Firm policy
 
 ## Actions, for the audit log
 action-person-view = Viewed a person
@@ -149,6 +152,8 @@ action-break-glass-open = Emergency access opened
 action-break-glass-close = Emergency access review closed
 action-break-glass-list = Listed emergency accesses
 action-matter-access-list = Listed who can access a matter
+action-policy-manage = Managed the firm policies
+action-policy-save = Firm policies saved
 
 ## Sign-in and setup
 sign-in-title = Sign in to Custos
@@ -479,6 +484,24 @@ break-glass-reviewed-line = { $verdict }: { $comment }
 break-glass-closed = Reviewed
 done-break-glass-opened = Emergency access is open. The confidentiality officer has been alerted.
 done-break-glass-reviewed = The review was closed.
+policies-lead = Rules the firm adds on top of the base rules, written in Cedar. They can only forbid: whatever they say, they never let anyone see what the base rules keep from them. A new version applies from the next request.
+policies-refused = These policies were not saved
+policies-none = No firm policy is in force
+policies-in-force = Version { $version } is in force
+policies-hint = Forbid policies only, for example: forbid(principal, action, resource) when {"{"} principal.role == "intern" && resource.client == Client::"<client id>" {"}"}; Name each one with @id("...") so that refusals name it.
+policies-save = Check and save
+policies-versions = Versions
+policies-no-versions = No version saved yet.
+policies-version = Version
+policies-note = Change
+policies-saved-at = Saved
+policies-restore = Restore
+policies-restore-n = Restore version { $version }
+policies-current = In force
+policies-schema = The schema policies are checked against
+done-policies-saved = The policies were checked and saved. They apply from the next request.
+done-policies-restored = The earlier version was restored as a new version. It applies from the next request.
+access-why-firm-policy = Held back by a firm policy
 
 ## Search and new records
 search-label = Search by name, title or number

@@ -33,6 +33,7 @@ someone-hidden = 您无权查看的人员
 the-system = Custos（系统）
 a-team = 整个团队
 nav-break-glass = 紧急访问
+nav-policies = 律所政策
 
 ## 问题
 not-found-heading = 找不到页面
@@ -68,6 +69,7 @@ rule-auth-interactive = 此操作需要登录会话；API 令牌不能执行。
 rule-self_service = 您只能对自己的账户执行此操作。
 rule-R4-precondition = 在您签署的保密协议和有效的保密培训记录存档之前，您无法访问任何客户数据。由保密官登记。
 rule-R6-break_glass = 紧急访问（破窗）会被标记，并由保密官审查。
+rule-firm-policy = 律所添加的规则（律所政策）禁止此操作。律所政策由保密官维护。
 
 ## 审计日志中的规则名称
 rulename-R1-deny-by-default = 无规则允许（R1）
@@ -88,6 +90,7 @@ rulename-system-job = 定时任务
 rulename-upload-incomplete = 上传未完成
 rulename-R4-precondition = 协议与培训（R4）
 rulename-R6-break-glass = 紧急访问（R6）
+rulename-firm-policy = 律所政策
 
 ## 审计日志中的操作
 action-person-view = 查看人员
@@ -146,6 +149,8 @@ action-break-glass-open = 已开启紧急访问
 action-break-glass-close = 紧急访问审查已结束
 action-break-glass-list = 列出紧急访问
 action-matter-access-list = 列出谁可访问案件
+action-policy-manage = 管理律所政策
+action-policy-save = 已保存律所政策
 
 ## 登录与设置
 sign-in-title = 登录 Custos
@@ -464,6 +469,24 @@ break-glass-reviewed-line = { $verdict }：{ $comment }
 break-glass-closed = 已审查
 done-break-glass-opened = 紧急访问已开启。保密官已收到通知。
 done-break-glass-reviewed = 审查已结束。
+policies-lead = 律所在基本规则之上添加的规则，用 Cedar 编写。它们只能禁止：无论写什么，都不会让任何人看到基本规则不允许其看到的内容。新版本从下一个请求起生效。
+policies-refused = 这些政策未被保存
+policies-none = 目前没有生效的律所政策
+policies-in-force = 第 { $version } 版正在生效
+policies-hint = 只能写禁止（forbid）政策，例如：forbid(principal, action, resource) when {"{"} principal.role == "intern" && resource.client == Client::"<客户 id>" {"}"}; 用 @id("...") 为每条政策命名，拒绝时会写出该名称。
+policies-save = 检查并保存
+policies-versions = 版本
+policies-no-versions = 尚未保存任何版本。
+policies-version = 版本
+policies-note = 变更
+policies-saved-at = 保存时间
+policies-restore = 恢复
+policies-restore-n = 恢复第 { $version } 版
+policies-current = 生效中
+policies-schema = 检查政策所依据的模式
+done-policies-saved = 政策已检查并保存，从下一个请求起生效。
+done-policies-restored = 已将较早的版本恢复为新版本，从下一个请求起生效。
+access-why-firm-policy = 被律所政策暂不准入
 
 ## 搜索与新建
 search-label = 按名称、标题或编号搜索

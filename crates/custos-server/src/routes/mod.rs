@@ -8,6 +8,7 @@ mod emergency;
 mod jobs;
 mod matters;
 mod people;
+mod policies;
 mod session;
 mod teams;
 mod walls;
@@ -226,6 +227,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::routes())
         .merge(walls::routes())
         .merge(emergency::routes())
+        .merge(policies::routes())
         .merge(jobs::routes())
         .merge(documents::routes())
         .routes(utoipa_axum::routes!(health))

@@ -232,6 +232,8 @@ mod tests {
             include_str!("account.rs"),
             include_str!("directory.rs"),
             include_str!("walls.rs"),
+            include_str!("policies.rs"),
+            include_str!("home.rs"),
             include_str!("emergency.rs"),
             include_str!("people.rs"),
             include_str!("clients.rs"),

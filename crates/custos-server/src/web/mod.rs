@@ -18,6 +18,7 @@ mod home;
 pub(crate) mod i18n;
 mod matters;
 mod people;
+mod policies;
 mod sign_in;
 #[cfg(test)]
 mod tests;
@@ -52,7 +53,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(people::routes())
         .merge(directory::routes())
         .merge(walls::routes())
-        .merge(emergency::routes());
+        .merge(emergency::routes())
+        .merge(policies::routes());
     crate::pages::with_page_policy(pages).merge(assets::routes())
 }
 

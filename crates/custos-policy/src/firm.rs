@@ -1,0 +1,417 @@
+//! Firm policies in Cedar: rules the confidentiality officer adds ("no restricted document
+//! outside office hours", "interns never see client X"), validated against Custos' schema
+//! (`firm.cedarschema`) before they take effect.
+//!
+//! **How they can only restrict:** a firm policy set may contain `forbid` policies only (a
+//! `permit` is refused when the set is checked), and it is asked only after the base rules
+//! allowed an action on client data, with one built-in `permit` for everything: Cedar then
+//! denies exactly when a firm `forbid` matches. A base-rule deny is returned before Cedar is
+//! ever evaluated, so no firm policy can turn it into an allow. Cedar types stay private here.
+
+use crate::decision::{Reason, Rule};
+use crate::{Action, Principal, Resource};
+use cedar_policy::{
+    Authorizer, Context as CedarContext, Decision as CedarDecision, Entities, Entity, EntityId,
+    EntityTypeName, EntityUid, PolicyId, PolicySet, Request, RestrictedExpression, Schema,
+    ValidationMode, Validator,
+};
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+
+const SCHEMA: &str = include_str!("firm.cedarschema");
+const BASE_ALLOW: &str = "custos_base_allow";
+
+/// The schema, parsed once.
+fn schema() -> Option<&'static Schema> {
+    static SCHEMA_ONCE: OnceLock<Option<Schema>> = OnceLock::new();
+    SCHEMA_ONCE
+        .get_or_init(|| Schema::from_cedarschema_str(SCHEMA).ok().map(|(s, _)| s))
+        .as_ref()
+}
+
+/// The schema's text, for the officer's editor.
+pub fn firm_policy_schema() -> &'static str {
+    SCHEMA
+}
+
+/// A firm policy set refused: the parser's or validator's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirmPolicyError(pub String);
+
+impl std::fmt::Display for FirmPolicyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A checked firm policy set, ready to ask.
+pub struct FirmPolicies {
+    version: i64,
+    set: PolicySet,
+    /// The firm's own policies: (Cedar id, the name the officer gave with `@id("...")`).
+    names: HashMap<PolicyId, String>,
+}
+
+impl std::fmt::Debug for FirmPolicies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirmPolicies")
+            .field("version", &self.version)
+            .field("policies", &self.names.len())
+            .finish()
+    }
+}
+
+impl PartialEq for FirmPolicies {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version
+    }
+}
+
+impl Eq for FirmPolicies {}
+
+impl FirmPolicies {
+    /// Parses and checks `text` as version `version`: Cedar syntax, `forbid` only, valid
+    /// against the schema (strict). The error is the parser's or validator's message.
+    pub fn parse(version: i64, text: &str) -> Result<Arc<Self>, FirmPolicyError> {
+        let firm = PolicySet::from_str(text)
+            .map_err(|e| FirmPolicyError(format!("the policies do not parse: {e}")))?;
+        let mut names = HashMap::new();
+        for p in firm.policies() {
+            let name = p
+                .annotation("id")
+                .map_or_else(|| p.id().to_string(), str::to_owned);
+            if p.effect() != cedar_policy::Effect::Forbid {
+                return Err(FirmPolicyError(format!(
+                    "firm policies may only forbid: `{name}` is a permit (the base rules decide \
+                     what is allowed)"
+                )));
+            }
+            names.insert(p.id().clone(), name);
+        }
+        if firm.templates().next().is_some() {
+            return Err(FirmPolicyError(
+                "templates are not supported in firm policies".to_owned(),
+            ));
+        }
+        let schema =
+            schema().ok_or_else(|| FirmPolicyError("the built-in schema is broken".to_owned()))?;
+        let result = Validator::new(schema.clone()).validate(&firm, ValidationMode::Strict);
+        if !result.validation_passed() {
+            let errors: Vec<String> = result
+                .validation_errors()
+                .map(ToString::to_string)
+                .collect();
+            return Err(FirmPolicyError(format!(
+                "the policies do not match the schema: {}",
+                errors.join("; ")
+            )));
+        }
+        let mut set = firm;
+        let allow = cedar_policy::Policy::parse(
+            Some(PolicyId::new(BASE_ALLOW)),
+            "permit(principal, action, resource);",
+        )
+        .map_err(|e| FirmPolicyError(e.to_string()))?;
+        set.add(allow)
+            .map_err(|_| FirmPolicyError(format!("the id `{BASE_ALLOW}` is reserved")))?;
+        Ok(Arc::new(FirmPolicies {
+            version,
+            set,
+            names,
+        }))
+    }
+
+    /// The version these policies were saved as.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// How many firm policies there are.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The reason a firm policy forbids an action the base rules allowed, or `None`. Fails
+    /// closed: a request Cedar cannot evaluate is denied.
+    pub(crate) fn forbids(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+        clock: &crate::LocalClock,
+    ) -> Option<Reason> {
+        if self.names.is_empty() {
+            return None;
+        }
+        let deny = |why: String| {
+            Some(Reason {
+                rule: Rule::FirmPolicy,
+                message: why,
+            })
+        };
+        let Some((request, entities)) = request(principal, action, resource, clock) else {
+            return deny("a firm policy could not be evaluated for this request".to_owned());
+        };
+        let response = Authorizer::new().is_authorized(&request, &self.set, &entities);
+        if response.decision() == CedarDecision::Allow {
+            return None;
+        }
+        let deciding: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .filter_map(|id| self.names.get(id).map(|n| format!("`{n}`")))
+            .collect();
+        if deciding.is_empty() {
+            return deny("a firm policy could not be evaluated for this request".to_owned());
+        }
+        deny(format!(
+            "firm policy {} (version {}) forbids this",
+            deciding.join(", "),
+            self.version
+        ))
+    }
+}
+
+fn uid(kind: &str, id: impl std::fmt::Display) -> Option<EntityUid> {
+    let kind = EntityTypeName::from_str(kind).ok()?;
+    Some(EntityUid::from_type_name_and_id(
+        kind,
+        EntityId::new(id.to_string()),
+    ))
+}
+
+fn entity(
+    uid: EntityUid,
+    attrs: Vec<(&str, RestrictedExpression)>,
+    parents: Vec<EntityUid>,
+) -> Option<Entity> {
+    let attrs = attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    Entity::new(uid, attrs, parents.into_iter().collect::<HashSet<_>>()).ok()
+}
+
+/// The entities of a request, each added once.
+#[derive(Default)]
+struct Slice {
+    entities: Vec<Entity>,
+    added: HashSet<EntityUid>,
+}
+
+impl Slice {
+    fn add(&mut self, e: Entity) {
+        if self.added.insert(e.uid()) {
+            self.entities.push(e);
+        }
+    }
+
+    fn client(&mut self, client: custos_domain::ClientId) -> Option<EntityUid> {
+        let c = uid("Client", client)?;
+        let value = RestrictedExpression::new_entity_uid(c.clone());
+        self.add(entity(c.clone(), vec![("client", value)], vec![])?);
+        Some(c)
+    }
+
+    fn team(&mut self, team: custos_domain::TeamId) -> Option<EntityUid> {
+        let t = uid("Team", team)?;
+        self.add(entity(t.clone(), vec![], vec![])?);
+        Some(t)
+    }
+
+    fn matter(&mut self, m: &crate::MatterFacts) -> Option<EntityUid> {
+        let client = self.client(m.client)?;
+        let team = self.team(m.team)?;
+        let matter = uid("Matter", m.id)?;
+        self.add(entity(
+            matter.clone(),
+            vec![
+                ("client", RestrictedExpression::new_entity_uid(client)),
+                ("team", RestrictedExpression::new_entity_uid(team)),
+            ],
+            vec![],
+        )?);
+        Some(matter)
+    }
+}
+
+/// The Cedar request and the few entities it needs, built from the facts already gathered.
+fn request(
+    principal: &Principal,
+    action: Action,
+    resource: &Resource,
+    clock: &crate::LocalClock,
+) -> Option<(Request, Entities)> {
+    let schema = schema()?;
+    let mut slice = Slice::default();
+    let person = uid("Person", principal.id)?;
+    let mut teams = Vec::new();
+    for t in &principal.teams {
+        teams.push(slice.team(*t)?);
+    }
+    let role = RestrictedExpression::new_string(principal.role.as_str().to_owned());
+    slice.add(entity(person.clone(), vec![("role", role)], teams)?);
+    let target = match resource {
+        Resource::Client(c) => slice.client(c.id)?,
+        Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => slice.matter(m)?,
+        Resource::Document(d) => {
+            let matter = slice.matter(&d.matter)?;
+            let client = uid("Client", d.matter.client)?;
+            let doc = uid("Document", d.id)?;
+            let class = RestrictedExpression::new_string(d.classification.as_str().to_owned());
+            slice.add(entity(
+                doc.clone(),
+                vec![
+                    ("client", RestrictedExpression::new_entity_uid(client)),
+                    ("matter", RestrictedExpression::new_entity_uid(matter)),
+                    ("classification", class),
+                ],
+                vec![],
+            )?);
+            doc
+        }
+        _ => return None,
+    };
+    let context = CedarContext::from_pairs([
+        (
+            "hour".to_owned(),
+            RestrictedExpression::new_long(i64::from(clock.hour)),
+        ),
+        (
+            "weekday".to_owned(),
+            RestrictedExpression::new_long(i64::from(clock.weekday)),
+        ),
+    ])
+    .ok()?;
+    let action = uid("Action", action.as_str())?;
+    let request = Request::new(person, action, target, context, Some(schema)).ok()?;
+    let entities = Entities::from_entities(slice.entities, Some(schema)).ok()?;
+    Some((request, entities))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DocumentFacts, LocalClock, MatterFacts};
+    use custos_domain::*;
+
+    fn intern() -> Principal {
+        Principal {
+            id: PersonId::new(),
+            role: Role::Intern,
+            status: PersonStatus::Active,
+            teams: vec![TeamId::new()],
+            led_teams: vec![],
+            staffed_matters: vec![],
+            compliance: Compliance::default(),
+            emergency: vec![],
+        }
+    }
+
+    fn doc(client: ClientId, classification: Classification) -> Resource {
+        Resource::Document(DocumentFacts {
+            id: DocumentId::new(),
+            matter: MatterFacts {
+                id: MatterId::new(),
+                client,
+                team: TeamId::new(),
+                lead: PersonId::new(),
+            },
+            classification,
+        })
+    }
+
+    const NINE: LocalClock = LocalClock {
+        hour: 9,
+        weekday: 3,
+    };
+    const NIGHT: LocalClock = LocalClock {
+        hour: 22,
+        weekday: 3,
+    };
+
+    #[test]
+    fn the_schema_parses_and_an_empty_set_forbids_nothing() {
+        assert!(schema().is_some());
+        let none = FirmPolicies::parse(1, "").unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.is_empty());
+        let r = doc(ClientId::new(), Classification::Restricted);
+        assert_eq!(
+            none.forbids(&intern(), Action::ReadDocumentContent, &r, &NINE),
+            None
+        );
+    }
+
+    #[test]
+    fn permits_and_ill_typed_policies_are_refused_with_the_reason() {
+        let permit = FirmPolicies::parse(1, "permit(principal, action, resource);");
+        assert!(permit.is_err_and(|e| e.0.contains("may only forbid")));
+        let typo = FirmPolicies::parse(
+            1,
+            "forbid(principal, action, resource) when { resource.classificaton == \"x\" };",
+        );
+        assert!(
+            typo.is_err_and(|e| e.0.contains("do not match the schema")),
+            "typo"
+        );
+        let syntax = FirmPolicies::parse(1, "forbid(principal, action resource);");
+        assert!(syntax.is_err_and(|e| e.0.contains("do not parse")));
+        let unknown = FirmPolicies::parse(
+            1,
+            "forbid(principal, action == Action::\"document.print\", resource);",
+        );
+        assert!(unknown.is_err(), "an action Custos does not have");
+    }
+
+    #[test]
+    fn a_forbid_names_itself_and_applies_only_where_it_says() {
+        let client = ClientId::new();
+        let text = format!(
+            "@id(\"interns-never-see-initech\")\n\
+             forbid(principal, action, resource) when {{ principal.role == \"intern\" && \
+             resource.client == Client::\"{client}\" }};\n\
+             @id(\"restricted-in-office-hours\")\n\
+             forbid(principal, action, resource) when {{ resource is Document && \
+             resource.classification == \"restricted\" && (context.hour < 8 || context.hour >= 19) }};"
+        );
+        let firm = FirmPolicies::parse(7, &text).unwrap_or_else(|e| panic!("{e}"));
+        let why = firm.forbids(
+            &intern(),
+            Action::ReadDocumentContent,
+            &doc(client, Classification::Internal),
+            &NINE,
+        );
+        assert!(why.as_ref().is_some_and(|r| {
+            r.rule == Rule::FirmPolicy
+                && r.message
+                    .contains("`interns-never-see-initech` (version 7)")
+        }));
+        let other = doc(ClientId::new(), Classification::Internal);
+        assert_eq!(
+            firm.forbids(&intern(), Action::ReadDocumentContent, &other, &NINE),
+            None
+        );
+        let restricted = doc(ClientId::new(), Classification::Restricted);
+        assert_eq!(
+            firm.forbids(&intern(), Action::ViewDocument, &restricted, &NINE),
+            None
+        );
+        assert!(
+            firm.forbids(&intern(), Action::ViewDocument, &restricted, &NIGHT)
+                .is_some_and(|r| r.message.contains("restricted-in-office-hours"))
+        );
+        let m = Resource::Matter(MatterFacts {
+            id: MatterId::new(),
+            client,
+            team: TeamId::new(),
+            lead: PersonId::new(),
+        });
+        assert!(
+            firm.forbids(&intern(), Action::ViewMatter, &m, &NINE)
+                .is_some()
+        );
+    }
+}
