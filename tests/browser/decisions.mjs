@@ -102,7 +102,13 @@ async function main() {
     const m1Option = await op.locator("#wall-matter option", { hasText: "M-0001" }).getAttribute("value");
     await op.selectOption("#wall-matter", m1Option);
     await op.fill("#wall-reason", "Project Falcon: named access only");
-    await op.locator("form[action='/walls'] button[type=submit]").last().click();
+    await op.locator("form[action='/walls'] button[name=preview]").click();
+    await op.waitForSelector("h1");
+    const preview = await op.textContent("main");
+    check(preview.includes("M-0001") && preview.includes("Carl") && preview.includes("Sally"), "the preview names who would lose access, before anything is saved");
+    await shot(op, "wall-preview");
+    await accessible(op, "wall preview");
+    await op.locator("form[action='/walls'] button.button").first().click();
     await op.waitForURL(/done=wall-raised/);
     const row = op.locator("tbody tr", { hasText: "Project Falcon" });
     check((await row.textContent()).includes("Admits only"), "the wall is listed as inclusionary");

@@ -50,6 +50,7 @@ pub use usecases::people::NewPerson;
 pub use usecases::policies::FirmPolicyView;
 pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
+pub use usecases::walls::{WallPreview, WallPreviewLine};
 pub use views::{
     ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,
 };

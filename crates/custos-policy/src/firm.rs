@@ -48,7 +48,10 @@ impl std::fmt::Display for FirmPolicyError {
 /// A checked firm policy set, ready to ask.
 pub struct FirmPolicies {
     version: i64,
-    set: PolicySet,
+    /// Per action, the firm policies that may apply to it and the built-in permit (`None`:
+    /// none may apply, Cedar is not asked). Slicing by action keeps a decision from paying for
+    /// every policy of the firm.
+    by_action: HashMap<Action, PolicySet>,
     /// The firm's own policies: (Cedar id, the name the officer gave with `@id("...")`).
     names: HashMap<PolicyId, String>,
 }
@@ -107,17 +110,37 @@ impl FirmPolicies {
                 errors.join("; ")
             )));
         }
-        let mut set = firm;
         let allow = cedar_policy::Policy::parse(
             Some(PolicyId::new(BASE_ALLOW)),
             "permit(principal, action, resource);",
         )
         .map_err(|e| FirmPolicyError(e.to_string()))?;
-        set.add(allow)
-            .map_err(|_| FirmPolicyError(format!("the id `{BASE_ALLOW}` is reserved")))?;
+        let mut by_action = HashMap::new();
+        for action in Action::ALL {
+            let Some(this) = uid("Action", action.as_str()) else {
+                continue;
+            };
+            let mut set = PolicySet::new();
+            for p in firm.policies() {
+                let applies = match p.action_constraint() {
+                    cedar_policy::ActionConstraint::Any => true,
+                    cedar_policy::ActionConstraint::Eq(a) => a == this,
+                    cedar_policy::ActionConstraint::In(list) => list.contains(&this),
+                };
+                if applies {
+                    set.add(p.clone())
+                        .map_err(|e| FirmPolicyError(e.to_string()))?;
+                }
+            }
+            if set.policies().next().is_some() {
+                set.add(allow.clone())
+                    .map_err(|_| FirmPolicyError(format!("the id `{BASE_ALLOW}` is reserved")))?;
+                by_action.insert(action, set);
+            }
+        }
         Ok(Arc::new(FirmPolicies {
             version,
-            set,
+            by_action,
             names,
         }))
     }
@@ -146,9 +169,7 @@ impl FirmPolicies {
         resource: &Resource,
         clock: &crate::LocalClock,
     ) -> Option<Reason> {
-        if self.names.is_empty() {
-            return None;
-        }
+        let set = self.by_action.get(&action)?;
         let deny = |why: String| {
             Some(Reason {
                 rule: Rule::FirmPolicy,
@@ -158,7 +179,7 @@ impl FirmPolicies {
         let Some((request, entities)) = request(principal, action, resource, clock) else {
             return deny("a firm policy could not be evaluated for this request".to_owned());
         };
-        let response = Authorizer::new().is_authorized(&request, &self.set, &entities);
+        let response = Authorizer::new().is_authorized(&request, set, &entities);
         if response.decision() == CedarDecision::Allow {
             return None;
         }
@@ -245,7 +266,6 @@ fn request(
     resource: &Resource,
     clock: &crate::LocalClock,
 ) -> Option<(Request, Entities)> {
-    let schema = schema()?;
     let mut slice = Slice::default();
     let person = uid("Person", principal.id)?;
     let mut teams = Vec::new();
@@ -287,8 +307,10 @@ fn request(
     ])
     .ok()?;
     let action = uid("Action", action.as_str())?;
-    let request = Request::new(person, action, target, context, Some(schema)).ok()?;
-    let entities = Entities::from_entities(slice.entities, Some(schema)).ok()?;
+    // The policies were checked against the schema when saved; the request and entities are
+    // built here from typed facts, so checking them again per decision is not needed.
+    let request = Request::new(person, action, target, context, None).ok()?;
+    let entities = Entities::from_entities(slice.entities, None).ok()?;
     Some((request, entities))
 }
 

@@ -66,66 +66,8 @@ impl App {
         let resource = Resource::Matter(matter_facts(&row));
         let (mut tx, _permit) = self.gate(tx, caller, action, &resource).await?;
         let now = self.now();
-        let audience = tx.matter_audience(id, now).await?;
-        let (clock, firm) = self.firm_context(&mut *tx, now).await?;
-        let ctx = Context {
-            walls: tx.active_walls().await?,
-            now,
-            today: self.today(now),
-            clock,
-            firm,
-        };
-        let mut access = MatterAccess {
-            matter: id,
-            number: MatterNumber(row.number),
-            allowed: vec![],
-            screened: vec![],
-            held_back: vec![],
-            others: 0,
-        };
-        for person in &audience.people {
-            let p = &person.person;
-            if p.status != PersonStatus::Active {
-                continue;
-            }
-            let principal = Principal {
-                id: p.id,
-                role: p.role,
-                status: p.status,
-                teams: pick(&audience.members, p.id),
-                led_teams: pick(&audience.leads, p.id),
-                staffed_matters: if audience.staffed.contains(&p.id) {
-                    vec![id]
-                } else {
-                    vec![]
-                },
-                compliance: p.compliance,
-                emergency: audience
-                    .emergency
-                    .iter()
-                    .filter(|e| e.person == p.id)
-                    .map(emergency)
-                    .collect(),
-            };
-            let decision = Self::decide(&principal, Action::ViewMatter, &resource, &ctx);
-            let Some(first) = decision.reasons().first() else {
-                continue;
-            };
-            let entry = AccessEntry {
-                person: p.id,
-                name: p.display_name.clone(),
-                role: p.role,
-                scope: decision.permit().map(|permit| permit.scope()),
-                rule: first.rule.code(),
-                message: first.message.clone(),
-            };
-            match (decision.is_allowed(), first.rule) {
-                (true, _) => access.allowed.push(entry),
-                (false, Rule::Wall) => access.screened.push(entry),
-                (false, Rule::Precondition | Rule::FirmPolicy) => access.held_back.push(entry),
-                (false, _) => access.others += 1,
-            }
-        }
+        let ctx = self.firm_wide_context(&mut *tx, now).await?;
+        let access = audience_of(&mut *tx, &row, &ctx).await?;
         self.audit_event(
             &mut *tx,
             AuditEvent {
@@ -164,6 +106,88 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         Ok(tx.matter_by_number(n).await?.map(|m| m.id))
     }
+}
+
+impl App {
+    /// The context of a firm-wide question at `now`: every active wall, the firm's clock and
+    /// policies.
+    pub(crate) async fn firm_wide_context(
+        &self,
+        tx: &mut dyn custos_store::StoreTx,
+        now: time::OffsetDateTime,
+    ) -> Result<Context, AppError> {
+        let (clock, firm) = self.firm_context(&mut *tx, now).await?;
+        Ok(Context {
+            walls: tx.active_walls().await?,
+            now,
+            today: self.today(now),
+            clock,
+            firm,
+        })
+    }
+}
+
+/// Every active person decided on `row` in `ctx`, by `App::decide` (the one call site).
+pub(crate) async fn audience_of(
+    tx: &mut dyn custos_store::StoreTx,
+    row: &custos_store::MatterRow,
+    ctx: &Context,
+) -> Result<MatterAccess, AppError> {
+    let id = row.id;
+    let resource = Resource::Matter(matter_facts(row));
+    let audience = tx.matter_audience(id, ctx.now).await?;
+    let mut access = MatterAccess {
+        matter: id,
+        number: MatterNumber(row.number),
+        allowed: vec![],
+        screened: vec![],
+        held_back: vec![],
+        others: 0,
+    };
+    for person in &audience.people {
+        let p = &person.person;
+        if p.status != PersonStatus::Active {
+            continue;
+        }
+        let principal = Principal {
+            id: p.id,
+            role: p.role,
+            status: p.status,
+            teams: pick(&audience.members, p.id),
+            led_teams: pick(&audience.leads, p.id),
+            staffed_matters: if audience.staffed.contains(&p.id) {
+                vec![id]
+            } else {
+                vec![]
+            },
+            compliance: p.compliance,
+            emergency: audience
+                .emergency
+                .iter()
+                .filter(|e| e.person == p.id)
+                .map(emergency)
+                .collect(),
+        };
+        let decision = App::decide(&principal, Action::ViewMatter, &resource, ctx);
+        let Some(first) = decision.reasons().first() else {
+            continue;
+        };
+        let entry = AccessEntry {
+            person: p.id,
+            name: p.display_name.clone(),
+            role: p.role,
+            scope: decision.permit().map(|permit| permit.scope()),
+            rule: first.rule.code(),
+            message: first.message.clone(),
+        };
+        match (decision.is_allowed(), first.rule) {
+            (true, _) => access.allowed.push(entry),
+            (false, Rule::Wall) => access.screened.push(entry),
+            (false, Rule::Precondition | Rule::FirmPolicy) => access.held_back.push(entry),
+            (false, _) => access.others += 1,
+        }
+    }
+    Ok(access)
 }
 
 fn pick<T: Copy>(pairs: &[(PersonId, T)], person: PersonId) -> Vec<T> {

@@ -221,4 +221,78 @@ impl App {
         tx.commit().await?;
         Ok(out)
     }
+
+    /// What raising a wall would change, answered before it is saved: for each matter it would
+    /// cover, the people who may see it now and would not once it stands. Nothing is changed.
+    pub async fn preview_wall(
+        &self,
+        caller: &Caller,
+        kind: WallKind,
+        subject: WallSubject,
+        object: WallObject,
+    ) -> Result<WallPreview, AppError> {
+        let tx = self.store.begin_read().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ManageWalls, &Resource::Firm)
+            .await?;
+        let matters = match object {
+            WallObject::Matter(m) => tx.matter(m).await?.into_iter().collect(),
+            WallObject::Client(c) => tx.matters_of_client(c).await?,
+        };
+        let now = self.now();
+        let before = self.firm_wide_context(&mut *tx, now).await?;
+        let mut after = before.clone();
+        after.walls.push(Wall {
+            id: WallId::new(),
+            kind,
+            subject,
+            object,
+            reason: String::new(),
+            created_by: caller.person,
+            created_at: now,
+            lifted: None,
+        });
+        let mut lines = Vec::new();
+        for row in matters.iter().take(200) {
+            let was = crate::usecases::access::audience_of(&mut *tx, row, &before).await?;
+            let will = crate::usecases::access::audience_of(&mut *tx, row, &after).await?;
+            let loses: Vec<crate::AccessEntry> = was
+                .allowed
+                .into_iter()
+                .filter(|e| !will.allowed.iter().any(|w| w.person == e.person))
+                .collect();
+            lines.push(WallPreviewLine {
+                matter: row.id,
+                number: custos_domain::MatterNumber(row.number),
+                loses,
+                keeps: will.allowed.len(),
+            });
+        }
+        tx.commit().await?;
+        Ok(WallPreview { matters: lines })
+    }
+}
+
+/// What a wall would change ("what if"), per matter it would cover.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WallPreview {
+    /// One line per matter (at most 200).
+    pub matters: Vec<WallPreviewLine>,
+}
+
+/// One matter of a wall preview.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WallPreviewLine {
+    /// The matter.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub matter: custos_domain::MatterId,
+    /// Its number.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub number: custos_domain::MatterNumber,
+    /// People who may see it now and would not.
+    pub loses: Vec<crate::AccessEntry>,
+    /// How many would still see it.
+    pub keeps: usize,
 }

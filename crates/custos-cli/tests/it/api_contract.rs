@@ -82,6 +82,7 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "GET /api/walls",
         "POST /api/walls",
         "POST /api/walls/{id}/lift",
+        "POST /api/walls/preview",
         "GET /api/break-glass",
         "POST /api/break-glass",
         "POST /api/break-glass/{id}/review",

@@ -502,6 +502,14 @@ policies-schema = The schema policies are checked against
 done-policies-saved = The policies were checked and saved. They apply from the next request.
 done-policies-restored = The earlier version was restored as a new version. It applies from the next request.
 access-why-firm-policy = Held back by a firm policy
+wall-preview = What this wall would change
+wall-preview-button = What would change?
+wall-preview-lead = Nothing is saved yet. For each matter the wall would cover: who can see it now and would not, once the wall stands.
+wall-preview-nothing = The wall would cover no matter yet.
+wall-preview-loses = Would lose access
+wall-preview-keeps = Would keep access
+wall-preview-no-one = No one
+wall-preview-cancel = Back without raising it
 
 ## Search and new records
 search-label = Search by name, title or number

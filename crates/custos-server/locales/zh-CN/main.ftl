@@ -487,6 +487,14 @@ policies-schema = 检查政策所依据的模式
 done-policies-saved = 政策已检查并保存，从下一个请求起生效。
 done-policies-restored = 已将较早的版本恢复为新版本，从下一个请求起生效。
 access-why-firm-policy = 被律所政策暂不准入
+wall-preview = 此隔离墙会带来的变化
+wall-preview-button = 会有什么变化？
+wall-preview-lead = 尚未保存任何内容。对于隔离墙将覆盖的每个案件：现在可以查看、设立隔离墙后将无法查看的人员。
+wall-preview-nothing = 该隔离墙目前不覆盖任何案件。
+wall-preview-loses = 将失去访问权
+wall-preview-keeps = 仍有访问权
+wall-preview-no-one = 无人
+wall-preview-cancel = 返回，不设立
 
 ## 搜索与新建
 search-label = 按名称、标题或编号搜索

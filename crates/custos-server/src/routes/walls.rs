@@ -9,7 +9,7 @@ use crate::error::{
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use custos_app::Page;
+use custos_app::{Page, WallPreview};
 use custos_domain::{Wall, WallId, WallKind, WallObject, WallSubject};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -19,6 +19,25 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_walls, create_wall))
         .routes(routes!(lift_wall))
+        .routes(routes!(preview_wall))
+}
+
+/// What a wall would change, before it is raised ("what if"): for each matter it would cover,
+/// the people who may see it now and would not. Nothing is saved (the question is audited).
+#[utoipa::path(post, path = "/api/walls/preview", tag = "walls", security(("bearer" = [])),
+    request_body = CreateWall,
+    responses((status = 200, body = WallPreview), (status = 403, body = ErrorBody)))]
+async fn preview_wall(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Json(body): Json<CreateWall>,
+) -> Result<axum::Json<WallPreview>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .preview_wall(&caller, body.kind, body.subject, body.object)
+            .await?,
+    ))
 }
 
 /// Why a wall is lifted (stored sealed; shown to the officer).

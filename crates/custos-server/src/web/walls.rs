@@ -192,6 +192,27 @@ struct NewWallForm {
     reason: String,
     #[serde(default)]
     kind: String,
+    /// Set by the "what would change" button: show the preview, save nothing.
+    #[serde(default)]
+    preview: String,
+}
+
+pub(super) struct PreviewRow {
+    number: String,
+    loses: Vec<String>,
+    keeps: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "wall_preview.html")]
+struct WallPreviewPage {
+    c: Chrome,
+    rows: Vec<PreviewRow>,
+    kind: String,
+    person: String,
+    client: String,
+    matter: String,
+    reason: String,
 }
 
 async fn create_wall(
@@ -217,6 +238,40 @@ async fn create_wall(
         Ok(kind) => kind,
         Err(e) => return error_page(&v.chrome, e.into()),
     };
+    if !form.preview.is_empty() {
+        let preview = state
+            .app
+            .preview_wall(&v.caller, kind, WallSubject::Person(person), object)
+            .await;
+        return match preview {
+            Ok(p) => {
+                let c = &v.chrome;
+                WallPreviewPage {
+                    rows: p
+                        .matters
+                        .into_iter()
+                        .map(|m| PreviewRow {
+                            number: m.number.to_string(),
+                            loses: m
+                                .loses
+                                .into_iter()
+                                .map(|e| format!("{} ({})", e.name, super::role_name(c.t, e.role)))
+                                .collect(),
+                            keeps: m.keeps,
+                        })
+                        .collect(),
+                    kind: kind.as_str().to_owned(),
+                    person: form.person,
+                    client: form.client,
+                    matter: form.matter,
+                    reason: form.reason,
+                    c: v.chrome.clone(),
+                }
+                .into_response()
+            }
+            Err(e) => error_page(&v.chrome, e),
+        };
+    }
     match state
         .app
         .create_wall(
