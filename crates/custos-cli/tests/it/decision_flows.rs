@@ -431,29 +431,55 @@ async fn a_wall_preview_names_who_would_lose_access_and_changes_nothing() -> Tes
     let lena_id = t.person("lena.lawyer");
     let on_client = json!({ "subject": { "kind": "person", "id": lena_id },
                             "object": { "kind": "client", "id": t.client("C1") }, "reason": "x" });
-    let (status, preview) = json_of(t.post_json(&officer, "/api/walls/preview", &on_client).await).await;
+    let (status, preview) = json_of(
+        t.post_json(&officer, "/api/walls/preview", &on_client)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     let lines = preview["matters"].as_array().cloned().unwrap_or_default();
     let mut numbers: Vec<&str> = lines.iter().filter_map(|l| l["number"].as_str()).collect();
     numbers.sort_unstable();
-    assert_eq!(numbers, vec!["M-0001", "M-0002"], "every matter of the client");
+    assert_eq!(
+        numbers,
+        vec!["M-0001", "M-0002"],
+        "every matter of the client"
+    );
     for l in &lines {
-        let losers: Vec<&str> = l["loses"].as_array().into_iter().flatten()
-            .filter_map(|e| e["person"].as_str()).collect();
-        assert_eq!(losers, vec![lena_id.as_str()], "only Lena loses {}", l["number"]);
+        let losers: Vec<&str> = l["loses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["person"].as_str())
+            .collect();
+        assert_eq!(
+            losers,
+            vec![lena_id.as_str()],
+            "only Lena loses {}",
+            l["number"]
+        );
     }
     // An inclusionary wall admitting Lena alone: everyone else who sees M1 would lose it.
     let admit = json!({ "kind": "inclusionary", "subject": { "kind": "person", "id": lena_id },
                         "object": { "kind": "matter", "id": t.matter("M1") }, "reason": "x" });
     let (_, preview) = json_of(t.post_json(&officer, "/api/walls/preview", &admit).await).await;
-    let (_, now) = t.get_json(&officer, &format!("/api/matters/{}/access", t.matter("M1"))).await;
+    let (_, now) = t
+        .get_json(&officer, &format!("/api/matters/{}/access", t.matter("M1")))
+        .await;
     let allowed = now["allowed"].as_array().map(Vec::len).unwrap_or_default();
-    let loses = preview["matters"][0]["loses"].as_array().map(Vec::len).unwrap_or_default();
+    let loses = preview["matters"][0]["loses"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default();
     assert_eq!(preview["matters"][0]["keeps"], 1, "{preview}");
     assert_eq!(loses, allowed - 1);
     // Nothing was saved.
     let (_, walls) = t.get_json(&officer, "/api/walls").await;
-    assert_eq!(walls["items"].as_array().map(Vec::len), Some(1), "only the demo wall");
+    assert_eq!(
+        walls["items"].as_array().map(Vec::len),
+        Some(1),
+        "only the demo wall"
+    );
     let lena = t.login("lena.lawyer").await;
     let d1 = format!("/api/documents/{}/content", t.document("D1"));
     assert_eq!(t.get(&lena, &d1).await.status(), StatusCode::OK);
