@@ -40,8 +40,9 @@ pub trait PeopleTx: SqlTx {
         let p = &row.person;
         q(
             "INSERT INTO people (id, user_name, display_name, role, status, password_hash, created_at,
-                                 must_change_password, password_changed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                 must_change_password, password_changed_at, agreement_signed_on,
+                                 training_valid_until)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(p.id.to_string())
         .bind(p.user_name.as_str())
@@ -52,6 +53,8 @@ pub trait PeopleTx: SqlTx {
         .bind(ms(p.created_at))
         .bind(i64::from(row.must_change_password))
         .bind(ms(row.password_changed_at))
+        .bind(p.compliance.agreement_signed_on.map(custos_domain::iso))
+        .bind(p.compliance.training_valid_until.map(custos_domain::iso))
         .run(self.conn()).await?;
         Ok(())
     }

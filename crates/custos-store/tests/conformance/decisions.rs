@@ -13,7 +13,13 @@ pub(crate) async fn walls_compliance_and_break_glass([a, b]: [Arc<dyn Store>; 2]
         name: "Decisions".to_owned(),
         lead: Some(lead.person.id),
     };
+    let mut dated = person("dec.dated", Role::Paralegal);
+    dated.person.compliance = Compliance {
+        agreement_signed_on: Some(time::macros::date!(2025 - 03 - 04)),
+        training_valid_until: Some(time::macros::date!(2027 - 03 - 04)),
+    };
     let mut tx = a.begin().await?;
+    tx.insert_person(&dated).await?;
     for p in [&lead, &lawyer, &admitted] {
         tx.insert_person(p).await?;
     }
@@ -94,7 +100,11 @@ pub(crate) async fn walls_compliance_and_break_glass([a, b]: [Arc<dyn Store>; 2]
     assert_eq!(read.active_walls().await?, vec![inclusion.clone()]);
     read.commit().await?;
 
-    // R4 dates round-trip, and clear.
+    // R4 dates round-trip (also when a person is copied with them), and clear.
+    let mut read = b.begin_read().await?;
+    let copied = read.person(dated.person.id).await?.ok_or("no dated")?;
+    assert_eq!(copied.person.compliance, dated.person.compliance);
+    read.commit().await?;
     let dates = Compliance {
         agreement_signed_on: Some(time::macros::date!(2026 - 01 - 05)),
         training_valid_until: Some(time::macros::date!(2027 - 01 - 31)),
