@@ -230,7 +230,11 @@ impl App {
         kind: WallKind,
         subject: WallSubject,
         object: WallObject,
+        reason: &str,
     ) -> Result<WallPreview, AppError> {
+        // The reason is checked as the wall's would be, so that a preview refuses what the
+        // wall itself would refuse.
+        Wall::parse_reason(reason)?;
         let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::ManageWalls, &Resource::Firm)

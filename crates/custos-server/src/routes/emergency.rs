@@ -58,6 +58,7 @@ pub struct ReviewBreakGlass {
 pub struct BreakGlassQuery {
     /// `awaiting_review` (the officer's queue, the default for the officer), `all` (the
     /// officer), or `mine`.
+    #[param(inline)]
     which: Option<Which>,
     /// The `next_cursor` of the previous page.
     cursor: Option<uuid::Uuid>,

@@ -35,7 +35,7 @@ async fn preview_wall(
     Ok(axum::Json(
         state
             .app
-            .preview_wall(&caller, body.kind, body.subject, body.object)
+            .preview_wall(&caller, body.kind, body.subject, body.object, &body.reason)
             .await?,
     ))
 }

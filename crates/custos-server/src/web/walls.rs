@@ -241,7 +241,13 @@ async fn create_wall(
     if !form.preview.is_empty() {
         let preview = state
             .app
-            .preview_wall(&v.caller, kind, WallSubject::Person(person), object)
+            .preview_wall(
+                &v.caller,
+                kind,
+                WallSubject::Person(person),
+                object,
+                &form.reason,
+            )
             .await;
         return match preview {
             Ok(p) => {
