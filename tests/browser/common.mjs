@@ -52,7 +52,7 @@ export function totp(secret, at = Date.now()) {
   return String(value).padStart(6, "0");
 }
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.listen(0, "127.0.0.1", () => {

@@ -4,18 +4,8 @@
 
 import lighthouse from "lighthouse";
 import { chromium } from "playwright-core";
-import { createServer } from "node:net";
+import { freePort } from "./common.mjs";
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 // pages: [{ name, url, cookie }] -> [{ name, accessibility, bestPractices }]
 export async function audit(pages, executablePath) {

@@ -46,7 +46,7 @@ pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::login::{LoginRequest, NewSession};
 pub use usecases::matters::MatterRights;
-pub use usecases::people::NewPerson;
+pub use usecases::people::{ComplianceRights, NewPerson};
 pub use usecases::policies::FirmPolicyView;
 pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};

@@ -365,26 +365,63 @@ impl App {
     }
 }
 
-/// A colleague's agreement and training dates are HR records, not directory data: shown to the
-/// person themselves, the officer and IT, and to whoever may record them (a partner, for an
-/// officer); blanked for everyone else.
-fn redact_compliance(
+/// What a viewer may do with a person's agreement and training dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ComplianceRights {
+    /// See them (HR records: the person themselves, the officer and IT, and whoever may record
+    /// them).
+    pub sees: bool,
+    /// Record them (the officer for others, a partner for an officer).
+    pub may_record: bool,
+}
+
+/// The rights of the principal in `facts` over `person`'s dates, decided by the policy.
+fn compliance_rights(
     (principal, ctx): &(custos_policy::Principal, custos_policy::Context),
-    person: Person,
-) -> Person {
+    person: &Person,
+) -> ComplianceRights {
     let resource = Resource::Person {
         id: person.id,
         role: person.role,
     };
-    let sees = person.id == principal.id
-        || matches!(principal.role, Role::Officer | Role::Admin)
-        || App::decide(principal, Action::ManageCompliance, &resource, ctx).is_allowed();
-    if sees {
+    let may_record = App::decide(principal, Action::ManageCompliance, &resource, ctx).is_allowed();
+    ComplianceRights {
+        sees: may_record
+            || person.id == principal.id
+            || matches!(principal.role, Role::Officer | Role::Admin),
+        may_record,
+    }
+}
+
+/// A colleague's agreement and training dates are HR records, not directory data: blanked
+/// for whoever may not see them (`ComplianceRights::sees`).
+fn redact_compliance(
+    facts: &(custos_policy::Principal, custos_policy::Context),
+    person: Person,
+) -> Person {
+    if compliance_rights(facts, &person).sees {
         person
     } else {
         Person {
             compliance: custos_domain::Compliance::default(),
             ..person
         }
+    }
+}
+
+impl App {
+    /// Whether the caller sees and may record `person`'s agreement and training dates: a
+    /// question for a page, not an access (nothing is logged; recording decides again).
+    pub async fn compliance_rights(
+        &self,
+        caller: &Caller,
+        person: &Person,
+    ) -> Result<ComplianceRights, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let facts = self
+            .facts(&mut *tx, caller, Action::ManageCompliance)
+            .await?;
+        tx.commit().await?;
+        Ok(compliance_rights(&facts, person))
     }
 }

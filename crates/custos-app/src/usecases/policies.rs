@@ -51,11 +51,9 @@ impl App {
 
     /// The firm's calendar day at `now`, in its time zone (R4 dates are days of the firm).
     pub fn today(&self, now: time::OffsetDateTime) -> custos_domain::Date {
-        let civil = jiff::Timestamp::from_millisecond(custos_audit::unix_ms(now))
-            .map(|t| t.to_zoned(self.settings.time_zone.clone()).date())
-            .ok();
-        civil
-            .and_then(|d| {
+        self.local(now)
+            .and_then(|z| {
+                let d = z.date();
                 let month = time::Month::try_from(u8::try_from(d.month()).ok()?).ok()?;
                 time::Date::from_calendar_date(
                     i32::from(d.year()),
@@ -67,6 +65,13 @@ impl App {
             .unwrap_or_else(|| now.date())
     }
 
+    /// `now` in the firm's time zone.
+    fn local(&self, now: time::OffsetDateTime) -> Option<jiff::Zoned> {
+        jiff::Timestamp::from_millisecond(custos_audit::unix_ms(now))
+            .ok()
+            .map(|t| t.to_zoned(self.settings.time_zone.clone()))
+    }
+
     /// The firm's local hour and weekday at `now`, and the policies in force (read in `tx`,
     /// parsed again only when their version changed).
     pub(crate) async fn firm_context(
@@ -74,15 +79,13 @@ impl App {
         tx: &mut dyn custos_store::StoreTx,
         now: time::OffsetDateTime,
     ) -> Result<(LocalClock, Option<Arc<FirmPolicies>>), AppError> {
-        let clock = jiff::Timestamp::from_millisecond(custos_audit::unix_ms(now))
-            .map(|t| {
-                let z = t.to_zoned(self.settings.time_zone.clone());
-                LocalClock {
-                    hour: u8::try_from(z.hour()).unwrap_or(0),
-                    weekday: u8::try_from(z.weekday().to_monday_one_offset()).unwrap_or(1),
-                }
+        let clock = self
+            .local(now)
+            .map(|z| LocalClock {
+                hour: u8::try_from(z.hour()).unwrap_or(0),
+                weekday: u8::try_from(z.weekday().to_monday_one_offset()).unwrap_or(1),
             })
-            .unwrap_or_else(|_| LocalClock::utc(now));
+            .unwrap_or_else(|| LocalClock::utc(now));
         let version = tx.firm_policy_version().await?;
         if version == 0 {
             return Ok((clock, None));

@@ -1,7 +1,7 @@
 //! The home page: the viewer's matters and recent documents, what waits for them (the
 //! officer's alerts and queues), and what keeps them from client data (R4).
 
-use super::matters::{DocRow, Row, doc_row, untitled};
+use super::matters::{DocRow, Row, doc_row};
 use super::{Chrome, Viewer, error_page};
 use crate::state::AppState;
 use askama::Template;
@@ -42,16 +42,7 @@ pub(super) async fn home(State(state): State<AppState>, v: Viewer) -> Response {
         Err(e) => return error_page(&v.chrome, e),
     };
     let c = &v.chrome;
-    let matters = page
-        .items
-        .into_iter()
-        .map(|m| Row {
-            id: m.id.0.to_string(),
-            number: m.number.to_string(),
-            title: untitled(c, m.title),
-            opened: c.when(&m.created_at),
-        })
-        .collect();
+    let matters = page.items.into_iter().map(|m| Row::of(c, m)).collect();
     let recent = state
         .app
         .recently_opened(&v.caller, 5)

@@ -74,6 +74,18 @@ pub(super) struct Row {
     pub opened: String,
 }
 
+impl Row {
+    /// A matter as a line of a list.
+    pub(super) fn of(c: &Chrome, m: custos_app::MatterView) -> Row {
+        Row {
+            id: m.id.0.to_string(),
+            number: m.number.to_string(),
+            title: untitled(c, m.title),
+            opened: c.when(&m.created_at),
+        }
+    }
+}
+
 pub(super) fn untitled(c: &Chrome, title: Option<String>) -> String {
     title.unwrap_or_else(|| c.t.get("metadata-only"))
 }
@@ -95,16 +107,7 @@ async fn matters(State(state): State<AppState>, v: Viewer, Query(q): Query<Pagin
     {
         Ok(page) => {
             let c = &v.chrome;
-            let rows = page
-                .items
-                .into_iter()
-                .map(|m| Row {
-                    id: m.id.0.to_string(),
-                    number: m.number.to_string(),
-                    title: untitled(c, m.title),
-                    opened: c.when(&m.created_at),
-                })
-                .collect();
+            let rows = page.items.into_iter().map(|m| Row::of(c, m)).collect();
             MattersPage {
                 c: v.chrome,
                 rows,

@@ -241,9 +241,11 @@ async fn person(
     } else {
         None
     };
-    let may_record = p.id != v.person.id
-        && (v.person.role == Role::Officer
-            || (v.person.role == Role::Partner && p.role == Role::Officer));
+    let rights = state
+        .app
+        .compliance_rights(&v.caller, &p)
+        .await
+        .unwrap_or_default();
     let today = state.app.today(time::OffsetDateTime::now_utc());
     let compliance = p.compliance;
     PersonPage {
@@ -260,10 +262,8 @@ async fn person(
             .iter()
             .map(|m| missing_text(c.t, m))
             .collect(),
-        may_record,
-        show_compliance: may_record
-            || p.id == v.person.id
-            || matches!(v.person.role, Role::Officer | Role::Admin),
+        may_record: rights.may_record,
+        show_compliance: rights.sees,
         id: p.id.0.to_string(),
         name: p.display_name,
         user_name: p.user_name.as_str().to_owned(),
