@@ -35,7 +35,24 @@ mod rules;
 pub use caps::{content_cap, is_staff, may_act};
 pub use decision::{Decision, Effect, KeyScope, Permit, Reason, Rule, Scope};
 pub use firm::{FirmPolicies, FirmPolicyError, firm_policy_schema};
-pub use rules::{decide, may_break_glass, screening_wall};
+pub use rules::{decide, listing_reach, may_break_glass, screening_wall};
+
+/// Which client records a listing must read to find every one a principal may see
+/// (`ViewClient`, `ViewMatter`, and the documents of those matters). A listing still decides
+/// each record it reads, so a reach can only narrow where it looks, never let anything in; it
+/// must never leave out a record the rules would allow (a property test checks this against
+/// deciding every record of random firms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every record of the firm (the oversight roles see the metadata of all of them, walls
+    /// aside).
+    Everything,
+    /// Only the records reached through the principal's own grounds: the matters they lead,
+    /// the matters of the teams they lead, the matters they are staffed on and those of their
+    /// open break-glass accesses; the clients they are responsible for and the clients of those
+    /// matters. Inclusionary walls and firm policies only ever take away.
+    OwnGrounds,
+}
 
 use custos_domain::{
     BreakGlassId, Classification, ClientId, Compliance, Date, DocumentId, MatterId, PersonId,

@@ -5,7 +5,7 @@ use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, ClientView, Page, PageRequest};
 use custos_crypto::WrappedKey;
 use custos_domain::{Client, ClientId, ClientNumber};
-use custos_policy::{Action, ClientFacts, KeyScope, Permit, Resource, Scope};
+use custos_policy::{Action, ClientFacts, KeyScope, Permit, Reach, Resource, Scope};
 use custos_store::ClientRow;
 
 fn name_field(id: ClientId) -> String {
@@ -99,18 +99,32 @@ impl App {
         let query = crate::listing::Query::new(query);
         let mut tx = self.store.begin_read().await?;
         let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewClient).await?;
+        let (reach, now, person) = (
+            custos_policy::listing_reach(&principal),
+            ctx.now,
+            caller.person,
+        );
         let listing = filtered_page(
             &mut *tx,
             page,
             &mut |tx, after, limit| {
+                let after = after.map(ClientId);
                 Box::pin(async move {
-                    let rows = tx.list_clients(after.map(ClientId), limit).await?;
-                    // The batch's matters in one statement (ids are contiguous in order).
-                    let matters = match (rows.first(), rows.last()) {
-                        (Some(first), Some(last)) => {
-                            tx.matters_of_clients_between(first.id, last.id).await?
+                    let (rows, matters) = match reach {
+                        Reach::Everything => {
+                            let rows = tx.list_clients(after, limit).await?;
+                            // The batch's matters in one statement (ids are contiguous in order).
+                            let matters = match (rows.first(), rows.last()) {
+                                (Some(first), Some(last)) => {
+                                    tx.matters_of_clients_between(first.id, last.id).await?
+                                }
+                                _ => Vec::new(),
+                            };
+                            (rows, matters)
                         }
-                        _ => Vec::new(),
+                        Reach::OwnGrounds => {
+                            tx.list_clients_reached(person, now, after, limit).await?
+                        }
                     };
                     Ok(rows
                         .into_iter()

@@ -5,7 +5,7 @@ use crate::listing::filtered_page;
 use crate::{App, AppError, Caller, MatterView, Membership, Page, PageRequest, reject};
 use custos_crypto::WrappedKey;
 use custos_domain::{ClientId, Matter, MatterId, MatterNumber, PersonId, TeamId};
-use custos_policy::{Action, KeyScope, MatterFacts, Permit, Resource, Scope};
+use custos_policy::{Action, KeyScope, MatterFacts, Permit, Reach, Resource, Scope};
 use custos_store::MatterRow;
 
 fn title_field(id: MatterId) -> String {
@@ -128,7 +128,9 @@ impl App {
 
     /// The matters the caller may see whose title contains `query` (any case). Titles are
     /// sealed: each visible matter's title is opened and compared, so a metadata-only viewer
-    /// finds nothing by title, and the query itself is never stored or logged.
+    /// finds nothing by title, and the query itself is never stored or logged. Only the
+    /// matters the caller's [`Reach`] names are read (the oversight roles': all, a page at a
+    /// time), and each is decided: the cost grows with what the caller may see, not the firm.
     pub async fn search_matters(
         &self,
         caller: &Caller,
@@ -138,11 +140,24 @@ impl App {
         let query = crate::listing::Query::new(query);
         let mut tx = self.store.begin_read().await?;
         let (principal, ctx) = self.facts(&mut *tx, caller, Action::ViewMatter).await?;
+        let (reach, now, person) = (
+            custos_policy::listing_reach(&principal),
+            ctx.now,
+            caller.person,
+        );
         let listing = filtered_page(
             &mut *tx,
             page,
             &mut |tx, after, limit| {
-                Box::pin(async move { Ok(tx.list_matters(after.map(MatterId), limit).await?) })
+                let after = after.map(MatterId);
+                Box::pin(async move {
+                    Ok(match reach {
+                        Reach::Everything => tx.list_matters(after, limit).await?,
+                        Reach::OwnGrounds => {
+                            tx.list_matters_reached(person, now, after, limit).await?
+                        }
+                    })
+                })
             },
             |m| m.id.0,
             |row| {

@@ -22,6 +22,7 @@ mod decision_http;
 mod decision_table;
 mod harness;
 mod jobs;
+mod listing_reach;
 mod logs;
 mod node;
 mod review;

@@ -8,6 +8,7 @@ mod people;
 mod records;
 
 pub use emergency::may_break_glass;
+pub use records::listing_reach;
 
 use crate::decision::{Decision, Reason, Rule};
 use crate::{Action, Context, Principal, Resource};

@@ -335,3 +335,12 @@ fn open_matter(
         ),
     }
 }
+
+/// Where a listing of client records must look for what a principal may see (see [`Reach`]).
+pub fn listing_reach(principal: &Principal) -> crate::Reach {
+    if oversight_metadata(principal).is_some() {
+        crate::Reach::Everything
+    } else {
+        crate::Reach::OwnGrounds
+    }
+}

@@ -5,7 +5,43 @@ use crate::rows::{ClientRow, DocumentRow, MatterRow};
 use crate::sql::exec::{SqlTx, q};
 use crate::sql::{SqlRow, after_key, client_row, document_row, ids, matter_row, ms};
 use async_trait::async_trait;
-use custos_domain::{ClientId, DocumentId, MatterId};
+use custos_domain::{ClientId, DocumentId, MatterId, PersonId, Timestamp};
+
+/// The matters a person reaches through their own grounds at `$2` (Unix ms): those they lead,
+/// those of the teams they lead, those they are staffed on, those of their open break-glass
+/// accesses. `$1` is the person's id. Kept beside `custos_policy::listing_reach`'s rules.
+macro_rules! reached_matters {
+    () => {
+        "SELECT id FROM matters WHERE lead_id = $1
+         UNION SELECT m.id FROM matters m JOIN teams t ON t.id = m.team_id WHERE t.lead_id = $1
+         UNION SELECT matter_id FROM matter_members WHERE person_id = $1
+         UNION SELECT matter_id FROM break_glass WHERE person_id = $1 AND expires_at > $2"
+    };
+}
+
+/// The clients a person reaches: those they are responsible for and those of the matters they
+/// reach (`$1`, `$2` as in `reached_matters!`).
+macro_rules! reached_clients {
+    () => {
+        concat!(
+            "SELECT id FROM clients WHERE responsible_id = $1
+             UNION SELECT client_id FROM matters WHERE id IN (",
+            reached_matters!(),
+            ")"
+        )
+    };
+}
+
+/// One page's worth of reached clients after `$3`, at most `$4` (`$1`, `$2` as above).
+macro_rules! reached_clients_page {
+    () => {
+        concat!(
+            "SELECT id FROM clients WHERE id > $3 AND id IN (",
+            reached_clients!(),
+            ") ORDER BY id LIMIT $4"
+        )
+    };
+}
 
 /// The kinds of record the firm numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +133,42 @@ pub trait RecordsTx: SqlTx {
         .await
     }
 
+    /// The clients `person` reaches through their own grounds at `now` (responsible for it,
+    /// or reaching one of its matters: see `custos_policy::Reach::OwnGrounds`), ordered by id,
+    /// after `after`, with every matter of those clients (ordered by client): a listing's batch
+    /// in two statements whatever the firm's size.
+    async fn list_clients_reached(
+        &mut self,
+        person: PersonId,
+        now: Timestamp,
+        after: Option<ClientId>,
+        limit: u32,
+    ) -> Result<(Vec<ClientRow>, Vec<MatterRow>), StoreError> {
+        let clients = q(concat!(
+            "SELECT * FROM clients WHERE id IN (",
+            reached_clients_page!(),
+            ") ORDER BY id"
+        ))
+        .bind(person.to_string())
+        .bind(ms(now))
+        .bind(after_key(after.map(|a| a.0)))
+        .bind(i64::from(limit))
+        .list(self.conn(), client_row)
+        .await?;
+        let matters = q(concat!(
+            "SELECT * FROM matters WHERE client_id IN (",
+            reached_clients_page!(),
+            ") ORDER BY client_id, id"
+        ))
+        .bind(person.to_string())
+        .bind(ms(now))
+        .bind(after_key(after.map(|a| a.0)))
+        .bind(i64::from(limit))
+        .list(self.conn(), matter_row)
+        .await?;
+        Ok((clients, matters))
+    }
+
     /// Every matter of a client.
     async fn matters_of_client(&mut self, client: ClientId) -> Result<Vec<MatterRow>, StoreError> {
         q("SELECT * FROM matters WHERE client_id = $1 ORDER BY id")
@@ -150,6 +222,28 @@ pub trait RecordsTx: SqlTx {
             .bind(i64::from(limit))
             .list(self.conn(), matter_row)
             .await
+    }
+
+    /// The matters `person` reaches through their own grounds at `now` (see
+    /// `custos_policy::Reach::OwnGrounds`), ordered by id, after `after`.
+    async fn list_matters_reached(
+        &mut self,
+        person: PersonId,
+        now: Timestamp,
+        after: Option<MatterId>,
+        limit: u32,
+    ) -> Result<Vec<MatterRow>, StoreError> {
+        q(concat!(
+            "SELECT * FROM matters WHERE id > $3 AND id IN (",
+            reached_matters!(),
+            ") ORDER BY id LIMIT $4"
+        ))
+        .bind(person.to_string())
+        .bind(ms(now))
+        .bind(after_key(after.map(|a| a.0)))
+        .bind(i64::from(limit))
+        .list(self.conn(), matter_row)
+        .await
     }
 
     /// Adds a document's metadata (its blob must already be durable).
