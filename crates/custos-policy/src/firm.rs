@@ -9,6 +9,7 @@
 //! ever evaluated, so no firm policy can turn it into an allow. Cedar types stay private here.
 
 use crate::decision::{Reason, Rule};
+use crate::firm_slices::{Guard, Slices};
 use crate::{Action, Principal, Resource};
 use cedar_policy::{
     Authorizer, Context as CedarContext, Decision as CedarDecision, Entities, Entity, EntityId,
@@ -20,7 +21,7 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 const SCHEMA: &str = include_str!("firm.cedarschema");
-const BASE_ALLOW: &str = "custos_base_allow";
+pub(crate) const BASE_ALLOW: &str = "custos_base_allow";
 
 /// The schema, parsed once.
 fn schema() -> Option<&'static Schema> {
@@ -48,10 +49,10 @@ impl std::fmt::Display for FirmPolicyError {
 /// A checked firm policy set, ready to ask.
 pub struct FirmPolicies {
     version: i64,
-    /// Per action, the firm policies that may apply to it and the built-in permit (`None`:
-    /// none may apply, Cedar is not asked). Slicing by action keeps a decision from paying for
-    /// every policy of the firm.
-    by_action: HashMap<Action, PolicySet>,
+    /// The firm policies that may apply to a request, by action, role and classification, with
+    /// the built-in permit (none: no policy may apply, Cedar is not asked). Slicing keeps a
+    /// decision from paying for every policy of the firm (see `firm_slices`).
+    slices: Slices,
     /// The firm's own policies: (Cedar id, the name the officer gave with `@id("...")`).
     names: HashMap<PolicyId, String>,
 }
@@ -115,32 +116,32 @@ impl FirmPolicies {
             "permit(principal, action, resource);",
         )
         .map_err(|e| FirmPolicyError(e.to_string()))?;
-        let mut by_action = HashMap::new();
-        for action in Action::ALL {
-            let Some(this) = uid("Action", action.as_str()) else {
-                continue;
-            };
-            let mut set = PolicySet::new();
-            for p in firm.policies() {
-                let applies = match p.action_constraint() {
-                    cedar_policy::ActionConstraint::Any => true,
-                    cedar_policy::ActionConstraint::Eq(a) => a == this,
-                    cedar_policy::ActionConstraint::In(list) => list.contains(&this),
-                };
-                if applies {
-                    set.add(p.clone())
-                        .map_err(|e| FirmPolicyError(e.to_string()))?;
-                }
-            }
-            if set.policies().next().is_some() {
-                set.add(allow.clone())
-                    .map_err(|_| FirmPolicyError(format!("the id `{BASE_ALLOW}` is reserved")))?;
-                by_action.insert(action, set);
-            }
+        let mut sliced = Vec::new();
+        for p in firm.policies() {
+            let actions = Action::ALL
+                .into_iter()
+                .filter(|action| {
+                    uid("Action", action.as_str()).is_some_and(|this| match p.action_constraint() {
+                        cedar_policy::ActionConstraint::Any => true,
+                        cedar_policy::ActionConstraint::Eq(a) => a == this,
+                        cedar_policy::ActionConstraint::In(list) => list.contains(&this),
+                    })
+                })
+                .collect();
+            sliced.push((p.clone(), actions, Guard::of(p)));
         }
+        if sliced
+            .iter()
+            .any(|(p, _, _)| p.id() == &PolicyId::new(BASE_ALLOW))
+        {
+            return Err(FirmPolicyError(format!(
+                "the id `{BASE_ALLOW}` is reserved"
+            )));
+        }
+        let slices = Slices::build(&sliced, &allow).map_err(FirmPolicyError)?;
         Ok(Arc::new(FirmPolicies {
             version,
-            by_action,
+            slices,
             names,
         }))
     }
@@ -169,7 +170,15 @@ impl FirmPolicies {
         resource: &Resource,
         clock: &crate::LocalClock,
     ) -> Option<Reason> {
-        let set = self.by_action.get(&action)?;
+        let (classification, client) = match resource {
+            Resource::Document(d) => (Some(d.classification), Some(d.matter.client)),
+            Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => (None, Some(m.client)),
+            Resource::Client(c) => (None, Some(c.id)),
+            _ => (None, None),
+        };
+        let set = self
+            .slices
+            .get(action, principal.role, classification, client)?;
         let deny = |why: String| {
             Some(Reason {
                 rule: Rule::FirmPolicy,
@@ -260,7 +269,7 @@ impl Slice {
 }
 
 /// The Cedar request and the few entities it needs, built from the facts already gathered.
-fn request(
+pub(crate) fn request(
     principal: &Principal,
     action: Action,
     resource: &Resource,

@@ -30,6 +30,7 @@
 mod caps;
 mod decision;
 mod firm;
+mod firm_slices;
 mod rules;
 
 pub use caps::{content_cap, is_staff, may_act};
