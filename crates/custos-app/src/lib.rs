@@ -26,6 +26,7 @@ pub use caller::{Caller, Via};
 pub use config::{AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig};
 pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
+pub use custos_policy::Effect;
 pub use custos_policy::{Rule as PolicyRule, Scope, firm_policy_schema, may_break_glass};
 pub use custos_store::{AuditFilter, redact_url};
 pub use demo::{
@@ -48,6 +49,7 @@ pub use usecases::login::{LoginRequest, NewSession};
 pub use usecases::matters::MatterRights;
 pub use usecases::people::{ComplianceRights, NewPerson};
 pub use usecases::policies::FirmPolicyView;
+pub use usecases::policy_test::{CaseResult, PolicyCase, parse_policy_cases};
 pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
 pub use usecases::walls::{WallPreview, WallPreviewLine};

@@ -58,6 +58,8 @@ pub const ACTION_BREAK_GLASS_LIST: &str = "break_glass.list";
 pub const ACTION_ACCESS_LIST: &str = "matter.access_list";
 /// Audit action `policy.save`: a new version of the firm policies in force.
 pub const ACTION_POLICY_SAVE: &str = "policy.save";
+/// Audit action `policy.test`: a table of decision cases run by `custos policy test`.
+pub const ACTION_POLICY_TEST: &str = "policy.test";
 /// Audit action `client.list`.
 pub const ACTION_CLIENT_LIST: &str = "client.list";
 /// Audit action `matter.list`.
@@ -78,6 +80,8 @@ pub const RULE_AUTH_SECOND_FACTOR: &str = "auth.second_factor";
 pub const RULE_AUTH_THROTTLE: &str = "auth.throttle";
 /// Audit rule code `bootstrap`.
 pub const RULE_BOOTSTRAP: &str = "bootstrap";
+/// Audit rule code `operator`: done by whoever runs the command line on the data directory.
+pub const RULE_OPERATOR: &str = "operator";
 /// Audit rule code `system.job`: periodic work the firm configured.
 pub const RULE_SYSTEM_JOB: &str = "system.job";
 /// Audit rule code `upload.incomplete`.
@@ -112,6 +116,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_BREAK_GLASS_LIST,
     ACTION_ACCESS_LIST,
     ACTION_POLICY_SAVE,
+    ACTION_POLICY_TEST,
     ACTION_CLIENT_LIST,
     ACTION_MATTER_LIST,
     ACTION_PERSON_LIST,
@@ -126,6 +131,7 @@ pub const EVENT_RULES: &[&str] = &[
     RULE_AUTH_SECOND_FACTOR,
     RULE_AUTH_THROTTLE,
     RULE_BOOTSTRAP,
+    RULE_OPERATOR,
     RULE_SYSTEM_JOB,
     RULE_UPLOAD_INCOMPLETE,
 ];

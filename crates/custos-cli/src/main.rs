@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod jobs;
+mod policy;
 
 /// Custos: enforces a law firm's client-confidentiality policy.
 #[derive(Debug, Parser)]
@@ -69,6 +70,11 @@ enum Command {
         #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
         data_dir: PathBuf,
     },
+    /// Firm policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Database tools.
     Db {
         #[command(subcommand)]
@@ -97,6 +103,24 @@ enum Command {
         /// The key file (`kek.key`) of the firm.
         #[arg(long)]
         key: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Run a table of decision cases (CSV: `person,action,record,expected`, e.g.
+    /// `lena.lawyer,document.read,M-0042,allow`; a record is M-0042, C-0007, a document id or
+    /// `firm`) against the policy in force, or with proposed firm policies in place of the
+    /// saved ones; prints each mismatch with its reasons and exits non-zero if any.
+    Test {
+        /// The case table.
+        cases: PathBuf,
+        /// Proposed firm policies (Cedar) to test instead of the saved ones.
+        #[arg(long, value_name = "FILE")]
+        policies: Option<PathBuf>,
+        /// The data directory.
+        #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
+        data_dir: PathBuf,
     },
 }
 
@@ -244,6 +268,14 @@ async fn run(cli: Cli) -> Result<()> {
             storage,
         } => demo(data_dir, listen, &storage.options()?).await,
         Command::Jobs { data_dir } => jobs::show(&data_dir).await,
+        Command::Policy {
+            command:
+                PolicyCommand::Test {
+                    cases,
+                    policies,
+                    data_dir,
+                },
+        } => policy::test(&data_dir, &cases, policies.as_deref()).await,
         Command::Db {
             command: DbCommand::Migrate { data_dir },
         } => {

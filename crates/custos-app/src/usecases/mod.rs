@@ -14,6 +14,7 @@ pub(crate) mod matters;
 mod media_type;
 pub(crate) mod people;
 pub(crate) mod policies;
+pub(crate) mod policy_test;
 pub(crate) mod recovery;
 pub(crate) mod sessions;
 pub(crate) mod teams;

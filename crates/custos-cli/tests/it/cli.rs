@@ -145,6 +145,7 @@ fn every_command_has_help() {
         &["serve", "--help"],
         &["demo", "--help"],
         &["audit", "verify", "--help"],
+        &["policy", "test", "--help"],
     ] {
         let o = custos(args);
         assert!(o.status.success(), "{args:?}");
@@ -208,5 +209,96 @@ fn serve_refuses_a_data_directory_that_others_may_read() {
         assert_clean_failure(&serve, "group or others may read it");
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(before))
             .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// `custos policy test`: the firm's own cases against the policy in force and against a
+/// proposed firm policy set; mismatches are listed with their reasons and fail the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_test_runs_the_firms_cases_against_current_and_proposed_policies() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = tmp.path().join("data");
+    let outcome = custos_app::init_data_dir(&root, "olivia.officer", &Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let firm =
+        custos_app::seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    outcome.app.close().await;
+    let d = root.to_str().unwrap_or_default();
+    let cases = tmp.path().join("cases.csv");
+    let d8 = firm.documents["D8"];
+    let table = format!(
+        "# the firm's cases\nperson,action,record,expected\n\
+                 lena.lawyer,matter.view,M-0001,allow\n\
+                 lena.lawyer,document.read,{d8},deny\n\
+                 lena.lawyer,matter.view,M-0004,deny\n\
+                 olivia.officer,matter.view,M-0004,allow\n\
+                 ivan.intern,matter.view,M-0002,allow\n\
+                 paula.partner,client.view,C-0001,allow\n"
+    );
+    std::fs::write(&cases, table).unwrap_or_else(|e| panic!("{e}"));
+    let c = cases.to_str().unwrap_or_default();
+    let run = custos(&["policy", "test", c, "--data-dir", d]);
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "{out}{}", stderr(&run));
+    assert!(
+        out.contains("6 cases against the policy in force: 6 as expected, 0 mismatched"),
+        "{out}"
+    );
+
+    // A proposed policy that keeps interns out of everything: the intern's case now fails,
+    // naming the policy; nothing was saved, so the policy in force still passes.
+    let proposed = tmp.path().join("proposed.cedar");
+    std::fs::write(
+        &proposed,
+        "@id(\"no-interns\") forbid(principal, action, resource) when { principal.role == \"intern\" };",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = proposed.to_str().unwrap_or_default();
+    let run = custos(&["policy", "test", c, "--policies", p, "--data-dir", d]);
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(!run.status.success(), "{out}");
+    assert!(
+        out.contains("line 7: ivan.intern matter.view M-0002: expected allow, got deny")
+            && out.contains("`no-interns`"),
+        "{out}"
+    );
+    assert!(out.contains("5 as expected, 1 mismatched"), "{out}");
+    assert_clean_failure(&run, "1 of 6 cases did not match");
+    assert!(
+        custos(&["policy", "test", c, "--data-dir", d])
+            .status
+            .success()
+    );
+
+    // Bad tables and bad policies: one clear line each.
+    std::fs::write(&proposed, "permit(principal, action, resource);").unwrap_or_default();
+    assert_clean_failure(
+        &custos(&["policy", "test", c, "--policies", p, "--data-dir", d]),
+        "may only forbid",
+    );
+    for (bad, says) in [
+        ("who,what\n", "header"),
+        (
+            "person,action,record,expected\nlena.lawyer,matter.peek,M-0001,allow\n",
+            "line 2: unknown action `matter.peek`",
+        ),
+        (
+            "person,action,record,expected\nnobody,matter.view,M-0001,allow\n",
+            "line 2: no person `nobody`",
+        ),
+        (
+            "person,action,record,expected\nlena.lawyer,matter.view,M-9999,maybe\n",
+            "line 2: expected `allow` or `deny`",
+        ),
+        (
+            "person,action,record,expected\nlena.lawyer,matter.view,M-9999,allow\n",
+            "line 2: no matter M-9999",
+        ),
+    ] {
+        std::fs::write(&cases, bad).unwrap_or_default();
+        assert_clean_failure(&custos(&["policy", "test", c, "--data-dir", d]), says);
     }
 }

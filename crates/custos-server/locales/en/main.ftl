@@ -89,6 +89,7 @@ rulename-auth-second-factor = Second-factor check
 rulename-auth-throttle = Too many attempts
 rulename-auth-interactive = Signed-in session needed
 rulename-bootstrap = First officer
+rulename-operator = Operator (command line)
 rulename-system-job = Scheduled job
 rulename-upload-incomplete = Upload not finished
 rulename-R4-precondition = Agreement and training (R4)
@@ -154,6 +155,7 @@ action-break-glass-list = Listed emergency accesses
 action-matter-access-list = Listed who can access a matter
 action-policy-manage = Managed the firm policies
 action-policy-save = Firm policies saved
+action-policy-test = Decision cases run
 
 ## Sign-in and setup
 sign-in-title = Sign in to Custos

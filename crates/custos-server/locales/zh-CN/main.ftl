@@ -86,6 +86,7 @@ rulename-auth-second-factor = 第二因素校验
 rulename-auth-throttle = 尝试次数过多
 rulename-auth-interactive = 需要登录会话
 rulename-bootstrap = 首位保密官
+rulename-operator = 运维人员（命令行）
 rulename-system-job = 定时任务
 rulename-upload-incomplete = 上传未完成
 rulename-R4-precondition = 协议与培训（R4）
@@ -151,6 +152,7 @@ action-break-glass-list = 列出紧急访问
 action-matter-access-list = 列出谁可访问案件
 action-policy-manage = 管理律所政策
 action-policy-save = 已保存律所政策
+action-policy-test = 已运行决策用例
 
 ## 登录与设置
 sign-in-title = 登录 Custos

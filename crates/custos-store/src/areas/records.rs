@@ -103,6 +103,14 @@ pub trait RecordsTx: SqlTx {
             .await
     }
 
+    /// A client by its number (`C-0007` is 7).
+    async fn client_by_number(&mut self, number: i64) -> Result<Option<ClientRow>, StoreError> {
+        q("SELECT * FROM clients WHERE number = $1")
+            .bind(number)
+            .get(self.conn(), client_row)
+            .await
+    }
+
     /// Clients ordered by id, after `after`.
     async fn list_clients(
         &mut self,
