@@ -58,6 +58,20 @@ async function main() {
     await op.waitForURL(/done=compliance-recorded/);
     check((await lp.goto(m1)).status() === 200, "renewed training gives access on the next request");
 
+    // ---- What can this person access (the officer's access review).
+    console.log("person access");
+    const lenaPage = op.url().split("?")[0];
+    await op.goto(lenaPage);
+    const reach = await op.textContent("section[aria-labelledby=reach]");
+    check(["M-0001", "M-0002", "M-0003", "M-0009"].every((n) => reach.includes(n)) && !reach.includes("M-0004"), "the person page lists the matters Lena can access, and no other");
+    check(reach.includes("On the matter team"), "each with the rule in words");
+    await shot(op, "person-access");
+    await accessible(op, "person page with what they can access");
+    await op.locator("#reach-table a", { hasText: "M-0001" }).click();
+    check((await op.textContent("h1")).includes("M-0001") || op.url().includes("/matters/"), "a matter number links to the matter");
+    await lp.goto(lenaPage);
+    check((await lp.locator("section[aria-labelledby=reach]").count()) === 0, "Lena does not get the officer's view of her own access");
+
     // ---- R6: break-glass by number, flagged, alerted, reviewed.
     console.log("break-glass");
     check((await lp.goto(m4)).status() === 404, "M-0004 is hidden from Lena");
@@ -159,6 +173,10 @@ async function main() {
     await zp.goto(m4);
     check((await zp.textContent("section[aria-labelledby=access]")).includes("谁有访问权"), "the access panel is in Chinese");
     await shot(zp, "matter-access-zh");
+    await zp.goto(lenaPage);
+    check((await zp.textContent("section[aria-labelledby=reach]")).includes("可访问的内容"), "what a person can access, in Chinese");
+    await shot(zp, "person-access-zh");
+    await accessible(zp, "person access (zh-CN)");
     await zp.goto(`${base}/walls`);
     check((await zp.textContent("main")).includes("准入"), "the walls page names inclusionary walls in Chinese");
     await accessible(zp, "walls (zh-CN)");

@@ -48,6 +48,7 @@ pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::login::{LoginRequest, NewSession};
 pub use usecases::matters::MatterRights;
 pub use usecases::people::{ComplianceRights, NewPerson};
+pub use usecases::person_access::{PersonAccess, PersonAccessEntry};
 pub use usecases::policies::FirmPolicyView;
 pub use usecases::policy_test::{CaseResult, PolicyCase, parse_policy_cases};
 pub use usecases::sessions::SessionView;

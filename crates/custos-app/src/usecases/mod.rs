@@ -13,6 +13,7 @@ pub(crate) mod login;
 pub(crate) mod matters;
 mod media_type;
 pub(crate) mod people;
+pub(crate) mod person_access;
 pub(crate) mod policies;
 pub(crate) mod policy_test;
 pub(crate) mod recovery;

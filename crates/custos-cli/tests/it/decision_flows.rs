@@ -485,3 +485,47 @@ async fn a_wall_preview_names_who_would_lose_access_and_changes_nothing() -> Tes
     assert_eq!(t.get(&lena, &d1).await.status(), StatusCode::OK);
     Ok(())
 }
+
+/// "What can this person access" (R20 access reviews): the officer's question only; the
+/// matters named are those the person opens themselves, with the rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_officer_sees_what_a_person_can_access_and_no_one_else_does() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let lena = t.login("lena.lawyer").await;
+    let path = format!("/api/people/{}/access", t.person("lena.lawyer"));
+    let (status, body) = t.get_json(&officer, &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let numbers: Vec<&str> = body["matters"]
+        .as_array()
+        .ok_or("no matters")?
+        .iter()
+        .filter_map(|m| m["number"].as_str())
+        .collect();
+    assert_eq!(numbers, ["M-0001", "M-0002", "M-0003", "M-0009"], "{body}");
+    assert!(
+        body["matters"].as_array().is_some_and(|ms| ms
+            .iter()
+            .all(|m| m["rule"] == "R1.need_to_know" && m["scope"] == "full")),
+        "{body}"
+    );
+    assert_eq!(body["every_matter"], false);
+    for m in ["M1", "M2", "M3"] {
+        let (s, _) = t
+            .get_json(&lena, &format!("/api/matters/{}", t.matter(m)))
+            .await;
+        assert_eq!(s, StatusCode::OK, "lena opens {m} herself");
+    }
+    // The officer's own oversight is one flag, not 20,000 lines.
+    let own = format!("/api/people/{}/access", t.person("olivia.officer"));
+    let (status, body) = t.get_json(&officer, &own).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["every_matter"], true, "{body}");
+    // Nobody else may ask, not even about themselves or as a partner.
+    for who in ["lena.lawyer", "paula.partner", "adam.admin"] {
+        let token = t.login(who).await;
+        let (status, body) = t.get_json(&token, &path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+    }
+    Ok(())
+}

@@ -264,6 +264,19 @@ async fn listings_match_one_by_one(app: &App, store: &dyn Store, seed: u64) -> T
             }
         }
         assert_eq!(listed, opened, "seed {seed}: matters of person {person}");
+        // The officer's "what can this person access" names the same matters (those she may
+        // not see herself counted), unless the person's role sees every matter.
+        let officer = as_person(firm.people[0]);
+        let reach = app.person_access(&officer, person).await?;
+        if !reach.every_matter {
+            let named: BTreeSet<uuid::Uuid> = reach.matters.iter().map(|e| e.matter.0).collect();
+            assert!(named.is_subset(&opened), "seed {seed}: person {person}");
+            assert_eq!(
+                named.len() + reach.hidden as usize,
+                opened.len(),
+                "seed {seed}: what person {person} can access"
+            );
+        }
         listed_somewhere += listed.len();
         let listed = all_pages(
             |p| async move { app.list_clients(&caller, &p).await },

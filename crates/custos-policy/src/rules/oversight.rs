@@ -48,6 +48,22 @@ pub(super) fn decide(
                 deny_default("only the confidentiality officer and IT", false)
             }
         }
+        (Action::ViewAccess, Resource::Person { .. }) => {
+            if principal.role == Role::Officer {
+                allow(
+                    Scope::MetadataOnly,
+                    reason(
+                        Rule::RoleDuty,
+                        "the confidentiality officer reviews what each person can access (R20)",
+                    ),
+                )
+            } else {
+                deny_default(
+                    "only the confidentiality officer reviews what a person can access",
+                    false,
+                )
+            }
+        }
         (Action::ViewOwnAudit, Resource::AuditTrailOf(owner)) => {
             if *owner == principal.id {
                 allow(

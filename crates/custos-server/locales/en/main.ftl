@@ -525,3 +525,11 @@ done-client-created = The client was taken on.
 done-matter-created = The matter was opened. Its lead lawyer is on its team.
 home-recent = Recently opened documents
 home-no-recent = You have not opened a document yet.
+reach-heading = What they can access, and why
+reach-lead = Every matter this person can see now, decided one by one with the same rules as their own requests.
+reach-every = Their role lets them see that every matter exists (metadata only), except where a wall keeps them out.
+reach-none = No matter: they are on no matter team and lead none.
+reach-hidden = { $count ->
+    [one] One more matter they can see is hidden from you by a wall.
+   *[other] { $count } more matters they can see are hidden from you by walls.
+}

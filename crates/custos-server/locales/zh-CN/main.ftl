@@ -510,3 +510,10 @@ done-client-created = 已接受该客户。
 done-matter-created = 案件已新建，主办律师已在案件团队中。
 home-recent = 最近打开的文件
 home-no-recent = 您还没有打开过文件。
+reach-heading = 可访问的内容及原因
+reach-lead = 此人当前可查看的每个案件，均按与其本人请求相同的规则逐一判定。
+reach-every = 其角色可看到每个案件的存在（仅元数据），被隔离墙排除的除外。
+reach-none = 无：此人不在任何案件团队中，也不负责任何案件。
+reach-hidden = { $count ->
+   *[other] 另有 { $count } 个此人可查看的案件因隔离墙对您隐藏。
+}

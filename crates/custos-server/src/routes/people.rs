@@ -9,7 +9,7 @@ use crate::error::{
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use custos_app::{NewPerson, Page};
+use custos_app::{NewPerson, Page, PersonAccess};
 use custos_domain::{Compliance, Person, PersonId, PersonStatus, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,6 +21,23 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_person))
         .routes(routes!(set_status))
         .routes(routes!(set_compliance))
+        .routes(routes!(person_access))
+}
+
+/// What a person can access now, and why (the officer's access review, R20): every matter
+/// their own grounds let them see, with the rule; an officer's or IT's oversight of every
+/// matter is one flag. Matters the officer may not see herself are counted, not named.
+#[utoipa::path(get, path = "/api/people/{id}/access", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = PersonAccess), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn person_access(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<axum::Json<PersonAccess>, ApiError> {
+    Ok(axum::Json(
+        state.app.person_access(&caller, PersonId(id)).await?,
+    ))
 }
 
 /// Record a person's confidentiality agreement and training (R4): the officer for anyone

@@ -181,6 +181,50 @@ struct PersonPage {
     may_record: bool,
     /// Whether the viewer sees the dates at all (HR records: see `redact_compliance`).
     show_compliance: bool,
+    /// What the person can access now (the officer's access review).
+    reach: Option<ReachPanel>,
+}
+
+/// One matter a person can see, in the viewer's words.
+struct ReachLine {
+    id: String,
+    number: String,
+    why: String,
+    metadata_only: bool,
+    break_glass: bool,
+}
+
+/// "What can this person access": the officer's view on a person page.
+struct ReachPanel {
+    every: bool,
+    lines: Vec<ReachLine>,
+    hidden: u32,
+}
+
+/// The panel, for the officer (the use case decides; anyone else gets none).
+async fn reach_panel(state: &AppState, v: &Viewer, id: PersonId) -> Option<ReachPanel> {
+    if v.person.role != Role::Officer {
+        return None;
+    }
+    let access = state.app.person_access(&v.caller, id).await.ok()?;
+    let t = v.chrome.t;
+    Some(ReachPanel {
+        every: access.every_matter,
+        hidden: access.hidden,
+        lines: access
+            .matters
+            .into_iter()
+            .map(|e| ReachLine {
+                id: e.matter.0.to_string(),
+                number: e.number.to_string(),
+                why: t
+                    .try_get(&format!("access-why-{}", e.rule.replace(['.', '_'], "-")))
+                    .unwrap_or_else(|| e.rule.to_owned()),
+                metadata_only: e.scope == custos_app::Scope::MetadataOnly,
+                break_glass: e.rule == custos_app::PolicyRule::BreakGlass.code(),
+            })
+            .collect(),
+    })
 }
 
 /// What is missing, in the viewer's language.
@@ -248,7 +292,10 @@ async fn person(
         .unwrap_or_default();
     let today = state.app.today(time::OffsetDateTime::now_utc());
     let compliance = p.compliance;
+    let reach = reach_panel(&state, &v, id).await;
+    let c = &v.chrome;
     PersonPage {
+        reach,
         agreement: compliance
             .agreement_signed_on
             .map(custos_domain::iso)
