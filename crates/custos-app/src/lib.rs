@@ -11,6 +11,7 @@ mod caller;
 mod config;
 mod demo;
 mod error;
+mod explain;
 mod facts;
 mod init;
 mod jobs;
@@ -184,8 +185,9 @@ impl App {
         self.audit_decision(&mut *tx, caller, action, resource, &decision, detail)
             .await?;
         if !decision.is_allowed() {
+            let refusal = self.explain(&mut *tx, action, resource, &decision).await?;
             tx.commit().await?;
-            return Err(denial(&decision));
+            return Err(refusal);
         }
         match decision.into_permit() {
             Some(permit) => Ok((tx, permit)),

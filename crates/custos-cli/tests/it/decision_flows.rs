@@ -529,3 +529,80 @@ async fn the_officer_sees_what_a_person_can_access_and_no_one_else_does() -> Tes
     }
     Ok(())
 }
+
+/// R5: a refusal the caller may know about says, in words, what is missing and who can give
+/// it; the audit entry keeps the exact ids; a hidden record still says nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_name_records_and_people_in_words_and_who_can_help() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    // Lena is on M-0001 but does not lead it: staffing is Carl's (he leads the matter and its
+    // team).
+    let r = t
+        .post_json(
+            &lena,
+            &format!("/api/matters/{}/members", t.matter("M1")),
+            &json!({ "person": t.person("omar.lawyer") }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let rid = request_id(&r);
+    let body: Value = r.json().await?;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("Carl Svensson, who leads M-0001, decides who is on it"),
+        "{body}"
+    );
+    let uuid_like = |s: &str| {
+        s.split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+            .any(|w| w.len() == 36 && uuid::Uuid::parse_str(w).is_ok())
+    };
+    assert!(!uuid_like(message), "no id in the words: {message}");
+    // Under break-glass on M-0004 she reads but may not upload: not on its team, and Ian
+    // Novak leads it.
+    let opened = t
+        .post_json(
+            &lena,
+            "/api/break-glass",
+            &json!({ "matter": t.matter("M4"), "justification": WHY }),
+        )
+        .await;
+    assert_eq!(opened.status(), StatusCode::CREATED);
+    let r = t
+        .upload(
+            &lena,
+            &t.matter("M4"),
+            "Note",
+            "confidential",
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await?;
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("M-0004") && message.contains("Ian Novak") && !uuid_like(message),
+        "{body}"
+    );
+    // The audit entry keeps the policy's exact sentence, with the matter's id.
+    let logged = entries(&t, &rid).await;
+    let reasons = logged
+        .iter()
+        .flat_map(|e| e["reasons"].as_array().cloned().unwrap_or_default())
+        .map(|r| r["message"].as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<_>>();
+    assert!(
+        reasons
+            .iter()
+            .any(|m| m == "only the matter lead and team lead decide the staffing"),
+        "the audit keeps the policy's own sentence: {reasons:?}"
+    );
+    // A hidden record: 404 and nothing else.
+    let r = t
+        .get(&lena, &format!("/api/matters/{}", t.matter("M5")))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body: Value = r.json().await?;
+    assert!(!body.to_string().contains("M-0005"), "{body}");
+    Ok(())
+}
