@@ -32,6 +32,7 @@ async function main() {
     };
     const m1 = await matterUrl("M-0001");
     const m4 = await matterUrl("M-0004");
+    const m2 = await matterUrl("M-0002");
 
     // ---- R4: an expired training keeps Lena out, and every page says why.
     console.log("preconditions");
@@ -71,6 +72,17 @@ async function main() {
     check((await op.textContent("h1")).includes("M-0001") || op.url().includes("/matters/"), "a matter number links to the matter");
     await lp.goto(lenaPage);
     check((await lp.locator("section[aria-labelledby=reach]").count()) === 0, "Lena does not get the officer's view of her own access");
+
+    // ---- Who can access a document: its classification counts.
+    console.log("document access");
+    await op.goto(m2);
+    await op.locator("table tr", { has: op.locator(".tag-restricted") }).locator("a").first().click();
+    await op.waitForSelector("section[aria-labelledby=access]");
+    const docPanel = await op.textContent("section[aria-labelledby=access]");
+    check(docPanel.includes("Lena") && docPanel.includes("Pat") && docPanel.includes("Their role may not see records of this classification"), "a restricted document's panel holds back the paralegal by her role, and lets the lawyer in");
+    await shot(op, "document-access");
+    await accessible(op, "document page with its access panel");
+    const docPage = op.url();
 
     // ---- R6: break-glass by number, flagged, alerted, reviewed.
     console.log("break-glass");
@@ -173,6 +185,8 @@ async function main() {
     await zp.goto(m4);
     check((await zp.textContent("section[aria-labelledby=access]")).includes("谁有访问权"), "the access panel is in Chinese");
     await shot(zp, "matter-access-zh");
+    await zp.goto(docPage);
+    check((await zp.textContent("section[aria-labelledby=access]")).includes("其角色不得查看"), "the document's access panel is in Chinese");
     await zp.goto(lenaPage);
     check((await zp.textContent("section[aria-labelledby=reach]")).includes("可访问的内容"), "what a person can access, in Chinese");
     await shot(zp, "person-access-zh");

@@ -4,7 +4,7 @@
 use crate::facts::{emergency, matter_facts};
 use crate::{App, AppError, AuditEvent, Caller};
 use custos_audit::Outcome;
-use custos_domain::{MatterId, MatterNumber, PersonId, PersonStatus, Role};
+use custos_domain::{DocumentId, MatterId, MatterNumber, PersonId, PersonStatus, Role};
 use custos_policy::{Action, Context, Principal, Resource, Rule, Scope};
 use serde::Serialize;
 
@@ -39,6 +39,10 @@ pub struct MatterAccess {
     /// Its number.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub number: MatterNumber,
+    /// The document asked about, when the question is about one of the matter's documents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub document: Option<DocumentId>,
     /// People allowed to see it (content, or metadata only), each with the rule that lets
     /// them in (need-to-know, break-glass, an oversight duty).
     pub allowed: Vec<AccessEntry>,
@@ -78,6 +82,61 @@ impl App {
                 outcome: Outcome::Allow,
                 rule: Rule::RoleDuty.code(),
                 message: "who can access this matter, decided person by person".to_owned(),
+                detail: serde_json::json!({
+                    "allowed": access.allowed.len(),
+                    "screened": access.screened.len(),
+                    "held_back": access.held_back.len(),
+                    "others": access.others,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(access)
+    }
+
+    /// Who can see document `id`, and why (same askers as for its matter: the officer, the
+    /// matter lead and the team lead, and only if they may see the document): each person of
+    /// the matter's audience decided on the document itself, so role caps on its
+    /// classification and firm policies on documents count.
+    pub async fn who_can_access_document(
+        &self,
+        caller: &Caller,
+        id: DocumentId,
+    ) -> Result<MatterAccess, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let loaded = match tx.document(id).await? {
+            Some(doc) => tx.matter(doc.matter).await?.map(|m| (doc, m)),
+            None => None,
+        };
+        let (tx, (doc, row)) = self
+            .found(
+                tx,
+                caller,
+                Action::ViewDocument,
+                || format!("document:{id}"),
+                loaded,
+            )
+            .await?;
+        let document = Resource::Document(crate::facts::document_facts(&doc, &row));
+        let (tx, _permit) = self
+            .gate(tx, caller, Action::ViewDocument, &document)
+            .await?;
+        let matter = Resource::Matter(matter_facts(&row));
+        let (mut tx, _permit) = self.gate(tx, caller, Action::ViewAccess, &matter).await?;
+        let ctx = self.firm_wide_context(&mut *tx, self.now()).await?;
+        let access =
+            audience_deciding(&mut *tx, &row, &ctx, Action::ViewDocument, &document).await?;
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: crate::vocabulary::ACTION_ACCESS_LIST,
+                resource: format!("document:{id}"),
+                outcome: Outcome::Allow,
+                rule: Rule::RoleDuty.code(),
+                message: "who can access this document, decided person by person".to_owned(),
                 detail: serde_json::json!({
                     "allowed": access.allowed.len(),
                     "screened": access.screened.len(),
@@ -133,12 +192,29 @@ pub(crate) async fn audience_of(
     row: &custos_store::MatterRow,
     ctx: &Context,
 ) -> Result<MatterAccess, AppError> {
-    let id = row.id;
     let resource = Resource::Matter(matter_facts(row));
+    audience_deciding(tx, row, ctx, Action::ViewMatter, &resource).await
+}
+
+/// Every active person of a matter's audience decided for `action` on `resource` (the matter
+/// or one of its documents).
+async fn audience_deciding(
+    tx: &mut dyn custos_store::StoreTx,
+    row: &custos_store::MatterRow,
+    ctx: &Context,
+    action: Action,
+    resource: &Resource,
+) -> Result<MatterAccess, AppError> {
+    let id = row.id;
+    let matter = Resource::Matter(matter_facts(row));
     let audience = tx.matter_audience(id, ctx.now).await?;
     let mut access = MatterAccess {
         matter: id,
         number: MatterNumber(row.number),
+        document: match resource {
+            Resource::Document(d) => Some(d.id),
+            _ => None,
+        },
         allowed: vec![],
         screened: vec![],
         held_back: vec![],
@@ -168,7 +244,7 @@ pub(crate) async fn audience_of(
                 .map(emergency)
                 .collect(),
         };
-        let decision = App::decide(&principal, Action::ViewMatter, &resource, ctx);
+        let decision = App::decide(&principal, action, resource, ctx);
         let Some(first) = decision.reasons().first() else {
             continue;
         };
@@ -184,6 +260,13 @@ pub(crate) async fn audience_of(
             (true, _) => access.allowed.push(entry),
             (false, Rule::Wall) => access.screened.push(entry),
             (false, Rule::Precondition | Rule::FirmPolicy) => access.held_back.push(entry),
+            // A role cap holds back only someone the matter lets in; anyone else has no
+            // ground anyway.
+            (false, Rule::RoleCap)
+                if App::decide(&principal, Action::ViewMatter, &matter, ctx).is_allowed() =>
+            {
+                access.held_back.push(entry);
+            }
             (false, _) => access.others += 1,
         }
     }

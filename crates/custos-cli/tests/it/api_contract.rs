@@ -88,6 +88,7 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "POST /api/break-glass/{id}/review",
         "GET /api/matters/{id}/access",
         "GET /api/people/{id}/access",
+        "GET /api/documents/{id}/access",
         "GET /api/policies",
         "PUT /api/policies",
         "POST /api/policies/{version}/restore",

@@ -606,3 +606,49 @@ async fn refusals_name_records_and_people_in_words_and_who_can_help() -> TestRes
     assert!(!body.to_string().contains("M-0005"), "{body}");
     Ok(())
 }
+
+/// "Who can access this document": its matter's people decided on the document itself, so
+/// a role cap on its classification holds people back; the same askers as for the matter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_can_access_a_document_counts_its_classification() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let path = format!("/api/documents/{}/access", t.document("D5"));
+    let (status, body) = t.get_json(&officer, &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["document"], t.document("D5"));
+    assert_eq!(body["number"], "M-0002");
+    let names = |list: &str, rule: &str| -> Vec<String> {
+        body[list]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| rule.is_empty() || e["rule"] == rule)
+            .filter_map(|e| e["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let allowed = names("allowed", "");
+    assert!(allowed.iter().any(|n| n.starts_with("Lena")), "{body}");
+    let capped = names("held_back", "R2.role_cap");
+    assert_eq!(
+        capped.len(),
+        2,
+        "the paralegal and the intern on M-0002: {body}"
+    );
+    // The same question about the matter lets them in: the cap is the document's.
+    let (_, matter) = t
+        .get_json(&officer, &format!("/api/matters/{}/access", t.matter("M2")))
+        .await;
+    assert!(
+        matter["held_back"].as_array().is_some_and(Vec::is_empty),
+        "{matter}"
+    );
+    // The matter lead may ask; a lawyer on the team is refused; someone off it gets 404.
+    let lisa = t.login("lisa.litlead").await;
+    assert_eq!(t.get(&lisa, &path).await.status(), StatusCode::OK);
+    let lena = t.login("lena.lawyer").await;
+    assert_eq!(t.get(&lena, &path).await.status(), StatusCode::FORBIDDEN);
+    let omar = t.login("omar.lawyer").await;
+    assert_eq!(t.get(&omar, &path).await.status(), StatusCode::NOT_FOUND);
+    Ok(())
+}

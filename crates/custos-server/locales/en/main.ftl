@@ -448,12 +448,13 @@ access-why = Why
 access-why-R1-need-to-know = On the matter team, leads the matter, or leads its team
 access-why-R6-break-glass = Emergency access, waiting for the officer's review
 access-why-R2-metadata-only = Oversight: sees that records exist, never their content
+access-why-R2-role-cap = Their role may not see records of this classification
 access-why-R3-wall = An ethical wall keeps them out
 access-why-R4-precondition = Held back
 access-break-glass-flag = Break-glass
 access-metadata-flag = Metadata only
 access-screened = Screened by a wall
-access-held-back = Held back until agreement and training are on file
+access-held-back = Held back: agreement or training missing, their role, or a firm policy
 access-others = { $count ->
     [one] One other active person has no reason to see this matter.
    *[other] { $count } other active people have no reason to see this matter.

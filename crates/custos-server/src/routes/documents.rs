@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use custos_app::{DocumentView, NewDocument, Page};
+use custos_app::{DocumentView, MatterAccess, NewDocument, Page};
 use custos_domain::{Classification, DocumentId, MatterId, ProvenanceInput};
 use futures_util::TryStreamExt;
 use serde::Deserialize;
@@ -24,6 +24,26 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_documents))
         .routes(routes!(get_document))
         .routes(routes!(download_document))
+        .routes(routes!(document_access))
+}
+
+/// Who can access a document, and why (the officer, the matter lead and the team lead, if
+/// they may see the document): each person of its matter's audience decided on the document
+/// itself, so role caps on its classification and firm policies count.
+#[utoipa::path(get, path = "/api/documents/{id}/access", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = MatterAccess), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn document_access(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<axum::Json<MatterAccess>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .who_can_access_document(&caller, DocumentId(id))
+            .await?,
+    ))
 }
 
 pub(super) fn upload_routes() -> OpenApiRouter<AppState> {

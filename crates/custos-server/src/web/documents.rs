@@ -310,6 +310,8 @@ struct DocumentPage {
     uploaded: String,
     provenance: Vec<(String, String)>,
     history: Option<Vec<EntryRow>>,
+    /// Who can access the document, and why (the officer, the matter lead, the team lead).
+    access: Option<super::emergency::AccessPanel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -341,6 +343,17 @@ async fn document(
             Ok(page) => Some(page.items),
             Err(_) => None,
         }
+    } else {
+        None
+    };
+    // Asked only of those who may ask (a question, not logged); the use case decides again.
+    let see_access = state
+        .app
+        .matter_rights(&v.caller, doc.matter)
+        .await
+        .is_ok_and(|r| r.see_access);
+    let access = if see_access {
+        super::emergency::access_panel(&state, &v, super::emergency::AccessOf::Document(id)).await
     } else {
         None
     };
@@ -383,6 +396,7 @@ async fn document(
         uploaded: c.when(&doc.created_at),
         provenance,
         history: history.map(|h| entry_rows(c, h, &names)),
+        access,
         c: v.chrome.clone(),
     };
     page.into_response()

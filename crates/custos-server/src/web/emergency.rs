@@ -232,13 +232,23 @@ pub(super) struct AccessPanel {
     pub(super) others: u32,
 }
 
+/// What a "who has access" panel is about.
+pub(super) enum AccessOf {
+    Matter(MatterId),
+    Document(custos_domain::DocumentId),
+}
+
 /// The panel, for those who may see it (the officer, the matter lead, the team lead).
 pub(super) async fn access_panel(
     state: &AppState,
     v: &Viewer,
-    id: MatterId,
+    of: AccessOf,
 ) -> Option<AccessPanel> {
-    let access = state.app.who_can_access_matter(&v.caller, id).await.ok()?;
+    let access = match of {
+        AccessOf::Matter(id) => state.app.who_can_access_matter(&v.caller, id).await,
+        AccessOf::Document(id) => state.app.who_can_access_document(&v.caller, id).await,
+    }
+    .ok()?;
     let c = &v.chrome;
     // The rule in the viewer's words; for R4, what is missing (the policy's sentence before
     // its colon names no id, only what and since when).

@@ -226,7 +226,7 @@ async fn matter(
     let may_staff = rights.as_ref().is_some_and(|r| r.manage_staff);
     let may_upload = rights.as_ref().is_some_and(|r| !r.upload.is_empty());
     let access = if rights.as_ref().is_some_and(|r| r.see_access) {
-        super::emergency::access_panel(&state, &v, id).await
+        super::emergency::access_panel(&state, &v, super::emergency::AccessOf::Matter(id)).await
     } else {
         None
     };
