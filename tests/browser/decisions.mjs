@@ -79,6 +79,7 @@ async function main() {
     await op.locator("table tr", { has: op.locator(".tag-restricted") }).locator("a").first().click();
     await op.waitForSelector("section[aria-labelledby=access]");
     const docPanel = await op.textContent("section[aria-labelledby=access]");
+    check(await op.locator("a", { hasText: "Download" }).count() === 0, "the officer, who sees metadata only, is not offered the download");
     check(docPanel.includes("Lena") && docPanel.includes("Pat") && docPanel.includes("Their role may not see records of this classification"), "a restricted document's panel holds back the paralegal by her role, and lets the lawyer in");
     await shot(op, "document-access");
     await accessible(op, "document page with its access panel");

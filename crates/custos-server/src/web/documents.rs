@@ -301,6 +301,9 @@ struct DocumentPage {
     id: String,
     matter_id: String,
     title: String,
+    /// The content is offered only to those who see the document in full (its title opened);
+    /// a metadata-only viewer (the officer, IT) is not shown a button that would be refused.
+    may_download: bool,
     notice: Option<String>,
     class_code: &'static str,
     class_name: String,
@@ -383,6 +386,7 @@ async fn document(
     let page = DocumentPage {
         id: id.0.to_string(),
         matter_id: doc.matter.0.to_string(),
+        may_download: doc.title.is_some(),
         title: doc
             .title
             .clone()
