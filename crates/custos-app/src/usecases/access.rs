@@ -72,27 +72,8 @@ impl App {
         let now = self.now();
         let ctx = self.firm_wide_context(&mut *tx, now).await?;
         let access = audience_of(&mut *tx, &row, &ctx).await?;
-        self.audit_event(
-            &mut *tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: crate::vocabulary::ACTION_ACCESS_LIST,
-                resource: format!("matter:{id}"),
-                outcome: Outcome::Allow,
-                rule: Rule::RoleDuty.code(),
-                message: "who can access this matter, decided person by person".to_owned(),
-                detail: serde_json::json!({
-                    "allowed": access.allowed.len(),
-                    "screened": access.screened.len(),
-                    "held_back": access.held_back.len(),
-                    "others": access.others,
-                }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(access)
+        self.finish_access(tx, caller, format!("matter:{id}"), access)
+            .await
     }
 
     /// Who can see document `id`, and why (same askers as for its matter: the officer, the
@@ -127,16 +108,32 @@ impl App {
         let ctx = self.firm_wide_context(&mut *tx, self.now()).await?;
         let access =
             audience_deciding(&mut *tx, &row, &ctx, Action::ViewDocument, &document).await?;
+        self.finish_access(tx, caller, format!("document:{id}"), access)
+            .await
+    }
+
+    /// Audits a "who can access" answer about `resource` (how many in each group), commits,
+    /// and returns it.
+    async fn finish_access(
+        &self,
+        mut tx: crate::Tx,
+        caller: &Caller,
+        resource: String,
+        access: MatterAccess,
+    ) -> Result<MatterAccess, AppError> {
         self.audit_event(
             &mut *tx,
             AuditEvent {
                 request_id: caller.request_id,
                 actor: Some(caller.person),
                 action: crate::vocabulary::ACTION_ACCESS_LIST,
-                resource: format!("document:{id}"),
+                message: format!(
+                    "who can access this {}, decided person by person",
+                    resource.split(':').next().unwrap_or_default()
+                ),
+                resource,
                 outcome: Outcome::Allow,
                 rule: Rule::RoleDuty.code(),
-                message: "who can access this document, decided person by person".to_owned(),
                 detail: serde_json::json!({
                     "allowed": access.allowed.len(),
                     "screened": access.screened.len(),
