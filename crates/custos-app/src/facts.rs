@@ -6,45 +6,53 @@ use custos_domain::{Compliance, Date, PersonId, PersonStatus, Role, Timestamp};
 use custos_policy::{ClientFacts, Context, DocumentFacts, Emergency, MatterFacts, Principal};
 use custos_store::{DocumentRow, MatterRow, StoreTx};
 
-/// The principal behind a person id and the walls that may apply to them, read in one store
-/// call (four statements, whatever the number of teams), for a decision at `now` on the firm's
-/// calendar day `today`. A person that no longer exists is treated as departed.
+/// The principal behind a person id, the walls that may apply to them and the firm policy
+/// version in force, read in one statement (whatever the number of teams or walls), for a
+/// decision at `now` on the firm's calendar day `today`. A person that no longer exists is
+/// treated as departed.
 pub(crate) async fn principal_and_walls(
     tx: &mut dyn StoreTx,
     person: PersonId,
     now: Timestamp,
     today: Date,
-) -> Result<(Principal, Context), AppError> {
+) -> Result<(Principal, Context, i64), AppError> {
     let Some(row) = tx.principal(person, now).await? else {
-        return Ok((
-            Principal {
-                id: person,
-                role: Role::External,
-                status: PersonStatus::Departed,
-                teams: vec![],
-                led_teams: vec![],
-                staffed_matters: vec![],
-                compliance: Compliance::default(),
-                emergency: vec![],
-            },
-            Context::at(now, today),
-        ));
+        let departed = Principal {
+            id: person,
+            role: Role::External,
+            status: PersonStatus::Departed,
+            teams: vec![],
+            led_teams: vec![],
+            staffed_matters: vec![],
+            compliance: Compliance::default(),
+            emergency: vec![],
+        };
+        return Ok((departed, Context::at(now, today), 0));
     };
     Ok((
         Principal {
             id: person,
-            role: row.person.person.role,
-            status: row.person.person.status,
+            role: row.role,
+            status: row.status,
             teams: row.teams,
             led_teams: row.led_teams,
             staffed_matters: row.staffed_matters,
-            compliance: row.person.person.compliance,
-            emergency: row.emergency.iter().map(emergency).collect(),
+            compliance: row.compliance,
+            emergency: row
+                .emergency
+                .iter()
+                .map(|e| Emergency {
+                    id: e.id,
+                    matter: e.matter,
+                    expires_at: e.expires_at,
+                })
+                .collect(),
         },
         Context {
             walls: row.walls,
             ..Context::at(now, today)
         },
+        row.firm_policy_version,
     ))
 }
 

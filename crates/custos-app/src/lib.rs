@@ -13,6 +13,7 @@ mod demo;
 mod error;
 mod explain;
 mod facts;
+mod gate_stats;
 mod init;
 mod jobs;
 mod listing;
@@ -35,6 +36,7 @@ pub use demo::{
     DemoTeam, DemoWall, demo_compliance, seed_demo_firm,
 };
 pub use error::AppError;
+pub use gate_stats::GateStatements;
 pub use init::{InitOptions, InitOutcome, init_data_dir};
 pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
 pub use passwords::Passwords;
@@ -55,6 +57,9 @@ pub use usecases::policy_test::{CaseResult, PolicyCase, parse_policy_cases};
 pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
 pub use usecases::walls::{WallPreview, WallPreviewLine};
+pub use usecases::what_if::{
+    PolicyPreview, PolicyPreviewLine, StaffingPlace, StaffingPreview, StaffingPreviewLine,
+};
 pub use views::{
     ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,
 };
@@ -84,6 +89,9 @@ pub struct App {
     /// from the database and parses again only when it changed (so a change made on any node
     /// applies to the next request everywhere).
     firm_cache: Arc<std::sync::Mutex<Option<Arc<custos_policy::FirmPolicies>>>>,
+    /// How many statements units of work ran before their gate decided: the database round
+    /// trips a decision costs (tests and the big-firm benchmark read it).
+    gate_statements: Arc<GateStatements>,
 }
 
 /// A unit of work.
@@ -111,6 +119,7 @@ impl App {
             passwords: Passwords::new((cores / 2).max(1))?,
             address_locks: Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
             firm_cache: Arc::new(std::sync::Mutex::new(None)),
+            gate_statements: Arc::default(),
             settings,
         })
     }
@@ -118,6 +127,11 @@ impl App {
     /// Closes the database (checkpointing the embedded one): at the end of `serve`.
     pub async fn close(&self) {
         self.store.close().await;
+    }
+
+    /// The statements units of work ran before their gates decided, so far on this node.
+    pub fn gate_statements(&self) -> &GateStatements {
+        &self.gate_statements
     }
 
     /// The firm's time zone.
@@ -171,6 +185,7 @@ impl App {
         resource: &Resource,
         (principal, ctx): &(custos_policy::Principal, custos_policy::Context),
     ) -> Result<(Tx, Permit), AppError> {
+        self.gate_statements.record(tx.statements_run());
         let decision = Self::decide(principal, action, resource, ctx);
         // A denial records whether the caller was told "not found": their own trail must not
         // say more than that answer did.
@@ -243,11 +258,11 @@ impl App {
             _ => {}
         }
         let now = self.now();
-        let (principal, mut ctx) =
+        let (principal, mut ctx, version) =
             facts::principal_and_walls(tx, caller.person, now, self.today(now)).await?;
         // The officer can always mend the firm's policies, whatever they say.
         if action != Action::ManageFirmPolicies {
-            (ctx.clock, ctx.firm) = self.firm_context(tx, now).await?;
+            (ctx.clock, ctx.firm) = self.firm_context_at(tx, now, version).await?;
         }
         Ok((principal, ctx))
     }

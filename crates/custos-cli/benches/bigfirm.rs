@@ -515,6 +515,11 @@ async fn main() {
         }
     }
     let firm = big_firm;
+    // Round trips: statements a unit of work ran before its gate decided, over every gate of
+    // the run (the save of the firm policies at seeding included).
+    let (gates, statements) = big_app.gate_statements().totals();
+    let per_gate = statements as f64 / gates.max(1) as f64;
+    println!("statements before each decision (big firm): {per_gate:.2} over {gates} gates");
     println!(
         "{:<24} {:>12} {:>12} {:>12} {:>12} {:>8}",
         "µs", "small p50", "small p99", "big p50", "big p99", "ratio"
@@ -534,6 +539,7 @@ async fn main() {
         "people": s.people, "teams": s.teams, "matters": s.matters, "documents": s.documents,
         "walls": s.walls, "firm_policies": 20, "lawyer_matters": firm.lawyer_matters.len(),
         "runs": runs(), "dir": base, "results": results,
+        "statements_per_gate": per_gate,
     });
     std::fs::create_dir_all("bench-results").unwrap();
     std::fs::write(

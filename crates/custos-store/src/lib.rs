@@ -24,7 +24,8 @@ pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use postgres::{PgStore, redact_url};
 pub use rows::{
     ApiTokenRow, AuditFilter, BreakGlassReview, BreakGlassRow, ClientRow, DocumentRow, FactorRow,
-    FactorSelection, MatterRow, PersonRow, PrincipalRow, RecoveryRow, SessionRow, ThrottleRow,
+    FactorSelection, MatterRow, OpenBreakGlass, PersonRow, PrincipalRow, RecoveryRow, SessionRow,
+    ThrottleRow,
 };
 pub use sqlite::SqliteStore;
 
@@ -128,6 +129,10 @@ pub trait StoreTx:
 {
     /// Makes every change of the unit durable at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// How many statements the unit has run so far, not counting beginning and committing it
+    /// (on PostgreSQL each is a round trip): what tests and benchmarks count round trips by.
+    fn statements_run(&self) -> u64;
 }
 
 /// Converts a stored Unix-millisecond time.

@@ -214,6 +214,8 @@ struct PgTx {
     pending: Vec<AuditRecord>,
     /// One REPEATABLE READ READ ONLY snapshot: its audit entries are numbered after it ends.
     read_only: bool,
+    /// Statements run through [`SqlTx::conn`] (each one round trip to the server).
+    statements: u64,
 }
 
 impl PgTx {
@@ -224,6 +226,7 @@ impl PgTx {
             open: true,
             pending: Vec::new(),
             read_only,
+            statements: 0,
         };
         tx.simple(begin).await?;
         Ok(tx)
@@ -272,12 +275,17 @@ impl Drop for PgTx {
 
 impl SqlTx for PgTx {
     fn conn(&mut self) -> Conn<'_> {
+        self.statements += 1;
         Conn::Pg(&mut self.conn)
     }
 }
 
 #[async_trait]
 impl StoreTx for PgTx {
+    fn statements_run(&self) -> u64 {
+        self.statements
+    }
+
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         if self.read_only && !self.pending.is_empty() {
             // The snapshot ends and a short writing transaction begins, in one round trip.

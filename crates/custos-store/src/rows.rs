@@ -217,22 +217,39 @@ impl std::fmt::Debug for RecoveryRow {
     }
 }
 
-/// Everything a decision needs to know about the person asking, read in one go.
+/// Everything a decision needs to know about the person asking, read in one statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalRow {
-    /// The person.
-    pub person: PersonRow,
-    /// Teams they belong to.
+    /// Their role.
+    pub role: custos_domain::Role,
+    /// Active, suspended or departed.
+    pub status: custos_domain::PersonStatus,
+    /// Their confidentiality agreement and training dates (R4).
+    pub compliance: custos_domain::Compliance,
+    /// Teams they belong to, by id.
     pub teams: Vec<custos_domain::TeamId>,
-    /// Teams they lead.
+    /// Teams they lead, by id.
     pub led_teams: Vec<custos_domain::TeamId>,
-    /// Matters they are staffed on.
+    /// Matters they are staffed on, by id.
     pub staffed_matters: Vec<MatterId>,
     /// Active exclusionary walls whose subject is the person or one of their teams, and every
-    /// active inclusionary wall.
+    /// active inclusionary wall, by id.
     pub walls: Vec<custos_domain::Wall>,
-    /// Their break-glass accesses that have not expired.
-    pub emergency: Vec<BreakGlassRow>,
+    /// Their break-glass accesses that have not expired, by id.
+    pub emergency: Vec<OpenBreakGlass>,
+    /// The firm policy version in force (0: none saved).
+    pub firm_policy_version: i64,
+}
+
+/// A break-glass access that is open: what a decision needs of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenBreakGlass {
+    /// Id.
+    pub id: custos_domain::BreakGlassId,
+    /// The matter it opens.
+    pub matter: MatterId,
+    /// When it ends.
+    pub expires_at: Timestamp,
 }
 
 /// One break-glass access (R6).

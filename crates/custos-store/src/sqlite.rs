@@ -159,6 +159,7 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx {
             tx,
             read_only: None,
+            statements: 0,
         }))
     }
 
@@ -166,6 +167,7 @@ impl Store for SqliteStore {
         let tx = self.readers.begin().await.map_err(map_err)?;
         Ok(Box::new(SqliteTx {
             tx,
+            statements: 0,
             read_only: Some(ReadOnly {
                 pending: Vec::new(),
                 writer: self.pool.clone(),
@@ -248,6 +250,8 @@ impl Store for SqliteStore {
 struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
     read_only: Option<ReadOnly>,
+    /// Statements run through [`SqlTx::conn`] (calls into the embedded library).
+    statements: u64,
 }
 
 /// What a read-only unit keeps until it commits.
@@ -259,15 +263,20 @@ struct ReadOnly {
 
 impl SqlTx for SqliteTx {
     fn conn(&mut self) -> Conn<'_> {
+        self.statements += 1;
         Conn::Lite(&mut self.tx)
     }
 }
 
 #[async_trait]
 impl StoreTx for SqliteTx {
+    fn statements_run(&self) -> u64 {
+        self.statements
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         // A snapshot ends first (a reader holds nothing the writer waits for anyway).
-        let SqliteTx { tx, read_only } = *self;
+        let SqliteTx { tx, read_only, .. } = *self;
         tx.commit().await.map_err(map_err)?;
         match read_only {
             Some(ReadOnly { pending, writer }) if !pending.is_empty() => {

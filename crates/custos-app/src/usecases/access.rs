@@ -86,10 +86,7 @@ impl App {
         id: DocumentId,
     ) -> Result<MatterAccess, AppError> {
         let mut tx = self.store.begin_read().await?;
-        let loaded = match tx.document(id).await? {
-            Some(doc) => tx.matter(doc.matter).await?.map(|m| (doc, m)),
-            None => None,
-        };
+        let loaded = tx.document_with_matter(id).await?;
         let (tx, (doc, row)) = self
             .found(
                 tx,
@@ -202,9 +199,21 @@ async fn audience_deciding(
     action: Action,
     resource: &Resource,
 ) -> Result<MatterAccess, AppError> {
+    let audience = tx.matter_audience(row.id, ctx.now).await?;
+    Ok(decide_audience(&audience, row, ctx, action, resource))
+}
+
+/// [`audience_deciding`] on an audience already read (a question asked of several resources
+/// of one matter, or in two contexts, reads it once).
+pub(crate) fn decide_audience(
+    audience: &custos_store::MatterAudience,
+    row: &custos_store::MatterRow,
+    ctx: &Context,
+    action: Action,
+    resource: &Resource,
+) -> MatterAccess {
     let id = row.id;
     let matter = Resource::Matter(matter_facts(row));
-    let audience = tx.matter_audience(id, ctx.now).await?;
     let mut access = MatterAccess {
         matter: id,
         number: MatterNumber(row.number),
@@ -267,7 +276,7 @@ async fn audience_deciding(
             (false, _) => access.others += 1,
         }
     }
-    Ok(access)
+    access
 }
 
 fn pick<T: Copy>(pairs: &[(PersonId, T)], person: PersonId) -> Vec<T> {

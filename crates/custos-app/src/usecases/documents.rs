@@ -344,13 +344,11 @@ impl App {
         action: Action,
     ) -> Result<(crate::Tx, Permit, DocumentRow, MatterRow), AppError> {
         let mut tx = self.begin_for(action).await?;
-        let loaded = tx.document(id).await?;
-        let (mut tx, doc) = self
+        // Two statements of facts per decision: the document with its matter, then the caller.
+        let loaded = tx.document_with_matter(id).await?;
+        let (tx, (doc, matter)) = self
             .found(tx, caller, action, || format!("document:{id}"), loaded)
             .await?;
-        let Some(matter) = tx.matter(doc.matter).await? else {
-            return Err(AppError::Internal(format!("document {id} has no matter")));
-        };
         let resource = Resource::Document(document_facts(&doc, &matter));
         let (tx, permit) = self.gate(tx, caller, action, &resource).await?;
         Ok((tx, permit, doc, matter))

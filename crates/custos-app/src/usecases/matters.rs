@@ -338,7 +338,7 @@ impl App {
         matter: &MatterFacts,
     ) -> Result<(), AppError> {
         let now = self.now();
-        let (target, ctx) = principal_and_walls(tx, person, now, self.today(now)).await?;
+        let (target, ctx, _) = principal_and_walls(tx, person, now, self.today(now)).await?;
         match custos_policy::screening_wall(&target, &Resource::Matter(*matter), &ctx) {
             Some(reason) => Err(AppError::Screened(format!(
                 "person `{person}` cannot be staffed: {}",

@@ -21,3 +21,4 @@ pub(crate) mod sessions;
 pub(crate) mod teams;
 pub(crate) mod tokens;
 pub(crate) mod walls;
+pub(crate) mod what_if;

@@ -56,7 +56,8 @@ impl App {
         let (mut tx, row) = self.gated_person(caller, id, Action::ViewAccess).await?;
         let now = self.now();
         let (asker, asker_ctx) = self.facts(&mut *tx, caller, Action::ViewMatter).await?;
-        let (principal, mut ctx) = principal_and_walls(&mut *tx, id, now, self.today(now)).await?;
+        let (principal, mut ctx, _) =
+            principal_and_walls(&mut *tx, id, now, self.today(now)).await?;
         ctx.clock = asker_ctx.clock;
         ctx.firm.clone_from(&asker_ctx.firm);
         let mut access = PersonAccess {

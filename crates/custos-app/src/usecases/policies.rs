@@ -79,6 +79,19 @@ impl App {
         tx: &mut dyn custos_store::StoreTx,
         now: time::OffsetDateTime,
     ) -> Result<(LocalClock, Option<Arc<FirmPolicies>>), AppError> {
+        let version = tx.firm_policy_version().await?;
+        self.firm_context_at(tx, now, version).await
+    }
+
+    /// [`App::firm_context`] with the version in force already read in `tx` (a decision reads
+    /// it with the caller's facts); the text is read only when this node has not parsed that
+    /// version yet.
+    pub(crate) async fn firm_context_at(
+        &self,
+        tx: &mut dyn custos_store::StoreTx,
+        now: time::OffsetDateTime,
+        version: i64,
+    ) -> Result<(LocalClock, Option<Arc<FirmPolicies>>), AppError> {
         let clock = self
             .local(now)
             .map(|z| LocalClock {
@@ -86,7 +99,6 @@ impl App {
                 weekday: u8::try_from(z.weekday().to_monday_one_offset()).unwrap_or(1),
             })
             .unwrap_or_else(|| LocalClock::utc(now));
-        let version = tx.firm_policy_version().await?;
         if version == 0 {
             return Ok((clock, None));
         }

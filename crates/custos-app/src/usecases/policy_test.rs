@@ -110,7 +110,7 @@ fn action_of(code: &str) -> Option<Action> {
 }
 
 /// A number like `M-0042` (with `prefix` `M`), or `None`.
-fn number(record: &str, prefix: char) -> Option<i64> {
+pub(crate) fn number(record: &str, prefix: char) -> Option<i64> {
     let rest = record
         .strip_prefix(prefix)
         .or_else(|| record.strip_prefix(prefix.to_ascii_lowercase()))?;
@@ -195,16 +195,11 @@ async fn resource_of(
     }
     let id = uuid::Uuid::parse_str(record)
         .map_err(|_| format!("`{record}` is not M-0042, C-0007, a document id or `firm`"))?;
-    let doc = tx
-        .document(custos_domain::DocumentId(id))
+    let (doc, matter) = tx
+        .document_with_matter(custos_domain::DocumentId(id))
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no document {record}"))?;
-    let matter = tx
-        .matter(doc.matter)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no matter for document {record}"))?;
     Ok(Resource::Document(document_facts(&doc, &matter)))
 }
 
@@ -243,7 +238,7 @@ impl App {
                     continue;
                 }
             };
-            let (principal, mut ctx) =
+            let (principal, mut ctx, _) =
                 principal_and_walls(&mut *tx, person.person.id, now, self.today(now)).await?;
             ctx.clock = clock;
             ctx.firm.clone_from(&firm);

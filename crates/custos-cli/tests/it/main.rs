@@ -27,5 +27,7 @@ mod logs;
 mod node;
 mod review;
 mod review_walls;
+mod round_trips;
 mod scaleout;
 mod tamper;
+mod what_if;

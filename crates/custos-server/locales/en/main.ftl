@@ -534,3 +534,28 @@ reach-hidden = { $count ->
     [one] One more matter they can see is hidden from you by a wall.
    *[other] { $count } more matters they can see are hidden from you by walls.
 }
+
+## What if: staffing and firm policies, before saving
+what-if-full = Sees everything
+what-if-metadata = Metadata only
+what-if-none = No access
+what-if-add-heading = What adding { $name } would change
+what-if-remove-heading = What removing { $name } would change
+what-if-back = Back
+what-if-staffing-lead = Nothing is changed yet. For each matter this touches: what they can see now, what they could see after the change, and the rule that would decide. Walls, the agreement and training (R4) and firm policies still apply.
+what-if-no-matters = This touches no matter yet.
+what-if-now = Now
+what-if-after = After the change
+what-if-confirm = Make the change
+what-if-cancel = Back without changing anything
+what-if-records = Try on these matters or clients
+what-if-records-hint = Up to 20 numbers, like M-0001, C-0002. "What would change?" decides everyone who may see them, and each of their documents, under the policies in force and under the text above; nothing is saved.
+what-if-policies-heading = What these policies would change
+what-if-checked = { $count ->
+    [one] One record checked.
+   *[other] { $count } records checked.
+}
+what-if-policies-nothing = No one would gain or lose access to them.
+what-if-record = Record
+what-if-gains = Would gain access
+what-if-document = { $number }, { $classification } document { $id }

@@ -518,3 +518,25 @@ reach-none = 无：此人不在任何案件团队中，也不负责任何案件�
 reach-hidden = { $count ->
    *[other] 另有 { $count } 个此人可查看的案件因隔离墙对您隐藏。
 }
+
+## What if: staffing and firm policies, before saving
+what-if-full = 可查看全部内容
+what-if-metadata = 仅元数据
+what-if-none = 无访问权
+what-if-add-heading = 加入 { $name } 会带来的变化
+what-if-remove-heading = 移除 { $name } 会带来的变化
+what-if-back = 返回
+what-if-staffing-lead = 尚未做任何更改。对于受影响的每个案件：此人现在可以查看的内容、更改后可以查看的内容，以及将作出决定的规则。隔离墙、保密协议与培训（R4）及事务所政策仍然适用。
+what-if-no-matters = 目前不涉及任何案件。
+what-if-now = 现在
+what-if-after = 更改后
+what-if-confirm = 确认更改
+what-if-cancel = 返回，不做更改
+what-if-records = 在以下案件或客户上试用
+what-if-records-hint = 最多 20 个编号，例如 M-0001、C-0002。“会有什么变化？”将按现行政策和上方文本分别判定可查看这些记录及其每份文件的所有人员；不会保存任何内容。
+what-if-policies-heading = 这些政策会带来的变化
+what-if-checked = 已检查 { $count } 条记录。
+what-if-policies-nothing = 没有人会因此获得或失去访问权。
+what-if-record = 记录
+what-if-gains = 将获得访问权
+what-if-document = { $number }，{ $classification }文件 { $id }

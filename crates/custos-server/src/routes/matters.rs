@@ -23,6 +23,32 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(matter_members, add_matter_member))
         .routes(routes!(remove_matter_member))
         .routes(routes!(matter_access))
+        .routes(routes!(preview_matter_member))
+}
+
+/// What staffing or unstaffing a person would change about their access to the matter,
+/// before it is done ("what if"). Nothing is saved (the question is audited).
+#[utoipa::path(post, path = "/api/matters/{id}/members/preview", tag = "matters", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = super::teams::StaffingChange,
+    responses((status = 200, body = custos_app::StaffingPreview), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn preview_matter_member(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+    Json(body): Json<super::teams::StaffingChange>,
+) -> Result<axum::Json<custos_app::StaffingPreview>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .preview_staffing(
+                &caller,
+                custos_app::StaffingPlace::Matter(MatterId(id)),
+                body.person,
+                body.change.into(),
+            )
+            .await?,
+    ))
 }
 
 /// A matter to open; the title is encrypted at rest.

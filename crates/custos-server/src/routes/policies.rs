@@ -17,6 +17,38 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_policies, save_policies))
         .routes(routes!(restore_policies))
         .routes(routes!(policy_schema))
+        .routes(routes!(preview_policies))
+}
+
+/// A proposed policy set and the records to try it on.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewPolicies {
+    /// The proposed Cedar text (checked as saving would check it).
+    text: String,
+    /// Matter and client numbers (`M-0042, C-0007`), 1 to 20.
+    records: String,
+}
+
+/// What a proposed firm policy set would change, before it is saved ("what if"): each named
+/// matter and each of its documents decided for everyone of its audience under the set in
+/// force and under the proposed one; the records where someone would gain or lose access.
+/// Nothing is saved (the question is audited).
+#[utoipa::path(post, path = "/api/policies/preview", tag = "policies", security(("bearer" = [])),
+    request_body = PreviewPolicies,
+    responses((status = 200, body = custos_app::PolicyPreview), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
+async fn preview_policies(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Json(body): Json<PreviewPolicies>,
+) -> Result<axum::Json<custos_app::PolicyPreview>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .preview_firm_policies(&caller, &body.text, &body.records)
+            .await?,
+    ))
 }
 
 /// A firm policy set in Cedar: `forbid` policies only, checked against the schema

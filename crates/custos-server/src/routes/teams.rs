@@ -9,7 +9,7 @@ use crate::error::{
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use custos_app::{Membership, Page};
+use custos_app::{Membership, Page, StaffingPlace, StaffingPreview};
 use custos_domain::{PersonId, Team, TeamId};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -19,6 +19,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_teams, create_team))
         .routes(routes!(team_members, add_team_member))
+        .routes(routes!(preview_team_member))
         .routes(routes!(remove_team_member))
 }
 
@@ -29,6 +30,61 @@ pub struct CreateTeam {
     name: String,
     #[schema(value_type = Option<String>, format = Uuid)]
     lead: Option<PersonId>,
+}
+
+/// A staffing change to try before making it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffingChange {
+    #[schema(value_type = String, format = Uuid)]
+    pub(super) person: PersonId,
+    /// `add` or `remove`.
+    pub(super) change: ChangeKind,
+}
+
+/// Adding or removing.
+#[derive(Debug, Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Add the person.
+    Add,
+    /// Remove the person.
+    Remove,
+}
+
+impl From<ChangeKind> for Membership {
+    fn from(c: ChangeKind) -> Self {
+        match c {
+            ChangeKind::Add => Membership::Add,
+            ChangeKind::Remove => Membership::Remove,
+        }
+    }
+}
+
+/// What adding or removing a person would change about the matters they can see, before it
+/// is done ("what if"): one line per matter of the team, their access now and after, and the
+/// rule that would decide. Nothing is saved (the question is audited).
+#[utoipa::path(post, path = "/api/teams/{id}/members/preview", tag = "teams", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)), request_body = StaffingChange,
+    responses((status = 200, body = StaffingPreview), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn preview_team_member(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+    Json(body): Json<StaffingChange>,
+) -> Result<axum::Json<StaffingPreview>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .preview_staffing(
+                &caller,
+                StaffingPlace::Team(TeamId(id)),
+                body.person,
+                body.change.into(),
+            )
+            .await?,
+    ))
 }
 
 /// A person to add.

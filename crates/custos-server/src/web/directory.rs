@@ -171,6 +171,9 @@ async fn team(
 struct MemberForm {
     #[serde(default)]
     person: String,
+    /// Set by the "what would change" button: show the preview, change nothing.
+    #[serde(default)]
+    preview: String,
 }
 
 async fn add_team_member(
@@ -202,6 +205,22 @@ async fn change_team(
         return super::not_found(&v.chrome);
     };
     let (team, person) = (TeamId(team), PersonId(person));
+    if !form.preview.is_empty() {
+        let verb = match change {
+            Membership::Add => "add",
+            Membership::Remove => "remove",
+        };
+        return super::what_if::staffing_page(
+            &state,
+            &v,
+            custos_app::StaffingPlace::Team(team),
+            person,
+            change,
+            format!("/teams/{}/members/{verb}", team.0),
+            format!("/teams/{}", team.0),
+        )
+        .await;
+    }
     match state
         .app
         .change_team_member(&v.caller, team, person, change)

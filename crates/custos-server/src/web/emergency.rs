@@ -238,6 +238,20 @@ pub(super) enum AccessOf {
     Document(custos_domain::DocumentId),
 }
 
+/// A decision's rule in the viewer's words; for R4, what is missing (the policy's sentence
+/// before its colon names no id, only what and since when).
+pub(super) fn why(c: &Chrome, rule: &str, message: &str) -> String {
+    let words =
+        c.t.try_get(&format!("access-why-{}", rule.replace(['.', '_'], "-")))
+            .unwrap_or_else(|| rule.to_owned());
+    if rule == custos_app::PolicyRule::Precondition.code() {
+        let what = message.split(':').next().unwrap_or_default();
+        format!("{words}: {what}")
+    } else {
+        words
+    }
+}
+
 /// The panel, for those who may see it (the officer, the matter lead, the team lead).
 pub(super) async fn access_panel(
     state: &AppState,
@@ -253,17 +267,7 @@ pub(super) async fn access_panel(
     // The rule in the viewer's words; for R4, what is missing (the policy's sentence before
     // its colon names no id, only what and since when).
     let line = |e: custos_app::AccessEntry| AccessLine {
-        why: {
-            let words =
-                c.t.try_get(&format!("access-why-{}", e.rule.replace(['.', '_'], "-")))
-                    .unwrap_or_else(|| e.rule.to_owned());
-            if e.rule == custos_app::PolicyRule::Precondition.code() {
-                let what = e.message.split(':').next().unwrap_or_default();
-                format!("{words}: {what}")
-            } else {
-                words
-            }
-        },
+        why: why(c, e.rule, &e.message),
         metadata_only: e.scope == Some(custos_app::Scope::MetadataOnly),
         break_glass: e.rule == custos_app::PolicyRule::BreakGlass.code(),
         role: role_name(c.t, e.role),

@@ -330,6 +330,9 @@ pub(super) fn doc_row(c: &Chrome, d: custos_app::DocumentView) -> DocRow {
 struct MemberForm {
     #[serde(default)]
     person: String,
+    /// Set by the "what would change" button: show the preview, change nothing.
+    #[serde(default)]
+    preview: String,
 }
 
 async fn add_member(
@@ -362,6 +365,22 @@ async fn change_member(
         return super::not_found(&v.chrome);
     };
     let (matter, person) = (MatterId(matter), PersonId(person));
+    if !form.preview.is_empty() {
+        let verb = match change {
+            Membership::Add => "add",
+            Membership::Remove => "remove",
+        };
+        return super::what_if::staffing_page(
+            &state,
+            &v,
+            custos_app::StaffingPlace::Matter(matter),
+            person,
+            change,
+            format!("/matters/{}/members/{verb}", matter.0),
+            format!("/matters/{}", matter.0),
+        )
+        .await;
+    }
     match state
         .app
         .change_matter_member(&v.caller, matter, person, change)

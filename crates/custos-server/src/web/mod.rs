@@ -23,6 +23,7 @@ mod sign_in;
 #[cfg(test)]
 mod tests;
 mod walls;
+mod what_if;
 
 use crate::auth::{SignedIn, SigningIn, cookie_token};
 use crate::error::ApiError;

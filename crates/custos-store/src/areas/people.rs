@@ -3,30 +3,9 @@
 use crate::StoreError;
 use crate::rows::{PersonRow, PrincipalRow};
 use crate::sql::exec::{SqlTx, q};
-use crate::sql::{SqlRow, after_key, break_glass_row, found, ms, person_row, wall};
+use crate::sql::{PRINCIPAL_FACTS, after_key, found, ms, person_row, principal_facts};
 use async_trait::async_trait;
-use custos_domain::{Compliance, MatterId, PersonId, PersonStatus, TeamId, Timestamp};
-
-/// A person's teams, led teams and staffed matters, tagged by `kind`.
-const MEMBERSHIPS: &str = "SELECT 'team' AS kind, team_id AS id FROM team_members \
-     WHERE person_id = $1
-     UNION ALL SELECT 'led' AS kind, id FROM teams WHERE lead_id = $1
-     UNION ALL SELECT 'staffed' AS kind, matter_id AS id FROM matter_members WHERE person_id = $1
-     ORDER BY kind, id";
-
-/// The active walls that may apply to a person: exclusionary ones whose subject is the person
-/// or a team they belong to, and every inclusionary one (each keeps out all but its subjects).
-const WALLS_OF_PRINCIPAL: &str = "SELECT * FROM walls
-     WHERE lifted_at IS NULL
-       AND (kind = 'inclusionary'
-        OR (subject_kind = 'person' AND subject_id = $1)
-        OR (subject_kind = 'team'
-            AND subject_id IN (SELECT team_id FROM team_members WHERE person_id = $1)))
-     ORDER BY id";
-
-/// A person's break-glass accesses that have not expired at $2.
-const EMERGENCY_OF_PRINCIPAL: &str =
-    "SELECT * FROM break_glass WHERE person_id = $1 AND expires_at > $2 ORDER BY id";
+use custos_domain::{Compliance, PersonId, PersonStatus, Timestamp};
 
 /// People: accounts, their status and password, and a person's facts for a decision (teams, staffing, walls).
 #[async_trait]
@@ -141,47 +120,21 @@ pub trait PeopleTx: SqlTx {
         found(done, "person")
     }
 
-    /// A person with their teams, led teams, staffing, the walls that may apply to them and
-    /// their break-glass accesses open at `now`: what every decision needs, in four statements
-    /// whatever the number of teams.
+    /// What every decision needs to know about a person at `now`: their role, status and R4
+    /// dates, teams, led teams, staffing, the walls that may apply to them, their open
+    /// break-glass accesses and the firm policy version in force, in one statement whatever
+    /// the number of teams or walls (`None`: no such person).
     async fn principal(
         &mut self,
         id: PersonId,
         now: Timestamp,
     ) -> Result<Option<PrincipalRow>, StoreError> {
-        let Some(person) = self.person(id).await? else {
-            return Ok(None);
-        };
-        let rows = q(MEMBERSHIPS).bind(id.to_string()).all(self.conn()).await?;
-        let (mut teams, mut led_teams, mut staffed_matters) = (vec![], vec![], vec![]);
-        for row in &rows {
-            let of = crate::sql::uuid_col(row, "id")?;
-            match row.text("kind")?.as_str() {
-                "team" => teams.push(TeamId(of)),
-                "led" => led_teams.push(TeamId(of)),
-                _ => staffed_matters.push(MatterId(of)),
-            }
-        }
-        let walls = q(WALLS_OF_PRINCIPAL)
-            .bind(id.to_string())
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(wall)
-            .collect::<Result<_, _>>()?;
-        let emergency = q(EMERGENCY_OF_PRINCIPAL)
+        let rows = q(PRINCIPAL_FACTS)
             .bind(id.to_string())
             .bind(ms(now))
-            .list(self.conn(), break_glass_row)
+            .all(self.conn())
             .await?;
-        Ok(Some(PrincipalRow {
-            person,
-            teams,
-            led_teams,
-            staffed_matters,
-            walls,
-            emergency,
-        }))
+        principal_facts(&rows)
     }
 }
 

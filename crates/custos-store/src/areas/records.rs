@@ -3,9 +3,9 @@
 use crate::StoreError;
 use crate::rows::{ClientRow, DocumentRow, MatterRow};
 use crate::sql::exec::{SqlTx, q};
-use crate::sql::{SqlRow, after_key, client_row, document_row, ids, matter_row, ms};
+use crate::sql::{Prefixed, SqlRow, after_key, client_row, document_row, ids, matter_row, ms};
 use async_trait::async_trait;
-use custos_domain::{ClientId, DocumentId, MatterId, PersonId, Timestamp};
+use custos_domain::{ClientId, DocumentId, MatterId, PersonId, TeamId, Timestamp};
 
 /// The matters a person reaches through their own grounds at `$2` (Unix ms): those they lead,
 /// those of the teams they lead, those they are staffed on, those of their open break-glass
@@ -219,6 +219,19 @@ pub trait RecordsTx: SqlTx {
             .await
     }
 
+    /// The first `limit` matters of a team, by id.
+    async fn matters_of_team(
+        &mut self,
+        team: TeamId,
+        limit: u32,
+    ) -> Result<Vec<MatterRow>, StoreError> {
+        q("SELECT * FROM matters WHERE team_id = $1 ORDER BY id LIMIT $2")
+            .bind(team.to_string())
+            .bind(i64::from(limit))
+            .list(self.conn(), matter_row)
+            .await
+    }
+
     /// Matters ordered by id, after `after`.
     async fn list_matters(
         &mut self,
@@ -283,6 +296,25 @@ pub trait RecordsTx: SqlTx {
             .bind(id.to_string())
             .get(self.conn(), document_row)
             .await
+    }
+
+    /// A document with its matter, in one statement (a decision on a document needs both).
+    async fn document_with_matter(
+        &mut self,
+        id: DocumentId,
+    ) -> Result<Option<(DocumentRow, MatterRow)>, StoreError> {
+        q(
+            "SELECT d.*, m.id AS m_id, m.number AS m_number, m.client_id AS m_client_id,
+                  m.team_id AS m_team_id, m.lead_id AS m_lead_id, m.wrapped_key AS m_wrapped_key,
+                  m.sealed_title AS m_sealed_title, m.created_at AS m_created_at
+             FROM documents d JOIN matters m ON m.id = d.matter_id
+            WHERE d.id = $1",
+        )
+        .bind(id.to_string())
+        .get(self.conn(), |row| {
+            Ok((document_row(row)?, matter_row(&Prefixed(row, "m_"))?))
+        })
+        .await
     }
 
     /// The ids of the documents whose ids lie between `first` and `last` (inclusive), in order:

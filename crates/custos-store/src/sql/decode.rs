@@ -14,7 +14,7 @@ use custos_domain::{
 };
 use custos_domain::{SessionKind, SessionStage};
 
-fn corrupt(what: &str) -> StoreError {
+pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }
 
@@ -29,7 +29,10 @@ fn opt_uuid(row: &impl SqlRow, col: &str) -> Result<Option<uuid::Uuid>, StoreErr
         .transpose()
 }
 
-fn time_col(row: &impl SqlRow, col: &str) -> Result<custos_domain::Timestamp, StoreError> {
+pub(super) fn time_col(
+    row: &impl SqlRow,
+    col: &str,
+) -> Result<custos_domain::Timestamp, StoreError> {
     from_ms(row.int(col)?)
 }
 
@@ -104,37 +107,74 @@ pub(crate) fn document_row(row: &impl SqlRow) -> Result<DocumentRow, StoreError>
 }
 
 pub(crate) fn wall(row: &impl SqlRow) -> Result<Wall, StoreError> {
-    let subject_id = uuid_col(row, "subject_id")?;
-    let object_id = uuid_col(row, "object_id")?;
+    let lifted = match (opt_uuid(row, "lifted_by")?, row.opt_int("lifted_at")?) {
+        (Some(by), Some(at)) => Some(Lifted {
+            by: PersonId(by),
+            at: from_ms(at)?,
+            reason: row.opt_text("lift_reason")?.unwrap_or_default(),
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt("lifted_at")),
+    };
+    wall_parts(
+        row,
+        WallKind::parse(&row.text("kind")?).map_err(|_| corrupt("kind"))?,
+        [
+            "subject_kind",
+            "subject_id",
+            "object_kind",
+            "object_id",
+            "reason",
+            "created_by",
+            "created_at",
+        ],
+        lifted,
+    )
+}
+
+/// A wall from the columns named `cols` (subject kind and id, object kind and id, reason,
+/// created by, created at), whatever the statement called them.
+pub(super) fn wall_parts(
+    row: &impl SqlRow,
+    kind: WallKind,
+    cols: [&str; 7],
+    lifted: Option<Lifted>,
+) -> Result<Wall, StoreError> {
+    let [
+        subject_kind,
+        subject_id,
+        object_kind,
+        object_id,
+        reason,
+        created_by,
+        created_at,
+    ] = cols;
+    let subject = uuid_col(row, subject_id)?;
+    let object = uuid_col(row, object_id)?;
     Ok(Wall {
         id: WallId(uuid_col(row, "id")?),
-        subject: match row.text("subject_kind")?.as_str() {
-            "person" => WallSubject::Person(PersonId(subject_id)),
-            "team" => WallSubject::Team(TeamId(subject_id)),
+        subject: match row.text(subject_kind)?.as_str() {
+            "person" => WallSubject::Person(PersonId(subject)),
+            "team" => WallSubject::Team(TeamId(subject)),
             _ => return Err(corrupt("subject_kind")),
         },
-        object: match row.text("object_kind")?.as_str() {
-            "client" => WallObject::Client(ClientId(object_id)),
-            "matter" => WallObject::Matter(MatterId(object_id)),
+        object: match row.text(object_kind)?.as_str() {
+            "client" => WallObject::Client(ClientId(object)),
+            "matter" => WallObject::Matter(MatterId(object)),
             _ => return Err(corrupt("object_kind")),
         },
-        reason: row.text("reason")?,
-        created_by: PersonId(uuid_col(row, "created_by")?),
-        created_at: time_col(row, "created_at")?,
-        kind: WallKind::parse(&row.text("kind")?).map_err(|_| corrupt("kind"))?,
-        lifted: match (opt_uuid(row, "lifted_by")?, row.opt_int("lifted_at")?) {
-            (Some(by), Some(at)) => Some(Lifted {
-                by: PersonId(by),
-                at: from_ms(at)?,
-                reason: row.opt_text("lift_reason")?.unwrap_or_default(),
-            }),
-            (None, None) => None,
-            _ => return Err(corrupt("lifted_at")),
-        },
+        reason: row.text(reason)?,
+        created_by: PersonId(uuid_col(row, created_by)?),
+        created_at: time_col(row, created_at)?,
+        kind,
+        lifted,
     })
 }
 
-fn opt_date(row: &impl SqlRow, col: &str) -> Result<Option<custos_domain::Date>, StoreError> {
+pub(super) fn opt_date(
+    row: &impl SqlRow,
+    col: &str,
+) -> Result<Option<custos_domain::Date>, StoreError> {
     row.opt_text(col)?
         .map(|s| custos_domain::parse_date("date", &s).map_err(|_| corrupt(col)))
         .transpose()

@@ -4,6 +4,9 @@
 
 mod decode;
 pub(crate) mod exec;
+mod principal;
+
+pub(crate) use principal::{PRINCIPAL_FACTS, principal_facts};
 
 pub(crate) use decode::{
     api_token_row, audit_entry, break_glass_row, client_row, document_row, factor_row, matter_row,
@@ -49,6 +52,31 @@ macro_rules! impl_sql_row {
 
 impl_sql_row!(sqlx::sqlite::SqliteRow);
 impl_sql_row!(sqlx::postgres::PgRow);
+
+/// The columns of a row whose names start with a prefix, under their names without it: one
+/// decoder reads a record whether it came alone or beside another in a join (`m_id` as `id`).
+pub(crate) struct Prefixed<'r, R>(pub &'r R, pub &'static str);
+
+impl<R: SqlRow> SqlRow for Prefixed<'_, R> {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        self.0.text(&format!("{}{col}", self.1))
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        self.0.opt_text(&format!("{}{col}", self.1))
+    }
+    fn bytes(&self, col: &str) -> Result<Vec<u8>, StoreError> {
+        self.0.bytes(&format!("{}{col}", self.1))
+    }
+    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.opt_bytes(&format!("{}{col}", self.1))
+    }
+    fn int(&self, col: &str) -> Result<i64, StoreError> {
+        self.0.int(&format!("{}{col}", self.1))
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        self.0.opt_int(&format!("{}{col}", self.1))
+    }
+}
 
 /// PostgreSQL error classes that mean "the server went away or is refusing work for now":
 /// connection exceptions (08), operator intervention (57: shutdown, termination), and

@@ -151,7 +151,14 @@ pub(crate) async fn walls_compliance_and_break_glass([a, b]: [Arc<dyn Store>; 2]
         .principal(admitted.person.id, now())
         .await?
         .ok_or("no admitted")?;
-    assert_eq!(p.emergency, vec![open.clone()]);
+    assert_eq!(
+        p.emergency,
+        vec![OpenBreakGlass {
+            id: open.id,
+            matter: open.matter,
+            expires_at: open.expires_at,
+        }]
+    );
     assert_eq!(read.count_awaiting_review().await?, 2);
     let audience = read.matter_audience(m.id, now()).await?;
     assert_eq!(audience.emergency, vec![open.clone()]);

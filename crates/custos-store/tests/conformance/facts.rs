@@ -37,6 +37,21 @@ pub(crate) async fn bulk_facts_match_the_single_queries(
     }
     tx.add_matter_member(matters[0].id, member.person.id)
         .await?;
+    let doc = DocumentRow {
+        id: DocumentId::new(),
+        matter: matters[1].id,
+        classification: Classification::Privileged,
+        sealed_title: vec![1, 2, 3],
+        sealed_provenance: vec![4, 5],
+        media_type: "application/pdf".to_owned(),
+        size: 42,
+        created_by: lead.person.id,
+        created_at: now(),
+    };
+    tx.insert_document(&doc).await?;
+    let version = tx
+        .insert_firm_policy("// none yet", "bulk", lead.person.id, now())
+        .await?;
     tx.add_matter_member(matters[3].id, member.person.id)
         .await?;
     let walls = [
@@ -60,10 +75,28 @@ pub(crate) async fn bulk_facts_match_the_single_queries(
     tx.commit().await?;
 
     let mut read = a.begin_read().await?;
+    // One statement for all of a decision's facts about the person (one round trip on
+    // PostgreSQL), and one for a document with its matter: two per decision on a document.
+    let before = read.statements_run();
     let p = read
         .principal(member.person.id, now())
         .await?
         .ok_or("no principal")?;
+    assert_eq!(read.statements_run() - before, 1, "the principal's facts");
+    assert_eq!(
+        (p.role, p.status, p.firm_policy_version),
+        (Role::Lawyer, PersonStatus::Active, version)
+    );
+    assert_eq!(p.compliance, member.person.compliance);
+    let before = read.statements_run();
+    let both = read.document_with_matter(doc.id).await?;
+    assert_eq!(
+        read.statements_run() - before,
+        1,
+        "a document with its matter"
+    );
+    assert_eq!(both, Some((doc.clone(), matters[1].clone())));
+    assert_eq!(read.document_with_matter(DocumentId::new()).await?, None);
     let mut team_ids = read.teams_of(member.person.id).await?;
     team_ids.sort_by_key(|t| t.0);
     assert_eq!(p.teams, team_ids);
