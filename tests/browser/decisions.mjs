@@ -5,6 +5,8 @@
 //       officer's home alerts her, the matter's "who has access" panel flags Lena, and the
 //       officer closes the review.
 //   R3: the officer raises an inclusionary wall on M-0001 (it keeps even her out), then lifts it.
+//   What if: staffing Omar on the Corporate team and Sam on M-0003 (walled), and a firm
+//       policy tried on M-0002, each previewed before anything is saved.
 //   The same pages in zh-CN. axe-core on every page; screenshots to $CUSTOS_SCREENSHOTS.
 //
 // Usage: node decisions.mjs [path/to/custos]
@@ -33,6 +35,7 @@ async function main() {
     const m1 = await matterUrl("M-0001");
     const m4 = await matterUrl("M-0004");
     const m2 = await matterUrl("M-0002");
+    const m3 = await matterUrl("M-0003");
 
     // ---- R4: an expired training keeps Lena out, and every page says why.
     console.log("preconditions");
@@ -157,22 +160,75 @@ async function main() {
     console.log("firm policies");
     await op.goto(`${base}/policies`);
     await op.fill("#policy-text", 'forbid(principal, action, resource) when { principal.rol == "intern" };');
-    await op.locator("form[action='/policies'] button").click();
+    await op.locator("form[action='/policies'] button:not([name=preview])").click();
     await op.waitForSelector("#policy-error");
     check((await op.textContent("#policy-error")).includes("rol"), "a policy that does not check is refused with the checker's message");
     check((await op.inputValue("#policy-text")).includes("principal.rol"), "the text typed is kept in the editor");
     await shot(op, "policies-refused");
     await accessible(op, "policies refused");
     await op.fill("#policy-text", '@id("no-restricted-at-night")\nforbid(principal, action, resource) when { resource is Document && resource.classification == "restricted" && (context.hour < 7 || context.hour >= 21) };');
-    await op.locator("form[action='/policies'] button").click();
+    await op.locator("form[action='/policies'] button:not([name=preview])").click();
     await op.waitForURL(/done=policies-saved/);
     check((await op.textContent("label[for=policy-text]")).includes("Version 1"), "the saved policies are version 1, in force");
     await shot(op, "policies");
     await accessible(op, "policies saved");
     await op.fill("#policy-text", "");
-    await op.locator("form[action='/policies'] button").click();
+    await op.locator("form[action='/policies'] button:not([name=preview])").click();
     await op.waitForURL(/done=policies-saved/);
     check(await op.locator("form[action='/policies/1/restore']").count() === 1, "an earlier version can be restored");
+
+    // ---- What if: a firm policy tried on M-0002 before it is saved.
+    console.log("what if");
+    await op.goto(`${base}/policies`);
+    await op.fill("#policy-text", '@id("no-interns")\nforbid(principal, action, resource) when { principal.role == "intern" };');
+    await op.fill("#policy-records", "M-0002");
+    await op.locator("form[action='/policies'] button[name=preview]").click();
+    await op.waitForSelector("#policy-preview");
+    const tried = await op.textContent("#policy-preview");
+    check(tried.includes("M-0002") && tried.includes("Ivan Petrov") && !tried.includes("Lena"), "the policy preview names the intern who would lose M-0002, and no one else");
+    check((await op.inputValue("#policy-text")).includes("no-interns"), "the text tried stays in the editor");
+    check((await op.textContent("label[for=policy-text]")).includes("Version 2"), "trying saves nothing: version 2 is still in force");
+    await shot(op, "policies-preview");
+    await accessible(op, "policies preview");
+
+    // Staffing: Omar joining the Corporate team, previewed, then not done.
+    await op.goto(`${base}/teams`);
+    await op.locator("table a", { hasText: "Corporate" }).click();
+    const teamUrl = op.url();
+    await op.selectOption("#person", { label: "Omar Haddad (Lawyer)" });
+    await op.locator("button[name=preview]").click();
+    await op.waitForSelector("h1");
+    check((await op.textContent("h1")).includes("Omar Haddad"), "the staffing preview names the person");
+    const omarRows = await op.textContent("main table");
+    check(omarRows.includes("M-0001") && omarRows.includes("M-0003"), "it lists the team's matters");
+    await shot(op, "staffing-preview");
+    await accessible(op, "staffing preview");
+    await op.locator("a.button.secondary").click();
+    await op.waitForURL(teamUrl);
+    check(!(await op.textContent("ul.people")).includes("Omar Haddad"), "going back changes nothing: Omar is not a member");
+
+    // Staffing Sam on M-0003, which a wall screens him from: the preview says so.
+    const carl = await newContext();
+    const cp = await carl.newPage();
+    await enrol(cp, base, "carl.corplead");
+    await cp.goto(m3);
+    await cp.selectOption("#person", { label: "Sam Patel (Lawyer)" });
+    await cp.locator("button[name=preview]").click();
+    await cp.waitForSelector("main table");
+    const samRow = await cp.textContent("main table tbody");
+    check(samRow.includes("M-0003") && samRow.includes("No access") && samRow.includes("wall"), "staffing a screened lawyer: the preview says the wall keeps him out");
+    await shot(cp, "staffing-preview-wall");
+    await accessible(cp, "staffing preview (wall)");
+
+    // Who can access a client, on the client's page (the officer's view).
+    await op.goto(`${base}/clients`);
+    await op.locator("tr", { hasText: "C-0002" }).locator("a").first().click();
+    const clientUrl = op.url();
+    const clientPanel = await op.textContent("section[aria-labelledby=access]");
+    check(clientPanel.includes("Carl") && clientPanel.includes("Lena") && !clientPanel.includes("Omar"), "the client page lists who can access the client, and not the others");
+    check(clientPanel.includes("Sam Patel") || clientPanel.includes("no reason to see it"), "the screened lawyer is listed with the wall, or counted");
+    await shot(op, "client-access");
+    await accessible(op, "client access");
 
     // ---- The same pages in Chinese.
     console.log("zh-CN");
@@ -192,12 +248,28 @@ async function main() {
     check((await zp.textContent("section[aria-labelledby=reach]")).includes("可访问的内容"), "what a person can access, in Chinese");
     await shot(zp, "person-access-zh");
     await accessible(zp, "person access (zh-CN)");
+    await zp.goto(clientUrl);
+    check((await zp.textContent("section[aria-labelledby=access]")).includes("谁有访问权"), "the client's access panel is in Chinese");
+    await accessible(zp, "client access (zh-CN)");
     await zp.goto(`${base}/walls`);
     check((await zp.textContent("main")).includes("准入"), "the walls page names inclusionary walls in Chinese");
     await accessible(zp, "walls (zh-CN)");
     await zp.goto(`${base}/policies`);
     check((await zp.textContent("h1")).includes("律所政策"), "the firm policies page is in Chinese");
     await accessible(zp, "policies (zh-CN)");
+    await zp.fill("#policy-text", 'forbid(principal, action, resource) when { principal.role == "intern" };');
+    await zp.fill("#policy-records", "C-0001");
+    await zp.locator("form[action='/policies'] button[name=preview]").click();
+    await zp.waitForSelector("#policy-preview");
+    check((await zp.textContent("#policy-preview")).includes("将失去访问权"), "the policy preview is in Chinese");
+    await shot(zp, "policies-preview-zh");
+    await accessible(zp, "policies preview (zh-CN)");
+    await zp.goto(teamUrl);
+    await zp.locator("button[name=preview]").click();
+    await zp.waitForSelector("main table");
+    check((await zp.textContent("h1")).includes("会带来的变化"), "the staffing preview is in Chinese");
+    await shot(zp, "staffing-preview-zh");
+    await accessible(zp, "staffing preview (zh-CN)");
   } finally {
     await browser.close();
     child.kill("SIGTERM");

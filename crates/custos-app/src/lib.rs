@@ -41,7 +41,7 @@ pub use init::{InitOptions, InitOutcome, init_data_dir};
 pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
 pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
-pub use usecases::access::{AccessEntry, MatterAccess};
+pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};
 pub use usecases::account::SetupSteps;
 pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::break_glass::{BreakGlassList, BreakGlassView};
@@ -57,9 +57,7 @@ pub use usecases::policy_test::{CaseResult, PolicyCase, parse_policy_cases};
 pub use usecases::sessions::SessionView;
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
 pub use usecases::walls::{WallPreview, WallPreviewLine};
-pub use usecases::what_if::{
-    PolicyPreview, PolicyPreviewLine, StaffingPlace, StaffingPreview, StaffingPreviewLine,
-};
+pub use usecases::what_if::*;
 pub use views::{
     ClientView, DocumentView, MatterView, Membership, Page, PageRequest, TrailEntry, WallView,
 };

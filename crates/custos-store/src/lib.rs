@@ -33,7 +33,9 @@ use areas::{
     AuditTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecordsTx, SessionsTx,
     StaffingTx, WallsTx,
 };
-pub use areas::{BreakGlassFilter, FirmPolicyRow, JobRow, MatterAudience, NumberKind};
+pub use areas::{
+    BreakGlassFilter, ClientAudience, FirmPolicyRow, JobRow, MatterAudience, NumberKind,
+};
 
 use async_trait::async_trait;
 use custos_domain::{PersonStatus, Timestamp};

@@ -4,7 +4,7 @@
 use crate::facts::{emergency, matter_facts};
 use crate::{App, AppError, AuditEvent, Caller};
 use custos_audit::Outcome;
-use custos_domain::{DocumentId, MatterId, MatterNumber, PersonId, PersonStatus, Role};
+use custos_domain::{DocumentId, MatterId, MatterNumber, PersonId, PersonStatus, Role, TeamId};
 use custos_policy::{Action, Context, Principal, Resource, Rule, Scope};
 use serde::Serialize;
 
@@ -53,6 +53,80 @@ pub struct MatterAccess {
     /// Active people with no ground to see it (deny by default), counted.
     pub others: u32,
 }
+
+/// A "who can access" answer: its groups, to fill and to count.
+pub(crate) trait Groups {
+    /// Allowed, screened, held back, others.
+    fn lists(
+        &mut self,
+    ) -> (
+        &mut Vec<AccessEntry>,
+        &mut Vec<AccessEntry>,
+        &mut Vec<AccessEntry>,
+        &mut u32,
+    );
+
+    /// How many in each group.
+    fn groups(&mut self) -> (usize, usize, usize, u32) {
+        let (a, s, h, o) = self.lists();
+        (a.len(), s.len(), h.len(), *o)
+    }
+
+    /// Files `person`'s decision: allowed, screened by a wall, held back (R4, a firm policy,
+    /// or a role cap when `capped_but_let_in` says the record's container lets them in), or
+    /// counted among the others.
+    fn file(
+        &mut self,
+        person: &custos_domain::Person,
+        decision: &custos_policy::Decision,
+        capped_but_let_in: impl FnOnce() -> bool,
+    ) {
+        let Some(first) = decision.reasons().first() else {
+            return;
+        };
+        let entry = AccessEntry {
+            person: person.id,
+            name: person.display_name.clone(),
+            role: person.role,
+            scope: decision.permit().map(|permit| permit.scope()),
+            rule: first.rule.code(),
+            message: first.message.clone(),
+        };
+        let (allowed, screened, held_back, others) = self.lists();
+        match (decision.is_allowed(), first.rule) {
+            (true, _) => allowed.push(entry),
+            (false, Rule::Wall) => screened.push(entry),
+            (false, Rule::Precondition | Rule::FirmPolicy) => held_back.push(entry),
+            (false, Rule::RoleCap) if capped_but_let_in() => held_back.push(entry),
+            (false, _) => *others += 1,
+        }
+    }
+}
+
+macro_rules! groups_of {
+    ($t:ty) => {
+        impl $crate::usecases::access::Groups for $t {
+            fn lists(
+                &mut self,
+            ) -> (
+                &mut Vec<AccessEntry>,
+                &mut Vec<AccessEntry>,
+                &mut Vec<AccessEntry>,
+                &mut u32,
+            ) {
+                (
+                    &mut self.allowed,
+                    &mut self.screened,
+                    &mut self.held_back,
+                    &mut self.others,
+                )
+            }
+        }
+    };
+}
+pub(crate) use groups_of;
+
+groups_of!(MatterAccess);
 
 impl App {
     /// Who can see matter `id`, and why: for the officer, the matter lead and the team lead.
@@ -111,13 +185,14 @@ impl App {
 
     /// Audits a "who can access" answer about `resource` (how many in each group), commits,
     /// and returns it.
-    async fn finish_access(
+    pub(crate) async fn finish_access<A: Groups>(
         &self,
         mut tx: crate::Tx,
         caller: &Caller,
         resource: String,
-        access: MatterAccess,
-    ) -> Result<MatterAccess, AppError> {
+        mut access: A,
+    ) -> Result<A, AppError> {
+        let (allowed, screened, held_back, others) = access.groups();
         self.audit_event(
             &mut *tx,
             AuditEvent {
@@ -132,10 +207,10 @@ impl App {
                 outcome: Outcome::Allow,
                 rule: Rule::RoleDuty.code(),
                 detail: serde_json::json!({
-                    "allowed": access.allowed.len(),
-                    "screened": access.screened.len(),
-                    "held_back": access.held_back.len(),
-                    "others": access.others,
+                    "allowed": allowed,
+                    "screened": screened,
+                    "held_back": held_back,
+                    "others": others,
                 }),
             },
         )
@@ -231,52 +306,53 @@ pub(crate) fn decide_audience(
         if p.status != PersonStatus::Active {
             continue;
         }
-        let principal = Principal {
-            id: p.id,
-            role: p.role,
-            status: p.status,
-            teams: pick(&audience.members, p.id),
-            led_teams: pick(&audience.leads, p.id),
-            staffed_matters: if audience.staffed.contains(&p.id) {
-                vec![id]
-            } else {
-                vec![]
-            },
-            compliance: p.compliance,
-            emergency: audience
-                .emergency
-                .iter()
-                .filter(|e| e.person == p.id)
-                .map(emergency)
-                .collect(),
+        let staffed = if audience.staffed.contains(&p.id) {
+            vec![id]
+        } else {
+            vec![]
         };
+        let principal = principal_of(
+            p,
+            (&audience.members, &audience.leads),
+            staffed,
+            &audience.emergency,
+        );
         let decision = App::decide(&principal, action, resource, ctx);
-        let Some(first) = decision.reasons().first() else {
-            continue;
-        };
-        let entry = AccessEntry {
-            person: p.id,
-            name: p.display_name.clone(),
-            role: p.role,
-            scope: decision.permit().map(|permit| permit.scope()),
-            rule: first.rule.code(),
-            message: first.message.clone(),
-        };
-        match (decision.is_allowed(), first.rule) {
-            (true, _) => access.allowed.push(entry),
-            (false, Rule::Wall) => access.screened.push(entry),
-            (false, Rule::Precondition | Rule::FirmPolicy) => access.held_back.push(entry),
-            // A role cap holds back only someone the matter lets in; anyone else has no
-            // ground anyway.
-            (false, Rule::RoleCap)
-                if App::decide(&principal, Action::ViewMatter, &matter, ctx).is_allowed() =>
-            {
-                access.held_back.push(entry);
-            }
-            (false, _) => access.others += 1,
-        }
+        // A role cap holds back only someone the matter lets in; anyone else has no ground
+        // anyway.
+        access.file(p, &decision, || {
+            App::decide(&principal, Action::ViewMatter, &matter, ctx).is_allowed()
+        });
     }
     access
+}
+
+/// (person, team): a membership, or a team's lead.
+type Pair = (PersonId, TeamId);
+
+/// A person's principal from facts read about everyone: their teams and led teams among
+/// `(members, leads)`, the matters they are staffed on among those asked about, their open
+/// break-glass accesses among `emergency`.
+pub(crate) fn principal_of(
+    p: &custos_domain::Person,
+    (members, leads): (&[Pair], &[Pair]),
+    staffed_matters: Vec<MatterId>,
+    open: &[custos_store::BreakGlassRow],
+) -> Principal {
+    Principal {
+        id: p.id,
+        role: p.role,
+        status: p.status,
+        teams: pick(members, p.id),
+        led_teams: pick(leads, p.id),
+        staffed_matters,
+        compliance: p.compliance,
+        emergency: open
+            .iter()
+            .filter(|e| e.person == p.id)
+            .map(emergency)
+            .collect(),
+    }
 }
 
 fn pick<T: Copy>(pairs: &[(PersonId, T)], person: PersonId) -> Vec<T> {
@@ -286,3 +362,4 @@ fn pick<T: Copy>(pairs: &[(PersonId, T)], person: PersonId) -> Vec<T> {
         .map(|(_, t)| *t)
         .collect()
 }
+pub use super::client_access::ClientAccess;

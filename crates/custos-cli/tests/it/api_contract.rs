@@ -69,6 +69,7 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "POST /api/teams/{id}/members/preview",
         "GET /api/clients",
         "POST /api/clients",
+        "GET /api/clients/{id}/access",
         "GET /api/clients/{id}",
         "GET /api/matters",
         "POST /api/matters",

@@ -297,6 +297,15 @@ const ISSUE_14: &[Case] = &[
     case("omar.lawyer", A::ViewAccess, T::Matter("M1"), false, DEFAULT, true),
     case("adam.admin", A::ViewAccess, T::Matter("M1"), false, DEFAULT, true),
     case("sam.screened", A::ViewAccess, T::Matter("M3"), false, WALL, true),
+    // "Who can access this client": the officer and the responsible partner.
+    case("olivia.officer", A::ViewAccess, T::Client("C1"), true, DUTY, false),
+    case("paula.partner", A::ViewAccess, T::Client("C1"), true, DUTY, false),
+    case("peter.partner", A::ViewAccess, T::Client("C3"), true, DUTY, false),
+    case("peter.partner", A::ViewAccess, T::Client("C1"), false, DEFAULT, true),
+    case("lena.lawyer", A::ViewAccess, T::Client("C1"), false, DEFAULT, false),
+    case("carl.corplead", A::ViewAccess, T::Client("C1"), false, DEFAULT, false),
+    case("omar.lawyer", A::ViewAccess, T::Client("C1"), false, DEFAULT, true),
+    case("adam.admin", A::ViewAccess, T::Client("C1"), false, DEFAULT, true),
     // R3 inclusionary: only the admitted touch the record; oversight and leads included.
     case("lena.lawyer", A::ReadDocumentContent, T::Doc("D1"), true, NTK, false)
         .given(F::Inclusionary("M1", ONLY_LENA)),

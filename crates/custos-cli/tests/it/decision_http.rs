@@ -31,6 +31,10 @@ async fn http_case(t: &TestFirm, token: &str, c: &Case) -> reqwest::Response {
         (A::ViewMatter, T::Matter(k)) => {
             t.get(token, &format!("/api/matters/{}", t.matter(k))).await
         }
+        (A::ViewAccess, T::Client(k)) => {
+            t.get(token, &format!("/api/clients/{}/access", t.client(k)))
+                .await
+        }
         (A::ViewAccess, T::Matter(k)) => {
             t.get(token, &format!("/api/matters/{}/access", t.matter(k)))
                 .await

@@ -16,6 +16,7 @@ mod auth_http;
 mod backup;
 mod canary;
 mod cli;
+mod client_access;
 mod decision_cases;
 mod decision_flows;
 mod decision_http;

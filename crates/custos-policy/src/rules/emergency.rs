@@ -93,6 +93,38 @@ pub(super) fn decide(
                 )
             }
         }
+        (Action::ViewAccess, Resource::Client(client)) => {
+            if principal.role == Role::Officer {
+                allow(
+                    Scope::MetadataOnly,
+                    reason(
+                        Rule::RoleDuty,
+                        "the confidentiality officer may ask who can access any client",
+                    ),
+                )
+            } else if client.responsible == principal.id {
+                allow(
+                    Scope::MetadataOnly,
+                    reason(
+                        Rule::RoleDuty,
+                        "the partner responsible for a client may see who can access it",
+                    ),
+                )
+            } else {
+                // Those on one of its matters know the client exists; to anyone else it
+                // stays hidden.
+                let knows = client.matters.iter().any(|m| {
+                    principal.staffed_matters.contains(&m.id)
+                        || m.lead == principal.id
+                        || principal.led_teams.contains(&m.team)
+                });
+                deny_default(
+                    "only the officer and the partner responsible for a client see who can \
+                     access it",
+                    !knows,
+                )
+            }
+        }
         _ => return None,
     })
 }

@@ -456,8 +456,8 @@ access-metadata-flag = Metadata only
 access-screened = Screened by a wall
 access-held-back = Held back: agreement or training missing, their role, or a firm policy
 access-others = { $count ->
-    [one] One other active person has no reason to see this matter.
-   *[other] { $count } other active people have no reason to see this matter.
+    [one] One other active person has no reason to see it.
+   *[other] { $count } other active people have no reason to see it.
 }
 break-glass-lead = In an emergency, when no one on a matter's team can be reached, you may open its files for a few hours. You must say why in writing. Every step you take is flagged, and the confidentiality officer is told at once and reviews it. An ethical wall is never opened this way.
 break-glass-queue = Waiting for your review
@@ -559,3 +559,6 @@ what-if-policies-nothing = No one would gain or lose access to them.
 what-if-record = Record
 what-if-gains = Would gain access
 what-if-document = { $number }, { $classification } document { $id }
+access-why-R1-deny-by-default = No ground to see it: not on its team, not its lead, not leading its team
+access-why-R4-status = Suspended or departed: no access at all
+access-why-R2-role-duty = Their role's duty

@@ -19,6 +19,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_clients, create_client))
         .routes(routes!(get_client))
+        .routes(routes!(client_access))
 }
 
 /// A client to take on; name and contact are encrypted at rest.
@@ -69,5 +70,25 @@ async fn get_client(
 ) -> Result<axum::Json<ClientView>, ApiError> {
     Ok(axum::Json(
         state.app.get_client(&caller, ClientId(id)).await?,
+    ))
+}
+
+/// Who can access a client, and why (the officer and the partner responsible for it): each
+/// person with the rule that lets them in, people screened out with the wall, people held back
+/// by a missing agreement or training or by a firm policy; others counted.
+#[utoipa::path(get, path = "/api/clients/{id}/access", tag = "clients", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = custos_app::ClientAccess), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+async fn client_access(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<axum::Json<custos_app::ClientAccess>, ApiError> {
+    Ok(axum::Json(
+        state
+            .app
+            .who_can_access_client(&caller, ClientId(id))
+            .await?,
     ))
 }

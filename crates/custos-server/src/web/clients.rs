@@ -91,6 +91,8 @@ struct ClientPage {
     notice: Option<String>,
     teams: Vec<(String, String)>,
     leads: Vec<MemberRow>,
+    /// "Who has access and why", for the officer and the responsible partner.
+    access: Option<super::emergency::AccessPanel>,
 }
 
 async fn client(
@@ -152,7 +154,20 @@ async fn client(
     } else {
         (Vec::new(), Vec::new())
     };
+    // The officer and the responsible partner are asked; the use case decides, this only
+    // spares everyone else a refused (and audited) request.
+    let asks = v.caller.person == client.responsible
+        || v.chrome
+            .me
+            .as_ref()
+            .is_some_and(|m| m.role == custos_domain::Role::Officer);
+    let access = if asks {
+        super::emergency::access_panel(&state, &v, super::emergency::AccessOf::Client(id)).await
+    } else {
+        None
+    };
     ClientPage {
+        access,
         id: id.0.to_string(),
         notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
         teams,

@@ -236,6 +236,7 @@ pub(super) struct AccessPanel {
 pub(super) enum AccessOf {
     Matter(MatterId),
     Document(custos_domain::DocumentId),
+    Client(custos_domain::ClientId),
 }
 
 /// A decision's rule in the viewer's words; for R4, what is missing (the policy's sentence
@@ -258,9 +259,23 @@ pub(super) async fn access_panel(
     v: &Viewer,
     of: AccessOf,
 ) -> Option<AccessPanel> {
-    let access = match of {
-        AccessOf::Matter(id) => state.app.who_can_access_matter(&v.caller, id).await,
-        AccessOf::Document(id) => state.app.who_can_access_document(&v.caller, id).await,
+    let groups = |a: custos_app::MatterAccess| (a.allowed, a.screened, a.held_back, a.others);
+    let (allowed, screened, held_back, others) = match of {
+        AccessOf::Matter(id) => state
+            .app
+            .who_can_access_matter(&v.caller, id)
+            .await
+            .map(groups),
+        AccessOf::Document(id) => state
+            .app
+            .who_can_access_document(&v.caller, id)
+            .await
+            .map(groups),
+        AccessOf::Client(id) => state
+            .app
+            .who_can_access_client(&v.caller, id)
+            .await
+            .map(|a| (a.allowed, a.screened, a.held_back, a.others)),
     }
     .ok()?;
     let c = &v.chrome;
@@ -274,9 +289,9 @@ pub(super) async fn access_panel(
         name: e.name,
     };
     Some(AccessPanel {
-        allowed: access.allowed.into_iter().map(line).collect(),
-        screened: access.screened.into_iter().map(line).collect(),
-        held_back: access.held_back.into_iter().map(line).collect(),
-        others: access.others,
+        allowed: allowed.into_iter().map(line).collect(),
+        screened: screened.into_iter().map(line).collect(),
+        held_back: held_back.into_iter().map(line).collect(),
+        others,
     })
 }

@@ -6,7 +6,7 @@ use crate::rows::{BreakGlassReview, BreakGlassRow, PersonRow};
 use crate::sql::exec::{SqlTx, q};
 use crate::sql::{SqlRow, after_key, break_glass_row, ms, person_row, uuid_col};
 use async_trait::async_trait;
-use custos_domain::{BreakGlassId, MatterId, PersonId, TeamId, Timestamp};
+use custos_domain::{BreakGlassId, ClientId, MatterId, PersonId, TeamId, Timestamp};
 
 /// Which break-glass accesses to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,21 @@ pub struct MatterAudience {
     /// People staffed on the matter.
     pub staffed: Vec<PersonId>,
     /// Break-glass accesses to the matter open at the time asked.
+    pub emergency: Vec<BreakGlassRow>,
+}
+
+/// Everyone's facts about the matters of one client.
+#[derive(Debug, Clone)]
+pub struct ClientAudience {
+    /// Every person (any status).
+    pub people: Vec<PersonRow>,
+    /// (person, team) memberships.
+    pub members: Vec<(PersonId, TeamId)>,
+    /// (lead, team) of every team with a lead.
+    pub leads: Vec<(PersonId, TeamId)>,
+    /// (person, matter) staffing on the client's matters.
+    pub staffed: Vec<(PersonId, MatterId)>,
+    /// Break-glass accesses to the client's matters open at the time asked.
     pub emergency: Vec<BreakGlassRow>,
 }
 
@@ -129,25 +144,7 @@ pub trait EmergencyTx: SqlTx {
         matter: MatterId,
         now: Timestamp,
     ) -> Result<MatterAudience, StoreError> {
-        let people = q("SELECT * FROM people WHERE id > $1 ORDER BY id")
-            .bind(after_key(None))
-            .list(self.conn(), person_row)
-            .await?;
-        let pair = |row: &crate::sql::exec::Row, a: &str, b: &str| -> Result<_, StoreError> {
-            Ok((PersonId(uuid_col(row, a)?), TeamId(uuid_col(row, b)?)))
-        };
-        let members = q("SELECT person_id, team_id FROM team_members ORDER BY person_id")
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(|r| pair(r, "person_id", "team_id"))
-            .collect::<Result<_, _>>()?;
-        let leads = q("SELECT lead_id, id FROM teams WHERE lead_id IS NOT NULL ORDER BY id")
-            .all(self.conn())
-            .await?
-            .iter()
-            .map(|r| pair(r, "lead_id", "id"))
-            .collect::<Result<_, _>>()?;
+        let (people, members, leads) = people_and_teams(self).await?;
         let staffed = q("SELECT person_id FROM matter_members WHERE matter_id = $1")
             .bind(matter.to_string())
             .all(self.conn())
@@ -169,6 +166,77 @@ pub trait EmergencyTx: SqlTx {
             emergency,
         })
     }
+
+    /// Everyone's facts about the matters of `client` at `now` (staffing and open break-glass
+    /// accesses on any of them), in five statements whatever the firm's size.
+    async fn client_audience(
+        &mut self,
+        client: ClientId,
+        now: Timestamp,
+    ) -> Result<ClientAudience, StoreError> {
+        let (people, members, leads) = people_and_teams(self).await?;
+        let staffed = q("SELECT mm.person_id, mm.matter_id FROM matter_members mm
+                          JOIN matters m ON m.id = mm.matter_id WHERE m.client_id = $1")
+        .bind(client.to_string())
+        .all(self.conn())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                PersonId(uuid_col(r, "person_id")?),
+                MatterId(uuid_col(r, "matter_id")?),
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+        let emergency = q(
+            "SELECT b.* FROM break_glass b JOIN matters m ON m.id = b.matter_id
+                            WHERE m.client_id = $1 AND b.expires_at > $2 ORDER BY b.id",
+        )
+        .bind(client.to_string())
+        .bind(ms(now))
+        .list(self.conn(), break_glass_row)
+        .await?;
+        Ok(ClientAudience {
+            people,
+            members,
+            leads,
+            staffed,
+            emergency,
+        })
+    }
+}
+
+/// Everyone, every team membership and every team's lead: three statements.
+async fn people_and_teams<T: SqlTx + ?Sized>(
+    tx: &mut T,
+) -> Result<
+    (
+        Vec<PersonRow>,
+        Vec<(PersonId, TeamId)>,
+        Vec<(PersonId, TeamId)>,
+    ),
+    StoreError,
+> {
+    let people = q("SELECT * FROM people WHERE id > $1 ORDER BY id")
+        .bind(after_key(None))
+        .list(tx.conn(), person_row)
+        .await?;
+    let pair = |row: &crate::sql::exec::Row, a: &str, b: &str| -> Result<_, StoreError> {
+        Ok((PersonId(uuid_col(row, a)?), TeamId(uuid_col(row, b)?)))
+    };
+    let members = q("SELECT person_id, team_id FROM team_members ORDER BY person_id")
+        .all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| pair(r, "person_id", "team_id"))
+        .collect::<Result<_, _>>()?;
+    let leads = q("SELECT lead_id, id FROM teams WHERE lead_id IS NOT NULL ORDER BY id")
+        .all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| pair(r, "lead_id", "id"))
+        .collect::<Result<_, _>>()?;
+    Ok((people, members, leads))
 }
 
 impl<T: SqlTx> EmergencyTx for T {}

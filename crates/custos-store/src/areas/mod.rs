@@ -15,7 +15,7 @@ pub mod walls;
 
 pub use audit::AuditTx;
 pub use credentials::CredentialsTx;
-pub use emergency::{BreakGlassFilter, EmergencyTx, MatterAudience};
+pub use emergency::{BreakGlassFilter, ClientAudience, EmergencyTx, MatterAudience};
 pub use jobs::{JobRow, JobsTx};
 pub use people::PeopleTx;
 pub use policies::{FirmPolicyRow, PoliciesTx};
