@@ -16,6 +16,9 @@ pub struct Caller {
     pub request_id: RequestId,
     /// The credential the request came with.
     pub via: Via,
+    /// The address the request came from (behind a trusted proxy, the client's), when it
+    /// came over the network: firm policies may ask about it.
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// The credential behind a caller.

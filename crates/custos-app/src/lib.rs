@@ -261,6 +261,7 @@ impl App {
         // The officer can always mend the firm's policies, whatever they say.
         if action != Action::ManageFirmPolicies {
             (ctx.clock, ctx.firm) = self.firm_context_at(tx, now, version).await?;
+            ctx.address = caller.address;
         }
         Ok((principal, ctx))
     }

@@ -88,6 +88,7 @@ fn as_person(person: PersonId) -> Caller {
         person,
         request_id: RequestId::new(),
         via: Via::Internal,
+        address: None,
     }
 }
 

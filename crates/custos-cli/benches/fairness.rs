@@ -120,6 +120,7 @@ async fn main() {
         person: firm.people["lena.lawyer"],
         request_id: RequestId::new(),
         via: custos_app::Via::Internal,
+        address: None,
     };
     let m1 = firm.matters["M1"];
     let t0 = Instant::now();

@@ -295,6 +295,7 @@ async fn main() {
         person: firm.people["lisa.litlead"],
         request_id: RequestId::new(),
         via: custos_app::Via::Internal,
+        address: None,
     };
     let t = Instant::now();
     seed_documents(&outcome.app, lead, matter, n_docs).await;

@@ -49,6 +49,7 @@ pub async fn seed_documents(
                     person: lead.person,
                     request_id: RequestId::new(),
                     via: custos_app::Via::Internal,
+                    address: None,
                 };
                 app.upload_document(&caller, matter, new, body)
                     .await

@@ -169,6 +169,7 @@ impl FirmPolicies {
         action: Action,
         resource: &Resource,
         clock: &crate::LocalClock,
+        address: Option<std::net::IpAddr>,
     ) -> Option<Reason> {
         let (classification, client) = match resource {
             Resource::Document(d) => (Some(d.classification), Some(d.matter.client)),
@@ -185,7 +186,7 @@ impl FirmPolicies {
                 message: why,
             })
         };
-        let Some((request, entities)) = request(principal, action, resource, clock) else {
+        let Some((request, entities)) = request(principal, action, resource, clock, address) else {
             return deny("a firm policy could not be evaluated for this request".to_owned());
         };
         let response = Authorizer::new().is_authorized(&request, set, &entities);
@@ -274,6 +275,7 @@ pub(crate) fn request(
     action: Action,
     resource: &Resource,
     clock: &crate::LocalClock,
+    address: Option<std::net::IpAddr>,
 ) -> Option<(Request, Entities)> {
     let mut slice = Slice::default();
     let person = uid("Person", principal.id)?;
@@ -304,7 +306,7 @@ pub(crate) fn request(
         }
         _ => return None,
     };
-    let context = CedarContext::from_pairs([
+    let mut pairs = vec![
         (
             "hour".to_owned(),
             RestrictedExpression::new_long(i64::from(clock.hour)),
@@ -313,8 +315,16 @@ pub(crate) fn request(
             "weekday".to_owned(),
             RestrictedExpression::new_long(i64::from(clock.weekday)),
         ),
-    ])
-    .ok()?;
+    ];
+    // The client's address when the request came over the network (absent for the CLI and
+    // for firm-wide questions): policies must ask `context has address` first.
+    if let Some(ip) = address {
+        pairs.push((
+            "address".to_owned(),
+            RestrictedExpression::new_ip(ip.to_string()),
+        ));
+    }
+    let context = CedarContext::from_pairs(pairs).ok()?;
     let action = uid("Action", action.as_str())?;
     // The policies were checked against the schema when saved; the request and entities are
     // built here from typed facts, so checking them again per decision is not needed.
@@ -371,7 +381,7 @@ mod tests {
         assert!(none.is_empty());
         let r = doc(ClientId::new(), Classification::Restricted);
         assert_eq!(
-            none.forbids(&intern(), Action::ReadDocumentContent, &r, &NINE),
+            none.forbids(&intern(), Action::ReadDocumentContent, &r, &NINE, None),
             None
         );
     }
@@ -414,6 +424,7 @@ mod tests {
             Action::ReadDocumentContent,
             &doc(client, Classification::Internal),
             &NINE,
+            None,
         );
         assert!(why.as_ref().is_some_and(|r| {
             r.rule == Rule::FirmPolicy
@@ -422,16 +433,16 @@ mod tests {
         }));
         let other = doc(ClientId::new(), Classification::Internal);
         assert_eq!(
-            firm.forbids(&intern(), Action::ReadDocumentContent, &other, &NINE),
+            firm.forbids(&intern(), Action::ReadDocumentContent, &other, &NINE, None),
             None
         );
         let restricted = doc(ClientId::new(), Classification::Restricted);
         assert_eq!(
-            firm.forbids(&intern(), Action::ViewDocument, &restricted, &NINE),
+            firm.forbids(&intern(), Action::ViewDocument, &restricted, &NINE, None),
             None
         );
         assert!(
-            firm.forbids(&intern(), Action::ViewDocument, &restricted, &NIGHT)
+            firm.forbids(&intern(), Action::ViewDocument, &restricted, &NIGHT, None)
                 .is_some_and(|r| r.message.contains("restricted-in-office-hours"))
         );
         let m = Resource::Matter(MatterFacts {
@@ -441,8 +452,56 @@ mod tests {
             lead: PersonId::new(),
         });
         assert!(
-            firm.forbids(&intern(), Action::ViewMatter, &m, &NINE)
+            firm.forbids(&intern(), Action::ViewMatter, &m, &NINE, None)
                 .is_some()
         );
+    }
+
+    /// "No downloads from outside the office network": the client's address is in the
+    /// context; a request with no address (not over the network) is forbidden too, since the
+    /// policy cannot be shown not to apply.
+    #[test]
+    fn a_policy_on_the_clients_address() {
+        let text = "@id(\"office-network-only\")\nforbid(principal, action == Action::\"document.read\", resource) \
+                    unless { context has address && context.address.isInRange(ip(\"10.1.0.0/16\")) };";
+        let firm = FirmPolicies::parse(3, text).unwrap_or_else(|e| panic!("{e}"));
+        let client = ClientId::new();
+        let d = doc(client, Classification::Internal);
+        let read = |address: Option<&str>| {
+            firm.forbids(
+                &intern(),
+                Action::ReadDocumentContent,
+                &d,
+                &NINE,
+                address.map(|a| a.parse().unwrap_or_else(|e| panic!("{e}"))),
+            )
+        };
+        assert!(read(Some("10.1.4.20")).is_none(), "inside the office");
+        let outside = read(Some("203.0.113.9"));
+        assert!(
+            outside
+                .as_ref()
+                .is_some_and(|r| r.message.contains("office-network-only")),
+            "{outside:?}"
+        );
+        assert!(
+            read(Some("2001:db8::1")).is_some(),
+            "an IPv6 address outside"
+        );
+        assert!(read(None).is_some(), "no address: forbidden");
+        assert!(
+            firm.forbids(
+                &intern(),
+                Action::ViewDocument,
+                &d,
+                &NINE,
+                Some([203, 0, 113, 9].into())
+            )
+            .is_none(),
+            "other actions are not concerned"
+        );
+        // Without `has`, the checker refuses the policy: the address may be absent.
+        let unguarded = "forbid(principal, action, resource) unless { context.address.isInRange(ip(\"10.1.0.0/16\")) };";
+        assert!(FirmPolicies::parse(4, unguarded).is_err());
     }
 }

@@ -347,10 +347,10 @@ mod tests {
                     let (p, action) = (principal(role), ACTIONS[action]);
                     let r = resource(action, class, client);
                     let clock = LocalClock { hour, weekday: 2 };
-                    let (request, entities) = request(&p, action, &r, &clock)
+                    let (request, entities) = request(&p, action, &r, &clock, None)
                         .unwrap_or_else(|| panic!("no request"));
                     let cedar = Authorizer::new().is_authorized(&request, &whole, &entities);
-                    let forbidden = sliced.forbids(&p, action, &r, &clock).is_some();
+                    let forbidden = sliced.forbids(&p, action, &r, &clock, None).is_some();
                     prop_assert_eq!(
                         forbidden,
                         cedar.decision() == Decision::Deny,

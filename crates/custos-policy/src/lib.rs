@@ -340,6 +340,9 @@ pub struct Context {
     pub clock: LocalClock,
     /// The firm's policies in force (none: `None`).
     pub firm: Option<std::sync::Arc<FirmPolicies>>,
+    /// The address the request came from, when it came over the network (firm policies'
+    /// `context.address`, e.g. "no downloads from outside the office network").
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// The firm's local time of day, for firm policies ("not outside office hours").
@@ -370,6 +373,7 @@ impl Context {
             today,
             clock: LocalClock::utc(now),
             firm: None,
+            address: None,
         }
     }
 }

@@ -275,17 +275,27 @@ pub async fn csrf_form_field(req: Request, next: Next) -> Response {
 /// `x-csrf-token` header, or a form's `csrf_token` field).
 async fn caller_of(parts: &Parts, state: &AppState) -> Result<Caller, AuthFailure> {
     let request_id = request_id_of(parts);
+    // Where the request came from, for firm policies on the network (`context.address`).
+    let address = client_address(
+        parts.extensions.get::<ClientAddr>().copied(),
+        &parts.headers,
+        state.app.trusted_proxies(),
+    )
+    .parse()
+    .ok();
     if let Some(token) = bearer_token(&parts.headers) {
-        return Ok(state
+        let caller = state
             .app
             .authenticate(request_id, token, SessionKind::Bearer)
-            .await?);
+            .await?;
+        return Ok(Caller { address, ..caller });
     }
     let token = cookie_token(&parts.headers).ok_or(AuthFailure::Unauthenticated)?;
     let caller = state
         .app
         .authenticate(request_id, token, SessionKind::Cookie)
         .await?;
+    let caller = Caller { address, ..caller };
     if !is_safe(&parts.method) {
         let sent = match parts.headers.get(CSRF_HEADER) {
             Some(header) => header.to_str().unwrap_or_default(),

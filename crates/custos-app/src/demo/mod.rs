@@ -156,6 +156,7 @@ pub async fn seed_demo_firm(
         person,
         request_id: RequestId::new(),
         via: crate::Via::Internal,
+        address: None,
     };
     let officer_caller = as_person(officer);
     drop(officer_password);

@@ -251,6 +251,7 @@ impl App {
             today: self.today(now),
             clock,
             firm,
+            address: None,
         })
     }
 }

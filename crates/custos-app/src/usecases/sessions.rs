@@ -92,6 +92,7 @@ impl App {
                 stage: session.stage,
                 kind: session.kind,
             },
+            address: None,
         })
     }
 

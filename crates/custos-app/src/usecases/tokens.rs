@@ -279,6 +279,7 @@ impl App {
                 id: row.id,
                 scopes: Scopes::parse(row.scopes.split(' '))?,
             },
+            address: None,
         })
     }
 }

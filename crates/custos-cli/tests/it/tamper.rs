@@ -157,6 +157,7 @@ async fn abandoned_uploads_are_recorded_and_orphan_blobs_swept() -> crate::harne
         person: lena,
         request_id: RequestId::new(),
         via: Via::Internal,
+        address: None,
     };
     let text = |s: &str| Some(s.to_owned());
     let new = NewDocument {

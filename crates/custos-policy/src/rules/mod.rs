@@ -63,7 +63,8 @@ pub fn decide(
         }
         // Firm policies only ever see an allow: they can restrict, never open.
         if let Some(firm) = &ctx.firm
-            && let Some(forbidden) = firm.forbids(principal, action, resource, &ctx.clock)
+            && let Some(forbidden) =
+                firm.forbids(principal, action, resource, &ctx.clock, ctx.address)
         {
             return Decision::deny(forbidden, false);
         }

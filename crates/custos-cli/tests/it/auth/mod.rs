@@ -58,6 +58,7 @@ pub(crate) async fn firm_with(settings: AppSettings) -> Firm {
         person: officer.id,
         request_id: RequestId::new(),
         via: Via::Internal,
+        address: None,
     };
     Firm {
         app,
