@@ -36,6 +36,8 @@
 //! **Architecture Invariant:** audit records name ids, actions, rules and reasons, never client
 //! content or secrets.
 
+pub mod merkle;
+
 use custos_domain::{PersonId, RequestId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
