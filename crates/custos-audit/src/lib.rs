@@ -36,6 +36,7 @@
 //! **Architecture Invariant:** audit records name ids, actions, rules and reasons, never client
 //! content or secrets.
 
+pub mod checkpoint;
 pub mod merkle;
 
 use custos_domain::{PersonId, RequestId};
