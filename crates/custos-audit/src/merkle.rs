@@ -316,6 +316,11 @@ impl MemoryTree {
         self.size
     }
 
+    /// Every stored hash, by stored-hash index.
+    pub fn stored_hashes(&self) -> &[Hash] {
+        &self.stored
+    }
+
     /// The root of the tree of the first `size` leaves.
     pub fn root_at(&self, size: u64) -> Result<Hash, ProofError> {
         if size > self.size {

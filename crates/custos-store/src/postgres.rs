@@ -251,11 +251,15 @@ impl PgTx {
             .one(self.conn())
             .await?;
         let mut prev = audit::head_of(&head)?;
+        let first = prev.0;
+        let mut leaves = Vec::with_capacity(self.pending.len());
         for record in std::mem::take(&mut self.pending) {
             let entry = audit::next_entry(Some(prev), record);
             audit::insert(self.conn(), &entry).await?;
+            leaves.push(entry.leaf_hash);
             prev = (entry.seq, entry.chain_hash);
         }
+        crate::areas::audit_tree::extend(self.conn(), first, &leaves).await?;
         q("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
             .bind(i64::try_from(prev.0).map_err(|_| StoreError::Corrupt("seq".into()))?)
             .bind(&prev.1[..])
@@ -307,6 +311,10 @@ impl AuditTx for PgTx {
 
     async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
         audit::head(self.conn()).await
+    }
+
+    async fn audit_tree_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        crate::areas::audit_tree::read(self.conn(), indexes).await
     }
 
     async fn audit_entries(

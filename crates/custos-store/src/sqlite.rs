@@ -305,6 +305,10 @@ impl AuditTx for SqliteTx {
         audit::head(self.conn()).await
     }
 
+    async fn audit_tree_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        crate::areas::audit_tree::read(self.conn(), indexes).await
+    }
+
     async fn audit_entries(
         &mut self,
         filter: &AuditFilter,
@@ -323,12 +327,15 @@ async fn append_after_head(
     records: Vec<AuditRecord>,
 ) -> Result<(), StoreError> {
     let mut prev = audit::head(Conn::Lite(tx)).await?;
+    let first = prev.map_or(0, |(seq, _)| seq);
+    let mut leaves = Vec::with_capacity(records.len());
     for record in records {
         let entry = audit::next_entry(prev, record);
         audit::insert(Conn::Lite(tx), &entry).await?;
+        leaves.push(entry.leaf_hash);
         prev = Some((entry.seq, entry.chain_hash));
     }
-    Ok(())
+    crate::areas::audit_tree::extend(Conn::Lite(tx), first, &leaves).await
 }
 
 /// Writes a read unit's `records`, in one short transaction on the writer connection.

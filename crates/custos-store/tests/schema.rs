@@ -28,6 +28,51 @@ async fn one_entry(store: &dyn Store) -> Result<(), StoreError> {
     tx.commit().await
 }
 
+/// A log written before the audit tree existed (the migration adds an empty table) gets its
+/// tree on the next append, rebuilt from its leaf hashes: the root then covers every entry.
+#[tokio::test]
+async fn sqlite_builds_the_tree_of_a_log_from_before_it() -> TestResult {
+    use custos_audit::merkle;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("custos.db");
+    let store = SqliteStore::open(&path, true).await?;
+    for _ in 0..10 {
+        one_entry(&store).await?;
+    }
+    store.close().await;
+    {
+        use sqlx::Connection;
+        let mut conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display())).await?;
+        for sql in [
+            "DROP TRIGGER audit_tree_no_delete",
+            "DELETE FROM audit_tree",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await?;
+        }
+        conn.close().await?;
+    }
+    let store = SqliteStore::open(&path, false).await?;
+    one_entry(&store).await?;
+    let mut tx = store.begin_read().await?;
+    let entries = tx
+        .audit_entries(&custos_store::AuditFilter::default(), 0, 100)
+        .await?;
+    assert_eq!(entries.len(), 11);
+    let mut frontier = merkle::Frontier::default();
+    entries.iter().for_each(|e| frontier.push(e.leaf_hash));
+    let root = merkle::root(11, &tx.audit_tree_hashes(&merkle::root_needs(11)).await?)?;
+    assert_eq!(root, frontier.root());
+    let proof = merkle::inclusion_proof(
+        11,
+        3,
+        &tx.audit_tree_hashes(&merkle::inclusion_needs(11, 3)?)
+            .await?,
+    )?;
+    merkle::verify_inclusion(&proof, 11, &root, 3, &entries[3].leaf_hash)?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn sqlite_refuses_a_newer_schema() -> TestResult {
     let dir = tempfile::tempdir()?;

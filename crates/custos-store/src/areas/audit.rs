@@ -19,6 +19,10 @@ pub trait AuditTx: Send {
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError>;
     /// The sequence number and chain hash of the last committed entry (`None`: empty log).
     async fn audit_head(&mut self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
+    /// The audit tree's stored hashes at `indexes` (`custos_audit::merkle`'s stored-hash
+    /// indexes; the `*_needs` functions say which), in that order. An index not written yet is
+    /// an error: ask only about committed entries.
+    async fn audit_tree_hashes(&mut self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError>;
     /// Entries matching `filter`, in sequence order after sequence number `after`; or, when the
     /// filter asks for the newest first, in reverse order before `after` (0: from the end).
     async fn audit_entries(

@@ -3,6 +3,7 @@
 //! area's numbering is the one part each backend writes itself.
 
 pub mod audit;
+pub(crate) mod audit_tree;
 pub mod credentials;
 pub mod emergency;
 pub mod jobs;

@@ -16,6 +16,17 @@ pub(crate) enum Conn<'c> {
     Pg(&'c mut PgConnection),
 }
 
+impl Conn<'_> {
+    /// The same connection for one more statement (a function that runs several takes the
+    /// connection once and reborrows it for each).
+    pub(crate) fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Lite(c) => Conn::Lite(c),
+            Conn::Pg(c) => Conn::Pg(c),
+        }
+    }
+}
+
 /// A backend's transaction type, as the area implementations see it.
 pub(crate) trait SqlTx: Send {
     /// The connection the unit's statements run on.

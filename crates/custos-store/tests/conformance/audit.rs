@@ -1,7 +1,7 @@
 //! The audit log: one gapless order, filters.
 
 use crate::*;
-use custos_audit::{AuditRecord, GENESIS, Outcome, verify_chain};
+use custos_audit::{AuditEntry, AuditRecord, GENESIS, Outcome, merkle, verify_chain};
 use std::sync::Arc;
 
 pub(crate) fn record(
@@ -60,6 +60,7 @@ pub(crate) async fn audit_order_is_total_and_gapless(nodes: [Arc<dyn Store>; 2])
             .all(|(i, e)| e.seq == i as u64 + 1)
     );
     assert!(verify_chain(0, GENESIS, &entries).is_ok());
+    tree_matches_the_entries(&mut *tx, &entries).await?;
     // The next entry, on the other node, follows on; a unit sees its own entries.
     tx.append_audit(&record("after".into(), "x".into(), None, Outcome::Deny))
         .await?;
@@ -69,6 +70,33 @@ pub(crate) async fn audit_order_is_total_and_gapless(nodes: [Arc<dyn Store>; 2])
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].seq, entries.len() as u64 + 1);
     assert_eq!(mine[0].record.action, "after");
+    Ok(())
+}
+
+/// The Merkle tree written with the entries (issue 15): the root read from the stored hashes is
+/// the root of the entries' leaf hashes, and inclusion and consistency proofs made from the
+/// stored hashes verify, each reading at most 1 + log2 n of them.
+async fn tree_matches_the_entries(tx: &mut dyn StoreTx, entries: &[AuditEntry]) -> TestResult {
+    let n = entries.len() as u64;
+    let mut frontier = merkle::Frontier::default();
+    for e in entries {
+        frontier.push(e.leaf_hash);
+    }
+    let root = merkle::root(n, &tx.audit_tree_hashes(&merkle::root_needs(n)).await?)?;
+    assert_eq!(root, frontier.root());
+    let bound = 1 + (64 - n.leading_zeros()) as usize;
+    for i in [0, 1, n / 2, n - 1] {
+        let needs = merkle::inclusion_needs(n, i)?;
+        assert!(needs.len() <= bound, "{} hashes for one proof", needs.len());
+        let proof = merkle::inclusion_proof(n, i, &tx.audit_tree_hashes(&needs).await?)?;
+        let leaf = entries[usize::try_from(i)?].leaf_hash;
+        merkle::verify_inclusion(&proof, n, &root, i, &leaf)?;
+    }
+    let old = n / 3;
+    let old_root = merkle::root(old, &tx.audit_tree_hashes(&merkle::root_needs(old)).await?)?;
+    let needs = merkle::consistency_needs(old, n)?;
+    let proof = merkle::consistency_proof(old, n, &tx.audit_tree_hashes(&needs).await?)?;
+    merkle::verify_consistency(&proof, old, &old_root, n, &root)?;
     Ok(())
 }
 
