@@ -25,40 +25,65 @@ fn hash_of(row: &impl SqlRow) -> Result<Hash, StoreError> {
         .map_err(|_| corrupt("a hash is not 32 bytes"))
 }
 
-/// One stored hash (`None`: not written).
-async fn read_one(conn: Conn<'_>, idx: u64) -> Result<Option<Hash>, StoreError> {
-    q("SELECT hash FROM audit_tree WHERE idx = $1")
-        .bind(int(idx)?)
-        .get(conn, hash_of)
-        .await
-}
-
-/// The stored hashes at `indexes`, in that order; an index not written is corruption.
-pub(crate) async fn read(mut conn: Conn<'_>, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
-    let mut out = Vec::with_capacity(indexes.len());
-    for &idx in indexes {
-        out.push(
-            read_one(conn.reborrow(), idx)
-                .await?
-                .ok_or_else(|| corrupt("a stored hash is missing"))?,
-        );
+/// The stored hashes at `indexes` that are written, eight to a statement.
+async fn fetch(mut conn: Conn<'_>, indexes: &[u64]) -> Result<HashMap<u64, Hash>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in indexes.chunks(8) {
+        let mut statement =
+            q("SELECT idx, hash FROM audit_tree WHERE idx IN ($1, $2, $3, $4, $5, $6, $7, $8)");
+        for place in 0..8 {
+            statement = statement.bind(chunk.get(place).map(|i| int(*i)).transpose()?);
+        }
+        for row in statement.all(conn.reborrow()).await? {
+            let idx = u64::try_from(row.int("idx")?).map_err(|_| corrupt("a negative index"))?;
+            out.insert(idx, hash_of(&row)?);
+        }
     }
     Ok(out)
 }
 
-/// Writes stored hashes; a row already there is an error, unless `filling` (the rebuild of a
-/// log from before the tree, which adds only what is missing).
-async fn write(mut conn: Conn<'_>, rows: &[(u64, Hash)], filling: bool) -> Result<(), StoreError> {
-    for (idx, hash) in rows {
-        q(if filling {
-            "INSERT INTO audit_tree (idx, hash) VALUES ($1, $2) ON CONFLICT (idx) DO NOTHING"
-        } else {
-            "INSERT INTO audit_tree (idx, hash) VALUES ($1, $2)"
+/// The stored hashes at `indexes`, in that order; an index not written is corruption.
+pub(crate) async fn read(conn: Conn<'_>, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+    let found = fetch(conn, indexes).await?;
+    indexes
+        .iter()
+        .map(|i| {
+            found
+                .get(i)
+                .copied()
+                .ok_or_else(|| corrupt("a stored hash is missing"))
         })
-        .bind(int(*idx)?)
-        .bind(&hash[..])
-        .run(conn.reborrow())
-        .await?;
+        .collect()
+}
+
+/// Up to eight rows in one statement: unused places are bound to NULL and skipped.
+macro_rules! insert_rows {
+    ($conflict:literal) => {
+        concat!(
+            "INSERT INTO audit_tree (idx, hash) SELECT column1, column2 FROM (VALUES ",
+            "($1, $2), ($3, $4), ($5, $6), ($7, $8), ($9, $10), ($11, $12), ($13, $14), ",
+            "($15, $16)) AS v WHERE column1 IS NOT NULL",
+            $conflict
+        )
+    };
+}
+
+/// Writes stored hashes, eight to a statement; a row already there is an error, unless
+/// `filling` (the rebuild of a log from before the tree, which adds only what is missing).
+async fn write(mut conn: Conn<'_>, rows: &[(u64, Hash)], filling: bool) -> Result<(), StoreError> {
+    for chunk in rows.chunks(8) {
+        let mut statement = q(if filling {
+            insert_rows!(" ON CONFLICT (idx) DO NOTHING")
+        } else {
+            insert_rows!("")
+        });
+        for place in 0..8 {
+            statement = match chunk.get(place) {
+                Some((idx, hash)) => statement.bind(int(*idx)?).bind(&hash[..]),
+                None => statement.bind(None::<i64>).bind(None::<Vec<u8>>),
+            };
+        }
+        statement.run(conn.reborrow()).await?;
     }
     Ok(())
 }
@@ -75,12 +100,24 @@ pub(crate) async fn extend(
         return Ok(());
     }
     let base = merkle::stored_index(0, first);
-    if first > 0 && read_one(conn.reborrow(), base - 1).await?.is_none() {
-        rebuild(conn.reborrow(), first).await?;
+    // The stored hashes below this batch that it reads, and the last one of the previous leaf
+    // (present unless the log predates the tree), fetched together.
+    let mut wanted: Vec<u64> = (first..first + leaves.len() as u64)
+        .flat_map(merkle::append_needs)
+        .filter(|idx| *idx < base)
+        .collect();
+    if first > 0 {
+        wanted.push(base - 1);
     }
-    // Hashes this batch computed (indexes from `base` on, in order) and those read below it.
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut old = fetch(conn.reborrow(), &wanted).await?;
+    if first > 0 && !old.contains_key(&(base - 1)) {
+        rebuild(conn.reborrow(), first).await?;
+        old = fetch(conn.reborrow(), &wanted).await?;
+    }
+    // Hashes this batch computed (indexes from `base` on, in order).
     let mut new: Vec<(u64, Hash)> = Vec::new();
-    let mut old: HashMap<u64, Hash> = HashMap::new();
     for (n, leaf) in (first..).zip(leaves) {
         let mut needed = Vec::new();
         for idx in merkle::append_needs(n) {
@@ -89,17 +126,10 @@ pub(crate) async fn extend(
                     .ok()
                     .and_then(|i| new.get(i))
                     .map(|(_, h)| *h)
-                    .ok_or_else(|| corrupt("a hash of this batch is missing"))?
-            } else if let Some(h) = old.get(&idx) {
-                *h
             } else {
-                let h = read_one(conn.reborrow(), idx)
-                    .await?
-                    .ok_or_else(|| corrupt("a stored hash is missing"))?;
-                old.insert(idx, h);
-                h
+                old.get(&idx).copied()
             };
-            needed.push(hash);
+            needed.push(hash.ok_or_else(|| corrupt("a stored hash is missing"))?);
         }
         new.extend(merkle::append(n, leaf, &needed).map_err(|e| corrupt(&e.to_string()))?);
     }

@@ -81,6 +81,11 @@ impl From<Vec<u8>> for Arg {
         Arg::Bytes(Some(v))
     }
 }
+impl From<Option<Vec<u8>>> for Arg {
+    fn from(v: Option<Vec<u8>>) -> Self {
+        Arg::Bytes(v)
+    }
+}
 impl From<&[u8]> for Arg {
     fn from(v: &[u8]) -> Self {
         Arg::Bytes(Some(v.to_vec()))
