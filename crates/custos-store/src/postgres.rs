@@ -177,13 +177,19 @@ impl Store for PgStore {
     async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError> {
         let present: Vec<String> = sqlx::query_scalar(
             "SELECT tgname::text FROM pg_trigger
-             WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal AND tgenabled <> 'D'",
+             WHERE tgrelid IN ('audit_log'::regclass, 'audit_tree'::regclass)
+               AND NOT tgisinternal AND tgenabled <> 'D'",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
         Ok(crate::sql::missing_guards(
-            &["audit_log_no_update_delete", "audit_log_no_truncate"],
+            &[
+                "audit_log_no_update_delete",
+                "audit_log_no_truncate",
+                "audit_tree_no_update_delete",
+                "audit_tree_no_truncate",
+            ],
             &present,
         ))
     }

@@ -222,13 +222,19 @@ impl Store for SqliteStore {
 
     async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError> {
         let present: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+            "SELECT name FROM sqlite_master
+             WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_tree')",
         )
         .fetch_all(&self.readers)
         .await
         .map_err(map_err)?;
         Ok(crate::sql::missing_guards(
-            &["audit_log_no_update", "audit_log_no_delete"],
+            &[
+                "audit_log_no_update",
+                "audit_log_no_delete",
+                "audit_tree_no_update",
+                "audit_tree_no_delete",
+            ],
             &present,
         ))
     }

@@ -147,6 +147,7 @@ impl App {
         }
         let mut seq = 0u64;
         let mut chain = GENESIS;
+        let mut tree = custos_audit::merkle::Frontier::default();
         loop {
             let mut tx = self.store.begin_read().await?;
             let batch = match tx.audit_entries(&AuditFilter::default(), seq, 1000).await {
@@ -180,7 +181,11 @@ impl App {
                     break;
                 }
             }
+            batch.iter().for_each(|e| tree.push(e.leaf_hash));
             seq = last_seq;
+        }
+        if problems.is_empty() && seq > 0 {
+            problems.extend(self.stored_tree_problem(&tree).await?);
         }
         for head in known.iter().filter(|h| h.seq > seq) {
             problems.push(format!(
@@ -209,6 +214,35 @@ impl App {
                 chain_hash: chain,
             }),
         })
+    }
+
+    /// Whether the Merkle tree stored with the log has the root of the entries' leaf hashes
+    /// (`tree`, recomputed from the verified entries). A log from before the tree has none yet
+    /// (it is built at its next entry): nothing to compare.
+    async fn stored_tree_problem(
+        &self,
+        tree: &custos_audit::merkle::Frontier,
+    ) -> Result<Option<String>, AppError> {
+        use custos_audit::merkle;
+        let size = tree.size();
+        let mut tx = self.store.begin_read().await?;
+        if tx.audit_tree_hashes(&[0]).await.is_err() {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let stored = match tx.audit_tree_hashes(&merkle::root_needs(size)).await {
+            Ok(hashes) => merkle::root(size, &hashes).ok(),
+            Err(custos_store::StoreError::Corrupt(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        Ok((stored != Some(tree.root())).then(|| {
+            format!(
+                "the Merkle tree stored with the log does not match its {size} entries \
+                 (root {} from the entries)",
+                hex::encode(tree.root())
+            )
+        }))
     }
 
     /// The last entry of the log (to record it outside the database).

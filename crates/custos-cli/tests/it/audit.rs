@@ -111,6 +111,56 @@ async fn audit_table_refuses_update_and_delete_and_rewrites_are_detected() -> Te
     Ok(())
 }
 
+/// The Merkle tree stored with the log (issue 15) is append-only too, and a stored hash
+/// rewritten behind the triggers' back is reported: its root no longer matches the entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rewritten_tree_hash_is_detected() -> TestResult {
+    let t = spawn_demo_firm().await;
+    assert!(t.app.verify_audit_log().await? > 50);
+    let db = raw_db(&t).await;
+    let update = sqlx::query("UPDATE audit_tree SET hash = zeroblob(32) WHERE idx = 0")
+        .execute(&db)
+        .await;
+    assert!(update.is_err_and(|e| e.to_string().contains("append-only")));
+    sqlx::query("DROP TRIGGER audit_tree_no_update")
+        .execute(&db)
+        .await?;
+    let verdict = t.app.verify_audit_log().await;
+    assert!(
+        verdict
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("audit_tree_no_update")),
+        "a missing trigger is named: {verdict:?}"
+    );
+    sqlx::query("CREATE TRIGGER audit_tree_no_update BEFORE UPDATE ON audit_tree BEGIN SELECT RAISE(ABORT, 'audit_tree is append-only'); END")
+        .execute(&db)
+        .await?;
+    assert!(
+        t.app.verify_audit_log().await.is_ok(),
+        "the trigger back, all verifies"
+    );
+    // The last stored hash is the root's rightmost subtree.
+    sqlx::query("DROP TRIGGER audit_tree_no_update")
+        .execute(&db)
+        .await?;
+    sqlx::query(
+        "UPDATE audit_tree SET hash = zeroblob(32) WHERE idx = (SELECT MAX(idx) FROM audit_tree)",
+    )
+    .execute(&db)
+    .await?;
+    sqlx::query("CREATE TRIGGER audit_tree_no_update BEFORE UPDATE ON audit_tree BEGIN SELECT RAISE(ABORT, 'audit_tree is append-only'); END")
+        .execute(&db)
+        .await?;
+    let verdict = t.app.verify_audit_log().await;
+    assert!(
+        verdict
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("Merkle tree")),
+        "{verdict:?}"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_audit_entry_no_access() -> TestResult {
     let t = spawn_demo_firm().await;
