@@ -175,7 +175,7 @@ async function main() {
     // The wall forbids staffing the screened lawyer on it: the refusal says so in words.
     const samOption = await cp.locator("#person option", { hasText: "Sam Patel" }).getAttribute("value");
     await cp.selectOption("#person", samOption);
-    const refused = await Promise.all([cp.waitForNavigation(), cp.locator("form[action$='/members/add'] button").click()]);
+    const refused = await Promise.all([cp.waitForNavigation(), cp.locator("form[action$='/members/add'] button:not([name=preview])").click()]);
     check(refused[0].status() === 409, `staffing a screened lawyer is refused (${refused[0].status()})`);
     check((await cp.textContent("main")).includes("An ethical wall screens this person"), "the refusal names the wall in words");
     await shot(cp, "staffing-refused");
@@ -259,7 +259,7 @@ async function main() {
     // From the next request on, Carl cannot put Nora on his Hooli matter.
     await cp.goto(hooliUrl);
     await cp.selectOption("#person", await cp.locator("#person option", { hasText: "Nora Novak" }).getAttribute("value"));
-    const staffNora = await Promise.all([cp.waitForNavigation(), cp.locator("form[action$='/members/add'] button").click()]);
+    const staffNora = await Promise.all([cp.waitForNavigation(), cp.locator("form[action$='/members/add'] button:not([name=preview])").click()]);
     check(staffNora[0].status() === 409, `the new wall forbids staffing her at once (${staffNora[0].status()})`);
     await op.goto(`${base}/people`);
     await op.locator("table a", { hasText: "Lena" }).click();
