@@ -72,26 +72,31 @@ impl App {
         .await
     }
 
+    /// Loads team `team` in `tx` and gates `action` on it (an unknown team is audited and
+    /// hidden).
+    pub(crate) async fn gated_team(
+        &self,
+        mut tx: crate::Tx,
+        caller: &Caller,
+        team: TeamId,
+        action: Action,
+    ) -> Result<crate::Tx, AppError> {
+        let loaded = tx.team(team).await?;
+        let (tx, _) = self
+            .found(tx, caller, action, || format!("team:{team}"), loaded)
+            .await?;
+        let (tx, _permit) = self.gate(tx, caller, action, &Resource::Team(team)).await?;
+        Ok(tx)
+    }
+
     /// The members of a team.
     pub async fn team_members(
         &self,
         caller: &Caller,
         team: TeamId,
     ) -> Result<Vec<PersonId>, AppError> {
-        let mut tx = self.store.begin_read().await?;
-        let loaded = tx.team(team).await?;
-        let (tx, _) = self
-            .found(
-                tx,
-                caller,
-                Action::ViewTeams,
-                || format!("team:{team}"),
-                loaded,
-            )
-            .await?;
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ViewTeams, &Resource::Team(team))
-            .await?;
+        let tx = self.store.begin_read().await?;
+        let mut tx = self.gated_team(tx, caller, team, Action::ViewTeams).await?;
         let members = tx.team_members(team).await?;
         tx.commit().await?;
         Ok(members)
@@ -108,19 +113,9 @@ impl App {
         person: PersonId,
         change: Membership,
     ) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
-        let loaded = tx.team(team).await?;
-        let (tx, _) = self
-            .found(
-                tx,
-                caller,
-                Action::ManageTeams,
-                || format!("team:{team}"),
-                loaded,
-            )
-            .await?;
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ManageTeams, &Resource::Team(team))
+        let tx = self.store.begin().await?;
+        let mut tx = self
+            .gated_team(tx, caller, team, Action::ManageTeams)
             .await?;
         if change == Membership::Add {
             if tx.person(person).await?.is_none() {

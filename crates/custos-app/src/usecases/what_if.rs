@@ -110,28 +110,16 @@ impl App {
         person: PersonId,
         change: Membership,
     ) -> Result<StaffingPreview, AppError> {
-        let tx = self.store.begin_read().await?;
         let (mut tx, matters) = match place {
             StaffingPlace::Team(team) => {
-                let mut tx = tx;
-                let loaded = tx.team(team).await?;
-                let (tx, _) = self
-                    .found(
-                        tx,
-                        caller,
-                        Action::ManageTeams,
-                        || format!("team:{team}"),
-                        loaded,
-                    )
-                    .await?;
-                let (mut tx, _permit) = self
-                    .gate(tx, caller, Action::ManageTeams, &Resource::Team(team))
+                let tx = self.store.begin_read().await?;
+                let mut tx = self
+                    .gated_team(tx, caller, team, Action::ManageTeams)
                     .await?;
                 let matters = tx.matters_of_team(team, MAX_MATTERS).await?;
                 (tx, matters)
             }
             StaffingPlace::Matter(matter) => {
-                drop(tx);
                 let (tx, _permit, row) = self
                     .gated_matter(caller, matter, Action::ManageMatterStaff)
                     .await?;

@@ -206,20 +206,8 @@ async fn change_team(
     };
     let (team, person) = (TeamId(team), PersonId(person));
     if !form.preview.is_empty() {
-        let verb = match change {
-            Membership::Add => "add",
-            Membership::Remove => "remove",
-        };
-        return super::what_if::staffing_page(
-            &state,
-            &v,
-            custos_app::StaffingPlace::Team(team),
-            person,
-            change,
-            format!("/teams/{}/members/{verb}", team.0),
-            format!("/teams/{}", team.0),
-        )
-        .await;
+        let place = custos_app::StaffingPlace::Team(team);
+        return super::what_if::staffing_page(&state, &v, place, person, change).await;
     }
     match state
         .app

@@ -366,20 +366,8 @@ async fn change_member(
     };
     let (matter, person) = (MatterId(matter), PersonId(person));
     if !form.preview.is_empty() {
-        let verb = match change {
-            Membership::Add => "add",
-            Membership::Remove => "remove",
-        };
-        return super::what_if::staffing_page(
-            &state,
-            &v,
-            custos_app::StaffingPlace::Matter(matter),
-            person,
-            change,
-            format!("/matters/{}/members/{verb}", matter.0),
-            format!("/matters/{}", matter.0),
-        )
-        .await;
+        let place = custos_app::StaffingPlace::Matter(matter);
+        return super::what_if::staffing_page(&state, &v, place, person, change).await;
     }
     match state
         .app

@@ -39,16 +39,23 @@ fn scope_words(c: &Chrome, scope: Option<Scope>) -> String {
     })
 }
 
-/// The preview of adding (or removing) `person` at `place`; `action` makes the change.
+/// The preview of adding (or removing) `person` at `place`, with a form that makes the change
+/// (the team's or matter's own membership form) and a way back to its page.
 pub(super) async fn staffing_page(
     state: &AppState,
     v: &Viewer,
     place: StaffingPlace,
     person: PersonId,
     change: Membership,
-    action: String,
-    back: String,
 ) -> Response {
+    let back = match place {
+        StaffingPlace::Team(t) => format!("/teams/{}", t.0),
+        StaffingPlace::Matter(m) => format!("/matters/{}", m.0),
+    };
+    let action = match change {
+        Membership::Add => format!("{back}/members/add"),
+        Membership::Remove => format!("{back}/members/remove"),
+    };
     let preview = match state
         .app
         .preview_staffing(&v.caller, place, person, change)
