@@ -18,6 +18,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE
        second_factors, recovery_codes, login_throttle, api_tokens, account_recoveries, jobs,
        counters, break_glass, firm_policies
     TO custos_app;
-GRANT SELECT, INSERT ON audit_log, audit_tree TO custos_app;
+GRANT SELECT, INSERT ON audit_log, audit_tree, audit_checkpoints, audit_cosignatures TO custos_app;
 GRANT SELECT, UPDATE ON audit_head TO custos_app;
 GRANT SELECT ON _sqlx_migrations TO custos_app;

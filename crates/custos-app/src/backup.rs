@@ -139,9 +139,17 @@ impl DataDir {
 /// Restores the backup `from` onto the new data directory `to`, with the key file `key`
 /// (kept apart from backups): database, blobs, configuration (paths made local: `blobs`,
 /// `kek.key`, `custos.db`), a new self-signed TLS certificate; then verifies the whole audit
-/// log against the backup's recorded head. Only SQLite backups: a PostgreSQL database is
-/// restored with `pg_restore` (docs/OPERATIONS.md).
-pub async fn restore(from: &Path, to: &Path, key: &Path) -> Result<RestoreReport, AppError> {
+/// log against the backup's recorded head. The audit log's signing key `log_key` (kept apart
+/// too, with its `.pub` beside it) carries the log's identity over; without it the restored
+/// firm gets a new one (its earlier checkpoints then verify only with the earlier verifier
+/// key). Only SQLite backups: a PostgreSQL database is restored with `pg_restore`
+/// (docs/OPERATIONS.md).
+pub async fn restore(
+    from: &Path,
+    to: &Path,
+    key: &Path,
+    log_key: Option<&Path>,
+) -> Result<RestoreReport, AppError> {
     if !from.join(BACKUP_DB).is_file() {
         return Err(AppError::BadInput(format!(
             "`{}` holds no database snapshot (custos.db): a PostgreSQL firm is restored with \
@@ -150,6 +158,9 @@ pub async fn restore(from: &Path, to: &Path, key: &Path) -> Result<RestoreReport
         )));
     }
     let kek = Kek::load_key_file(key).map_err(|e| AppError::BadInput(e.to_string()))?;
+    if let Some(log_key) = log_key {
+        crate::LogKey::load(log_key)?;
+    }
     fresh_dir(to, "data directory")?;
     let text = std::fs::read_to_string(from.join(CONFIG_FILE))
         .map_err(|e| io_error("read", &from.join(CONFIG_FILE), e))?;
@@ -158,6 +169,7 @@ pub async fn restore(from: &Path, to: &Path, key: &Path) -> Result<RestoreReport
     let defaults = Config::default();
     config.blobs = defaults.blobs;
     config.key_file = defaults.key_file;
+    config.log_key_file = defaults.log_key_file;
     config.tls_cert = defaults.tls_cert;
     config.tls_key = defaults.tls_key;
     config.database = defaults.database;
@@ -165,6 +177,19 @@ pub async fn restore(from: &Path, to: &Path, key: &Path) -> Result<RestoreReport
     write_file(&to.join(CONFIG_FILE), rendered.as_bytes(), 0o600)?;
     kek.write_new_key_file(&to.join(&config.key_file))
         .map_err(|e| AppError::BadInput(e.to_string()))?;
+    if let Some(log_key) = log_key {
+        for (source, target, mode) in [
+            (log_key.to_path_buf(), to.join(&config.log_key_file), 0o600),
+            (
+                crate::verifier_path(log_key),
+                crate::verifier_path(&to.join(&config.log_key_file)),
+                0o644,
+            ),
+        ] {
+            let bytes = std::fs::read(&source).map_err(|e| io_error("read", &source, e))?;
+            write_file(&target, &bytes, mode)?;
+        }
+    }
     let db = to.join(&config.database.path);
     std::fs::copy(from.join(BACKUP_DB), &db).map_err(|e| io_error("copy", &db, e))?;
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600))

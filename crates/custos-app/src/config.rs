@@ -17,6 +17,11 @@ pub const CONFIG_FILE: &str = "custos.toml";
 /// the database (`<seq>:<chain hash hex>`), so that a cut tail or an emptied log is detected.
 pub const AUDIT_HEAD_FILE: &str = "audit.head";
 
+/// Name of the file, inside the data directory, that keeps the latest signed checkpoint of the
+/// audit log outside the database (a signed note), so that a log cut or rewritten after it
+/// was signed is detected.
+pub const AUDIT_CHECKPOINT_FILE: &str = "audit.checkpoint";
+
 /// The configuration; relative paths are relative to the data directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +32,15 @@ pub struct Config {
     pub blobs: PathBuf,
     /// The key-encryption key file (must be mode 0600).
     pub key_file: PathBuf,
+    /// The audit log's signing key (mode 0600; its verifier key beside it, `<file>.pub`).
+    #[serde(default = "default_log_key_file")]
+    pub log_key_file: PathBuf,
+    /// Sign a checkpoint of the audit log once this many entries were added (default 1,000)...
+    #[serde(default = "default_checkpoint_entries")]
+    pub checkpoint_entries: u64,
+    /// ...or this many seconds after the last one, if the log grew (default 60).
+    #[serde(default = "default_checkpoint_seconds")]
+    pub checkpoint_seconds: u32,
     /// TLS certificate chain (PEM).
     pub tls_cert: PathBuf,
     /// TLS private key (PEM).
@@ -88,6 +102,18 @@ pub struct DatabaseConfig {
 
 fn default_idle_minutes() -> u32 {
     30
+}
+
+fn default_log_key_file() -> PathBuf {
+    "audit-log.key".into()
+}
+
+fn default_checkpoint_entries() -> u64 {
+    1000
+}
+
+fn default_checkpoint_seconds() -> u32 {
+    60
 }
 
 fn default_break_glass_hours() -> u32 {
@@ -154,6 +180,9 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             blobs: "blobs".into(),
             key_file: "kek.key".into(),
+            log_key_file: default_log_key_file(),
+            checkpoint_entries: default_checkpoint_entries(),
+            checkpoint_seconds: default_checkpoint_seconds(),
             tls_cert: "tls/cert.pem".into(),
             tls_key: "tls/key.pem".into(),
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
@@ -228,10 +257,12 @@ impl DataDir {
             || config.max_upload_bytes == 0
             || config.session_idle_minutes == 0
             || config.password_max_age_days == Some(0)
+            || config.checkpoint_entries == 0
+            || config.checkpoint_seconds == 0
         {
             return Err(config_error(format!(
-                "`{}`: session_hours, session_idle_minutes, password_max_age_days and \
-                 max_upload_bytes must be positive",
+                "`{}`: session_hours, session_idle_minutes, password_max_age_days, \
+                 checkpoint_entries, checkpoint_seconds and max_upload_bytes must be positive",
                 path.display()
             )));
         }
@@ -283,6 +314,41 @@ impl DataDir {
         let temp = self.root.join(format!("{AUDIT_HEAD_FILE}.tmp"));
         let _ = std::fs::remove_file(&temp);
         write_file(&temp, format!("{}\n", head.to_line()).as_bytes(), 0o600)?;
+        std::fs::rename(&temp, &path).map_err(|e| io_error("replace", &path, e))?;
+        std::fs::File::open(&self.root)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| io_error("sync", &self.root, e))?;
+        Ok(true)
+    }
+
+    /// The latest checkpoint recorded in the data directory (a signed note), if any.
+    pub fn recorded_checkpoint(&self) -> Result<Option<String>, AppError> {
+        let path = self.root.join(AUDIT_CHECKPOINT_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error("read", &path, e)),
+        }
+    }
+
+    /// Records the signed checkpoint `note` of `size` entries in the data directory
+    /// (atomically, like the head), if it is larger than the one recorded. Returns whether
+    /// the file changed.
+    pub fn record_checkpoint(&self, size: u64, note: &str) -> Result<bool, AppError> {
+        if let Some(recorded) = self.recorded_checkpoint()? {
+            let recorded_size = recorded
+                .lines()
+                .nth(1)
+                .and_then(|l| l.parse::<u64>().ok())
+                .unwrap_or(0);
+            if recorded_size >= size {
+                return Ok(false);
+            }
+        }
+        let path = self.root.join(AUDIT_CHECKPOINT_FILE);
+        let temp = self.root.join(format!("{AUDIT_CHECKPOINT_FILE}.tmp"));
+        let _ = std::fs::remove_file(&temp);
+        write_file(&temp, note.as_bytes(), 0o600)?;
         std::fs::rename(&temp, &path).map_err(|e| io_error("replace", &path, e))?;
         std::fs::File::open(&self.root)
             .and_then(|dir| dir.sync_all())
@@ -348,6 +414,17 @@ impl DataDir {
     /// directory whose files are not private.
     pub async fn open_app(&self) -> Result<App, AppError> {
         self.check_private()?;
+        let key = self.path(&self.config.log_key_file);
+        if !key.exists() {
+            // A data directory from before signed checkpoints gets its key on first start.
+            let verifier = crate::LogKey::create(&key, &crate::new_origin())?;
+            tracing::warn!(
+                verifier_key = %verifier,
+                file = %key.display(),
+                "created the audit log's signing key: publish its verifier key, and back the \
+                 key file up apart like the key-encryption key"
+            );
+        }
         let store = self.open_store(false, false).await?;
         self.assemble_app(store)
     }
@@ -358,7 +435,8 @@ impl DataDir {
             .map_err(|e| config_error(e.to_string()))?;
         let blobs = LocalBlobStore::open(&self.path(&self.config.blobs))
             .map_err(|e| config_error(e.to_string()))?;
-        App::new(
+        let log_key = crate::LogKey::load(&self.path(&self.config.log_key_file))?;
+        let app = App::new(
             store,
             Arc::new(blobs),
             kek,
@@ -377,9 +455,14 @@ impl DataDir {
                     .unwrap_or(jiff::tz::TimeZone::UTC),
                 trusted_proxies: self.config.trusted_proxies.clone(),
                 break_glass: time::Duration::hours(i64::from(self.config.break_glass_hours)),
+                checkpoint_entries: self.config.checkpoint_entries,
+                checkpoint_every: time::Duration::seconds(i64::from(
+                    self.config.checkpoint_seconds,
+                )),
                 ..AppSettings::default()
             },
-        )
+        )?;
+        Ok(app.with_log_key(log_key))
     }
 }
 

@@ -22,6 +22,8 @@ pub struct InitOutcome {
     pub officer: Person,
     /// Their one-time password, to be shown once.
     pub officer_password: Zeroizing<String>,
+    /// The audit log's verifier key, to publish (checkpoints and proofs verify with it).
+    pub log_verifier_key: String,
 }
 
 /// Choices made at `init` beyond the defaults.
@@ -116,6 +118,9 @@ async fn populate(
         .and_then(|kek| kek.write_new_key_file(&root.join(&config.key_file)))
         .map_err(|e| config_error(e.to_string()))?;
 
+    let log_verifier =
+        crate::LogKey::create(&root.join(&config.log_key_file), &crate::new_origin())?;
+
     write_tls_identity(root, &config)?;
 
     let data_dir = DataDir::open(root)?;
@@ -137,5 +142,6 @@ async fn populate(
         app,
         officer,
         officer_password,
+        log_verifier_key: log_verifier,
     })
 }

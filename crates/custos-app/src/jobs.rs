@@ -170,7 +170,11 @@ impl Job for OrphanBlobSweep {
 impl App {
     /// The jobs every serving node runs.
     pub fn standard_jobs() -> Vec<Arc<dyn Job>> {
-        vec![Arc::new(SignInCleanup), Arc::new(OrphanBlobSweep)]
+        vec![
+            Arc::new(SignInCleanup),
+            Arc::new(OrphanBlobSweep),
+            Arc::new(crate::usecases::checkpoints::CheckpointJob),
+        ]
     }
 
     /// Runs, on node `node`, each of `jobs` that is due and not running elsewhere; returns

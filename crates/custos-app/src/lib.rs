@@ -17,6 +17,7 @@ mod gate_stats;
 mod init;
 mod jobs;
 mod listing;
+mod log_key;
 mod passwords;
 mod settings;
 mod usecases;
@@ -25,7 +26,8 @@ pub mod vocabulary;
 
 pub use backup::{BackupReport, RestoreReport, restore};
 pub use caller::{Caller, Via};
-pub use config::{AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig};
+pub use config::{AUDIT_CHECKPOINT_FILE, AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig};
+pub use custos_audit::proof::{ConsistencyProof, InclusionProof, ProofFile};
 pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
 pub use custos_policy::Effect;
@@ -39,12 +41,14 @@ pub use error::AppError;
 pub use gate_stats::GateStatements;
 pub use init::{InitOptions, InitOutcome, init_data_dir};
 pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
+pub use log_key::{LogKey, new_origin, verifier_path};
 pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
 pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};
 pub use usecases::account::SetupSteps;
 pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::break_glass::{BreakGlassList, BreakGlassView};
+pub use usecases::checkpoints::{CheckpointView, Signing};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};
@@ -90,6 +94,8 @@ pub struct App {
     /// How many statements units of work ran before their gate decided: the database round
     /// trips a decision costs (tests and the big-firm benchmark read it).
     gate_statements: Arc<GateStatements>,
+    /// The audit log's signing key (none: no checkpoints are signed on this node).
+    log_key: Option<Arc<log_key::LogKey>>,
 }
 
 /// A unit of work.
@@ -118,6 +124,7 @@ impl App {
             address_locks: Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
             firm_cache: Arc::new(std::sync::Mutex::new(None)),
             gate_statements: Arc::default(),
+            log_key: None,
             settings,
         })
     }

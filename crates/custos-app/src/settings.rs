@@ -26,6 +26,11 @@ pub struct AppSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The default (and longest) lifetime of a break-glass access (default 4 h, at most 24 h).
     pub break_glass: time::Duration,
+    /// A checkpoint of the audit log is signed once this many entries were added since the
+    /// last one (default 1,000)...
+    pub checkpoint_entries: u64,
+    /// ...or once this long has passed since the last one and the log grew (default 60 s).
+    pub checkpoint_every: time::Duration,
 }
 
 /// Failed-login throttling: after `free` failures, a key (an account, or a source address) is
@@ -78,6 +83,8 @@ impl Default for AppSettings {
             throttle: ThrottlePolicy::default(),
             trusted_proxies: Vec::new(),
             break_glass: time::Duration::hours(4),
+            checkpoint_entries: 1000,
+            checkpoint_every: time::Duration::seconds(60),
         }
     }
 }

@@ -38,6 +38,7 @@
 
 pub mod checkpoint;
 pub mod merkle;
+pub mod proof;
 pub mod witness;
 
 use custos_domain::{PersonId, RequestId};

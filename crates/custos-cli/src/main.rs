@@ -6,13 +6,12 @@
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
-use custos_app::{
-    AuditHead, DEMO, DEMO_PASSWORD, DataDir, InitOptions, init_data_dir, seed_demo_firm,
-};
+use custos_app::{DEMO, DEMO_PASSWORD, DataDir, InitOptions, init_data_dir, seed_demo_firm};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod audit;
 mod jobs;
 mod policy;
 
@@ -62,7 +61,7 @@ enum Command {
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
-        command: AuditCommand,
+        command: audit::AuditCommand,
     },
     /// Show the periodic jobs: last run, next run, last error, and the node running one now.
     Jobs {
@@ -103,6 +102,11 @@ enum Command {
         /// The key file (`kek.key`) of the firm.
         #[arg(long)]
         key: PathBuf,
+        /// The audit log's signing key (`audit-log.key`, its `.pub` beside it); without it the
+        /// restored firm's log gets a new key, and checkpoints signed before verify only with
+        /// the earlier verifier key.
+        #[arg(long, value_name = "FILE")]
+        log_key: Option<PathBuf>,
     },
 }
 
@@ -175,22 +179,6 @@ impl StorageArgs {
             blobs,
         })
     }
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Verify the whole audit log: every entry's hash chain, the append-only triggers, and that
-    /// the head recorded in the data directory (`audit.head`) and any head given with `--head`
-    /// are still in it, so that a cut tail or an emptied log is reported.
-    Verify {
-        /// The data directory.
-        #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "custos-data")]
-        data_dir: PathBuf,
-        /// A head noted earlier, `<sequence number>:<chain hash hex>` (printed by an earlier
-        /// verify): the log must still hold that entry, unchanged.
-        #[arg(long, value_name = "SEQ:HASH")]
-        head: Option<String>,
-    },
 }
 
 fn main() -> ExitCode {
@@ -284,9 +272,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("database schema is up to date");
             Ok(())
         }
-        Command::Audit {
-            command: AuditCommand::Verify { data_dir, head },
-        } => verify(&data_dir, head.as_deref()).await,
+        Command::Audit { command } => audit::run(command).await,
         Command::Backup { data_dir, to } => {
             let report = DataDir::open(&data_dir)?.backup(&to).await?;
             if report.database_included {
@@ -313,8 +299,9 @@ async fn run(cli: Cli) -> Result<()> {
             from,
             data_dir,
             key,
+            log_key,
         } => {
-            let report = custos_app::restore(&from, &data_dir, &key).await?;
+            let report = custos_app::restore(&from, &data_dir, &key, log_key.as_deref()).await?;
             println!(
                 "restored into {}: {} blobs; audit log verified ({} entries). A new self-signed \
                  certificate was made: point tls_cert and tls_key at the firm's own.",
@@ -327,30 +314,6 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-async fn verify(data_dir: &Path, head: Option<&str>) -> Result<()> {
-    let dir = DataDir::open(data_dir)?;
-    let mut known: Vec<AuditHead> = dir.recorded_audit_head()?.into_iter().collect();
-    if let Some(head) = head {
-        known.push(AuditHead::parse(head)?);
-    }
-    let app = dir.open_app().await?;
-    let report = app.verify_audit_log_against(&known).await?;
-    println!(
-        "audit log verified: {} entries, hash chain intact, append-only triggers in place",
-        report.entries
-    );
-    for k in &known {
-        println!("  holds the recorded head {}", k.to_line());
-    }
-    if let Some(head) = report.head {
-        println!(
-            "  head now: {} (note it elsewhere to check against later)",
-            head.to_line()
-        );
-    }
-    Ok(())
-}
-
 async fn init(data_dir: &Path, officer: &str, options: &InitOptions) -> Result<()> {
     let outcome = init_data_dir(data_dir, officer, options).await?;
     println!("Created data directory {}", data_dir.display());
@@ -358,6 +321,10 @@ async fn init(data_dir: &Path, officer: &str, options: &InitOptions) -> Result<(
         "Confidentiality officer `{}`; one-time password (shown once): {}",
         outcome.officer.user_name,
         outcome.officer_password.as_str()
+    );
+    println!(
+        "Audit log verifier key (publish it; checkpoints and proofs verify with it):\n  {}",
+        outcome.log_verifier_key
     );
     println!(
         "Start the server with: custos serve --data-dir {}",
@@ -381,6 +348,9 @@ async fn serve_app(
 ) -> Result<()> {
     app.check_audit_log_at_start(dir.recorded_audit_head()?)
         .await?;
+    if let Some(note) = dir.recorded_checkpoint()? {
+        app.check_recorded_checkpoint(&note).await?;
+    }
     record_audit_head(dir, &app).await?;
     let tls = custos_server::load_tls_config(
         &dir.path(&dir.config.tls_cert),
@@ -424,10 +394,14 @@ async fn serve_app(
 /// How often a serving node records the audit head in its data directory.
 const AUDIT_HEAD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Records the log's current head outside the database (`audit.head`).
+/// Records the log's current head and latest signed checkpoint outside the database
+/// (`audit.head`, `audit.checkpoint`).
 async fn record_audit_head(dir: &DataDir, app: &custos_app::App) -> Result<()> {
     if let Some(head) = app.audit_head().await? {
         dir.record_audit_head(head)?;
+    }
+    if let Some(checkpoint) = app.checkpoint_console().await? {
+        dir.record_checkpoint(checkpoint.size, &checkpoint.note)?;
     }
     Ok(())
 }

@@ -30,11 +30,12 @@ pub use rows::{
 pub use sqlite::SqliteStore;
 
 use areas::{
-    AuditTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecordsTx, SessionsTx,
-    StaffingTx, WallsTx,
+    AuditTx, CheckpointsTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecordsTx,
+    SessionsTx, StaffingTx, WallsTx,
 };
 pub use areas::{
-    BreakGlassFilter, ClientAudience, FirmPolicyRow, JobRow, MatterAudience, NumberKind,
+    BreakGlassFilter, CheckpointRow, ClientAudience, CosignatureRow, FirmPolicyRow, JobRow,
+    MatterAudience, NumberKind,
 };
 
 use async_trait::async_trait;
@@ -127,6 +128,7 @@ pub trait StoreTx:
     + CredentialsTx
     + JobsTx
     + AuditTx
+    + CheckpointsTx
     + Send
 {
     /// Makes every change of the unit durable at once.

@@ -177,7 +177,8 @@ impl Store for PgStore {
     async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError> {
         let present: Vec<String> = sqlx::query_scalar(
             "SELECT tgname::text FROM pg_trigger
-             WHERE tgrelid IN ('audit_log'::regclass, 'audit_tree'::regclass)
+             WHERE tgrelid IN ('audit_log'::regclass, 'audit_tree'::regclass,
+                              'audit_checkpoints'::regclass, 'audit_cosignatures'::regclass)
                AND NOT tgisinternal AND tgenabled <> 'D'",
         )
         .fetch_all(&self.pool)
@@ -189,6 +190,10 @@ impl Store for PgStore {
                 "audit_log_no_truncate",
                 "audit_tree_no_update_delete",
                 "audit_tree_no_truncate",
+                "audit_checkpoints_no_update_delete",
+                "audit_checkpoints_no_truncate",
+                "audit_cosignatures_no_update_delete",
+                "audit_cosignatures_no_truncate",
             ],
             &present,
         ))

@@ -223,7 +223,7 @@ impl Store for SqliteStore {
     async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, StoreError> {
         let present: Vec<String> = sqlx::query_scalar(
             "SELECT name FROM sqlite_master
-             WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_tree')",
+             WHERE type = 'trigger' AND tbl_name IN ('audit_log', 'audit_tree', 'audit_checkpoints', 'audit_cosignatures')",
         )
         .fetch_all(&self.readers)
         .await
@@ -234,6 +234,10 @@ impl Store for SqliteStore {
                 "audit_log_no_delete",
                 "audit_tree_no_update",
                 "audit_tree_no_delete",
+                "audit_checkpoints_no_update",
+                "audit_checkpoints_no_delete",
+                "audit_cosignatures_no_update",
+                "audit_cosignatures_no_delete",
             ],
             &present,
         ))

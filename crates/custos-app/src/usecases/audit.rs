@@ -137,7 +137,21 @@ impl App {
         &self,
         known: &[AuditHead],
     ) -> Result<AuditVerification, AppError> {
+        self.verify_audit_log_with(known, &[]).await
+    }
+
+    /// [`App::verify_audit_log_against`], and the tree recomputed from the entries has the
+    /// root of every stored checkpoint and of every `kept` one (a label for the report and a
+    /// signed note each, e.g. read from a file): a log rewritten from scratch after a
+    /// checkpoint was kept outside the database does not (a fork), and a log cut below a kept
+    /// checkpoint's size is reported as cut. Checkpoints must verify with the log's key.
+    pub async fn verify_audit_log_with(
+        &self,
+        known: &[AuditHead],
+        kept: &[(String, String)],
+    ) -> Result<AuditVerification, AppError> {
         let mut problems = Vec::new();
+        let mut checkpoints = self.checkpoint_targets(kept).await?;
         let missing = self.store.missing_audit_guards().await?;
         if !missing.is_empty() {
             problems.push(format!(
@@ -148,12 +162,14 @@ impl App {
         let mut seq = 0u64;
         let mut chain = GENESIS;
         let mut tree = custos_audit::merkle::Frontier::default();
+        let mut read_all = true;
         loop {
             let mut tx = self.store.begin_read().await?;
             let batch = match tx.audit_entries(&AuditFilter::default(), seq, 1000).await {
                 Ok(batch) => batch,
                 Err(custos_store::StoreError::Corrupt(what)) => {
                     problems.push(what);
+                    read_all = false;
                     break;
                 }
                 Err(e) => return Err(e.into()),
@@ -178,15 +194,25 @@ impl App {
                 Ok(next) => chain = next,
                 Err(e) => {
                     problems.push(e.to_string());
+                    read_all = false;
                     break;
                 }
             }
-            batch.iter().for_each(|e| tree.push(e.leaf_hash));
+            for e in &batch {
+                tree.push(e.leaf_hash);
+                checkpoints.check(&tree);
+            }
             seq = last_seq;
         }
         if problems.is_empty() && seq > 0 {
             problems.extend(self.stored_tree_problem(&tree).await?);
         }
+        let compared = checkpoints.compared;
+        problems.extend(if read_all {
+            checkpoints.finish(seq)
+        } else {
+            checkpoints.problems
+        });
         for head in known.iter().filter(|h| h.seq > seq) {
             problems.push(format!(
                 "the log ends at entry {seq}, but entry {} was recorded ({}): entries were cut",
@@ -209,6 +235,7 @@ impl App {
         }
         Ok(AuditVerification {
             entries: seq,
+            checkpoints: compared,
             head: (seq > 0).then_some(AuditHead {
                 seq,
                 chain_hash: chain,
@@ -333,13 +360,15 @@ pub struct AuditVerification {
     pub entries: u64,
     /// The last entry (`None`: empty log).
     pub head: Option<AuditHead>,
+    /// Signed checkpoints the entries were found to match.
+    pub checkpoints: u64,
 }
 
 /// What the actor of an entry may see of it. A denial is shown as "no such record" unless it
 /// was answered visibly (`hidden: false`: a 403 that named its rule); entries written before
 /// denials recorded this are shown the cautious way. Authentication events are the person's
 /// own and shown whole. Listings drop the count of withheld records.
-fn own_view(entry: AuditEntry) -> TrailEntry {
+pub(crate) fn own_view(entry: AuditEntry) -> TrailEntry {
     let mut record = entry.record;
     let visible = record.detail.get("hidden") == Some(&serde_json::Value::Bool(false));
     if record.outcome == Outcome::Deny && !record.action.starts_with("auth.") && !visible {

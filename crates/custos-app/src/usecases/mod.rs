@@ -4,6 +4,7 @@ pub(crate) mod access;
 pub(crate) mod account;
 pub(crate) mod audit;
 pub(crate) mod break_glass;
+pub(crate) mod checkpoints;
 pub(crate) mod client_access;
 pub(crate) mod clients;
 pub(crate) mod compliance;

@@ -302,3 +302,65 @@ async fn policy_test_runs_the_firms_cases_against_current_and_proposed_policies(
         assert_clean_failure(&custos(&["policy", "test", c, "--data-dir", d]), says);
     }
 }
+
+/// `custos audit pubkey`, `checkpoint`, `prove` and `verify-proof` (which needs nothing but
+/// the files and the key), and `verify --checkpoint` with a checkpoint kept outside.
+#[test]
+fn audit_proofs_from_the_console_verify_offline() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("firm");
+    let d = dir.to_str().unwrap_or_default();
+    let init = custos(&["init", "--data-dir", d]);
+    let printed = String::from_utf8_lossy(&init.stdout).into_owned();
+    let pubkey = custos(&["audit", "pubkey", "--data-dir", d]);
+    assert!(pubkey.status.success(), "{}", stderr(&pubkey));
+    let key = String::from_utf8_lossy(&pubkey.stdout).trim().to_owned();
+    assert!(
+        printed.contains(&key),
+        "init prints the verifier key: {printed}"
+    );
+    let signed = custos(&["audit", "checkpoint", "--data-dir", d]);
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    let note = String::from_utf8_lossy(&signed.stdout).into_owned();
+    assert!(note.lines().nth(1) == Some("1"), "{note}");
+    let kept = tmp.path().join("kept.checkpoint");
+    std::fs::write(&kept, &note).unwrap_or_default();
+
+    let prove = custos(&["audit", "prove", "--data-dir", d, "--seq", "1"]);
+    assert!(prove.status.success(), "{}", stderr(&prove));
+    let proof = tmp.path().join("proof.json");
+    std::fs::write(&proof, &prove.stdout).unwrap_or_default();
+    let p = proof.to_str().unwrap_or_default();
+    let ok = custos(&["audit", "verify-proof", p, "--key", &key]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("entry 1 is in the log"));
+    let forged = String::from_utf8_lossy(&prove.stdout).replace("person.bootstrap", "person.boot");
+    std::fs::write(&proof, forged).unwrap_or_default();
+    assert_clean_failure(
+        &custos(&["audit", "verify-proof", p, "--key", &key]),
+        "proof does not match",
+    );
+    let prove = custos(&["audit", "prove", "--data-dir", d, "--from", "1"]);
+    assert!(prove.status.success(), "{}", stderr(&prove));
+    std::fs::write(&proof, &prove.stdout).unwrap_or_default();
+    let k = kept.to_str().unwrap_or_default();
+    let ok = custos(&["audit", "verify-proof", p, "--key", &key, "--checkpoint", k]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert_clean_failure(
+        &custos(&["audit", "prove", "--data-dir", d, "--seq", "9"]),
+        "not found",
+    );
+
+    let verify = custos(&["audit", "verify", "--data-dir", d, "--checkpoint", k]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    let out = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(
+        out.contains("3 signed checkpoints match"),
+        "stored, recorded, kept: {out}"
+    );
+    std::fs::write(&kept, note.replace("\n1\n", "\n2\n")).unwrap_or_default();
+    assert_clean_failure(
+        &custos(&["audit", "verify", "--data-dir", d, "--checkpoint", k]),
+        "not signed by this log's key",
+    );
+}

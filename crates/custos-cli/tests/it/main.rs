@@ -32,4 +32,5 @@ mod review_walls;
 mod round_trips;
 mod scaleout;
 mod tamper;
+mod transparency;
 mod what_if;

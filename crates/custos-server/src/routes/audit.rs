@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use custos_app::AuditFilter;
 use custos_app::{AuditEntry, Outcome};
-use custos_app::{Page, TrailEntry};
+use custos_app::{CheckpointView, ConsistencyProof, InclusionProof, Page, TrailEntry};
 use custos_domain::{PersonId, RequestId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -16,6 +16,10 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(my_trail))
         .routes(routes!(query_audit))
+        .routes(routes!(verifier_key))
+        .routes(routes!(latest_checkpoint, sign_checkpoint))
+        .routes(routes!(inclusion_proof))
+        .routes(routes!(consistency_proof))
 }
 
 /// Position in the log.
@@ -95,4 +99,86 @@ async fn query_audit(
         )
         .await?;
     Ok(axum::Json(page))
+}
+
+/// The audit log's verifier key (C2SP signed-note format), without authentication: anyone
+/// checks Custos' checkpoints and proofs with it (compare it with the key the firm published).
+#[utoipa::path(get, path = "/api/audit/pubkey", tag = "audit",
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+async fn verifier_key(State(state): State<AppState>) -> Result<String, ApiError> {
+    state
+        .app
+        .log_verifier_key()
+        .map(|k| format!("{k}\n"))
+        .ok_or_else(|| custos_app::AppError::NotFound.into())
+}
+
+/// The latest signed checkpoint of the audit log, with its witnesses' cosignatures.
+#[utoipa::path(get, path = "/api/audit/checkpoint", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = CheckpointView), (status = 404, body = ErrorBody)))]
+async fn latest_checkpoint(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<axum::Json<CheckpointView>, ApiError> {
+    let view = state.app.latest_checkpoint(&caller).await?;
+    Ok(axum::Json(view.ok_or(custos_app::AppError::NotFound)?))
+}
+
+/// Sign a checkpoint now (confidentiality officer); answers the latest.
+#[utoipa::path(post, path = "/api/audit/checkpoint", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = CheckpointView), (status = 403, body = ErrorBody)))]
+async fn sign_checkpoint(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<axum::Json<CheckpointView>, ApiError> {
+    Ok(axum::Json(state.app.request_checkpoint(&caller).await?))
+}
+
+/// Which entry to prove.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EntryQuery {
+    /// The entry's sequence number.
+    #[param(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
+    #[serde(deserialize_with = "super::required_sequence_number")]
+    seq: u64,
+}
+
+/// From which tree size.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FromQuery {
+    /// The earlier tree's size (a checkpoint you kept).
+    #[param(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
+    #[serde(deserialize_with = "super::required_sequence_number")]
+    from: u64,
+}
+
+/// Proof that an entry is in the latest signed checkpoint (one's own entries; the officer:
+/// any). Verify it offline with `custos audit verify-proof` (docs/AUDIT-FORMAT.md).
+#[utoipa::path(get, path = "/api/audit/proof/inclusion", tag = "audit", security(("bearer" = [])),
+    params(EntryQuery),
+    responses((status = 200, body = InclusionProof), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "not yet in a signed checkpoint")))]
+async fn inclusion_proof(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Query(q): Query<EntryQuery>,
+) -> Result<axum::Json<InclusionProof>, ApiError> {
+    Ok(axum::Json(state.app.inclusion_proof(&caller, q.seq).await?))
+}
+
+/// Proof that the log of `from` entries is a prefix of the latest signed checkpoint.
+#[utoipa::path(get, path = "/api/audit/proof/consistency", tag = "audit", security(("bearer" = [])),
+    params(FromQuery),
+    responses((status = 200, body = ConsistencyProof),
+        (status = 409, body = ErrorBody, description = "beyond the latest signed checkpoint")))]
+async fn consistency_proof(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Query(q): Query<FromQuery>,
+) -> Result<axum::Json<ConsistencyProof>, ApiError> {
+    Ok(axum::Json(
+        state.app.consistency_proof(&caller, q.from).await?,
+    ))
 }

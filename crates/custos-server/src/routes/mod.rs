@@ -110,6 +110,19 @@ pub(crate) fn sequence_number<'de, D: serde::Deserializer<'de>>(
     }
 }
 
+/// A required sequence number or tree size: 1 up to the largest signed 64-bit number.
+pub(crate) fn required_sequence_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<u64, D::Error> {
+    let n = u64::deserialize(d)?;
+    if n == 0 || i64::try_from(n).is_err() {
+        return Err(serde::de::Error::custom(format!(
+            "{n} is not a sequence number (1 to 9223372036854775807)"
+        )));
+    }
+    Ok(n)
+}
+
 /// The served OpenAPI document: utoipa's, plus the error answers every operation can give
 /// (a malformed parameter, no credentials, a denial, a hidden record, storage unavailable...)
 /// where a route does not already describe them, so that the document names every status a

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub(crate) mod audit_tree;
+pub mod checkpoints;
 pub mod credentials;
 pub mod emergency;
 pub mod jobs;
@@ -15,6 +16,7 @@ pub mod staffing;
 pub mod walls;
 
 pub use audit::AuditTx;
+pub use checkpoints::{CheckpointRow, CheckpointsTx, CosignatureRow};
 pub use credentials::CredentialsTx;
 pub use emergency::{BreakGlassFilter, ClientAudience, EmergencyTx, MatterAudience};
 pub use jobs::{JobRow, JobsTx};

@@ -196,3 +196,75 @@ pub(crate) async fn audit_filters([store, _]: [Arc<dyn Store>; 2]) -> TestResult
     );
     Ok(())
 }
+
+/// Signed checkpoints and cosignatures are stored as given (the store never checks or makes a
+/// signature), one per size, the latest by size, and both tables refuse a change of a row.
+pub(crate) async fn checkpoints_and_cosignatures(nodes: [Arc<dyn Store>; 2]) -> TestResult {
+    let mut tx = nodes[0].begin().await?;
+    assert!(tx.latest_checkpoint().await?.is_none());
+    assert!(
+        tx.save_checkpoint(10, "origin\n10\nAAAA\n\n— sig\n", now())
+            .await?
+    );
+    assert!(
+        tx.save_checkpoint(30, "origin\n30\nBBBB\n\n— sig\n", now())
+            .await?
+    );
+    assert!(
+        tx.save_checkpoint(20, "origin\n20\nCCCC\n\n— sig\n", now())
+            .await?
+    );
+    tx.commit().await?;
+    let mut tx = nodes[1].begin().await?;
+    assert!(
+        !tx.save_checkpoint(20, "another\n", now()).await?,
+        "a size signed already keeps its note"
+    );
+    assert!(
+        tx.add_cosignature(20, "witness.example/a", "— witness.example/a X", now())
+            .await?
+    );
+    assert!(
+        tx.add_cosignature(20, "auditor.example/b", "— auditor.example/b Y", now())
+            .await?
+    );
+    assert!(
+        !tx.add_cosignature(20, "witness.example/a", "— again", now())
+            .await?
+    );
+    tx.commit().await?;
+    let mut tx = nodes[0].begin_read().await?;
+    let latest = tx.latest_checkpoint().await?.ok_or("no checkpoint")?;
+    assert_eq!(
+        (latest.size, latest.note.as_str()),
+        (30, "origin\n30\nBBBB\n\n— sig\n")
+    );
+    let sizes: Vec<u64> = tx
+        .checkpoints_after(10, 5)
+        .await?
+        .iter()
+        .map(|c| c.size)
+        .collect();
+    assert_eq!(sizes, [20, 30]);
+    assert_eq!(
+        tx.checkpoints_after(0, 1).await?[0].note,
+        "origin\n10\nAAAA\n\n— sig\n"
+    );
+    let cosigned: Vec<String> = tx
+        .cosignatures(20)
+        .await?
+        .into_iter()
+        .map(|c| c.line)
+        .collect();
+    assert_eq!(cosigned, ["— auditor.example/b Y", "— witness.example/a X"]);
+    assert!(tx.cosignatures(30).await?.is_empty());
+    tx.commit().await?;
+    let mut tx = nodes[0].begin().await?;
+    assert!(
+        tx.add_cosignature(99, "w", "— w Z", now()).await.is_err(),
+        "a cosignature of no checkpoint"
+    );
+    drop(tx);
+    assert!(nodes[0].missing_audit_guards().await?.is_empty());
+    Ok(())
+}
