@@ -16,7 +16,8 @@ import { audit as lighthouseAudit } from "./lighthouse.mjs";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { NEW_PASSWORD, PASSWORD, accessible, check, enrol, launch, shot, shots, startDemo, summary, totp } from "./common.mjs";
+import { execFileSync } from "node:child_process";
+import { NEW_PASSWORD, PASSWORD, accessible, binary, check, enrol, launch, shot, shots, startDemo, summary, totp } from "./common.mjs";
 
 async function main() {
   const { child, base } = await startDemo();
@@ -295,6 +296,36 @@ async function main() {
     check(lines.length === denials.length + 1, `the CSV has the filtered entries (${lines.length - 1} rows for ${denials.length} shown)`);
     check(lines.slice(1).every((l) => l.includes("deny") && l.includes("Sam Patel")), "every CSV row is one of the filtered entries");
 
+    // ---- The transparency log: the officer signs a checkpoint now; the lawyer downloads the
+    // proof of an entry of her own trail and checks it offline with the published key.
+    console.log("transparency");
+    await op.goto(`${base}/audit`);
+    await op.locator("#sign-checkpoint").click();
+    await op.waitForURL(/done=checkpoint-signed/);
+    check(await op.locator(".notice").count() === 1, "signing a checkpoint now says so");
+    const signedSize = Number((await op.textContent("#checkpoint-size")).trim());
+    check(signedSize > 0, `the explorer shows the signed checkpoint (${signedSize} entries)`);
+    await accessible(op, "audit explorer with its checkpoint");
+    await lp.goto(`${base}/account/trail`);
+    const key = (await lp.textContent("#verifier-key")).trim();
+    check(Number((await lp.textContent("#checkpoint-size")).trim()) >= signedSize, "the trail shows the same checkpoint");
+    const listingRows = lp.locator("table.entries tbody tr", { hasText: "Listed matters" });
+    check(await listingRows.count() > 0 && await listingRows.locator("a[href^='/audit/proof/']").count() === 0, "a listing's entry offers no proof (it counts what was withheld from her)");
+    const proofLinks = lp.locator("table.entries a[href^='/audit/proof/']");
+    check(await proofLinks.count() > 0, `her entries in the checkpoint offer a proof (${await proofLinks.count()})`);
+    const [proofDownload] = await Promise.all([lp.waitForEvent("download"), proofLinks.last().click()]);
+    const proofPath = await proofDownload.path();
+    const proof = JSON.parse(readFileSync(proofPath, "utf8"));
+    check(proof.type === "inclusion" && proof.canonical.includes(`"seq":${proof.seq}`), `the proof file holds the entry (${proof.seq})`);
+    const verified = execFileSync(binary, ["audit", "verify-proof", proofPath, "--key", key]).toString();
+    check(verified.includes(`entry ${proof.seq} is in the log`), "the downloaded proof verifies offline with the log's verifier key");
+    const [cpDownload] = await Promise.all([lp.waitForEvent("download"), lp.locator("#download-checkpoint").click()]);
+    const note = readFileSync(await cpDownload.path(), "utf8");
+    check(note.split("\n")[1] === String(await lp.textContent("#checkpoint-size")).trim(), "the checkpoint downloads as its signed note");
+    await lp.locator("#checkpoint").scrollIntoViewIfNeeded();
+    await shot(lp, "trail-checkpoint");
+    await accessible(lp, "trail with its checkpoint");
+
     // ---- Chinese home page.
     console.log("zh-CN");
     const lzh = await lena.newPage();
@@ -306,6 +337,11 @@ async function main() {
     await lzh.goto(matterUrl);
     await shot(lzh, "matter-zh");
     await accessible(lzh, "matter (zh-CN)");
+    await lzh.goto(`${base}/account/trail`);
+    check((await lzh.textContent("#checkpoint-title")).includes("检查点"), "the checkpoint panel in Chinese");
+    await lzh.locator("#checkpoint").scrollIntoViewIfNeeded();
+    await shot(lzh, "trail-checkpoint-zh");
+    await accessible(lzh, "trail (zh-CN)");
 
     // ---- The officer ends the screened lawyer's sessions: his next page goes to sign-in
     // with a message, and back to that page after signing in.

@@ -137,4 +137,7 @@ pub struct TrailEntry {
     /// What happened, as far as the caller may know.
     #[serde(flatten)]
     pub record: custos_audit::AuditRecord,
+    /// Whether its inclusion proof is the caller's to have (`GET /api/audit/proof/inclusion`):
+    /// not for a denial that answered "no such record", nor for a listing.
+    pub provable: bool,
 }

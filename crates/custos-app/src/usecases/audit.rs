@@ -364,14 +364,28 @@ pub struct AuditVerification {
     pub checkpoints: u64,
 }
 
+/// Whether a denial of this record answered "no such record" (then the actor is told nothing
+/// more of it, whether the record exists or not).
+fn conceals(record: &custos_audit::AuditRecord) -> bool {
+    let visible = record.detail.get("hidden") == Some(&serde_json::Value::Bool(false));
+    record.outcome == Outcome::Deny && !record.action.starts_with("auth.") && !visible
+}
+
+/// Whether the actor of an entry may have its inclusion proof (which shows the entry whole):
+/// not for a denial that answered "no such record" (whether it existed or not, so the answer
+/// tells nothing), nor for a listing (the count of records withheld from it).
+pub(crate) fn provable_by_actor(record: &custos_audit::AuditRecord) -> bool {
+    !conceals(record) && record.detail.get("withheld").is_none()
+}
+
 /// What the actor of an entry may see of it. A denial is shown as "no such record" unless it
 /// was answered visibly (`hidden: false`: a 403 that named its rule); entries written before
 /// denials recorded this are shown the cautious way. Authentication events are the person's
 /// own and shown whole. Listings drop the count of withheld records.
-pub(crate) fn own_view(entry: AuditEntry) -> TrailEntry {
+fn own_view(entry: AuditEntry) -> TrailEntry {
+    let provable = provable_by_actor(&entry.record);
     let mut record = entry.record;
-    let visible = record.detail.get("hidden") == Some(&serde_json::Value::Bool(false));
-    if record.outcome == Outcome::Deny && !record.action.starts_with("auth.") && !visible {
+    if conceals(&record) {
         record.reasons = vec![AuditReason {
             rule: NO_SUCH_RECORD.0.to_owned(),
             message: NO_SUCH_RECORD.1.to_owned(),
@@ -384,5 +398,6 @@ pub(crate) fn own_view(entry: AuditEntry) -> TrailEntry {
     TrailEntry {
         seq: entry.seq,
         record,
+        provable,
     }
 }

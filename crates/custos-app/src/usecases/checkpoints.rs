@@ -187,9 +187,9 @@ impl App {
     }
 
     /// The proof that entry `seq` is in the latest signed checkpoint. Anyone may have the
-    /// proof of an entry of their own trail whose every fact they were told (a denial that hid
-    /// a record, or a listing's count of withheld records, is proved to the officer only); the
-    /// officer (query of the whole log) any entry's.
+    /// proof of an entry of their own trail whose every fact they were told (a denial that
+    /// answered "no such record", or a listing, is proved to the officer only); the officer
+    /// (query of the whole log) any entry's.
     pub async fn inclusion_proof(
         &self,
         caller: &Caller,
@@ -197,12 +197,11 @@ impl App {
     ) -> Result<InclusionProof, AppError> {
         let mut tx = self.store.begin_read().await?;
         let entry = entry_at(&mut tx, seq).await?;
-        // Their own entry, every fact of which they were told (not a denial that hid a record,
-        // nor a listing's count of withheld records): a look at their own trail. Anyone
-        // else's, or one that withheld something from them: a query of the whole log.
+        // Their own entry, every fact of which they were told (not a denial that answered "no
+        // such record", hidden or missing alike, nor a listing's count of withheld records): a
+        // look at their own trail. Anyone else's, or one of those: a query of the whole log.
         let own = entry.as_ref().is_none_or(|e| {
-            e.record.actor == Some(caller.person)
-                && super::audit::own_view(e.clone()).record == e.record
+            e.record.actor == Some(caller.person) && super::audit::provable_by_actor(&e.record)
         });
         let (mut tx, _permit) = if own {
             self.gate(

@@ -70,6 +70,7 @@ async fn checkpoints_are_signed_and_proofs_verify_offline() -> TestResult {
     let doc = t.document("D1");
     let r = t.get(&lena, &format!("/api/documents/{doc}")).await;
     assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(t.get(&lena, "/api/matters").await.status(), StatusCode::OK);
     let (_, trail) = t.get_json(&lena, "/api/audit/mine?limit=500").await;
     let read = trail["items"]
         .as_array()
@@ -85,6 +86,19 @@ async fn checkpoints_are_signed_and_proofs_verify_offline() -> TestResult {
     sign_now(&t, &officer).await;
     let (status, proof) = inclusion(&t, &lena, read).await;
     assert_eq!(status, StatusCode::OK, "{proof}");
+    let provable = |trail: &Value, seq: u64| {
+        trail["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|e| e["seq"] == seq))
+            .map(|e| e["provable"].clone())
+    };
+    assert_eq!(provable(&trail, read), Some(Value::Bool(true)));
+    // A listing's entry counts the records withheld from it: proved to the officer only.
+    let listing = trail["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|e| e["detail"].get("shown").is_some()))
+        .ok_or("no listing in lena's trail")?;
+    assert_eq!(listing["provable"], Value::Bool(false), "{listing}");
     let proof: InclusionProof = serde_json::from_value(proof)?;
     let signed = proof.verify(&key)?;
     assert!(signed.size >= read);
@@ -123,12 +137,28 @@ async fn checkpoints_are_signed_and_proofs_verify_offline() -> TestResult {
         .and_then(|items| items.iter().rfind(|e| e["outcome"] == "deny"))
         .and_then(|e| e["seq"].as_u64())
         .ok_or("no denial in lena's trail")?;
+    assert_eq!(provable(&trail, denial), Some(Value::Bool(false)));
+    // A denial of a record that does not exist is refused the same way: the answer must not
+    // tell a hidden record from a missing one.
+    let missing = uuid::Uuid::now_v7();
+    let r = t.get(&lena, &format!("/api/documents/{missing}")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (_, trail) = t.get_json(&lena, "/api/audit/mine?limit=500").await;
+    let no_such = trail["items"]
+        .as_array()
+        .and_then(|items| items.iter().rfind(|e| e["outcome"] == "deny"))
+        .and_then(|e| e["seq"].as_u64())
+        .ok_or("no second denial")?;
+    assert!(no_such > denial);
+    assert_eq!(provable(&trail, no_such), Some(Value::Bool(false)));
     sign_now(&t, &officer).await;
     let (status, _) = inclusion(&t, &lena, denial).await;
     assert!(
         matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
         "{status}"
     );
+    let (missing_status, _) = inclusion(&t, &lena, no_such).await;
+    assert_eq!(missing_status, status, "hidden and missing alike");
     let (status, full) = inclusion(&t, &officer, denial).await;
     assert_eq!(status, StatusCode::OK);
     let full: InclusionProof = serde_json::from_value(full)?;

@@ -562,3 +562,19 @@ what-if-document = { $number }, { $classification } document { $id }
 access-why-R1-deny-by-default = No ground to see it: not on its team, not its lead, not leading its team
 access-why-R4-status = Suspended or departed: no access at all
 access-why-R2-role-duty = Their role's duty
+
+## The transparency log: signed checkpoints and proofs
+audit-proof = Proof
+checkpoint-title = Signed checkpoint
+checkpoint-lead = Custos signs the audit log regularly: the number of entries and a fingerprint (Merkle root) of all of them, with the firm's log key. Anyone who keeps a checkpoint can later check that not one of those entries was changed, removed or reordered.
+checkpoint-size = Entries covered
+checkpoint-signed-at = Signed
+checkpoint-root = Root (SHA-256)
+checkpoint-witnesses = Cosigned by
+checkpoint-no-witness = No witness yet
+checkpoint-key = Verifier key of the log
+checkpoint-download = Download the checkpoint
+checkpoint-how = Keep the checkpoint and the proofs you download. Check a proof offline with "custos audit verify-proof FILE --key KEY", or with any verifier written to docs/AUDIT-FORMAT.md. Entries newer than the checkpoint get a proof once the next one is signed (within a minute).
+checkpoint-none = No checkpoint has been signed yet: the first is signed within a minute of the log's first entries.
+checkpoint-sign-now = Sign a checkpoint now
+done-checkpoint-signed = A checkpoint of the whole log was signed.

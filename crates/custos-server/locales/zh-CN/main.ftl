@@ -543,3 +543,19 @@ what-if-document = { $number }，{ $classification }文件 { $id }
 access-why-R1-deny-by-default = 无查看依据：不在其团队、不是负责人、也不负责其团队
 access-why-R4-status = 已暂停或已离职：没有任何访问权
 access-why-R2-role-duty = 其角色的职责
+
+## 透明日志：签名检查点与证明
+audit-proof = 证明
+checkpoint-title = 已签名的检查点
+checkpoint-lead = Custos 定期用本所的日志密钥对审计日志签名：签名内容为条目数量及全部条目的指纹（默克尔根）。保存检查点的任何人，日后都能核实这些条目没有一条被修改、删除或调换顺序。
+checkpoint-size = 涵盖的条目数
+checkpoint-signed-at = 签名时间
+checkpoint-root = 根哈希（SHA-256）
+checkpoint-witnesses = 联署见证方
+checkpoint-no-witness = 尚无见证方
+checkpoint-key = 日志验证密钥
+checkpoint-download = 下载检查点
+checkpoint-how = 请保存检查点和下载的证明。可离线用“custos audit verify-proof 文件 --key 密钥”核验证明，或使用按 docs/AUDIT-FORMAT.md 编写的任何验证程序。晚于检查点的条目，在下一个检查点签名后（一分钟内）即可获得证明。
+checkpoint-none = 尚未签名任何检查点：日志产生首批条目后一分钟内签出第一个。
+checkpoint-sign-now = 立即签名检查点
+done-checkpoint-signed = 已对整个日志签名一个检查点。

@@ -256,6 +256,9 @@ struct TrailPage {
     c: Chrome,
     h: Vec<EntryRow>,
     next: Option<String>,
+    log_key: Option<String>,
+    checkpoint: Option<super::transparency::CheckpointPanel>,
+    can_sign: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -271,16 +274,24 @@ async fn trail(State(state): State<AppState>, v: Viewer, Query(q): Query<SeqCurs
     };
     let mut names = HashMap::new();
     names.insert(v.person.id, (v.person.display_name.clone(), v.person.role));
+    let (log_key, checkpoint) = super::transparency::panel(&state, &v).await;
+    let signed = checkpoint.as_ref().map_or(0, |cp| cp.size);
     let c = &v.chrome;
     let h = page
         .items
         .iter()
-        .map(|e| entry_row(c, e.seq, &e.record, &names))
+        .map(|e| EntryRow {
+            proof: e.provable && e.seq <= signed,
+            ..entry_row(c, e.seq, &e.record, &names)
+        })
         .collect();
     TrailPage {
         c: v.chrome.clone(),
         h,
         next: page.next_cursor,
+        log_key,
+        checkpoint,
+        can_sign: false,
     }
     .into_response()
 }

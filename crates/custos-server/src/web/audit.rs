@@ -35,6 +35,8 @@ pub(super) struct EntryRow {
     pub outcome: String,
     pub rule: String,
     pub message: String,
+    /// The viewer may download its inclusion proof (it is in a signed checkpoint).
+    pub proof: bool,
 }
 
 /// The words for an action code.
@@ -75,6 +77,7 @@ pub(super) fn entry_row(
         outcome: c.t.get(if allowed { "allowed" } else { "denied" }),
         rule,
         message,
+        proof: false,
     }
 }
 
@@ -110,6 +113,8 @@ pub(super) struct Filters {
     until: String,
     #[serde(default)]
     cursor: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
 }
 
 /// The day after a `YYYY-MM-DD` date, in the same form (`None`: empty or not a date, which
@@ -206,6 +211,11 @@ struct ExplorerPage {
     next: Option<String>,
     query: String,
     problem: Option<String>,
+    log_key: Option<String>,
+    checkpoint: Option<super::transparency::CheckpointPanel>,
+    notice: Option<String>,
+    /// The viewer may sign a checkpoint now (the explorer's viewer may: the officer).
+    can_sign: bool,
 }
 
 /// Every action an entry can name, for the filter's list.
@@ -263,8 +273,20 @@ async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filt
         .iter()
         .map(|p| (p.id, (p.display_name.clone(), p.role)))
         .collect();
-    let rows = entry_rows(c, page.items, &names);
+    let mut rows = entry_rows(c, page.items, &names);
+    let (log_key, checkpoint) = super::transparency::panel(&state, &v).await;
+    let signed = checkpoint.as_ref().map_or(0, |cp| cp.size);
+    for row in &mut rows {
+        row.proof = row.seq <= signed;
+    }
     let page = ExplorerPage {
+        notice: f
+            .done
+            .as_deref()
+            .and_then(|d| c.t.try_get(&format!("done-{d}"))),
+        can_sign: log_key.is_some(),
+        log_key,
+        checkpoint,
         people: people
             .iter()
             .map(|p| (p.id.0.to_string(), p.display_name.clone()))

@@ -22,6 +22,7 @@ mod policies;
 mod sign_in;
 #[cfg(test)]
 mod tests;
+mod transparency;
 mod walls;
 mod what_if;
 
@@ -50,6 +51,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(clients::routes())
         .merge(documents::routes())
         .merge(audit::routes())
+        .merge(transparency::routes())
         .merge(account::routes())
         .merge(people::routes())
         .merge(directory::routes())
