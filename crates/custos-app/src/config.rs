@@ -77,6 +77,20 @@ pub struct Config {
     /// read, as the SQLite path.
     #[serde(default, deserialize_with = "database_or_path")]
     pub database: DatabaseConfig,
+    /// Witnesses asked to cosign each checkpoint (none by default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<WitnessConfig>,
+}
+
+/// A witness the log asks to cosign its checkpoints (`[[witnesses]]` in `custos.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// Where it listens, e.g. `https://witness.example-auditor.com` (its `add-checkpoint`
+    /// is under this).
+    pub url: String,
+    /// Its verifier key (`<name>+<key id>+<base64>`): cosignatures are checked with it.
+    pub key: String,
 }
 
 /// The database: the embedded SQLite file by default, or PostgreSQL when a URL is given.
@@ -183,6 +197,7 @@ impl Default for Config {
             log_key_file: default_log_key_file(),
             checkpoint_entries: default_checkpoint_entries(),
             checkpoint_seconds: default_checkpoint_seconds(),
+            witnesses: Vec::new(),
             tls_cert: "tls/cert.pem".into(),
             tls_key: "tls/key.pem".into(),
             max_upload_bytes: 4 * 1024 * 1024 * 1024,

@@ -26,8 +26,11 @@ pub mod vocabulary;
 
 pub use backup::{BackupReport, RestoreReport, restore};
 pub use caller::{Caller, Via};
-pub use config::{AUDIT_CHECKPOINT_FILE, AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig};
+pub use config::{
+    AUDIT_CHECKPOINT_FILE, AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig, WitnessConfig,
+};
 pub use custos_audit::proof::{ConsistencyProof, InclusionProof, ProofFile};
+pub use custos_audit::witness;
 pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
 pub use custos_policy::Effect;
@@ -48,7 +51,7 @@ pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};
 pub use usecases::account::SetupSteps;
 pub use usecases::audit::{AuditHead, AuditVerification};
 pub use usecases::break_glass::{BreakGlassList, BreakGlassView};
-pub use usecases::checkpoints::{CheckpointView, Signing};
+pub use usecases::checkpoints::{CheckpointView, Signing, WitnessRequest};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};

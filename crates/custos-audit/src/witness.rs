@@ -262,3 +262,89 @@ fn note_text(note: &[u8]) -> Result<&[u8], WitnessError> {
         .map(|i| &note[..=i])
         .ok_or(WitnessError::Format)
 }
+
+/// The body of a C2SP `tlog-witness` `add-checkpoint` request: `old <size>`, the consistency
+/// proof from that size (one standard base64 hash per line), a blank line, then the signed
+/// checkpoint.
+pub fn add_checkpoint_request(old: u64, proof: &[Hash], note: &str) -> String {
+    let mut body = format!("old {old}\n");
+    for hash in proof {
+        body.push_str(&BASE64_STANDARD.encode(hash));
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str(note);
+    body
+}
+
+/// Why an `add-checkpoint` request was refused, and the HTTP status C2SP `tlog-witness` gives
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddError {
+    /// The request is not in the format (400).
+    #[error("malformed request: {0}")]
+    Malformed(&'static str),
+    /// The request's old size is not the size this witness last cosigned for the log (409,
+    /// with that size in the body, so the log can retry from it).
+    #[error("this witness last cosigned {0} entries of the log")]
+    Conflict(u64),
+    /// Refused by the witness's rules (unknown log 404, not the log's signature 403, a fork
+    /// or a bad proof 422, a rollback 409).
+    #[error("{0}")]
+    Refused(#[from] WitnessError),
+}
+
+impl AddError {
+    /// The HTTP status of the refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            AddError::Malformed(_) => 400,
+            AddError::Conflict(_) | AddError::Refused(WitnessError::Rollback { .. }) => 409,
+            AddError::Refused(WitnessError::UnknownLog(_)) => 404,
+            AddError::Refused(WitnessError::Checkpoint(_)) => 403,
+            AddError::Refused(_) => 422,
+        }
+    }
+}
+
+impl WitnessState {
+    /// Handles an `add-checkpoint` request body: the old size must be the size this witness
+    /// last cosigned for the checkpoint's log, and the proof must lead from it to the new
+    /// checkpoint (see [`WitnessState::cosign`]). Returns the cosignature line.
+    pub fn add_checkpoint(
+        &mut self,
+        key: &CosignerKey,
+        body: &str,
+        time: u64,
+    ) -> Result<String, AddError> {
+        let (head, note) = body
+            .split_once("\n\n")
+            .ok_or(AddError::Malformed("no blank line before the checkpoint"))?;
+        let mut lines = head.lines();
+        let old: u64 = lines
+            .next()
+            .and_then(|l| l.strip_prefix("old "))
+            .and_then(|n| n.parse().ok())
+            .ok_or(AddError::Malformed("the first line is not `old <size>`"))?;
+        let proof = lines
+            .map(|l| {
+                BASE64_STANDARD
+                    .decode(l)
+                    .ok()
+                    .and_then(|b| Hash::try_from(b).ok())
+                    .ok_or(AddError::Malformed("a proof line is not a base64 hash"))
+            })
+            .collect::<Result<Vec<Hash>, AddError>>()?;
+        let origin = Checkpoint::parse(note_text(note.as_bytes())?)
+            .map_err(WitnessError::from)?
+            .origin;
+        let seen = self
+            .logs
+            .get(&origin)
+            .ok_or_else(|| WitnessError::UnknownLog(origin.clone()))?;
+        if old != seen.size {
+            return Err(AddError::Conflict(seen.size));
+        }
+        Ok(self.cosign(key, note.as_bytes(), &proof, time)?)
+    }
+}

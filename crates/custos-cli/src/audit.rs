@@ -51,6 +51,34 @@ pub(crate) enum AuditCommand {
         #[arg(long)]
         from: Option<u64>,
     },
+    /// Make a witness's key: writes `--out` (mode 0600: the name and the secret seed) and
+    /// prints the verifier key to give the logs it witnesses (`[[witnesses]]` in their
+    /// configuration).
+    WitnessKey {
+        /// The witness's name, e.g. `auditor.example.com/witness`.
+        #[arg(long)]
+        name: String,
+        /// The key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run a witness (C2SP tlog-witness over HTTP: `POST /add-checkpoint`): it cosigns a log's
+    /// checkpoint only with a consistency proof from the last one it cosigned, and refuses a
+    /// fork or a rollback. Its memory is the state file, written before each cosignature.
+    Witness {
+        /// The witness's key file (from `witness-key`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Its state file (created if missing).
+        #[arg(long)]
+        state: PathBuf,
+        /// The verifier key of a log to witness (`custos audit pubkey`); repeat for several.
+        #[arg(long = "log", value_name = "KEY", required = true)]
+        logs: Vec<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8444")]
+        listen: std::net::SocketAddr,
+    },
     /// Check a proof file offline with the log's verifier key: needs no data directory.
     VerifyProof {
         /// The proof (JSON, as printed by `prove` or served by the API).
@@ -109,12 +137,79 @@ pub(crate) async fn run(command: AuditCommand) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&proof?)?);
             Ok(())
         }
+        AuditCommand::WitnessKey { name, out } => {
+            let key = custos_app::witness::CosignerKey::generate(&name)?;
+            write_secret(&out, &format!("{name} {}\n", hex(&key.seed())))?;
+            println!("{}", key.verifier_key());
+            Ok(())
+        }
+        AuditCommand::Witness {
+            key,
+            state,
+            logs,
+            listen,
+        } => witness(&key, state, &logs, listen).await,
         AuditCommand::VerifyProof {
             proof,
             key,
             checkpoint,
         } => verify_proof(&proof, &key, checkpoint.as_deref()),
     }
+}
+
+fn write_secret(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create `{}`", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+async fn witness(
+    key: &Path,
+    state: PathBuf,
+    logs: &[String],
+    listen: std::net::SocketAddr,
+) -> Result<()> {
+    let text = zeroize::Zeroizing::new(read(key)?);
+    let bad = || {
+        anyhow!(
+            "`{}` is not a witness key file (from `custos audit witness-key`)",
+            key.display()
+        )
+    };
+    let (name, seed) = text.trim().split_once(' ').ok_or_else(bad)?;
+    let mut bytes = [0u8; 32];
+    if seed.len() != 64 {
+        return Err(bad());
+    }
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(seed.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
+            .map_err(|_| bad())?;
+    }
+    let cosigner = custos_app::witness::CosignerKey::from_seed(name, &bytes)?;
+    let witness = std::sync::Arc::new(custos_server::witness::Witness::open(
+        cosigner, state, logs,
+    )?);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    println!(
+        "witness {} is serving http://{}/add-checkpoint for {} log(s). Press Ctrl-C to stop.",
+        witness.verifier_key(),
+        listener.local_addr().context("listening socket")?,
+        logs.len()
+    );
+    axum::serve(listener, custos_server::witness::witness_router(witness))
+        .with_graceful_shutdown(crate::stop_signal()?)
+        .await
+        .context("witness server")
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -80,3 +80,34 @@ pub(crate) async fn show(data_dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// Asks the configured witnesses to cosign each new checkpoint, on the jobs' tick, for as long
+/// as the node serves (every node may ask: a witness cosigns a checkpoint once, and a second
+/// cosignature of the same checkpoint is not stored).
+pub(crate) async fn ask_witnesses(app: custos_app::App, witnesses: Vec<custos_app::WitnessConfig>) {
+    if witnesses.is_empty() {
+        return;
+    }
+    let client = match reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %e, "no HTTP client for the witnesses");
+            return;
+        }
+    };
+    let mut every = tokio::time::interval(JOBS_TICK);
+    loop {
+        every.tick().await;
+        let outcomes = custos_server::witness::push_to_witnesses(&app, &witnesses, &client).await;
+        for outcome in outcomes {
+            match outcome {
+                Ok(Some(size)) => tracing::info!(size, "checkpoint cosigned by a witness"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "a witness did not cosign"),
+            }
+        }
+    }
+}

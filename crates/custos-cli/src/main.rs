@@ -368,6 +368,10 @@ async fn serve_app(
     );
     println!("Press Ctrl-C to stop.");
     let scheduler = tokio::spawn(jobs::run_jobs(app.clone()));
+    let witnesses = tokio::spawn(jobs::ask_witnesses(
+        app.clone(),
+        dir.config.witnesses.clone(),
+    ));
     tracing::info!(address = %local, version = env!("CARGO_PKG_VERSION"), "custos serving");
     let recorder = {
         let (dir, app) = (dir.clone(), app.clone());
@@ -386,6 +390,7 @@ async fn serve_app(
     // A run cut short here loses nothing (each of its steps commits on its own); its lease
     // lapses and the job runs again on the next node to tick.
     scheduler.abort();
+    witnesses.abort();
     record_audit_head(dir, &app).await?;
     app.close().await;
     Ok(())
@@ -409,7 +414,7 @@ async fn record_audit_head(dir: &DataDir, app: &custos_app::App) -> Result<()> {
 /// Ctrl-C or SIGTERM (systemd, docker, kill): both stop the server cleanly, so the demo's
 /// temporary directory and its key are removed either way. The handlers are installed at
 /// once, before the server says it is serving, so that no signal finds the default action.
-fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
+pub(crate) fn stop_signal() -> Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt()).context("signal handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("signal handler")?;

@@ -13,6 +13,7 @@ mod routes;
 mod state;
 mod tls;
 pub mod web;
+pub mod witness;
 
 #[cfg(test)]
 mod sign_in_tests;

@@ -516,3 +516,79 @@ impl App {
         Ok(())
     }
 }
+
+/// What to send a witness: the latest checkpoint with the proof from the size it last
+/// cosigned (C2SP `tlog-witness` `add-checkpoint`).
+#[derive(Debug, Clone)]
+pub struct WitnessRequest {
+    /// The checkpoint's size.
+    pub size: u64,
+    /// The checkpoint's signed note, as the log signed it.
+    pub note: String,
+    /// The request body.
+    pub body: String,
+}
+
+impl App {
+    /// The request that asks witness `name` to cosign the latest checkpoint, from the size it
+    /// last cosigned (`old`: the size the witness said it holds, after a conflict); `None`
+    /// when it cosigned the latest already or nothing is signed yet.
+    pub async fn witness_request(
+        &self,
+        name: &str,
+        old: Option<u64>,
+    ) -> Result<Option<WitnessRequest>, AppError> {
+        let mut tx = self.store.begin_read().await?;
+        let Some(latest) = tx.latest_checkpoint().await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let cosigned = tx.latest_cosigned(name).await?;
+        let old = old.unwrap_or(cosigned);
+        if cosigned >= latest.size && old == cosigned {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        if old > latest.size {
+            tx.commit().await?;
+            return Err(AppError::AuditTampered(format!(
+                "the witness {name} holds a checkpoint of {old} entries, larger than the log's \
+                 latest ({}): entries were cut, or the witness follows another log",
+                latest.size
+            )));
+        }
+        let proof = if old == 0 || old == latest.size {
+            vec![]
+        } else {
+            let needed = merkle::consistency_needs(old, latest.size).map_err(internal)?;
+            merkle::consistency_proof(old, latest.size, &tx.audit_tree_hashes(&needed).await?)
+                .map_err(internal)?
+        };
+        tx.commit().await?;
+        Ok(Some(WitnessRequest {
+            size: latest.size,
+            body: custos_audit::witness::add_checkpoint_request(old, &proof, &latest.note),
+            note: latest.note,
+        }))
+    }
+
+    /// Stores witness `witness_key`'s cosignature `line` of the checkpoint `note` of `size`
+    /// entries, after checking it with the witness's verifier key.
+    pub async fn add_cosignature(
+        &self,
+        witness_key: &str,
+        size: u64,
+        note: &str,
+        line: &str,
+    ) -> Result<(), AppError> {
+        let body_end = note.find("\n\n").map_or(0, |i| i + 1);
+        custos_audit::witness::verify_cosignature(witness_key, &note.as_bytes()[..body_end], line)
+            .map_err(|e| AppError::BadInput(format!("cosignature refused: {e}")))?;
+        let name = witness_key.split('+').next().unwrap_or_default();
+        let mut tx = self.store.begin().await?;
+        tx.add_cosignature(size, name, line.trim_end_matches('\n'), self.now())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -34,3 +34,4 @@ mod scaleout;
 mod tamper;
 mod transparency;
 mod what_if;
+mod witness;

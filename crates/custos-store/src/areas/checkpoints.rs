@@ -125,6 +125,17 @@ pub trait CheckpointsTx: SqlTx {
         Ok(added == 1)
     }
 
+    /// The largest checkpoint size witness `witness` cosigned (0: none).
+    async fn latest_cosigned(&mut self, witness: &str) -> Result<u64, StoreError> {
+        let size = q("SELECT MAX(size) AS size FROM audit_cosignatures WHERE witness = $1")
+            .bind(witness)
+            .get(self.conn(), |row| row.opt_int("size"))
+            .await?
+            .flatten()
+            .unwrap_or(0);
+        u64::try_from(size).map_err(|_| StoreError::Corrupt("cosigned size".into()))
+    }
+
     /// The cosignatures of the checkpoint of `size` entries, by witness name.
     async fn cosignatures(&mut self, size: u64) -> Result<Vec<CosignatureRow>, StoreError> {
         q("SELECT * FROM audit_cosignatures WHERE size = $1 ORDER BY witness")

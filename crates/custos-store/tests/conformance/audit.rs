@@ -258,6 +258,8 @@ pub(crate) async fn checkpoints_and_cosignatures(nodes: [Arc<dyn Store>; 2]) -> 
         .collect();
     assert_eq!(cosigned, ["— auditor.example/b Y", "— witness.example/a X"]);
     assert!(tx.cosignatures(30).await?.is_empty());
+    assert_eq!(tx.latest_cosigned("witness.example/a").await?, 20);
+    assert_eq!(tx.latest_cosigned("nobody").await?, 0);
     tx.commit().await?;
     let mut tx = nodes[0].begin().await?;
     assert!(
