@@ -306,6 +306,16 @@ async function main() {
     const signedSize = Number((await op.textContent("#checkpoint-size")).trim());
     check(signedSize > 0, `the explorer shows the signed checkpoint (${signedSize} entries)`);
     await accessible(op, "audit explorer with its checkpoint");
+    // The officer exports everything about the screened lawyer with proofs; the file verifies
+    // offline.
+    await op.goto(`${base}/audit?person=${samId}`);
+    const [exportDownload] = await Promise.all([op.waitForEvent("download"), op.locator("#export-proofs").click()]);
+    const exportPath = await exportDownload.path();
+    const exported = JSON.parse(readFileSync(exportPath, "utf8"));
+    check(exported.type === "export" && exported.entries.length > 0 && exported.entries.every((e) => e.canonical.includes(samId)), `the export with proofs holds his entries (${exported.entries.length})`);
+    const exportVerified = execFileSync(binary, ["audit", "verify-proof", exportPath, "--key", (await op.textContent("#verifier-key")).trim()]).toString();
+    check(exportVerified.includes("export verified"), "the export verifies offline");
+
     await lp.goto(`${base}/account/trail`);
     const key = (await lp.textContent("#verifier-key")).trim();
     check(Number((await lp.textContent("#checkpoint-size")).trim()) >= signedSize, "the trail shows the same checkpoint");

@@ -29,7 +29,7 @@ pub use caller::{Caller, Via};
 pub use config::{
     AUDIT_CHECKPOINT_FILE, AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig, WitnessConfig,
 };
-pub use custos_audit::proof::{ConsistencyProof, InclusionProof, ProofFile};
+pub use custos_audit::proof::{AuditExport, ConsistencyProof, InclusionProof, ProofFile};
 pub use custos_audit::witness;
 pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
@@ -50,6 +50,7 @@ pub use settings::{AppSettings, ThrottlePolicy};
 pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};
 pub use usecases::account::SetupSteps;
 pub use usecases::audit::{AuditHead, AuditVerification};
+pub use usecases::audit_export::{EXPORT_LIMIT, ExportScope};
 pub use usecases::break_glass::{BreakGlassList, BreakGlassView};
 pub use usecases::checkpoints::{CheckpointView, Signing, WitnessRequest};
 pub use usecases::documents::{DocumentDownload, NewDocument};

@@ -62,6 +62,57 @@ pub struct ConsistencyProof {
     pub from_checkpoint: Option<String>,
 }
 
+/// One entry of an export: its canonical bytes and audit path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportedEntry {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// Its canonical bytes (UTF-8 JSON).
+    pub canonical: String,
+    /// Its audit path to the export's checkpoint, hex.
+    pub proof: Vec<String>,
+}
+
+/// The audit entries about one client, matter or person (and a date range), each with its
+/// inclusion proof, all against one signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditExport {
+    /// What the export covers, e.g. `client:<id>`, and the dates, as asked.
+    pub scope: String,
+    /// The signed checkpoint every proof leads to.
+    pub checkpoint: String,
+    /// The entries in sequence order.
+    pub entries: Vec<ExportedEntry>,
+}
+
+impl AuditExport {
+    /// Checks the checkpoint with `verifier_key`, then every entry as an
+    /// [`InclusionProof`] against it (in strictly increasing sequence order). Returns the
+    /// checkpoint.
+    pub fn verify(&self, verifier_key: &str) -> Result<Checkpoint, ProofFileError> {
+        let checkpoint = checkpoint::verify(self.checkpoint.as_bytes(), verifier_key)?;
+        let mut last = 0;
+        for e in &self.entries {
+            if e.seq <= last {
+                return Err(format("the entries are not in strictly increasing order"));
+            }
+            last = e.seq;
+            let proof = InclusionProof {
+                seq: e.seq,
+                canonical: e.canonical.clone(),
+                proof: e.proof.clone(),
+                checkpoint: String::new(),
+            };
+            proof
+                .check_against(&checkpoint)
+                .map_err(|err| format(format!("entry {}: {err}", e.seq)))?;
+        }
+        Ok(checkpoint)
+    }
+}
+
 /// A proof file of either kind, as written to disk (`type` says which).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -70,6 +121,8 @@ pub enum ProofFile {
     Inclusion(InclusionProof),
     /// Two trees' consistency.
     Consistency(ConsistencyProof),
+    /// An export of entries with their proofs.
+    Export(AuditExport),
 }
 
 fn hashes(proof: &[String]) -> Result<Vec<Hash>, ProofFileError> {
@@ -95,6 +148,12 @@ impl InclusionProof {
     /// Returns the checkpoint.
     pub fn verify(&self, verifier_key: &str) -> Result<Checkpoint, ProofFileError> {
         let checkpoint = checkpoint::verify(self.checkpoint.as_bytes(), verifier_key)?;
+        self.check_against(&checkpoint)?;
+        Ok(checkpoint)
+    }
+
+    /// Checks the entry and its path against a checkpoint already verified.
+    fn check_against(&self, checkpoint: &Checkpoint) -> Result<(), ProofFileError> {
         let entry: serde_json::Value =
             serde_json::from_str(&self.canonical).map_err(|_| format("the entry is not JSON"))?;
         if entry.get("seq").and_then(serde_json::Value::as_u64) != Some(self.seq) || self.seq == 0 {
@@ -108,7 +167,7 @@ impl InclusionProof {
             self.seq - 1,
             &leaf,
         )?;
-        Ok(checkpoint)
+        Ok(())
     }
 }
 

@@ -241,6 +241,18 @@ fn verify_proof(proof: &Path, key: &str, kept: Option<&Path>) -> Result<()> {
             );
             println!("{}", p.canonical);
         }
+        ProofFile::Export(export) => {
+            let checkpoint = export.verify(&key)?;
+            println!(
+                "export verified: {} entries about {}, each in the log `{}` of {} entries \
+                 (root {}), signed by its key",
+                export.entries.len(),
+                export.scope,
+                checkpoint.origin,
+                checkpoint.size,
+                hex(&checkpoint.root)
+            );
+        }
         ProofFile::Consistency(p) => {
             let kept = kept.map(read).transpose()?;
             let (old, new) = p.verify(&key, kept.as_deref().map(str::as_bytes))?;

@@ -268,7 +268,7 @@ async fn entry_at(tx: &mut Tx, seq: u64) -> Result<Option<custos_audit::AuditEnt
 }
 
 /// The note of `row` followed by its cosignature lines, and the witnesses' names.
-async fn with_cosignatures(
+pub(crate) async fn with_cosignatures(
     tx: &mut Tx,
     row: &CheckpointRow,
 ) -> Result<(String, Vec<String>), AppError> {

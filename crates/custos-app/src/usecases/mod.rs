@@ -3,6 +3,7 @@
 pub(crate) mod access;
 pub(crate) mod account;
 pub(crate) mod audit;
+pub(crate) mod audit_export;
 pub(crate) mod break_glass;
 pub(crate) mod checkpoints;
 pub(crate) mod client_access;

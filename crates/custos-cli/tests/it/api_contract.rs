@@ -104,6 +104,7 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "GET /api/audit/pubkey",
         "GET /api/audit/proof/inclusion",
         "GET /api/audit/proof/consistency",
+        "GET /api/audit/export",
         "GET /api/jobs",
         "GET /api/health",
         "GET /api/openapi.json",

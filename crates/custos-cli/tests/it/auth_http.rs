@@ -373,9 +373,10 @@ async fn a_read_token_reaches_no_audit_data_through_any_route() {
             .replace("{person}", &t.person("lena.lawyer"))
             .replace("{token}", &uuid::Uuid::new_v4().to_string())
             .replace("{address}", "192.0.2.1");
-        // Proofs need their entry or tree size (any will do: the token is refused first).
-        let url = if path.starts_with("/api/audit/proof/") {
-            format!("{url}?seq=1&from=1")
+        // Proofs and exports need their entry, tree size or scope (any will do: the token is
+        // refused first).
+        let url = if path.starts_with("/api/audit/proof/") || path == "/api/audit/export" {
+            format!("{url}?seq=1&from=1&person={}", t.person("lena.lawyer"))
         } else {
             url
         };

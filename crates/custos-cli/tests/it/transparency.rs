@@ -350,3 +350,108 @@ async fn a_log_rewritten_from_scratch_or_cut_is_caught_by_a_kept_checkpoint() ->
     );
     Ok(())
 }
+
+/// An export with proofs: every entry about one client (its record, its matters, their
+/// documents), each provable against one signed checkpoint, checked offline; only the officer
+/// exports; a changed entry fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_with_proofs_verifies_offline() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let key = t.app.log_verifier_key().ok_or("no log key")?.to_owned();
+    let officer = t.login("olivia.officer").await;
+    let lena = t.login("lena.lawyer").await;
+    let doc = t.document("D1");
+    assert_eq!(
+        t.get(&lena, &format!("/api/documents/{doc}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let client = t.client("C1");
+    let path = format!("/api/audit/export?client={client}");
+    let (status, _) = t.get_json(&officer, &path).await;
+    assert_eq!(status, StatusCode::CONFLICT, "nothing signed yet");
+    sign_now(&t, &officer).await;
+    let (status, body) = t.get_json(&officer, &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let export: custos_audit::proof::AuditExport = serde_json::from_value(body)?;
+    let signed = export.verify(&key)?;
+    assert!(export.scope.contains(&client));
+    // The client's matters (M1, M2 of the demo firm) and their documents are in it, and
+    // nothing else.
+    let mut about = vec![
+        format!("client:{client}"),
+        format!("matter:{}", t.matter("M1")),
+        format!("matter:{}", t.matter("M2")),
+    ];
+    about.extend(["D1", "D2", "D3", "D4", "D5"].map(|d| format!("document:{}", t.document(d))));
+    assert!(
+        export.entries.iter().any(|e| e.canonical.contains(&doc)),
+        "lena's view of D1 is in C1's export"
+    );
+    for e in &export.entries {
+        let entry: serde_json::Value = serde_json::from_str(&e.canonical)?;
+        let resource = entry["resource"].as_str().unwrap_or_default().to_owned();
+        assert!(e.seq <= signed.size);
+        assert!(
+            about.contains(&resource),
+            "{resource} is not about {client}"
+        );
+    }
+    let other = t.document("D8");
+    assert!(
+        !export.entries.iter().any(|e| e.canonical.contains(&other)),
+        "D8 is another client's"
+    );
+    // A changed entry, a dropped proof hash, a reordered pair: each fails offline.
+    let mut forged = export.clone();
+    forged.entries[0].canonical = forged.entries[0].canonical.replace("allow", "deny");
+    assert!(forged.verify(&key).is_err());
+    let mut forged = export.clone();
+    forged.entries[0].proof.pop();
+    assert!(forged.verify(&key).is_err());
+    if export.entries.len() > 1 {
+        let mut forged = export.clone();
+        forged.entries.swap(0, 1);
+        assert!(forged.verify(&key).is_err());
+    }
+    // A person's export; dates narrow it; only the officer exports; exactly one scope.
+    let lena_id = t.person("lena.lawyer");
+    let (status, body) = t
+        .get_json(&officer, &format!("/api/audit/export?person={lena_id}"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mine: custos_audit::proof::AuditExport = serde_json::from_value(body)?;
+    mine.verify(&key)?;
+    assert!(mine.entries.iter().all(|e| e.canonical.contains(&lena_id)));
+    let (status, body) = t
+        .get_json(
+            &officer,
+            &format!("/api/audit/export?person={lena_id}&from_ms=0&until_ms=1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["entries"].as_array().map(Vec::len), Some(0));
+    let (status, _) = t.get_json(&lena, &path).await;
+    assert!(matches!(
+        status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    let (status, _) = t.get_json(&officer, "/api/audit/export").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = t
+        .get_json(
+            &officer,
+            &format!("/api/audit/export?client={client}&person={lena_id}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = t
+        .get_json(
+            &officer,
+            &format!("/api/audit/export?client={}", uuid::Uuid::now_v7()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    Ok(())
+}

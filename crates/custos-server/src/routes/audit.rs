@@ -6,7 +6,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use custos_app::AuditFilter;
 use custos_app::{AuditEntry, Outcome};
-use custos_app::{CheckpointView, ConsistencyProof, InclusionProof, Page, TrailEntry};
+use custos_app::{
+    AuditExport, CheckpointView, ConsistencyProof, ExportScope, InclusionProof, Page, TrailEntry,
+};
 use custos_domain::{PersonId, RequestId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -20,6 +22,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(latest_checkpoint, sign_checkpoint))
         .routes(routes!(inclusion_proof))
         .routes(routes!(consistency_proof))
+        .routes(routes!(export_with_proofs))
 }
 
 /// Position in the log.
@@ -180,5 +183,53 @@ async fn consistency_proof(
 ) -> Result<axum::Json<ConsistencyProof>, ApiError> {
     Ok(axum::Json(
         state.app.consistency_proof(&caller, q.from).await?,
+    ))
+}
+
+/// What an export with proofs covers: exactly one of client, matter or person.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// A client: its record, its matters and their documents.
+    client: Option<uuid::Uuid>,
+    /// A matter and its documents.
+    matter: Option<uuid::Uuid>,
+    /// A person, as the actor.
+    person: Option<uuid::Uuid>,
+    /// Entries at or after this time (Unix milliseconds).
+    from_ms: Option<i64>,
+    /// Entries before this time (Unix milliseconds).
+    until_ms: Option<i64>,
+}
+
+/// The audit entries about one client, matter or person, each with its inclusion proof, all
+/// against the latest signed checkpoint (confidentiality officer). Verify the file offline with
+/// `custos audit verify-proof` or a verifier written to docs/AUDIT-FORMAT.md.
+#[utoipa::path(get, path = "/api/audit/export", tag = "audit", security(("bearer" = [])),
+    params(ExportQuery),
+    responses((status = 200, body = AuditExport), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "no checkpoint signed yet")))]
+async fn export_with_proofs(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Query(q): Query<ExportQuery>,
+) -> Result<axum::Json<AuditExport>, ApiError> {
+    use custos_domain::{ClientId, MatterId};
+    let scope = match (q.client, q.matter, q.person) {
+        (Some(c), None, None) => ExportScope::Client(ClientId(c)),
+        (None, Some(m), None) => ExportScope::Matter(MatterId(m)),
+        (None, None, Some(p)) => ExportScope::Person(PersonId(p)),
+        _ => {
+            return Err(custos_app::AppError::BadInput(
+                "give exactly one of client, matter or person".into(),
+            )
+            .into());
+        }
+    };
+    Ok(axum::Json(
+        state
+            .app
+            .export_audit(&caller, scope, q.from_ms, q.until_ms)
+            .await?,
     ))
 }

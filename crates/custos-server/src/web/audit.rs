@@ -92,6 +92,9 @@ pub(super) fn entry_rows(
         .collect()
 }
 
+/// What an export with proofs covers (none chosen: `None`), from and until (Unix ms).
+pub(super) type ExportChoice = (Option<custos_app::ExportScope>, Option<i64>, Option<i64>);
+
 /// The explorer's filters, as the form sends them.
 #[derive(Debug, Default, Deserialize, Clone)]
 pub(super) struct Filters {
@@ -177,6 +180,21 @@ impl Filters {
             newest_first: false,
             ..AuditFilter::default()
         })
+    }
+
+    /// What an export with proofs of these filters covers (a client, else a matter, else a
+    /// person: `None` when none is chosen) and its dates, in Unix milliseconds.
+    pub(super) fn export_scope(&self, c: &Chrome) -> Result<ExportChoice, &'static str> {
+        use custos_app::ExportScope;
+        let filter = self.filter(c)?;
+        let id = |raw: &str| raw.trim().parse::<uuid::Uuid>().ok();
+        let scope = match (id(&self.client), id(&self.matter), filter.actor) {
+            (Some(client), _, _) => Some(ExportScope::Client(custos_domain::ClientId(client))),
+            (None, Some(matter), _) => Some(ExportScope::Matter(custos_domain::MatterId(matter))),
+            (None, None, Some(person)) => Some(ExportScope::Person(person)),
+            _ => None,
+        };
+        Ok((scope, filter.from_ms, filter.until_ms))
     }
 
     /// The query string of these filters (for the next page and the export).

@@ -6,7 +6,7 @@
 use super::{Viewer, error_page, see_other};
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +15,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/audit/checkpoint", get(checkpoint).post(sign_now))
         .route("/audit/proof/{seq}", get(proof))
+        .route("/audit/export.json", get(export))
 }
 
 /// The latest checkpoint as a page shows it.
@@ -94,5 +95,44 @@ async fn sign_now(State(state): State<AppState>, v: Viewer) -> Response {
     match state.app.request_checkpoint(&v.caller).await {
         Ok(_) => see_other("/audit?done=checkpoint-signed#checkpoint"),
         Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+/// The explorer's filters as an export with proofs: a client, else a matter, else a person,
+/// with the dates chosen.
+async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(f): Query<super::audit::Filters>,
+) -> Response {
+    let c = &v.chrome;
+    let (scope, from, until) = match f.export_scope(c) {
+        Ok((Some(scope), from, until)) => (scope, from, until),
+        Ok((None, _, _)) => {
+            return error_page(
+                c,
+                custos_app::AppError::BadInput(c.t.get("audit-export-needs-scope")),
+            );
+        }
+        Err(field) => {
+            return error_page(
+                c,
+                custos_app::AppError::BadInput(c.t.get(&format!("audit-bad-{field}"))),
+            );
+        }
+    };
+    match state.app.export_audit(&v.caller, scope, from, until).await {
+        Ok(export) => {
+            let file = custos_app::ProofFile::Export(export);
+            match serde_json::to_string_pretty(&file) {
+                Ok(json) => download(
+                    json,
+                    "application/json",
+                    "custos-audit-export.json".to_owned(),
+                ),
+                Err(e) => error_page(c, custos_app::AppError::Internal(e.to_string())),
+            }
+        }
+        Err(e) => error_page(c, e),
     }
 }

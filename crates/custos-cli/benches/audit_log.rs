@@ -1,0 +1,232 @@
+//! Benchmark (not a test): `cargo bench -p custos-cli --bench audit_log` (issue 15).
+//!
+//! A log of `CUSTOS_BENCH_ENTRIES` entries (default 1,000,000; real canonical entries, leaf
+//! and chain hashes, and the Merkle tree's stored hashes, written straight into a SQLite
+//! database made by `SqliteStore`, in `CUSTOS_BENCH_DIR`, default `/dev/shm`), then:
+//!
+//! 1. Proofs: inclusion of a random entry in the whole tree, and consistency from a random
+//!    earlier size, each made through the store (`audit_tree_hashes`, then `merkle`), one read
+//!    unit each, `CUSTOS_BENCH_N` (default 2,000) of each: median and p99.
+//! 2. `App::verify_audit_log` over the whole log (every entry decoded, its canonical bytes
+//!    rebuilt and hashed, the chain and the tree's root recomputed) against SHA-256 over the
+//!    same canonical bytes held in memory (the physical limit), alternating, three rounds.
+//!
+//! Writes `bench-results/audit_log.json`. `CUSTOS_BENCH_SMOKE=1` shrinks everything.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a benchmark binary"
+)]
+
+#[path = "audit_common.rs"]
+mod audit_common;
+use audit_common::{Lcg, empty_database, quantile};
+
+use custos_audit::merkle::{self, MemoryTree};
+use custos_audit::{AuditReason, AuditRecord, Outcome};
+use custos_domain::{PersonId, RequestId};
+use custos_store::{SqliteStore, Store};
+use std::sync::Arc;
+use std::time::Instant;
+
+fn smoke() -> bool {
+    std::env::var("CUSTOS_BENCH_SMOKE").is_ok()
+}
+
+fn env_or(name: &str, default: u64, smoke_default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if smoke() { smoke_default } else { default })
+}
+
+/// The record numbered `seq` (deterministic, of the real shape and size).
+fn record(seq: u64) -> AuditRecord {
+    let person = PersonId(uuid::Uuid::from_u128(
+        0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(seq % 500),
+    ));
+    let target =
+        uuid::Uuid::from_u128(0x0190_0001_0000_7000_8000_0000_0000_0000 + u128::from(seq % 50_000));
+    AuditRecord {
+        at_ms: 1_760_000_000_000 + i64::try_from(seq).unwrap() * 100,
+        request_id: RequestId(uuid::Uuid::from_u128(u128::from(seq) << 64 | 0x7000_8000)),
+        actor: Some(person),
+        action: [
+            "document.read",
+            "document.view",
+            "matter.view",
+            "matter.list",
+        ][usize::try_from(seq % 4).unwrap()]
+        .to_owned(),
+        resource: if seq % 4 == 3 {
+            "firm".to_owned()
+        } else {
+            format!("document:{target}")
+        },
+        outcome: if seq.is_multiple_of(20) {
+            Outcome::Deny
+        } else {
+            Outcome::Allow
+        },
+        reasons: vec![AuditReason {
+            rule: "R1.need_to_know".to_owned(),
+            message: format!("person {person} is staffed on matter {target}"),
+        }],
+        detail: if seq % 4 == 3 {
+            serde_json::json!({ "shown": 50, "withheld": seq % 3 })
+        } else {
+            serde_json::Value::Null
+        },
+    }
+}
+
+/// Writes the log; returns the store and every entry's canonical bytes.
+async fn log_of(base: &str, size: u64) -> (tempfile::TempDir, Arc<SqliteStore>, Vec<Vec<u8>>) {
+    let (dir, path, pool) = empty_database(base, "custos-audit-log-").await;
+    let started = Instant::now();
+    let mut tree = MemoryTree::default();
+    let mut chain = custos_audit::GENESIS;
+    let mut canonical = Vec::with_capacity(usize::try_from(size).unwrap());
+    let mut tx = pool.begin().await.unwrap();
+    for seq in 1..=size {
+        let r = record(seq);
+        let bytes = r.canonical_bytes(seq);
+        let leaf = custos_audit::leaf_hash(&bytes);
+        chain = custos_audit::chain_hash(&chain, &leaf);
+        tree.push(leaf).unwrap();
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, resource, outcome, \
+             reasons, detail, leaf_hash, chain_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(i64::try_from(seq).unwrap())
+        .bind(r.at_ms)
+        .bind(r.request_id.to_string())
+        .bind(r.actor.map(|a| a.to_string()))
+        .bind(r.action.clone())
+        .bind(r.resource.clone())
+        .bind(r.outcome.as_str())
+        .bind(serde_json::to_string(&r.reasons).unwrap())
+        .bind(r.detail.to_string())
+        .bind(leaf.to_vec())
+        .bind(chain.to_vec())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        canonical.push(bytes);
+        if seq.is_multiple_of(50_000) {
+            tx.commit().await.unwrap();
+            tx = pool.begin().await.unwrap();
+        }
+    }
+    for (idx, hash) in tree.stored_hashes().iter().enumerate() {
+        sqlx::query("INSERT INTO audit_tree (idx, hash) VALUES ($1, $2)")
+            .bind(i64::try_from(idx).unwrap())
+            .bind(hash.to_vec())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    pool.close().await;
+    println!(
+        "  wrote {size} entries and their tree in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let store = Arc::new(SqliteStore::open(&path, false).await.unwrap());
+    (dir, store, canonical)
+}
+
+fn stats(mut t: Vec<f64>) -> (f64, f64) {
+    t.sort_by(f64::total_cmp);
+    (quantile(&t, 0.5), quantile(&t, 0.99))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let base = std::env::var("CUSTOS_BENCH_DIR").unwrap_or_else(|_| "/dev/shm".to_owned());
+    let size = env_or("CUSTOS_BENCH_ENTRIES", 1_000_000, 5_000);
+    let n = env_or("CUSTOS_BENCH_N", 2_000, 50);
+    let (_dir, store, canonical) = log_of(&base, size).await;
+    let mut rng = Lcg(size);
+
+    // 1. Proofs through the store.
+    let (mut inclusion, mut consistency) = (Vec::new(), Vec::new());
+    for _ in 0..n {
+        let index = rng.next(size);
+        let started = Instant::now();
+        let mut tx = store.begin_read().await.unwrap();
+        let needed = merkle::inclusion_needs(size, index).unwrap();
+        let proof =
+            merkle::inclusion_proof(size, index, &tx.audit_tree_hashes(&needed).await.unwrap())
+                .unwrap();
+        tx.commit().await.unwrap();
+        inclusion.push(started.elapsed().as_secs_f64() * 1e6);
+        assert!(!proof.is_empty() || size == 1);
+        let old = 1 + rng.next(size - 1);
+        let started = Instant::now();
+        let mut tx = store.begin_read().await.unwrap();
+        let needed = merkle::consistency_needs(old, size).unwrap();
+        let proof =
+            merkle::consistency_proof(old, size, &tx.audit_tree_hashes(&needed).await.unwrap())
+                .unwrap();
+        tx.commit().await.unwrap();
+        consistency.push(started.elapsed().as_secs_f64() * 1e6);
+        assert!(!proof.is_empty() || old == size);
+    }
+    let (inc_median, inc_p99) = stats(inclusion);
+    let (con_median, con_p99) = stats(consistency);
+    println!("proofs at {size} entries (SQLite on {base}), {n} each:");
+    println!("  inclusion   median {inc_median:.0} us, p99 {inc_p99:.0} us");
+    println!("  consistency median {con_median:.0} us, p99 {con_p99:.0} us");
+
+    // 2. Verify versus SHA-256 over the same bytes, alternating.
+    let blobs = tempfile::tempdir_in(&base).unwrap();
+    let app = custos_app::App::new(
+        store.clone(),
+        Arc::new(custos_store::LocalBlobStore::open(blobs.path()).unwrap()),
+        custos_crypto::Kek::generate().unwrap(),
+        Arc::new(custos_domain::SystemClock),
+        custos_app::AppSettings::default(),
+    )
+    .unwrap();
+    let (mut verify, mut hashing) = (Vec::new(), Vec::new());
+    for _ in 0..if smoke() { 1 } else { 3 } {
+        let started = Instant::now();
+        let mut acc = 0u8;
+        for bytes in &canonical {
+            acc ^= custos_audit::leaf_hash(bytes)[0];
+        }
+        hashing.push(started.elapsed().as_secs_f64());
+        std::hint::black_box(acc);
+        let started = Instant::now();
+        let checked = app.verify_audit_log().await.unwrap();
+        verify.push(started.elapsed().as_secs_f64());
+        assert_eq!(checked, size);
+    }
+    let (verify_s, hashing_s) = (stats(verify).0, stats(hashing).0);
+    let bytes: usize = canonical.iter().map(Vec::len).sum();
+    println!(
+        "verify of {size} entries ({:.0} MB canonical): {verify_s:.2} s; SHA-256 over the same bytes: \
+         {hashing_s:.2} s; ratio {:.2}",
+        bytes as f64 / 1e6,
+        verify_s / hashing_s
+    );
+    std::fs::create_dir_all("bench-results").unwrap();
+    std::fs::write(
+        "bench-results/audit_log.json",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "entries": size,
+            "inclusion_us": { "median": inc_median, "p99": inc_p99 },
+            "consistency_us": { "median": con_median, "p99": con_p99 },
+            "verify_s": verify_s,
+            "sha256_s": hashing_s,
+            "verify_vs_sha256": verify_s / hashing_s,
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    app.close().await;
+}
