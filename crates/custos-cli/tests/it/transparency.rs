@@ -455,3 +455,72 @@ async fn an_export_with_proofs_verifies_offline() -> TestResult {
     assert_eq!(status, StatusCode::NOT_FOUND);
     Ok(())
 }
+
+/// A tamper of each kind, made as a hostile database administrator would (triggers dropped,
+/// then put back), is named by `custos audit verify` with the sequence number where the log
+/// stops being what was written: a deleted row, two rows swapped, a row inserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_of_tamper_is_named_by_its_sequence_number() -> TestResult {
+    let cases: [(&str, &[&str], &str); 3] = [
+        (
+            "deleted",
+            &["DELETE FROM audit_log WHERE seq = 10"],
+            "audit entry 11 follows 9",
+        ),
+        (
+            "swapped",
+            &[
+                "UPDATE audit_log SET seq = -10 WHERE seq = 10",
+                "UPDATE audit_log SET seq = 10 WHERE seq = 11",
+                "UPDATE audit_log SET seq = 11 WHERE seq = -10",
+            ],
+            "audit entry 10 does not match its hash",
+        ),
+        (
+            "inserted",
+            &[
+                "UPDATE audit_log SET seq = -seq WHERE seq >= 10",
+                "UPDATE audit_log SET seq = 1 - seq WHERE seq < 0",
+                "INSERT INTO audit_log SELECT 10, at_ms, request_id, actor_id, action, resource, \
+                 outcome, reasons, detail, leaf_hash, chain_hash FROM audit_log WHERE seq = 9",
+            ],
+            "audit entry 10 does not match its hash",
+        ),
+    ];
+    for (kind, statements, named) in cases {
+        let t = spawn_demo_firm().await;
+        let before = t.app.verify_audit_log().await?;
+        let db_path = t.data_dir.path(&t.data_dir.config.database.path);
+        let db = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&format!("sqlite://{}", db_path.display()))
+            .await?;
+        let triggers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'",
+        )
+        .fetch_all(&db)
+        .await?;
+        for (name, _) in &triggers {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
+                .execute(&db)
+                .await?;
+        }
+        for statement in statements {
+            sqlx::query(sqlx::AssertSqlSafe(*statement))
+                .execute(&db)
+                .await?;
+        }
+        for (_, sql) in &triggers {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&db)
+                .await?;
+        }
+        let verdict = t.app.verify_audit_log().await;
+        let message = verdict.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains(named),
+            "{kind} (log of {before}): {message}"
+        );
+    }
+    Ok(())
+}

@@ -7,7 +7,7 @@ use crate::rows::AuditFilter;
 use crate::sql::exec::{Conn, q};
 use crate::sql::{SqlRow, audit_entry};
 use async_trait::async_trait;
-use custos_audit::{AuditEntry, AuditRecord};
+use custos_audit::{AuditEntry, AuditRecord, Outcome};
 
 /// The audit log of a unit of work.
 #[async_trait]
@@ -121,9 +121,6 @@ pub(crate) async fn select(
     if let Some(request) = filter.request_id {
         statement = statement.bind(request.to_string());
     }
-    if let Some(outcome) = filter.outcome {
-        statement = statement.bind(outcome.as_str());
-    }
     if let Some(action) = &filter.action {
         statement = statement.bind(action.clone());
     }
@@ -141,12 +138,12 @@ pub(crate) async fn select(
 
 /// The statement for the filters present in `filter` (and a cursor or none), its parameters
 /// numbered in the order [`select`] binds them. Built from fixed fragments, once per
-/// combination (at most 512 texts), and kept for the process's life.
+/// combination (at most 1,024 texts), and kept for the process's life.
 fn select_text(filter: &AuditFilter, after: u64) -> &'static str {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static TEXTS: OnceLock<Mutex<HashMap<u16, &'static str>>> = OnceLock::new();
-    let conditions: [(bool, &str); 8] = [
+    let conditions: [(bool, &str); 9] = [
         (
             after > 0,
             if filter.newest_first {
@@ -158,12 +155,15 @@ fn select_text(filter: &AuditFilter, after: u64) -> &'static str {
         (filter.actor.is_some(), "actor_id = "),
         (filter.resource.is_some(), "resource = "),
         (filter.request_id.is_some(), "request_id = "),
-        (filter.outcome.is_some(), "outcome = "),
+        // The outcome is written into the text (one of two fixed words, never input), so that
+        // the partial index of denials (`audit_denials`) applies to "this person's denials".
+        (filter.outcome == Some(Outcome::Deny), "outcome = 'deny'"),
+        (filter.outcome == Some(Outcome::Allow), "outcome = 'allow'"),
         (filter.action.is_some(), "action = "),
         (filter.from_ms.is_some(), "at_ms >= "),
         (filter.until_ms.is_some(), "at_ms < "),
     ];
-    let mut key = u16::from(filter.newest_first) << 8;
+    let mut key = u16::from(filter.newest_first) << 9;
     for (bit, (present, _)) in conditions.iter().enumerate() {
         if *present {
             key |= 1 << bit;
@@ -177,8 +177,12 @@ fn select_text(filter: &AuditFilter, after: u64) -> &'static str {
         let mut sql = String::from("SELECT * FROM audit_log WHERE TRUE");
         let mut n = 0;
         for (_, condition) in conditions.iter().filter(|(present, _)| *present) {
-            n += 1;
-            sql.push_str(&format!(" AND {condition}${n}"));
+            if condition.ends_with(' ') {
+                n += 1;
+                sql.push_str(&format!(" AND {condition}${n}"));
+            } else {
+                sql.push_str(&format!(" AND {condition}"));
+            }
         }
         let order = if filter.newest_first { "DESC" } else { "ASC" };
         sql.push_str(&format!(" ORDER BY seq {order} LIMIT ${}", n + 1));
@@ -221,6 +225,18 @@ mod tests {
                 },
                 0,
                 "audit_actor",
+            ),
+            (
+                AuditFilter {
+                    outcome: Some(custos_audit::Outcome::Deny),
+                    newest_first: true,
+                    ..AuditFilter {
+                        actor: Some(PersonId::new()),
+                        ..AuditFilter::default()
+                    }
+                },
+                0,
+                "audit_denials",
             ),
             (
                 AuditFilter {
