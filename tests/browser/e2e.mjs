@@ -334,6 +334,7 @@ async function main() {
     check(note.split("\n")[1] === String(await lp.textContent("#checkpoint-size")).trim(), "the checkpoint downloads as its signed note");
     await lp.locator("#checkpoint").scrollIntoViewIfNeeded();
     await shot(lp, "trail-checkpoint");
+    await lp.locator("#checkpoint").screenshot({ path: path.join(shots, "checkpoint-panel.png") });
     await accessible(lp, "trail with its checkpoint");
 
     // ---- Chinese home page.
@@ -351,6 +352,7 @@ async function main() {
     check((await lzh.textContent("#checkpoint-title")).includes("检查点"), "the checkpoint panel in Chinese");
     await lzh.locator("#checkpoint").scrollIntoViewIfNeeded();
     await shot(lzh, "trail-checkpoint-zh");
+    await lzh.locator("#checkpoint").screenshot({ path: path.join(shots, "checkpoint-panel-zh.png") });
     await accessible(lzh, "trail (zh-CN)");
 
     // ---- The officer ends the screened lawyer's sessions: his next page goes to sign-in
