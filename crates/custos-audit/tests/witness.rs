@@ -147,3 +147,28 @@ fn a_witness_cosigns_what_extends_and_refuses_rollback_and_forks() {
     assert_eq!(restored, state);
     assert_eq!(restored.logs[ORIGIN].size, 12);
 }
+
+/// A checkpoint served with its witnesses' cosignature lines still verifies with the log's
+/// key alone (a verifier ignores signatures by keys it does not know), and a witness still
+/// checks it: what `serve` records in `audit.checkpoint` and checks at every start.
+#[test]
+fn a_cosigned_checkpoint_still_verifies_with_the_logs_key() {
+    let (signer, verifier) = generate_key(ORIGIN).unwrap();
+    let signer = LogSigner::new(&signer).unwrap();
+    let t = tree(&[b"a", b"b", b"c"]);
+    let signed = String::from_utf8(note(&signer, &t, 3)).unwrap();
+    let body = &signed[..signed.find("\n\n").unwrap() + 1];
+    let witness = CosignerKey::generate("auditor.example/w").unwrap();
+    let cosigned = format!("{signed}{}", witness.cosign(body.as_bytes(), 1_800_000_000));
+    let checkpoint = custos_audit::checkpoint::verify(cosigned.as_bytes(), &verifier).unwrap();
+    assert_eq!(checkpoint.size, 3);
+    let line = cosigned.lines().last().unwrap();
+    assert_eq!(
+        verify_cosignature(&witness.verifier_key(), body.as_bytes(), line).unwrap(),
+        1_800_000_000
+    );
+    let mut state = WitnessState::default();
+    state.follow(ORIGIN, &verifier);
+    let other = CosignerKey::generate("other.example/w").unwrap();
+    assert!(state.cosign(&other, cosigned.as_bytes(), &[], 1).is_ok());
+}
