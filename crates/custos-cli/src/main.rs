@@ -102,9 +102,8 @@ enum Command {
         /// The key file (`kek.key`) of the firm.
         #[arg(long)]
         key: PathBuf,
-        /// The audit log's signing key (`audit-log.key`, its `.pub` beside it); without it the
-        /// restored firm's log gets a new key, and checkpoints signed before verify only with
-        /// the earlier verifier key.
+        /// The audit log's signing key (`audit-log.key`, its `.pub` beside it): needed when the
+        /// log has signed checkpoints (with a new key they no longer verify).
         #[arg(long, value_name = "FILE")]
         log_key: Option<PathBuf>,
     },
