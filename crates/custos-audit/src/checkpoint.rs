@@ -120,6 +120,14 @@ impl Checkpoint {
     }
 }
 
+/// The body of a signed note: its text up to and including the `\n` before the blank line
+/// that starts its signatures (what the log and each witness sign). `None`: no blank line.
+pub fn note_body(note: &[u8]) -> Option<&[u8]> {
+    note.windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| &note[..=i])
+}
+
 /// A log's signing key (kept like the key-encryption key, never in the database).
 pub struct LogSigner {
     signer: StandardSigner,

@@ -255,12 +255,9 @@ impl WitnessState {
     }
 }
 
-/// The text of a signed note (before the blank line that starts its signatures).
+/// The text of a signed note (see [`crate::checkpoint::note_body`]).
 fn note_text(note: &[u8]) -> Result<&[u8], WitnessError> {
-    note.windows(2)
-        .position(|w| w == b"\n\n")
-        .map(|i| &note[..=i])
-        .ok_or(WitnessError::Format)
+    crate::checkpoint::note_body(note).ok_or(WitnessError::Format)
 }
 
 /// The body of a C2SP `tlog-witness` `add-checkpoint` request: `old <size>`, the consistency

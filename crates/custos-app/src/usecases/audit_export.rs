@@ -6,8 +6,7 @@
 //! whole log), audited like every query.
 
 use crate::{App, AppError, Caller, Tx};
-use custos_audit::merkle;
-use custos_audit::proof::{AuditExport, ExportedEntry, to_hex};
+use custos_audit::proof::AuditExport;
 use custos_domain::{ClientId, MatterId, PersonId};
 use custos_policy::{Action, Resource};
 use custos_store::AuditFilter;
@@ -132,24 +131,8 @@ async fn export_in(
     entries.sort_by_key(|e| e.seq);
     entries.dedup_by_key(|e| e.seq);
     let mut exported = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let canonical = entry.record.canonical_bytes(entry.seq);
-        if custos_audit::leaf_hash(&canonical) != entry.leaf_hash {
-            return Err(AppError::AuditTampered(format!(
-                "entry {} does not have its recorded hash: run `custos audit verify`",
-                entry.seq
-            )));
-        }
-        let index = entry.seq - 1;
-        let needed = merkle::inclusion_needs(size, index).map_err(internal)?;
-        let proof = merkle::inclusion_proof(size, index, &tx.audit_tree_hashes(&needed).await?)
-            .map_err(internal)?;
-        exported.push(ExportedEntry {
-            seq: entry.seq,
-            canonical: String::from_utf8(canonical)
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-            proof: to_hex(&proof),
-        });
+    for entry in &entries {
+        exported.push(super::checkpoints::prove_entry(tx, entry, size).await?);
     }
     let what = match scope {
         ExportScope::Client(c) => format!("client:{c}"),
@@ -169,8 +152,4 @@ async fn export_in(
         checkpoint: super::checkpoints::with_cosignatures(tx, &latest).await?.0,
         entries: exported,
     })
-}
-
-fn internal(e: merkle::ProofError) -> AppError {
-    AppError::Internal(e.to_string())
 }

@@ -286,9 +286,9 @@ async fn latest_view(tx: &mut Tx) -> Result<Option<CheckpointView>, AppError> {
     let Some(row) = tx.latest_checkpoint().await? else {
         return Ok(None);
     };
-    // The body ends at the blank line that starts the signatures (its own `\n` included).
-    let body_end = row.note.find("\n\n").map_or(0, |i| i + 1);
-    let body = custos_audit::checkpoint::Checkpoint::parse(&row.note.as_bytes()[..body_end]);
+    let body = custos_audit::checkpoint::Checkpoint::parse(
+        custos_audit::checkpoint::note_body(row.note.as_bytes()).unwrap_or_default(),
+    );
     let root = body
         .ok()
         .filter(|b| b.size == row.size)
@@ -332,6 +332,23 @@ async fn inclusion_in(
     tx: &mut Tx,
     entry: custos_audit::AuditEntry,
 ) -> Result<InclusionProof, AppError> {
+    let (row, note) = covering(tx, entry.seq).await?;
+    let proved = prove_entry(tx, &entry, row.size).await?;
+    Ok(InclusionProof {
+        seq: proved.seq,
+        canonical: proved.canonical,
+        proof: proved.proof,
+        checkpoint: note,
+    })
+}
+
+/// `entry`'s canonical bytes (checked against its recorded leaf hash) and its audit path in
+/// the tree of `size` entries: what a proof file and an export hold for each entry.
+pub(crate) async fn prove_entry(
+    tx: &mut Tx,
+    entry: &custos_audit::AuditEntry,
+    size: u64,
+) -> Result<custos_audit::proof::ExportedEntry, AppError> {
     let canonical = entry.record.canonical_bytes(entry.seq);
     if custos_audit::leaf_hash(&canonical) != entry.leaf_hash {
         return Err(AppError::AuditTampered(format!(
@@ -339,16 +356,14 @@ async fn inclusion_in(
             entry.seq
         )));
     }
-    let (row, note) = covering(tx, entry.seq).await?;
     let index = entry.seq - 1;
-    let needed = merkle::inclusion_needs(row.size, index).map_err(internal)?;
-    let proof = merkle::inclusion_proof(row.size, index, &tx.audit_tree_hashes(&needed).await?)
+    let needed = merkle::inclusion_needs(size, index).map_err(internal)?;
+    let proof = merkle::inclusion_proof(size, index, &tx.audit_tree_hashes(&needed).await?)
         .map_err(internal)?;
-    Ok(InclusionProof {
+    Ok(custos_audit::proof::ExportedEntry {
         seq: entry.seq,
         canonical: String::from_utf8(canonical).map_err(|e| AppError::Internal(e.to_string()))?,
         proof: to_hex(&proof),
-        checkpoint: note,
     })
 }
 
@@ -391,10 +406,14 @@ pub(crate) struct CheckpointTargets {
 
 impl CheckpointTargets {
     /// Adds a signed checkpoint, or the reason it is refused.
-    fn add(&mut self, verifier_key: &str, label: String, note: &[u8]) {
+    /// `stored_as`: the size a stored checkpoint is filed under, which must be its own.
+    fn add(&mut self, verifier_key: &str, label: String, note: &[u8], stored_as: Option<u64>) {
         let body = custos_audit::checkpoint::verify(note, verifier_key)
             .and_then(|body| body.root().map(|root| (body.size, root)));
         match body {
+            Ok((size, _)) if stored_as.is_some_and(|filed| filed != size) => self
+                .problems
+                .push(format!("{label} is stored under the wrong size {size}")),
             Ok((size, root)) => self.targets.entry(size).or_default().push((label, root)),
             Err(e) => self.problems.push(format!("{label}: {e}")),
         }
@@ -449,7 +468,7 @@ impl App {
             return Ok(out);
         };
         for (label, note) in kept {
-            out.add(key.verifier_key(), label.clone(), note.as_bytes());
+            out.add(key.verifier_key(), label.clone(), note.as_bytes(), None);
         }
         let mut after = 0;
         loop {
@@ -463,13 +482,12 @@ impl App {
                     "the stored checkpoint of {} entries (signed {})",
                     row.size, row.signed_at
                 );
-                match custos_audit::checkpoint::verify(row.note.as_bytes(), key.verifier_key()) {
-                    Ok(body) if body.size != row.size => out.problems.push(format!(
-                        "{label} is stored under the wrong size {}",
-                        body.size
-                    )),
-                    _ => out.add(key.verifier_key(), label, row.note.as_bytes()),
-                }
+                out.add(
+                    key.verifier_key(),
+                    label,
+                    row.note.as_bytes(),
+                    Some(row.size),
+                );
             }
         }
         Ok(out)
@@ -581,8 +599,8 @@ impl App {
         note: &str,
         line: &str,
     ) -> Result<(), AppError> {
-        let body_end = note.find("\n\n").map_or(0, |i| i + 1);
-        custos_audit::witness::verify_cosignature(witness_key, &note.as_bytes()[..body_end], line)
+        let body = custos_audit::checkpoint::note_body(note.as_bytes()).unwrap_or_default();
+        custos_audit::witness::verify_cosignature(witness_key, body, line)
             .map_err(|e| AppError::BadInput(format!("cosignature refused: {e}")))?;
         let name = witness_key.split('+').next().unwrap_or_default();
         let mut tx = self.store.begin().await?;
