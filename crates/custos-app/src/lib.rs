@@ -138,6 +138,12 @@ impl App {
         self.store.close().await;
     }
 
+    /// What the group commit of audited reads did so far, and how many reads wait for it now
+    /// (benchmarks report the batch size; tests hold the writer and wait for a full batch).
+    pub fn audit_group_commit(&self) -> (custos_store::AuditBatches, usize) {
+        (self.store.audit_batches(), self.store.audit_units_waiting())
+    }
+
     /// The statements units of work ran before their gates decided, so far on this node.
     pub fn gate_statements(&self) -> &GateStatements {
         &self.gate_statements

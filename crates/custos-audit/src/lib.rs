@@ -122,87 +122,98 @@ impl AuditRecord {
     /// gives them field by field). Written out here rather than derived, so that no change to
     /// the API types can change what was hashed.
     pub fn canonical_bytes(&self, seq: u64) -> Vec<u8> {
-        let mut out = String::with_capacity(256);
-        out.push_str("{\"v\":1,\"seq\":");
-        out.push_str(&seq.to_string());
-        out.push_str(",\"at_ms\":");
-        out.push_str(&self.at_ms.to_string());
-        out.push_str(",\"request_id\":");
-        push_json_str(&mut out, &self.request_id.0.hyphenated().to_string());
-        out.push_str(",\"actor\":");
+        // Written into one buffer without a temporary per field: `audit verify` encodes every
+        // entry of the log.
+        let mut out = Vec::with_capacity(256);
+        let mut uuid = [0u8; 45];
+        out.extend_from_slice(b"{\"v\":1,\"seq\":");
+        push_display(&mut out, seq);
+        out.extend_from_slice(b",\"at_ms\":");
+        push_display(&mut out, self.at_ms);
+        out.extend_from_slice(b",\"request_id\":");
+        push_json_str(
+            &mut out,
+            self.request_id.0.hyphenated().encode_lower(&mut uuid),
+        );
+        out.extend_from_slice(b",\"actor\":");
         match self.actor {
-            Some(actor) => push_json_str(&mut out, &actor.0.hyphenated().to_string()),
-            None => out.push_str("null"),
+            Some(actor) => push_json_str(&mut out, actor.0.hyphenated().encode_lower(&mut uuid)),
+            None => out.extend_from_slice(b"null"),
         }
-        out.push_str(",\"action\":");
+        out.extend_from_slice(b",\"action\":");
         push_json_str(&mut out, &self.action);
-        out.push_str(",\"resource\":");
+        out.extend_from_slice(b",\"resource\":");
         push_json_str(&mut out, &self.resource);
-        out.push_str(",\"outcome\":");
+        out.extend_from_slice(b",\"outcome\":");
         push_json_str(&mut out, self.outcome.as_str());
-        out.push_str(",\"reasons\":[");
+        out.extend_from_slice(b",\"reasons\":[");
         for (i, reason) in self.reasons.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            out.push_str("{\"rule\":");
+            out.extend_from_slice(b"{\"rule\":");
             push_json_str(&mut out, &reason.rule);
-            out.push_str(",\"message\":");
+            out.extend_from_slice(b",\"message\":");
             push_json_str(&mut out, &reason.message);
-            out.push('}');
+            out.push(b'}');
         }
-        out.push_str("],\"detail\":");
+        out.extend_from_slice(b"],\"detail\":");
         push_json_value(&mut out, &self.detail);
-        out.push('}');
-        out.into_bytes()
+        out.push(b'}');
+        out
     }
 }
 
 /// Appends `value` as JSON with every object's keys sorted (byte order), whatever order
 /// serde_json's map keeps: another crate of the build may turn on its `preserve_order` feature
 /// (cedar-policy does), and the canonical bytes must not depend on that.
-fn push_json_value(out: &mut String, value: &serde_json::Value) {
+fn push_json_value(out: &mut Vec<u8>, value: &serde_json::Value) {
     use serde_json::Value;
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Number(n) => push_display(out, n),
         Value::String(text) => push_json_str(out, text),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 push_json_value(out, item);
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 push_json_str(out, key);
-                out.push(':');
-                if let Some(v) = map.get(key) {
-                    push_json_value(out, v);
-                }
+                out.push(b':');
+                push_json_value(out, v);
             }
-            out.push('}');
+            out.push(b'}');
         }
     }
+}
+
+/// Appends a number (or anything whose text is its JSON) as text.
+fn push_display(out: &mut Vec<u8>, value: impl std::fmt::Display) {
+    use std::io::Write;
+    // INVARIANT: writing into a Vec cannot fail.
+    let _ = write!(out, "{value}");
 }
 
 /// Appends `text` as a JSON string: `"`, `\\`, and control characters below U+0020 escaped
 /// (as serde_json does: `\n`, `\r`, `\t`, `\b`, `\f`, otherwise `\u00XX`), everything else
 /// as UTF-8.
-fn push_json_str(out: &mut String, text: &str) {
-    // INVARIANT: serialising a &str with serde_json cannot fail.
-    out.push_str(&serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()));
+fn push_json_str(out: &mut Vec<u8>, text: &str) {
+    // INVARIANT: serialising a &str into a Vec with serde_json cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 /// Unix milliseconds of a timestamp.

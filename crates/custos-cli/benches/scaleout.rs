@@ -9,7 +9,9 @@
 //!    servers are child processes (`custos serve`), phases alternate (S P P2 P2 P S).
 //! 2. Audit append throughput on PostgreSQL (sequencer row, hash chain) versus a raw `INSERT`
 //!    of rows of the same size into a plain table, each in its own committed transaction, with
-//!    1 and with 8 concurrent writers.
+//!    1 and with 8 concurrent writers: units that change records (each numbers and commits its
+//!    own entry) and units that only read (entries through the node's group commit).
+//!    `CUSTOS_BENCH_PART=audit` runs only this part.
 //!
 //! Writes `bench-results/scaleout.json`. Load generator and servers share the machine's cores.
 
@@ -172,8 +174,10 @@ fn record(i: usize) -> AuditRecord {
     }
 }
 
-/// Audit appends (one entry per committed unit of work) per second.
-async fn audit_appends(store: Arc<dyn Store>, writers: usize, total: usize) -> f64 {
+/// Audit appends (one entry per committed unit of work) per second: units that change records
+/// (`begin`: each numbers its entry under the sequencer row and commits alone), or units that
+/// only read (`begin_read`: their entries go through the node's group commit).
+async fn audit_appends(store: Arc<dyn Store>, writers: usize, total: usize, read: bool) -> f64 {
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -185,7 +189,11 @@ async fn audit_appends(store: Arc<dyn Store>, writers: usize, total: usize) -> f
                 if i >= total {
                     break;
                 }
-                let mut tx = store.begin().await.unwrap();
+                let mut tx = if read {
+                    store.begin_read().await.unwrap()
+                } else {
+                    store.begin().await.unwrap()
+                };
                 tx.append_audit(&record(i)).await.unwrap();
                 tx.commit().await.unwrap();
             }
@@ -256,8 +264,47 @@ async fn raw_inserts(url: &str, writers: usize, total: usize) -> f64 {
     rate
 }
 
+/// Audit appends versus raw INSERTs, in a fresh schema: raw, writing units, reading units, raw
+/// again (the raw rate is the mean of both).
+async fn audit_part() -> Vec<Value> {
+    let audit_scratch = PgScratch::create("scaleout bench audit")
+        .await
+        .unwrap()
+        .unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(PgStore::connect(&audit_scratch.url, 8, true).await.unwrap());
+    let mut audit = Vec::new();
+    let total: usize = std::env::var("CUSTOS_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    for writers in [1usize, 8] {
+        let raw = raw_inserts(&audit_scratch.url, writers, total).await;
+        let appended = audit_appends(Arc::clone(&store), writers, total, false).await;
+        let read = audit_appends(Arc::clone(&store), writers, total, true).await;
+        let raw2 = raw_inserts(&audit_scratch.url, writers, total).await;
+        let raw = (raw + raw2) / 2.0;
+        println!(
+            "Audit append, {writers} writer(s): raw INSERT {raw:.0}/s; writing units {appended:.0}/s (ratio {:.2}); audited reads (group commit) {read:.0}/s (ratio {:.2})",
+            appended / raw,
+            read / raw
+        );
+        audit.push(json!({
+            "writers": writers, "raw_insert_per_s": raw,
+            "write_unit_append_per_s": appended, "ratio_write_units": appended / raw,
+            "read_unit_append_per_s": read, "ratio_read_units": read / raw,
+        }));
+    }
+    audit_scratch.drop_schema().await;
+    audit
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::var("CUSTOS_BENCH_PART").is_ok_and(|p| p == "audit") {
+        audit_part().await;
+        return;
+    }
     if std::env::args().any(|a| a == "--list") {
         return;
     }
@@ -439,27 +486,7 @@ async fn main() {
         p2 / p1
     );
 
-    // Audit appends versus raw INSERTs, in a fresh schema.
-    let audit_scratch = PgScratch::create("scaleout bench audit")
-        .await
-        .unwrap()
-        .unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(PgStore::connect(&audit_scratch.url, 8, true).await.unwrap());
-    let mut audit = Vec::new();
-    for writers in [1usize, 8] {
-        let total = 3000;
-        let raw = raw_inserts(&audit_scratch.url, writers, total).await;
-        let appended = audit_appends(Arc::clone(&store), writers, total).await;
-        let raw2 = raw_inserts(&audit_scratch.url, writers, total).await;
-        let raw = (raw + raw2) / 2.0;
-        println!(
-            "Audit append, {writers} writer(s): {appended:.0}/s vs raw INSERT {raw:.0}/s (ratio {:.2})",
-            appended / raw
-        );
-        audit.push(json!({ "writers": writers, "audit_append_per_s": appended, "raw_insert_per_s": raw, "ratio": appended / raw }));
-    }
-    audit_scratch.drop_schema().await;
+    let audit = audit_part().await;
     scratch.drop_schema().await;
 
     let summary = json!({

@@ -13,6 +13,7 @@
 
 pub mod areas;
 mod blob;
+mod group_commit;
 mod postgres;
 mod rows;
 mod sql;
@@ -21,6 +22,7 @@ mod sqlite;
 pub mod testing;
 
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
+pub use group_commit::AuditBatches;
 pub use postgres::{PgStore, redact_url};
 pub use rows::{
     ApiTokenRow, AuditFilter, BreakGlassReview, BreakGlassRow, ClientRow, DocumentRow, FactorRow,
@@ -42,7 +44,7 @@ use async_trait::async_trait;
 use custos_domain::{PersonStatus, Timestamp};
 
 /// Errors of the store; the message never contains sealed data.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness or reference constraint refused the change.
     #[error("conflict: {0}")]
@@ -111,6 +113,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         token_hash: &[u8; 32],
     ) -> Result<Option<(ApiTokenRow, PersonStatus)>, StoreError>;
+
+    /// What the group commit of read units' audit entries did since this handle was opened
+    /// (batches written, units and entries in them): how many commits concurrent reads shared.
+    fn audit_batches(&self) -> AuditBatches;
+
+    /// Read units waiting for their audit entries to be written now.
+    fn audit_units_waiting(&self) -> usize;
 }
 
 /// One unit of work; dropped without [`StoreTx::commit`], nothing of it happened. Its

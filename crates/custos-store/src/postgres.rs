@@ -6,8 +6,12 @@
 //!   until it commits (or reads the log); then it locks the row, numbers and chains its entries,
 //!   and commits, releasing the lock. The log has one total order across nodes, in commit order,
 //!   with no gap, and the lock is held only for the last few statements and the commit.
+//!   Units that only read end their snapshot first and hand their entries to the node's group
+//!   commit: the entries of every read unit waiting at that moment are numbered and written in
+//!   one transaction, taking the lock once for all of them.
 
 use crate::areas::{AuditTx, audit};
+use crate::group_commit::{AuditBatches, GroupCommit};
 use crate::rows::{ApiTokenRow, AuditFilter, SessionRow};
 use crate::sql::exec::{Conn, SqlTx, q};
 use crate::sql::{
@@ -22,6 +26,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -30,6 +35,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Read units' audit entries waiting for a writer on this node.
+    group: Arc<GroupCommit>,
 }
 
 /// The URL without its password (nor its query, which may hold one), for messages and logs.
@@ -84,7 +91,10 @@ impl PgStore {
         } else {
             check_schema(&pool).await?;
         }
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            group: Arc::default(),
+        })
     }
 
     /// Closes every connection.
@@ -127,12 +137,13 @@ async fn check_schema(pool: &PgPool) -> Result<(), StoreError> {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        Ok(Box::new(PgTx::open(&self.pool, "BEGIN", false).await?))
+        Ok(Box::new(PgTx::open(&self.pool, "BEGIN", None).await?))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
         let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-        Ok(Box::new(PgTx::open(&self.pool, begin, true).await?))
+        let group = Some((Arc::clone(&self.group), self.pool.clone()));
+        Ok(Box::new(PgTx::open(&self.pool, begin, group).await?))
     }
 
     async fn session_and_status(
@@ -211,11 +222,18 @@ impl Store for PgStore {
             .map(|r| api_token_and_status_row(&r))
             .transpose()
     }
+
+    fn audit_batches(&self) -> AuditBatches {
+        self.group.stats()
+    }
+
+    fn audit_units_waiting(&self) -> usize {
+        self.group.waiting()
+    }
 }
 
 /// A unit of work on one pooled connection, held from `BEGIN` to `COMMIT` (statements written
-/// out, so that a read-only unit can end its snapshot and sequence its audit entries on the
-/// same connection, in one more round trip: no second trip through the pool).
+/// out: the transaction control is one simple-protocol round trip each).
 struct PgTx {
     conn: PoolConnection<Postgres>,
     /// A transaction is open: dropped so, the connection is closed (the server rolls back)
@@ -223,14 +241,19 @@ struct PgTx {
     open: bool,
     /// Audit entries of this unit not yet numbered.
     pending: Vec<AuditRecord>,
-    /// One REPEATABLE READ READ ONLY snapshot: its audit entries are numbered after it ends.
-    read_only: bool,
+    /// One REPEATABLE READ READ ONLY snapshot: its audit entries are numbered after it ends,
+    /// by the node's group commit (with the pool it writes through).
+    read_only: Option<(Arc<GroupCommit>, PgPool)>,
     /// Statements run through [`SqlTx::conn`] (each one round trip to the server).
     statements: u64,
 }
 
 impl PgTx {
-    async fn open(pool: &PgPool, begin: &'static str, read_only: bool) -> Result<Self, StoreError> {
+    async fn open(
+        pool: &PgPool,
+        begin: &'static str,
+        read_only: Option<(Arc<GroupCommit>, PgPool)>,
+    ) -> Result<Self, StoreError> {
         let conn = pool.acquire().await.map_err(map_err)?;
         let mut tx = PgTx {
             conn,
@@ -263,13 +286,14 @@ impl PgTx {
             .await?;
         let mut prev = audit::head_of(&head)?;
         let first = prev.0;
-        let mut leaves = Vec::with_capacity(self.pending.len());
+        let mut entries = Vec::with_capacity(self.pending.len());
         for record in std::mem::take(&mut self.pending) {
             let entry = audit::next_entry(Some(prev), record);
-            audit::insert(self.conn(), &entry).await?;
-            leaves.push(entry.leaf_hash);
             prev = (entry.seq, entry.chain_hash);
+            entries.push(entry);
         }
+        audit::insert_many(self.conn(), &entries).await?;
+        let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
         crate::areas::audit_tree::extend(self.conn(), first, &leaves).await?;
         q("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
             .bind(i64::try_from(prev.0).map_err(|_| StoreError::Corrupt("seq".into()))?)
@@ -278,6 +302,16 @@ impl PgTx {
             .await?;
         Ok(())
     }
+}
+
+/// Numbers and writes a batch of read units' entries in one short transaction of its own.
+async fn write_batch(pool: &PgPool, records: Vec<AuditRecord>) -> Result<(), StoreError> {
+    let mut tx = PgTx::open(pool, "BEGIN", None).await?;
+    tx.pending = records;
+    tx.sequence_pending().await?;
+    tx.simple("COMMIT").await?;
+    tx.open = false;
+    Ok(())
 }
 
 impl Drop for PgTx {
@@ -302,14 +336,26 @@ impl StoreTx for PgTx {
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        if self.read_only && !self.pending.is_empty() {
-            // The snapshot ends and a short writing transaction begins, in one round trip.
-            self.simple("COMMIT; BEGIN").await?;
+        match self.read_only.take() {
+            Some((group, pool)) if !self.pending.is_empty() => {
+                // The snapshot ends and its connection goes back to the pool; the entries are
+                // written with those of the other read units committing now.
+                self.simple("COMMIT").await?;
+                self.open = false;
+                let pending = std::mem::take(&mut self.pending);
+                drop(self);
+                let write = Box::new(move |records| {
+                    Box::pin(async move { write_batch(&pool, records).await }) as _
+                });
+                group.submit(pending, write).await
+            }
+            _ => {
+                self.sequence_pending().await?;
+                self.simple("COMMIT").await?;
+                self.open = false;
+                Ok(())
+            }
         }
-        self.sequence_pending().await?;
-        self.simple("COMMIT").await?;
-        self.open = false;
-        Ok(())
     }
 }
 
@@ -336,7 +382,7 @@ impl AuditTx for PgTx {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         // A unit that writes sees its own entries, as on SQLite; a read-only unit sees the
         // committed ones (its own are written when it commits).
-        if !self.read_only {
+        if self.read_only.is_none() {
             self.sequence_pending().await?;
         }
         audit::select(self.conn(), filter, after, limit).await

@@ -1,6 +1,7 @@
 //! The SQLite implementation of the store traits (WAL, full sync, foreign keys on).
 
 use crate::areas::{AuditTx, audit};
+use crate::group_commit::{AuditBatches, GroupCommit};
 use crate::rows::{ApiTokenRow, AuditFilter, SessionRow};
 use crate::sql::exec::{Conn, SqlTx};
 use crate::sql::{
@@ -29,7 +30,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// snapshot (WAL readers never wait for the writer nor block it); their audit entries wait in
 /// the unit and are written, numbered and chained, in a short write on the writer connection
 /// when the unit commits, before the commit returns: no answer leaves before its entry is
-/// durable.
+/// durable. Read units committing together share that write (group commit: one transaction,
+/// one sync, for every entry waiting when the writer is free).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// The one connection that writes.
@@ -44,6 +46,8 @@ pub struct SqliteStore {
     /// so a revocation committed on any connection is seen by the next check.
     checker: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
     options: SqliteConnectOptions,
+    /// Read units' audit entries waiting for the writer.
+    group: Arc<GroupCommit>,
 }
 
 impl SqliteStore {
@@ -107,6 +111,7 @@ impl SqliteStore {
             readers,
             checker: Arc::new(tokio::sync::Mutex::new(None)),
             options: options.create_if_missing(false),
+            group: Arc::default(),
         })
     }
 
@@ -171,6 +176,7 @@ impl Store for SqliteStore {
             read_only: Some(ReadOnly {
                 pending: Vec::new(),
                 writer: self.pool.clone(),
+                group: Arc::clone(&self.group),
             }),
         }))
     }
@@ -252,6 +258,14 @@ impl Store for SqliteStore {
             .map(|r| api_token_and_status_row(&r))
             .transpose()
     }
+
+    fn audit_batches(&self) -> AuditBatches {
+        self.group.stats()
+    }
+
+    fn audit_units_waiting(&self) -> usize {
+        self.group.waiting()
+    }
 }
 
 /// A unit of work on SQLite: on the writer connection (holding the write lock), or, for a unit
@@ -269,6 +283,7 @@ struct ReadOnly {
     /// Audit entries of this unit, not yet written.
     pending: Vec<AuditRecord>,
     writer: SqlitePool,
+    group: Arc<GroupCommit>,
 }
 
 impl SqlTx for SqliteTx {
@@ -289,8 +304,15 @@ impl StoreTx for SqliteTx {
         let SqliteTx { tx, read_only, .. } = *self;
         tx.commit().await.map_err(map_err)?;
         match read_only {
-            Some(ReadOnly { pending, writer }) if !pending.is_empty() => {
-                write_audit_entries(&writer, pending).await
+            Some(ReadOnly {
+                pending,
+                writer,
+                group,
+            }) if !pending.is_empty() => {
+                let write = Box::new(move |records| {
+                    Box::pin(async move { write_audit_entries(&writer, records).await }) as _
+                });
+                group.submit(pending, write).await
             }
             _ => Ok(()),
         }
@@ -338,17 +360,18 @@ async fn append_after_head(
 ) -> Result<(), StoreError> {
     let mut prev = audit::head(Conn::Lite(tx)).await?;
     let first = prev.map_or(0, |(seq, _)| seq);
-    let mut leaves = Vec::with_capacity(records.len());
+    let mut entries = Vec::with_capacity(records.len());
     for record in records {
         let entry = audit::next_entry(prev, record);
-        audit::insert(Conn::Lite(tx), &entry).await?;
-        leaves.push(entry.leaf_hash);
         prev = Some((entry.seq, entry.chain_hash));
+        entries.push(entry);
     }
+    audit::insert_many(Conn::Lite(tx), &entries).await?;
+    let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
     crate::areas::audit_tree::extend(Conn::Lite(tx), first, &leaves).await
 }
 
-/// Writes a read unit's `records`, in one short transaction on the writer connection.
+/// Writes a batch of read units' `records`, in one short transaction on the writer connection.
 async fn write_audit_entries(
     writer: &SqlitePool,
     records: Vec<AuditRecord>,

@@ -212,6 +212,76 @@ async fn no_audit_entry_no_access() -> TestResult {
     Ok(())
 }
 
+/// Group commit: eight audited reads waiting behind a held writer share their audit write.
+/// When that write fails (the same sabotage as a full disk), every read of the batch is refused
+/// and no entry of it is in the log; when it succeeds, all eight answer and are logged, in at
+/// most two transactions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_fails_closed_for_the_whole_batch() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let lena = t.login("lena.lawyer").await;
+    let path = format!("/api/documents/{}", t.document("D1"));
+    let db = raw_db(&t).await;
+    for sabotage in [true, false] {
+        let before = entries(&db).await?;
+        let (stats, _) = t.app.audit_group_commit();
+        // Someone else holds SQLite's write lock: the reads' audit write has to wait.
+        let mut hold = db.acquire().await?;
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *hold).await?;
+        let reads = futures_util::future::join_all((0..8).map(|_| t.get(&lena, &path)));
+        let release = async {
+            loop {
+                let (now, waiting) = t.app.audit_group_commit();
+                if (now.units - stats.units) as usize + waiting == 8 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            if sabotage {
+                sqlx::raw_sql("CREATE TRIGGER sabotage BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+                    .execute(&mut *hold)
+                    .await?;
+            }
+            sqlx::raw_sql("COMMIT").execute(&mut *hold).await?;
+            TestResult::Ok(())
+        };
+        let (answers, released) = tokio::join!(reads, release);
+        released?;
+        drop(hold);
+        let (after, _) = t.app.audit_group_commit();
+        assert_eq!(after.units - stats.units, 8);
+        assert!(
+            after.batches - stats.batches <= 2,
+            "eight reads shared at most two commits: {stats:?} -> {after:?}"
+        );
+        for answer in answers {
+            let status = answer.status();
+            let body = answer.text().await?;
+            if sabotage {
+                assert!(status.is_server_error(), "{status}");
+                assert!(
+                    !body.contains("Demo document") && !body.contains("disk full"),
+                    "{body}"
+                );
+            } else {
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+        }
+        let logged = entries(&db).await? - before;
+        assert_eq!(logged, if sabotage { 0 } else { 8 }, "sabotage {sabotage}");
+        if sabotage {
+            sqlx::raw_sql("DROP TRIGGER sabotage").execute(&db).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn entries(db: &sqlx::SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(db)
+        .await
+}
+
 /// Recreates the SQLite delete guard as the migration made it.
 const NO_DELETE: &str = "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
     BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END";

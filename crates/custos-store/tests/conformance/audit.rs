@@ -73,6 +73,73 @@ pub(crate) async fn audit_order_is_total_and_gapless(nodes: [Arc<dyn Store>; 2])
     Ok(())
 }
 
+/// Group commit: sixteen read units commit while a writing unit holds the log (SQLite's write
+/// lock; PostgreSQL's sequencer row): their entries wait and are written in at most two
+/// transactions, after the writer's, in one gapless order with a tree that matches; each
+/// unit's commit returned only once its entries were in the log.
+pub(crate) async fn read_units_share_audit_commits(nodes: [Arc<dyn Store>; 2]) -> TestResult {
+    let store = Arc::clone(&nodes[0]);
+    let before = store.audit_batches();
+    let mut writer = store.begin().await?;
+    writer
+        .append_audit(&record("held".into(), "w".into(), None, Outcome::Allow))
+        .await?;
+    // Numbered now (PostgreSQL locks the sequencer row until the unit ends).
+    let head = writer
+        .audit_entries(&AuditFilter::default(), 0, 1000)
+        .await?;
+    let mut reads = Vec::new();
+    for i in 0..16 {
+        let store = Arc::clone(&store);
+        reads.push(tokio::spawn(async move {
+            let mut tx = store.begin_read().await?;
+            tx.append_audit(&record(
+                "read".into(),
+                format!("r:{i}"),
+                None,
+                Outcome::Allow,
+            ))
+            .await?;
+            tx.commit().await?;
+            // Committed means written: a fresh unit sees it.
+            let mut check = store.begin_read().await?;
+            let filter = AuditFilter {
+                resource: Some(format!("r:{i}")),
+                ..AuditFilter::default()
+            };
+            let seen = check.audit_entries(&filter, 0, 10).await?;
+            Ok::<usize, StoreError>(seen.len())
+        }));
+    }
+    while (store.audit_batches().units - before.units) as usize + store.audit_units_waiting() < 16 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    writer.commit().await?;
+    for read in reads {
+        assert_eq!(read.await??, 1, "a committed read's entry is in the log");
+    }
+    let after = store.audit_batches();
+    assert_eq!(after.units - before.units, 16);
+    assert_eq!(after.entries - before.entries, 16);
+    assert!(
+        after.batches - before.batches <= 2,
+        "sixteen reads shared their commits: {before:?} -> {after:?}"
+    );
+    let mut tx = nodes[1].begin_read().await?;
+    let entries = tx.audit_entries(&AuditFilter::default(), 0, 1000).await?;
+    assert_eq!(entries.len(), head.len() + 16);
+    assert!(
+        entries
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.seq == i as u64 + 1)
+    );
+    assert!(verify_chain(0, GENESIS, &entries).is_ok());
+    assert_eq!(entries[head.len() - 1].record.action, "held");
+    tree_matches_the_entries(&mut *tx, &entries).await?;
+    Ok(())
+}
+
 /// The Merkle tree written with the entries (issue 15): the root read from the stored hashes is
 /// the root of the entries' leaf hashes, and inclusion and consistency proofs made from the
 /// stored hashes verify, each reading at most 1 + log2 n of them.
@@ -269,4 +336,91 @@ pub(crate) async fn checkpoints_and_cosignatures(nodes: [Arc<dyn Store>; 2]) -> 
     drop(tx);
     assert!(nodes[0].missing_audit_guards().await?.is_empty());
     Ok(())
+}
+
+/// Fail closed under group commit: one entry the database refuses (a trigger standing in for a
+/// full disk or a failing page) makes its whole batch fail. A first read leads a batch of its
+/// own and waits behind a held writer; eight more queue behind it and are written together,
+/// one of them poisoned: all eight commits fail, none of their entries is in the log, and the
+/// leader's and the writer's entries are.
+async fn one_refused_entry_fails_its_whole_batch(store: Arc<dyn Store>) -> TestResult {
+    let read = |resource: String| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut tx = store.begin_read().await?;
+            tx.append_audit(&record("read".into(), resource, None, Outcome::Allow))
+                .await?;
+            tx.commit().await
+        })
+    };
+    let wait_for = |units: u64, waiting: usize| {
+        let store = Arc::clone(&store);
+        async move {
+            while store.audit_batches().units < units || store.audit_units_waiting() < waiting {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let mut writer = store.begin().await?;
+    writer
+        .append_audit(&record("held".into(), "w".into(), None, Outcome::Allow))
+        .await?;
+    writer.audit_entries(&AuditFilter::default(), 0, 1).await?;
+    let leader = read("lead".into());
+    wait_for(1, 0).await;
+    let batch: Vec<_> = (0..8).map(|i| read(format!("r:{i}"))).collect();
+    wait_for(1, 8).await;
+    writer.commit().await?;
+    leader.await??;
+    for (i, unit) in batch.into_iter().enumerate() {
+        assert!(
+            unit.await?.is_err(),
+            "r:{i} of the poisoned batch was refused"
+        );
+    }
+    let mut tx = store.begin_read().await?;
+    let entries = tx.audit_entries(&AuditFilter::default(), 0, 100).await?;
+    let resources: Vec<&str> = entries.iter().map(|e| e.record.resource.as_str()).collect();
+    assert_eq!(resources, ["w", "lead"]);
+    assert_eq!(store.audit_batches().batches, 2);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_entry_fails_its_whole_batch_sqlite() -> TestResult {
+    let (dir, store) = sqlite().await?;
+    let raw = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("custos.db").display()
+    ))
+    .await?;
+    sqlx::raw_sql(
+        "CREATE TRIGGER poison BEFORE INSERT ON audit_log WHEN NEW.resource = 'r:5'
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .execute(&raw)
+    .await?;
+    raw.close().await;
+    one_refused_entry_fails_its_whole_batch(store).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_entry_fails_its_whole_batch_postgres() -> TestResult {
+    let Some(scratch) = PgScratch::create("poisoned_batch").await else {
+        return Ok(());
+    };
+    let scratch = scratch?;
+    let store = PgStore::connect(&scratch.url, 4, true).await?;
+    let mut raw = scratch.connect().await?;
+    sqlx::raw_sql(
+        "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.resource = 'r:5' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER poison BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION poison();",
+    )
+    .execute(&mut raw)
+    .await?;
+    let outcome = one_refused_entry_fails_its_whole_batch(Arc::new(store.clone())).await;
+    store.close().await;
+    scratch.drop_schema().await;
+    outcome
 }

@@ -128,6 +128,7 @@ on_every_backend!(
     records::numbers_are_unique_gapless_and_returned_on_rollback,
     audit::audit_order_is_total_and_gapless,
     audit::audit_filters,
+    audit::read_units_share_audit_commits,
     audit::checkpoints_and_cosignatures,
     auth::auth_records,
     facts::read_units_see_a_snapshot_block_no_writer_and_audit_at_commit,
