@@ -18,6 +18,9 @@ use std::path::Path;
 const BACKUP_DB: &str = "custos.db";
 /// The blob folder inside a backup.
 const BACKUP_BLOBS: &str = "blobs";
+/// The audit log's verifier key inside a backup (public), and the ones it had before.
+const BACKUP_VERIFIER: &str = "audit-log.key.pub";
+const BACKUP_FORMER_VERIFIERS: &str = "audit-log.key.former";
 
 /// What a backup wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +99,9 @@ fn copy_blobs(from: &Path, to: &Path) -> Result<u64, AppError> {
 impl DataDir {
     /// Writes a backup of this data directory to the new folder `to`: the database snapshot
     /// (SQLite; on PostgreSQL the caller is told to run `pg_dump`), the finished blobs, the
-    /// configuration and the snapshot's audit head. Never the key file, never the TLS key.
-    /// Safe while the server runs.
+    /// configuration, the snapshot's audit head and the audit log's verifier keys (public: the
+    /// current one and any former ones). Never the key file, never the log's signing key,
+    /// never the TLS key. Safe while the server runs.
     pub async fn backup(&self, to: &Path) -> Result<BackupReport, AppError> {
         fresh_dir(to, "backup folder")?;
         let store = self.open_store(false, false).await?;
@@ -128,6 +132,20 @@ impl DataDir {
         let config = std::fs::read(self.root().join(CONFIG_FILE))
             .map_err(|e| io_error("read", &self.root().join(CONFIG_FILE), e))?;
         write_file(&to.join(CONFIG_FILE), &config, 0o600)?;
+        let log_key = self.path(&self.config.log_key_file);
+        for (source, name) in [
+            (crate::verifier_path(&log_key), BACKUP_VERIFIER),
+            (
+                crate::former_verifiers_path(&log_key),
+                BACKUP_FORMER_VERIFIERS,
+            ),
+        ] {
+            match std::fs::read(&source) {
+                Ok(bytes) => write_file(&to.join(name), &bytes, 0o644)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("read", &source, e)),
+            }
+        }
         Ok(BackupReport {
             blobs,
             audit_head,
@@ -141,8 +159,9 @@ impl DataDir {
 /// `kek.key`, `custos.db`), a new self-signed TLS certificate; then verifies the whole audit
 /// log against the backup's recorded head. The audit log's signing key `log_key` (kept apart
 /// too, with its `.pub` beside it) carries the log's identity over; without it the restored
-/// firm gets a new one (its earlier checkpoints then verify only with the earlier verifier
-/// key). Only SQLite backups: a PostgreSQL database is restored with `pg_restore`
+/// firm gets a new one at its first start, and the backup's verifier keys become its former
+/// keys (`<key file>.former`), with which its earlier checkpoints still verify. Only SQLite
+/// backups: a PostgreSQL database is restored with `pg_restore`
 /// (docs/OPERATIONS.md).
 pub async fn restore(
     from: &Path,
@@ -189,6 +208,16 @@ pub async fn restore(
             let bytes = std::fs::read(&source).map_err(|e| io_error("read", &source, e))?;
             write_file(&target, &bytes, mode)?;
         }
+    }
+    // The verifier keys the log had: the backup's former ones, and its current one unless
+    // the same key comes back.
+    let mut former = crate::read_former_verifiers(&from.join(BACKUP_FORMER_VERIFIERS))?;
+    if log_key.is_none() {
+        former.extend(crate::read_former_verifiers(&from.join(BACKUP_VERIFIER))?);
+    }
+    if !former.is_empty() {
+        let path = crate::former_verifiers_path(&to.join(&config.log_key_file));
+        write_file(&path, format!("{}\n", former.join("\n")).as_bytes(), 0o644)?;
     }
     let db = to.join(&config.database.path);
     std::fs::copy(from.join(BACKUP_DB), &db).map_err(|e| io_error("copy", &db, e))?;

@@ -44,7 +44,9 @@ pub use error::AppError;
 pub use gate_stats::GateStatements;
 pub use init::{InitOptions, InitOutcome, init_data_dir};
 pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
-pub use log_key::{LogKey, new_origin, verifier_path};
+pub use log_key::{
+    LogKey, former_verifiers_path, new_origin, read_former_verifiers, verifier_path,
+};
 pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
 pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};

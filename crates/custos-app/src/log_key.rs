@@ -14,6 +14,9 @@ pub struct LogKey {
     signer: LogSigner,
     verifier: String,
     origin: String,
+    /// Verifier keys this log was signed with before (`<key file>.former`, one per line):
+    /// a firm restored without its key file keeps its earlier checkpoints verifiable.
+    former: Vec<String>,
 }
 
 impl std::fmt::Debug for LogKey {
@@ -27,9 +30,41 @@ impl std::fmt::Debug for LogKey {
 
 /// Where the verifier key of the key file `key` is kept.
 pub fn verifier_path(key: &Path) -> PathBuf {
+    beside(key, ".pub")
+}
+
+/// Where the verifier keys the log had before the key file `key` are kept (public, like the
+/// verifier key: whoever may write the data directory may replace the key file itself).
+pub fn former_verifiers_path(key: &Path) -> PathBuf {
+    beside(key, ".former")
+}
+
+fn beside(key: &Path, suffix: &str) -> PathBuf {
     let mut name = key.as_os_str().to_owned();
-    name.push(".pub");
+    name.push(suffix);
     PathBuf::from(name)
+}
+
+/// The verifier keys of a `.former` file (none when it does not exist); each must be a
+/// verifier key.
+pub fn read_former_verifiers(path: &Path) -> Result<Vec<String>, AppError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error("read", path, e)),
+    };
+    let keys: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    for key in &keys {
+        if key.split('+').count() != 3 {
+            return Err(key_error(path, format!("`{key}` is not a verifier key")));
+        }
+    }
+    Ok(keys)
 }
 
 fn key_error(path: &Path, why: impl std::fmt::Display) -> AppError {
@@ -97,11 +132,18 @@ impl LogKey {
                 format!("`{}` is not its verifier key", pub_path.display()),
             )
         })?;
+        let former = read_former_verifiers(&former_verifiers_path(key))?;
         Ok(LogKey {
             signer,
             verifier,
             origin,
+            former,
         })
+    }
+
+    /// The verifier keys to check this log's checkpoints with: this key's, then the former.
+    pub fn verifiers(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.verifier.as_str()).chain(self.former.iter().map(String::as_str))
     }
 
     /// The published verifier key (`<origin>+<key id>+<base64 key>`).

@@ -102,8 +102,9 @@ enum Command {
         /// The key file (`kek.key`) of the firm.
         #[arg(long)]
         key: PathBuf,
-        /// The audit log's signing key (`audit-log.key`, its `.pub` beside it): needed when the
-        /// log has signed checkpoints (with a new key they no longer verify).
+        /// The audit log's signing key (`audit-log.key`, its `.pub` beside it): keeps the log's
+        /// identity. Without it the firm gets a new key; earlier checkpoints verify with the
+        /// backup's verifier key, kept as a former key.
         #[arg(long, value_name = "FILE")]
         log_key: Option<PathBuf>,
     },

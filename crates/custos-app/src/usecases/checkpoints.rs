@@ -407,9 +407,24 @@ pub(crate) struct CheckpointTargets {
 impl CheckpointTargets {
     /// Adds a signed checkpoint, or the reason it is refused.
     /// `stored_as`: the size a stored checkpoint is filed under, which must be its own.
-    fn add(&mut self, verifier_key: &str, label: String, note: &[u8], stored_as: Option<u64>) {
-        let body = custos_audit::checkpoint::verify(note, verifier_key)
+    /// Signed with a former key of the log (a restore without the key file), it is named so.
+    fn add(&mut self, key: &LogKey, label: String, note: &[u8], stored_as: Option<u64>) {
+        let mut verifiers = key.verifiers();
+        let current = verifiers.next().unwrap_or_default();
+        let mut body = custos_audit::checkpoint::verify(note, current)
             .and_then(|body| body.root().map(|root| (body.size, root)));
+        let mut label = label;
+        if body.is_err() {
+            for former in verifiers {
+                if let Ok(found) = custos_audit::checkpoint::verify(note, former)
+                    .and_then(|body| body.root().map(|root| (body.size, root)))
+                {
+                    body = Ok(found);
+                    label = format!("{label} (signed with the former key {former})");
+                    break;
+                }
+            }
+        }
         match body {
             Ok((size, _)) if stored_as.is_some_and(|filed| filed != size) => self
                 .problems
@@ -454,7 +469,8 @@ impl CheckpointTargets {
 
 impl App {
     /// The checkpoints `custos audit verify` compares with the entries: every stored one, and
-    /// `kept` (a label and a signed note each), all of which must verify with this log's key.
+    /// `kept` (a label and a signed note each), all of which must verify with this log's key
+    /// or one it had before (`<key file>.former`).
     pub(crate) async fn checkpoint_targets(
         &self,
         kept: &[(String, String)],
@@ -468,7 +484,7 @@ impl App {
             return Ok(out);
         };
         for (label, note) in kept {
-            out.add(key.verifier_key(), label.clone(), note.as_bytes(), None);
+            out.add(key, label.clone(), note.as_bytes(), None);
         }
         let mut after = 0;
         loop {
@@ -482,12 +498,7 @@ impl App {
                     "the stored checkpoint of {} entries (signed {})",
                     row.size, row.signed_at
                 );
-                out.add(
-                    key.verifier_key(),
-                    label,
-                    row.note.as_bytes(),
-                    Some(row.size),
-                );
+                out.add(key, label, row.note.as_bytes(), Some(row.size));
             }
         }
         Ok(out)

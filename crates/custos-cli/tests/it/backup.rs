@@ -53,6 +53,20 @@ async fn backup_restore_verify_drill() -> TestResult {
         "the recent writes are in the WAL: a plain copy of custos.db would miss them"
     );
 
+    // A signed checkpoint: a restore without the log's signing key must keep it verifiable.
+    let signed = custos(&[
+        "audit",
+        "checkpoint",
+        "--data-dir",
+        root.to_str().unwrap_or_default(),
+    ]);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let old_verifier = std::fs::read_to_string(root.join("audit-log.key.pub"))?;
+
     // Online: the server keeps serving while the backup runs.
     let tmp = tempfile::tempdir()?;
     let backup = tmp.path().join("backup");
@@ -77,7 +91,11 @@ async fn backup_restore_verify_drill() -> TestResult {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_owned();
-        assert!(name != "kek.key" && name != "key.pem", "{}", file.display());
+        assert!(
+            name != "kek.key" && name != "key.pem" && name != "audit-log.key",
+            "{}",
+            file.display()
+        );
         let bytes = std::fs::read(&file)?;
         assert!(
             !bytes.windows(key.len()).any(|w| w == key),
@@ -140,6 +158,19 @@ async fn backup_restore_verify_drill() -> TestResult {
         verify.status.success(),
         "{}",
         String::from_utf8_lossy(&verify.stderr)
+    );
+    // Restored without `--log-key`: a new signing key, the backup's verifier key kept as a
+    // former one, and the checkpoint signed before the backup still verifies with it.
+    let new_verifier = std::fs::read_to_string(restored.join("audit-log.key.pub"))?;
+    assert_ne!(new_verifier, old_verifier);
+    assert_eq!(
+        std::fs::read_to_string(restored.join("audit-log.key.former"))?.trim(),
+        old_verifier.trim()
+    );
+    let stdout = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        !stdout.contains(" 0 signed checkpoints match"),
+        "the earlier checkpoint was compared: {stdout}"
     );
 
     // The restored firm serves the drilled document to Lena, with her own second factor.
