@@ -281,6 +281,7 @@ async function main() {
     await op.waitForLoadState("load");
     const uploads = await op.locator("table.entries tbody tr").allTextContents();
     check(uploads.some((r) => r.includes("Lena Fischer") && r.includes("Uploaded a document")), "the audit explorer finds the lawyer's upload");
+    check(uploads.some((r) => /Document in M-\d{4}/.test(r)), "the explorer names an upload's record by its matter's number, not only by id");
     await op.goto(`${base}/audit`);
     const samId = await op.locator("#person option", { hasText: "Sam Patel" }).getAttribute("value");
     await op.selectOption("#person", samId);

@@ -51,7 +51,7 @@ pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
 pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};
 pub use usecases::account::SetupSteps;
-pub use usecases::audit::{AuditHead, AuditVerification};
+pub use usecases::audit::{AuditHead, AuditVerification, ResourceLabel};
 pub use usecases::audit_export::{EXPORT_LIMIT, ExportScope};
 pub use usecases::break_glass::{BreakGlassList, BreakGlassView};
 pub use usecases::checkpoints::{CheckpointView, Signing, WitnessRequest};

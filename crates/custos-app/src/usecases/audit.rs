@@ -3,8 +3,50 @@
 use crate::{App, AppError, Caller, NO_SUCH_RECORD, Page, TrailEntry};
 use custos_audit::{AuditEntry, GENESIS, verify_chain};
 use custos_audit::{AuditReason, Outcome};
+use custos_domain::{ClientNumber, MatterNumber};
 use custos_policy::{Action, Resource};
 use custos_store::AuditFilter;
+use std::collections::HashMap;
+
+/// What an audit entry's resource is, as the explorer names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceLabel {
+    /// A client, by its number.
+    Client(ClientNumber),
+    /// A matter, by its number.
+    Matter(MatterNumber),
+    /// A document, by its matter's number.
+    DocumentIn(MatterNumber),
+}
+
+/// The label of `resource` (`client:<id>`, `matter:<id>`, `document:<id>`), if it names a
+/// record that exists.
+async fn resource_label(
+    tx: &mut dyn custos_store::StoreTx,
+    resource: &str,
+) -> Result<Option<ResourceLabel>, AppError> {
+    let Some((kind, id)) = resource.split_once(':') else {
+        return Ok(None);
+    };
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return Ok(None);
+    };
+    Ok(match kind {
+        "client" => tx
+            .client(custos_domain::ClientId(id))
+            .await?
+            .map(|c| ResourceLabel::Client(ClientNumber(c.number))),
+        "matter" => tx
+            .matter(custos_domain::MatterId(id))
+            .await?
+            .map(|m| ResourceLabel::Matter(MatterNumber(m.number))),
+        "document" => tx
+            .document_with_matter(custos_domain::DocumentId(id))
+            .await?
+            .map(|(_, m)| ResourceLabel::DocumentIn(MatterNumber(m.number))),
+        _ => None,
+    })
+}
 
 impl App {
     /// The caller's own audit trail (entries where they are the actor), oldest first, saying
@@ -104,6 +146,31 @@ impl App {
         .await
     }
 
+    /// The officer's query, with the firm's number of each client and matter the page names
+    /// (a document: its matter's), read in the same unit, so that the explorer shows
+    /// `C-0007` and `M-0042` instead of ids. Titles are not shown (they are sealed, and the
+    /// log is read without opening records).
+    pub async fn query_audit_labelled(
+        &self,
+        caller: &Caller,
+        filter: &AuditFilter,
+        after: u64,
+        limit: u32,
+    ) -> Result<(Page<AuditEntry>, HashMap<String, ResourceLabel>), AppError> {
+        let mut labels = HashMap::new();
+        let page = self
+            .audit_page_with(
+                caller,
+                Action::QueryAudit,
+                Resource::Firm,
+                filter,
+                (after, limit),
+                Some(&mut labels),
+            )
+            .await?;
+        Ok((page, labels))
+    }
+
     async fn audit_page(
         &self,
         caller: &Caller,
@@ -113,10 +180,34 @@ impl App {
         after: u64,
         limit: u32,
     ) -> Result<Page<AuditEntry>, AppError> {
+        self.audit_page_with(caller, action, resource, filter, (after, limit), None)
+            .await
+    }
+
+    async fn audit_page_with(
+        &self,
+        caller: &Caller,
+        action: Action,
+        resource: Resource,
+        filter: &AuditFilter,
+        (after, limit): (u64, u32),
+        labels: Option<&mut HashMap<String, ResourceLabel>>,
+    ) -> Result<Page<AuditEntry>, AppError> {
         let limit = limit.clamp(1, 500);
         let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self.gate(tx, caller, action, &resource).await?;
         let items = tx.audit_entries(filter, after, limit).await?;
+        if let Some(labels) = labels {
+            for entry in &items {
+                let resource = &entry.record.resource;
+                if labels.contains_key(resource) {
+                    continue;
+                }
+                if let Some(label) = resource_label(&mut *tx, resource).await? {
+                    labels.insert(resource.clone(), label);
+                }
+            }
+        }
         tx.commit().await?;
         let next_cursor = (items.len() == limit as usize)
             .then(|| items.last().map(|e| e.seq.to_string()))

@@ -581,3 +581,4 @@ done-checkpoint-signed = A checkpoint of the whole log was signed.
 audit-export-proofs = Export with proofs (JSON)
 audit-export-needs-scope = Choose a client, a matter or a person to export with proofs: the export holds every entry about it, each with its proof.
 audit-export-proofs-hint = The export with proofs holds every entry about the chosen client (its matters and documents too), matter or person, in the chosen dates, each with its proof against the latest signed checkpoint; the other filters do not apply to it.
+audit-label-document = Document in { $matter }

@@ -562,3 +562,4 @@ done-checkpoint-signed = 已对整个日志签名一个检查点。
 audit-export-proofs = 连同证明导出（JSON）
 audit-export-needs-scope = 请选择一个客户、案件或人员后再连同证明导出：导出文件包含与其相关的每一条记录及各自的证明。
 audit-export-proofs-hint = 连同证明导出的文件包含所选客户（及其案件和文件）、案件或人员在所选日期内的每一条记录，每条均附有针对最新签名检查点的证明；其他筛选条件不适用于此导出。
+audit-label-document = { $matter } 中的文件

@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use custos_app::{AuditEntry, AuditFilter, Caller, Outcome};
+use custos_app::{AuditEntry, AuditFilter, Caller, Outcome, ResourceLabel};
 use custos_domain::{PersonId, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -31,6 +31,8 @@ pub(super) struct EntryRow {
     pub who: String,
     pub what: String,
     pub resource: String,
+    /// The record's number (`C-0007`, `M-0042`, a document's matter), where the page knows it.
+    pub label: Option<String>,
     pub allowed: bool,
     pub outcome: String,
     pub rule: String,
@@ -73,6 +75,7 @@ pub(super) fn entry_row(
             .map_or_else(|| c.t.get("the-system"), |p| name_of(c, names, p)),
         what: action_words(c, &record.action),
         resource: record.resource.clone(),
+        label: None,
         allowed,
         outcome: c.t.get(if allowed { "allowed" } else { "denied" }),
         rule,
@@ -271,8 +274,12 @@ async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filt
         .as_deref()
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0);
-    let page = match state.app.query_audit(&v.caller, &filter, after, 100).await {
-        Ok(page) => page,
+    let (page, labels) = match state
+        .app
+        .query_audit_labelled(&v.caller, &filter, after, 100)
+        .await
+    {
+        Ok(found) => found,
         Err(e) => return error_page(c, e),
     };
     let people = state
@@ -296,6 +303,11 @@ async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filt
     let signed = checkpoint.as_ref().map_or(0, |cp| cp.size);
     for row in &mut rows {
         row.proof = row.seq <= signed;
+        row.label = labels.get(&row.resource).map(|label| match label {
+            ResourceLabel::Client(number) => number.to_string(),
+            ResourceLabel::Matter(number) => number.to_string(),
+            ResourceLabel::DocumentIn(number) => c.t.with("audit-label-document", "matter", number),
+        });
     }
     let page = ExplorerPage {
         notice: f
