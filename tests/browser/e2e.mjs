@@ -282,6 +282,17 @@ async function main() {
     const uploads = await op.locator("table.entries tbody tr").allTextContents();
     check(uploads.some((r) => r.includes("Lena Fischer") && r.includes("Uploaded a document")), "the audit explorer finds the lawyer's upload");
     check(uploads.some((r) => /Document in M-\d{4}/.test(r)), "the explorer names an upload's record by its matter's number, not only by id");
+    // The officer filters by the number she reads, not by an id.
+    const matterNumber = (await op.locator("table.entries .record-number", { hasText: /^Document in M-/ }).first().textContent()).replace("Document in ", "");
+    await op.goto(`${base}/audit`);
+    await op.fill("#matter", matterNumber);
+    await op.locator("form.filters button[type=submit]").click();
+    await op.waitForLoadState("load");
+    const matterRows = await op.locator("table.entries tbody tr").allTextContents();
+    check(matterRows.length > 0 && matterRows.every((r) => r.includes(matterNumber)), `filtering by ${matterNumber} shows that matter's entries (${matterRows.length})`);
+    check(await op.inputValue("#matter") === matterNumber, "the filter keeps the number typed");
+    await op.goto(`${base}/audit?matter=M-9999`);
+    check((await op.locator("main").textContent()).includes("No matter has that number."), "an unknown matter number is named");
     await op.goto(`${base}/audit`);
     const samId = await op.locator("#person option", { hasText: "Sam Patel" }).getAttribute("value");
     await op.selectOption("#person", samId);

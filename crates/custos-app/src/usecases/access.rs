@@ -234,6 +234,25 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         Ok(tx.matter_by_number(n).await?.map(|m| m.id))
     }
+
+    /// The client numbered `number` (`C-0007` or `7`). `None` when there is none. Like
+    /// [`App::matter_id_by_number`], for forms: the caller's own use of the id is decided.
+    pub async fn client_id_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<custos_domain::ClientId>, AppError> {
+        let digits = number
+            .trim()
+            .trim_start_matches(['C', 'c'])
+            .trim_start_matches('-');
+        let Ok(n) = digits.parse::<i64>() else {
+            return Err(AppError::BadInput(
+                "a client number looks like C-0007".to_owned(),
+            ));
+        };
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx.client_by_number(n).await?.map(|c| c.id))
+    }
 }
 
 impl App {

@@ -563,3 +563,5 @@ audit-export-proofs = 连同证明导出（JSON）
 audit-export-needs-scope = 请选择一个客户、案件或人员后再连同证明导出：导出文件包含与其相关的每一条记录及各自的证明。
 audit-export-proofs-hint = 连同证明导出的文件包含所选客户（及其案件和文件）、案件或人员在所选日期内的每一条记录，每条均附有针对最新签名检查点的证明；其他筛选条件不适用于此导出。
 audit-label-document = { $matter } 中的文件
+audit-unknown-matter = 没有该编号的案件。
+audit-unknown-client = 没有该编号的客户。

@@ -250,8 +250,47 @@ fn known_actions(c: &Chrome) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filters>) -> Response {
+/// A filter field holding a record's number (`C-0007`, `M-0042`) rather than an id.
+fn is_number(raw: &str) -> bool {
+    let raw = raw.trim();
+    !raw.is_empty() && raw.len() <= 12 && raw.parse::<uuid::Uuid>().is_err()
+}
+
+/// The explorer's client and matter fields accept numbers: each is replaced by the record's
+/// id, or by an id no record has (the page then finds nothing and, once the officer's query
+/// was allowed, says the number is unknown: nobody else learns whether it exists).
+pub(super) async fn resolve_numbers(state: &AppState, f: &mut Filters) -> Option<&'static str> {
+    let unknown = uuid::Uuid::nil().to_string();
+    let mut problem = None;
+    if is_number(&f.matter) {
+        match state.app.matter_id_by_number(&f.matter).await {
+            Ok(Some(id)) => f.matter = id.0.to_string(),
+            _ => {
+                f.matter = unknown.clone();
+                problem = Some("audit-unknown-matter");
+            }
+        }
+    }
+    if is_number(&f.client) {
+        match state.app.client_id_by_number(&f.client).await {
+            Ok(Some(id)) => f.client = id.0.to_string(),
+            _ => {
+                f.client = unknown;
+                problem = Some("audit-unknown-client");
+            }
+        }
+    }
+    problem
+}
+
+async fn explorer(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(mut f): Query<Filters>,
+) -> Response {
     let c = &v.chrome;
+    let typed = (f.client.clone(), f.matter.clone());
+    let unknown_number = resolve_numbers(&state, &mut f).await;
     let (filter, problem) = match f.filter(c) {
         // The explorer shows the newest entries first; the export is in log order.
         Ok(filter) => (
@@ -282,6 +321,9 @@ async fn explorer(State(state): State<AppState>, v: Viewer, Query(f): Query<Filt
         Ok(found) => found,
         Err(e) => return error_page(c, e),
     };
+    let problem = problem.or_else(|| unknown_number.map(|key| c.t.get(key)));
+    // The form shows what the officer typed, not the id it stood for.
+    (f.client, f.matter) = typed;
     let people = state
         .app
         .list_people(
@@ -453,7 +495,12 @@ async fn names_for(
         .collect()
 }
 
-async fn export(State(state): State<AppState>, v: Viewer, Query(f): Query<Filters>) -> Response {
+async fn export(
+    State(state): State<AppState>,
+    v: Viewer,
+    Query(mut f): Query<Filters>,
+) -> Response {
+    resolve_numbers(&state, &mut f).await;
     let filter = match f.filter(&v.chrome) {
         Ok(filter) => filter,
         Err(field) => {

@@ -103,9 +103,10 @@ async fn sign_now(State(state): State<AppState>, v: Viewer) -> Response {
 async fn export(
     State(state): State<AppState>,
     v: Viewer,
-    Query(f): Query<super::audit::Filters>,
+    Query(mut f): Query<super::audit::Filters>,
 ) -> Response {
     let c = &v.chrome;
+    super::audit::resolve_numbers(&state, &mut f).await;
     let (scope, from, until) = match f.export_scope(c) {
         Ok((Some(scope), from, until)) => (scope, from, until),
         Ok((None, _, _)) => {
