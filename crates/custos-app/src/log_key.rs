@@ -60,9 +60,8 @@ pub fn read_former_verifiers(path: &Path) -> Result<Vec<String>, AppError> {
         .map(str::to_owned)
         .collect();
     for key in &keys {
-        if key.split('+').count() != 3 {
-            return Err(key_error(path, format!("`{key}` is not a verifier key")));
-        }
+        checkpoint::verifier_key_name(key)
+            .map_err(|_| key_error(path, format!("`{key}` is not a verifier key")))?;
     }
     Ok(keys)
 }
@@ -165,5 +164,32 @@ impl LogKey {
             .sign(&body)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         String::from_utf8(note).map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Former verifier keys are checked as verifier keys: base64 holding `+` (the reason a
+    /// split on `+` was wrong) is accepted, anything else refused with the file named.
+    #[test]
+    fn former_verifier_keys_are_read_and_checked() -> Result<(), Box<dyn std::error::Error>> {
+        let path = std::env::temp_dir().join(format!("custos-former-{}", uuid::Uuid::new_v4()));
+        assert!(read_former_verifiers(&path)?.is_empty(), "no file: none");
+        let mut keys = Vec::new();
+        while !keys.iter().any(|k: &String| k.matches('+').count() > 2) {
+            keys.push(checkpoint::generate_key("example.com/log")?.1);
+        }
+        std::fs::write(&path, format!("# earlier keys\n\n{}\n", keys.join("\n")))?;
+        assert_eq!(read_former_verifiers(&path)?, keys);
+        std::fs::write(&path, "example.com/log+0123abcd+not-base64\n")?;
+        let refused = read_former_verifiers(&path).map(|_| ()).unwrap_err();
+        assert!(
+            refused.to_string().contains("is not a verifier key"),
+            "{refused}"
+        );
+        std::fs::remove_file(&path)?;
+        Ok(())
     }
 }

@@ -171,6 +171,13 @@ impl LogSigner {
     }
 }
 
+/// Checks that `verifier_key` is a verifier key in the signed-note format (`<name>+<key id>+
+/// <base64 key>`, whose base64 may itself hold `+`); returns its name.
+pub fn verifier_key_name(verifier_key: &str) -> Result<String, CheckpointError> {
+    let verifier = StandardVerifier::new(verifier_key.trim()).map_err(|_| CheckpointError::Key)?;
+    Ok(signed_note::Verifier::name(&verifier).to_owned())
+}
+
 /// Verifies a signed checkpoint against the log's verifier key and returns its body. Other
 /// signatures (witnesses' cosignatures) are allowed and not checked here.
 pub fn verify(note: &[u8], verifier_key: &str) -> Result<Checkpoint, CheckpointError> {

@@ -254,9 +254,40 @@ impl App {
         let mut chain = GENESIS;
         let mut tree = custos_audit::merkle::Frontier::default();
         let mut read_all = true;
+        // Batches of a thousand entries are read ahead, two at a time, each by a task of its
+        // own on its own read connection, while the current one is hashed: decoding rows and
+        // hashing share the cores. Sequence numbers have no gap, so the batch after this one
+        // starts where it ends; a batch read from another place than where the previous one
+        // ended (a gap: verify_chain then names it) is read again from there.
+        const BATCH: u64 = 1000;
+        let read_after = |after: u64| {
+            let store = std::sync::Arc::clone(&self.store);
+            let read = tokio::spawn(async move {
+                let mut tx = store.begin_read().await?;
+                let batch = tx
+                    .audit_entries(&AuditFilter::default(), after, BATCH as u32)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, custos_store::StoreError>(batch)
+            });
+            (after, read)
+        };
+        let mut ahead = std::collections::VecDeque::new();
         loop {
-            let mut tx = self.store.begin_read().await?;
-            let batch = match tx.audit_entries(&AuditFilter::default(), seq, 1000).await {
+            if ahead.front().is_some_and(|(after, _)| *after != seq) {
+                ahead.clear();
+            }
+            while ahead.len() < 2 {
+                let from = ahead.back().map_or(seq, |(after, _)| after + BATCH);
+                ahead.push_back(read_after(from));
+            }
+            let Some((_, read)) = ahead.pop_front() else {
+                break;
+            };
+            let read = read
+                .await
+                .map_err(|e| AppError::Internal(format!("reading the log: {e}")))?;
+            let batch = match read {
                 Ok(batch) => batch,
                 Err(custos_store::StoreError::Corrupt(what)) => {
                     problems.push(what);
@@ -265,7 +296,6 @@ impl App {
                 }
                 Err(e) => return Err(e.into()),
             };
-            tx.commit().await?;
             let Some(last) = batch.last() else {
                 break;
             };

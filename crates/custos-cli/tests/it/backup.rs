@@ -118,7 +118,11 @@ async fn backup_restore_verify_drill() -> TestResult {
         other_key.to_str().unwrap_or_default(),
     ]);
     assert!(!wrong.status.success());
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("is not this firm's"));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("is not this firm's"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
     let busy = custos(&[
         "restore",
         "--from",
