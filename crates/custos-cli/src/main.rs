@@ -392,6 +392,16 @@ async fn serve_app(
     scheduler.abort();
     witnesses.abort();
     record_audit_head(dir, &app).await?;
+    // How many commits the audited reads shared (group commit), for the operator.
+    let (shared, _) = app.audit_group_commit();
+    tracing::info!(
+        batches = shared.batches,
+        reads = shared.units,
+        entries = shared.entries,
+        "audited reads' entries were written in {} commits for {} reads",
+        shared.batches,
+        shared.units
+    );
     app.close().await;
     Ok(())
 }
