@@ -69,6 +69,13 @@ impl GroupCommit {
         }
     }
 
+    /// The queue of waiting units.
+    fn queue(&self) -> Result<std::sync::MutexGuard<'_, Vec<Waiting>>, StoreError> {
+        self.queue
+            .lock()
+            .map_err(|_| StoreError::Database("audit queue poisoned".into()))
+    }
+
     /// Units waiting for a writer now (tests hold the writer and wait for a full batch).
     pub(crate) fn waiting(&self) -> usize {
         self.queue.lock().map(|q| q.len()).unwrap_or_default()
@@ -85,10 +92,7 @@ impl GroupCommit {
         write: WriteBatch,
     ) -> Result<(), StoreError> {
         let (done, mut outcome) = oneshot::channel();
-        self.queue
-            .lock()
-            .map_err(|_| StoreError::Database("audit queue poisoned".into()))?
-            .push(Waiting { records, done });
+        self.queue()?.push(Waiting { records, done });
         let mut write = Some(write);
         loop {
             tokio::select! {
@@ -99,12 +103,7 @@ impl GroupCommit {
                     });
                 }
                 turn = Arc::clone(&self.turn).lock_owned() => {
-                    let batch = std::mem::take(
-                        &mut *self
-                            .queue
-                            .lock()
-                            .map_err(|_| StoreError::Database("audit queue poisoned".into()))?,
-                    );
+                    let batch = std::mem::take(&mut *self.queue()?);
                     // Empty: an earlier leader took this unit's entries and has answered.
                     let (false, Some(write)) = (batch.is_empty(), write.take()) else {
                         continue;

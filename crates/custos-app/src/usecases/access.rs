@@ -222,15 +222,7 @@ impl App {
     /// The matter numbered `number` (`M-0042` or `42`), for forms that name a matter the caller
     /// may not see (break-glass). `None` when there is none.
     pub async fn matter_id_by_number(&self, number: &str) -> Result<Option<MatterId>, AppError> {
-        let digits = number
-            .trim()
-            .trim_start_matches(['M', 'm'])
-            .trim_start_matches('-');
-        let Ok(n) = digits.parse::<i64>() else {
-            return Err(AppError::BadInput(
-                "a matter number looks like M-0042".to_owned(),
-            ));
-        };
+        let n = record_number(number, ['M', 'm'], "a matter number looks like M-0042")?;
         let mut tx = self.store.begin_read().await?;
         Ok(tx.matter_by_number(n).await?.map(|m| m.id))
     }
@@ -241,18 +233,21 @@ impl App {
         &self,
         number: &str,
     ) -> Result<Option<custos_domain::ClientId>, AppError> {
-        let digits = number
-            .trim()
-            .trim_start_matches(['C', 'c'])
-            .trim_start_matches('-');
-        let Ok(n) = digits.parse::<i64>() else {
-            return Err(AppError::BadInput(
-                "a client number looks like C-0007".to_owned(),
-            ));
-        };
+        let n = record_number(number, ['C', 'c'], "a client number looks like C-0007")?;
         let mut tx = self.store.begin_read().await?;
         Ok(tx.client_by_number(n).await?.map(|c| c.id))
     }
+}
+
+/// The digits of a record number typed as `M-0042`, `m42` or `42` (`prefix`: the letter in
+/// both cases); `example` is the error's sentence.
+fn record_number(number: &str, prefix: [char; 2], example: &str) -> Result<i64, AppError> {
+    number
+        .trim()
+        .trim_start_matches(prefix)
+        .trim_start_matches('-')
+        .parse::<i64>()
+        .map_err(|_| AppError::BadInput(example.to_owned()))
 }
 
 impl App {
