@@ -60,6 +60,10 @@ pub struct Config {
     /// The firm's name (shown in authenticator apps, refused inside passwords).
     #[serde(default)]
     pub firm_name: String,
+    /// The address recipients of release links reach Custos at, e.g.
+    /// `https://custos.example.com` (written into the links mailed to them).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub public_url: String,
     /// The firm's time zone, an IANA name such as `Asia/Shanghai` or `Europe/Zurich`: pages
     /// show times in it, and dates typed into forms are read in it (default `UTC`).
     #[serde(default = "default_time_zone")]
@@ -205,6 +209,7 @@ impl Default for Config {
             session_idle_minutes: default_idle_minutes(),
             password_max_age_days: None,
             firm_name: String::new(),
+            public_url: String::new(),
             time_zone: default_time_zone(),
             trusted_proxies: Vec::new(),
             break_glass_hours: default_break_glass_hours(),
@@ -465,6 +470,7 @@ impl DataDir {
                     .password_max_age_days
                     .map(|d| time::Duration::days(i64::from(d))),
                 firm_name: self.config.firm_name.clone(),
+                public_url: self.config.public_url.trim_end_matches('/').to_owned(),
                 // Checked by `DataDir::open`.
                 time_zone: jiff::tz::TimeZone::get(&self.config.time_zone)
                     .unwrap_or(jiff::tz::TimeZone::UTC),

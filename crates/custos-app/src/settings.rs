@@ -31,6 +31,9 @@ pub struct AppSettings {
     pub checkpoint_entries: u64,
     /// ...or once this long has passed since the last one and the log grew (default 60 s).
     pub checkpoint_every: time::Duration,
+    /// The address recipients reach Custos at (`https://custos.example.com`), written into
+    /// the release links mailed to them; empty: the mail gives the link's path only.
+    pub public_url: String,
 }
 
 /// Failed-login throttling: after `free` failures, a key (an account, or a source address) is
@@ -85,6 +88,7 @@ impl Default for AppSettings {
             break_glass: time::Duration::hours(4),
             checkpoint_entries: 1000,
             checkpoint_every: time::Duration::seconds(60),
+            public_url: String::new(),
         }
     }
 }

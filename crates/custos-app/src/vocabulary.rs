@@ -56,6 +56,24 @@ pub const ACTION_BREAK_GLASS_CLOSE: &str = "break_glass.close";
 pub const ACTION_BREAK_GLASS_LIST: &str = "break_glass.list";
 /// Audit action `matter.access_list`: who can access a matter, and why.
 pub const ACTION_ACCESS_LIST: &str = "matter.access_list";
+/// Audit action `consent.record` (R10).
+pub const ACTION_CONSENT_RECORD: &str = "consent.record";
+/// Audit action `consent.revoke` (R10): takes effect at once.
+pub const ACTION_CONSENT_REVOKE: &str = "consent.revoke";
+/// Audit action `transfer.create`: a transfer asked for (R12).
+pub const ACTION_TRANSFER_CREATE: &str = "transfer.create";
+/// Audit action `transfer.refuse`: an approver refused it (R12).
+pub const ACTION_TRANSFER_REFUSE: &str = "transfer.refuse";
+/// Audit action `transfer.void`: a change of facts voided it (R12).
+pub const ACTION_TRANSFER_VOID: &str = "transfer.void";
+/// Audit action `transfer.release`: both approvals given, the link issued (R12).
+pub const ACTION_TRANSFER_RELEASE: &str = "transfer.release";
+/// Audit action `release.code`: a one-time code mailed to the recipient.
+pub const ACTION_RELEASE_CODE: &str = "release.code";
+/// Audit action `release.open`: the recipient's code checked (allowed or not).
+pub const ACTION_RELEASE_OPEN: &str = "release.open";
+/// Audit action `release.download`: a released document downloaded (or refused).
+pub const ACTION_RELEASE_DOWNLOAD: &str = "release.download";
 /// Audit action `policy.save`: a new version of the firm policies in force.
 pub const ACTION_POLICY_SAVE: &str = "policy.save";
 /// Audit action `policy.test`: a table of decision cases run by `custos policy test`.
@@ -89,6 +107,15 @@ pub const RULE_UPLOAD_INCOMPLETE: &str = "upload.incomplete";
 
 /// Actions written by events that are not a single policy decision.
 pub const EVENT_ACTIONS: &[&str] = &[
+    ACTION_CONSENT_RECORD,
+    ACTION_CONSENT_REVOKE,
+    ACTION_TRANSFER_CREATE,
+    ACTION_TRANSFER_REFUSE,
+    ACTION_TRANSFER_VOID,
+    ACTION_TRANSFER_RELEASE,
+    ACTION_RELEASE_CODE,
+    ACTION_RELEASE_OPEN,
+    ACTION_RELEASE_DOWNLOAD,
     ACTION_AUTH_ACCESS_END,
     ACTION_AUTH_LOCKOUT,
     ACTION_AUTH_LOGIN,

@@ -92,3 +92,23 @@ id_type!(
     BreakGlassId,
     "break_glass"
 );
+id_type!(
+    /// Identifies a client's consent to share (R10).
+    ConsentId,
+    "consent"
+);
+id_type!(
+    /// Identifies an external recipient: expert witness, co-counsel, vendor, authority (R11).
+    ThirdPartyId,
+    "third_party"
+);
+id_type!(
+    /// Identifies a request to send documents outside the firm (R12).
+    TransferId,
+    "transfer"
+);
+id_type!(
+    /// Identifies a release link of an approved transfer (R12).
+    ReleaseLinkId,
+    "release_link"
+);

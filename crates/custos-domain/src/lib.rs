@@ -17,10 +17,14 @@ mod numbers;
 mod people;
 mod records;
 mod session;
+mod transfers;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use compliance::{Compliance, Date, Missing, iso, iso_date, parse_date};
-pub use ids::{BreakGlassId, ClientId, DocumentId, MatterId, PersonId, RequestId, TeamId, WallId};
+pub use ids::{
+    BreakGlassId, ClientId, ConsentId, DocumentId, MatterId, PersonId, ReleaseLinkId, RequestId,
+    TeamId, ThirdPartyId, TransferId, WallId,
+};
 pub use numbers::{ClientNumber, MatterNumber};
 pub use people::{Person, PersonStatus, Role, Team, UserName, refuse_hidden_characters};
 pub use records::{
@@ -28,6 +32,7 @@ pub use records::{
     WallObject, WallSubject,
 };
 pub use session::{SessionKind, SessionStage};
+pub use transfers::{LegalBasis, RecipientCategory, email_address, purpose};
 
 /// Errors raised when outside input does not make a valid domain value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

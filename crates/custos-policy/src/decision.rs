@@ -1,7 +1,7 @@
 //! Decisions, their reasons, and the permit that only an Allow can construct.
 
 use crate::{Action, Resource};
-use custos_domain::{ClientId, MatterId, PersonId};
+use custos_domain::{ClientId, MatterId, PersonId, ThirdPartyId};
 use serde::Serialize;
 
 /// Allow or deny.
@@ -40,6 +40,16 @@ pub enum Rule {
     FirmPolicy,
     /// Everyone may see their own records.
     SelfService,
+    /// R10: a client's consent covers (or does not cover) this sharing.
+    Consent,
+    /// R11: the recipient's confidentiality agreement and verified address.
+    RecipientAgreement,
+    /// R12: two different people approve, neither the requester.
+    TwoPerson,
+    /// R12: a release link opens only for its recipient, while everything still holds.
+    Release,
+    /// R13: disclosure without consent on a recorded legal basis.
+    LegalException,
 }
 
 impl Serialize for Rule {
@@ -50,7 +60,7 @@ impl Serialize for Rule {
 
 impl Rule {
     /// Every rule (the audit vocabulary's policy half).
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 16] = [
         Rule::DenyByDefault,
         Rule::NeedToKnow,
         Rule::RoleCap,
@@ -62,6 +72,11 @@ impl Rule {
         Rule::BreakGlass,
         Rule::FirmPolicy,
         Rule::SelfService,
+        Rule::Consent,
+        Rule::RecipientAgreement,
+        Rule::TwoPerson,
+        Rule::Release,
+        Rule::LegalException,
     ];
 
     /// The stable code of the rule, as written in audit entries.
@@ -78,6 +93,11 @@ impl Rule {
             Rule::BreakGlass => "R6.break_glass",
             Rule::FirmPolicy => "firm.policy",
             Rule::SelfService => "self_service",
+            Rule::Consent => "R10.consent",
+            Rule::RecipientAgreement => "R11.agreement",
+            Rule::TwoPerson => "R12.two_person",
+            Rule::Release => "R12.release",
+            Rule::LegalException => "R13.legal_exception",
         }
     }
 }
@@ -115,15 +135,15 @@ pub enum KeyScope {
 /// cloned: it is borrowed from its decision or moved out of it, and dies with the request.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Permit {
-    principal: PersonId,
+    principal: Holder,
     action: Action,
     keys: Option<KeyScope>,
     scope: Scope,
 }
 
 impl Permit {
-    /// The person the permit was granted to.
-    pub fn principal(&self) -> PersonId {
+    /// Who the permit was granted to.
+    pub fn principal(&self) -> Holder {
         self.principal
     }
 
@@ -142,6 +162,16 @@ impl Permit {
     pub fn unlocks(&self, key: KeyScope) -> bool {
         self.scope == Scope::Full && self.keys == Some(key)
     }
+}
+
+/// Who holds a permit: a person of the firm, or the named recipient of a release link (R12),
+/// who has no account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// A person (staff, or an external party with an account).
+    Person(PersonId),
+    /// The recipient of a release, having proved control of their verified address.
+    Recipient(ThirdPartyId),
 }
 
 /// The outcome of [`crate::decide`].
@@ -173,10 +203,26 @@ impl Decision {
             effect: Effect::Allow,
             reasons: vec![reason],
             permit: Some(Permit {
-                principal,
+                principal: Holder::Person(principal),
                 action,
                 keys,
                 scope,
+            }),
+            conceal: false,
+        }
+    }
+
+    /// An allow to read one released document's content: only [`crate::decide_release`]
+    /// makes one.
+    pub(crate) fn allow_release(recipient: ThirdPartyId, matter: MatterId, reason: Reason) -> Self {
+        Decision {
+            effect: Effect::Allow,
+            reasons: vec![reason],
+            permit: Some(Permit {
+                principal: Holder::Recipient(recipient),
+                action: Action::ReadDocumentContent,
+                keys: Some(KeyScope::Matter(matter)),
+                scope: Scope::Full,
             }),
             conceal: false,
         }

@@ -32,11 +32,16 @@ mod decision;
 mod firm;
 mod firm_slices;
 mod rules;
+mod transfer;
 
 pub use caps::{content_cap, is_staff, may_act};
-pub use decision::{Decision, Effect, KeyScope, Permit, Reason, Rule, Scope};
+pub use decision::{Decision, Effect, Holder, KeyScope, Permit, Reason, Rule, Scope};
 pub use firm::{FirmPolicies, FirmPolicyError, firm_policy_schema};
 pub use rules::{decide, listing_reach, may_break_glass, screening_wall};
+pub use transfer::{
+    ApprovalFacts, Basis, Check, ConsentFacts, LinkFacts, RecipientFacts, Slot, TransferCheck,
+    TransferFacts, approval_slot, check_transfer, decide_release, may_revoke_release,
+};
 
 /// Which client records a listing must read to find every one a principal may see
 /// (`ViewClient`, `ViewMatter`, and the documents of those matters). A listing still decides
@@ -115,11 +120,27 @@ pub enum Action {
     ViewAccess,
     /// See, save and restore the firm's policies (Cedar).
     ManageFirmPolicies,
+    /// Record or revoke a client's consent to share (R10).
+    ManageConsents,
+    /// Register external recipients, their verified address and their agreement (R11).
+    ManageThirdParties,
+    /// See the external recipients.
+    ViewThirdParties,
+    /// Ask to send documents of a matter outside the firm (R12).
+    RequestTransfer,
+    /// Approve or refuse a transfer (R12, two people).
+    ApproveTransfer,
+    /// See transfers, the transfer register and live links.
+    ViewTransfers,
+    /// Revoke a live release link.
+    RevokeRelease,
+    /// See the mail outbox.
+    ViewOutbox,
 }
 
 impl Action {
     /// Every action (the audit vocabulary's policy half).
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 33] = [
         Action::ViewPerson,
         Action::ManagePeople,
         Action::CreatePerson,
@@ -145,6 +166,14 @@ impl Action {
         Action::ReviewBreakGlass,
         Action::ViewAccess,
         Action::ManageFirmPolicies,
+        Action::ManageConsents,
+        Action::ManageThirdParties,
+        Action::ViewThirdParties,
+        Action::RequestTransfer,
+        Action::ApproveTransfer,
+        Action::ViewTransfers,
+        Action::RevokeRelease,
+        Action::ViewOutbox,
     ];
 
     /// Whether the action only reads records (its use case runs in a read-only unit of work,
@@ -163,6 +192,9 @@ impl Action {
                 | Action::ViewOwnAudit
                 | Action::ViewJobs
                 | Action::ViewAccess
+                | Action::ViewThirdParties
+                | Action::ViewTransfers
+                | Action::ViewOutbox
         )
     }
 
@@ -176,6 +208,7 @@ impl Action {
                 | Action::ConfirmRecovery
                 | Action::BreakGlass
                 | Action::ReviewBreakGlass
+                | Action::ApproveTransfer
         )
     }
 
@@ -207,6 +240,14 @@ impl Action {
             Action::ReviewBreakGlass => "break_glass.review",
             Action::ViewAccess => "matter.access",
             Action::ManageFirmPolicies => "policy.manage",
+            Action::ManageConsents => "consent.manage",
+            Action::ManageThirdParties => "third_party.manage",
+            Action::ViewThirdParties => "third_party.view",
+            Action::RequestTransfer => "transfer.request",
+            Action::ApproveTransfer => "transfer.approve",
+            Action::ViewTransfers => "transfer.view",
+            Action::RevokeRelease => "transfer.revoke_link",
+            Action::ViewOutbox => "outbox.view",
         }
     }
 }

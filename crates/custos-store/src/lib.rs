@@ -31,9 +31,13 @@ pub use rows::{
 };
 pub use sqlite::SqliteStore;
 
+pub use areas::{
+    ApprovalRow, ConsentRow, DownloadRow, ExceptionRow, MailRow, ReleaseCodeRow, ReleaseLinkRow,
+    ThirdPartyRow, TransferFilter, TransferRow, TransferStatus,
+};
 use areas::{
     AuditTx, CheckpointsTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecordsTx,
-    SessionsTx, StaffingTx, WallsTx,
+    SessionsTx, StaffingTx, TransfersTx, WallsTx,
 };
 pub use areas::{
     BreakGlassFilter, CheckpointRow, ClientAudience, CosignatureRow, FirmPolicyRow, JobRow,
@@ -138,6 +142,7 @@ pub trait StoreTx:
     + JobsTx
     + AuditTx
     + CheckpointsTx
+    + TransfersTx
     + Send
 {
     /// Makes every change of the unit durable at once.

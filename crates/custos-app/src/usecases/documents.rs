@@ -299,8 +299,20 @@ impl App {
             .gated_document(caller, id, Action::ReadDocumentContent)
             .await?;
         tx.commit().await?;
+        self.stream_document(&permit, doc, &matter).await
+    }
+
+    /// Streams the content of `doc` with the key `permit` unlocks (a person's download, or a
+    /// release link's).
+    pub(crate) async fn stream_document(
+        &self,
+        permit: &Permit,
+        doc: DocumentRow,
+        matter: &MatterRow,
+    ) -> Result<DocumentDownload, AppError> {
+        let id = doc.id;
         // Content needs the full scope, so the key opens the metadata too: unwrapped once.
-        let key = self.matter_key(&permit, &matter)?;
+        let key = self.matter_key(permit, matter)?;
         let size = doc.size;
         let document = Self::open_document_view(Some(&key), doc)?;
         let blob = self.blobs.reader(id.0).await.map_err(|e| {

@@ -2,6 +2,7 @@
 
 pub(crate) mod access;
 pub(crate) mod account;
+pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod audit_export;
 pub(crate) mod break_glass;
@@ -9,6 +10,7 @@ pub(crate) mod checkpoints;
 pub(crate) mod client_access;
 pub(crate) mod clients;
 pub(crate) mod compliance;
+pub(crate) mod consents;
 pub(crate) mod documents;
 pub(crate) mod factors;
 pub(crate) mod lockouts;
@@ -20,8 +22,10 @@ pub(crate) mod person_access;
 pub(crate) mod policies;
 pub(crate) mod policy_test;
 pub(crate) mod recovery;
+pub(crate) mod release;
 pub(crate) mod sessions;
 pub(crate) mod teams;
 pub(crate) mod tokens;
+pub(crate) mod transfers;
 pub(crate) mod walls;
 pub(crate) mod what_if;

@@ -32,6 +32,7 @@ mod review_walls;
 mod round_trips;
 mod scaleout;
 mod tamper;
+mod transfers;
 mod transparency;
 mod what_if;
 mod witness;

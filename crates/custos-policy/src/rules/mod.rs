@@ -6,6 +6,7 @@ mod emergency;
 mod oversight;
 mod people;
 mod records;
+mod transfers;
 
 pub use emergency::may_break_glass;
 pub use records::listing_reach;
@@ -50,6 +51,7 @@ pub fn decide(
         .or_else(|| records::decide(principal, action, resource, ctx))
         .or_else(|| emergency::decide(principal, action, resource, ctx))
         .or_else(|| oversight::decide(principal, action, resource, ctx))
+        .or_else(|| transfers::decide(principal, action, resource, ctx))
         .unwrap_or_else(|| deny_default("no rule allows this action on this resource", true));
     if decided.is_allowed() && is_client_data(resource) {
         let missing = principal.compliance.missing(ctx.today);

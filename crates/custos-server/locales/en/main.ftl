@@ -73,6 +73,11 @@ rule-self_service = You may only do this for your own account.
 rule-R4-precondition = You have no access to client data until your signed confidentiality agreement and current confidentiality training are on file. The confidentiality officer records them.
 rule-R6-break_glass = Emergency access (break-glass) is flagged and reviewed by the confidentiality officer.
 rule-firm-policy = A rule the firm added (a firm policy) forbids this. The confidentiality officer keeps the firm's policies.
+rule-R10-consent = The client's consent does not cover this (purpose, recipient, matter), or it expired or was revoked.
+rule-R11-agreement = The recipient's address must be verified and their confidentiality agreement in force.
+rule-R12-two_person = A transfer is approved by two different people: the matter's team lead (or a designated partner) and the confidentiality officer, never the requester.
+rule-R12-release = A release link opens only for its recipient, while it is live and everything it rests on still holds.
+rule-R13-legal_exception = Disclosure without consent needs a recorded legal basis and the confidentiality officer's approval.
 
 ## Rule names, for the audit log
 rulename-R1-deny-by-default = Nothing allows it (R1)
@@ -95,6 +100,11 @@ rulename-upload-incomplete = Upload not finished
 rulename-R4-precondition = Agreement and training (R4)
 rulename-R6-break-glass = Emergency access (R6)
 rulename-firm-policy = Firm policy
+rulename-R10-consent = Client consent (R10)
+rulename-R11-agreement = Recipient's agreement (R11)
+rulename-R12-two-person = Two approvals (R12)
+rulename-R12-release = Release link (R12)
+rulename-R13-legal-exception = Legal exception (R13)
 
 ## Actions, for the audit log
 action-person-view = Viewed a person
@@ -156,6 +166,23 @@ action-matter-access-list = Listed who can access a matter
 action-policy-manage = Managed the firm policies
 action-policy-save = Firm policies saved
 action-policy-test = Decision cases run
+action-consent-manage = Recorded or revoked a consent
+action-third-party-manage = Changed an outside recipient
+action-third-party-view = Viewed outside recipients
+action-transfer-request = Asked to send documents out
+action-transfer-approve = Approved a transfer
+action-transfer-view = Viewed transfers
+action-transfer-revoke-link = Revoked a release link
+action-outbox-view = Viewed the outbox
+action-consent-record = Consent recorded
+action-consent-revoke = Consent revoked
+action-transfer-create = Transfer asked for
+action-transfer-refuse = Transfer refused
+action-transfer-void = Transfer voided
+action-transfer-release = Transfer released
+action-release-code = One-time code sent to the recipient
+action-release-open = Recipient opened a release link
+action-release-download = Recipient downloaded a document
 
 ## Sign-in and setup
 sign-in-title = Sign in to Custos

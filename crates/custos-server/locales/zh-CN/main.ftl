@@ -70,6 +70,11 @@ rule-self_service = 您只能对自己的账户执行此操作。
 rule-R4-precondition = 在您签署的保密协议和有效的保密培训记录存档之前，您无法访问任何客户数据。由保密官登记。
 rule-R6-break_glass = 紧急访问（破窗）会被标记，并由保密官审查。
 rule-firm-policy = 律所添加的规则（律所政策）禁止此操作。律所政策由保密官维护。
+rule-R10-consent = 客户的同意不涵盖此操作（目的、接收方、事项），或已过期、已撤回。
+rule-R11-agreement = 接收方的地址必须经过核实，且其保密协议须在有效期内。
+rule-R12-two_person = 对外传输须由两位不同人员批准：事项的团队负责人（或指定合伙人）与保密官，申请人本人不得批准。
+rule-R12-release = 发布链接仅对指定接收方开放，且仅在链接有效、其依据仍然成立时可用。
+rule-R13-legal_exception = 未经同意的披露须记录法律依据并经保密官批准。
 
 ## 审计日志中的规则名称
 rulename-R1-deny-by-default = 无规则允许（R1）
@@ -92,6 +97,11 @@ rulename-upload-incomplete = 上传未完成
 rulename-R4-precondition = 协议与培训（R4）
 rulename-R6-break-glass = 紧急访问（R6）
 rulename-firm-policy = 律所政策
+rulename-R10-consent = 客户同意（R10）
+rulename-R11-agreement = 接收方协议（R11）
+rulename-R12-two-person = 双人批准（R12）
+rulename-R12-release = 发布链接（R12）
+rulename-R13-legal-exception = 法定例外（R13）
 
 ## 审计日志中的操作
 action-person-view = 查看人员
@@ -153,6 +163,23 @@ action-matter-access-list = 列出谁可访问案件
 action-policy-manage = 管理律所政策
 action-policy-save = 已保存律所政策
 action-policy-test = 已运行决策用例
+action-consent-manage = 记录或撤回同意
+action-third-party-manage = 更改外部接收方
+action-third-party-view = 查看外部接收方
+action-transfer-request = 申请对外发送文件
+action-transfer-approve = 批准传输
+action-transfer-view = 查看传输
+action-transfer-revoke-link = 撤销发布链接
+action-outbox-view = 查看发件箱
+action-consent-record = 已记录同意
+action-consent-revoke = 已撤回同意
+action-transfer-create = 已申请传输
+action-transfer-refuse = 传输被拒绝
+action-transfer-void = 传输已作废
+action-transfer-release = 传输已发布
+action-release-code = 已向接收方发送一次性验证码
+action-release-open = 接收方打开了发布链接
+action-release-download = 接收方下载了文件
 
 ## 登录与设置
 sign-in-title = 登录 Custos

@@ -11,6 +11,7 @@ mod people;
 mod policies;
 mod session;
 mod teams;
+mod transfers;
 mod walls;
 
 use crate::error::{ApiError, ErrorBody};
@@ -243,6 +244,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(policies::routes())
         .merge(jobs::routes())
         .merge(documents::routes())
+        .merge(transfers::routes())
         .routes(utoipa_axum::routes!(health))
         .routes(utoipa_axum::routes!(openapi_document))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));

@@ -13,6 +13,7 @@ pub mod policies;
 pub mod records;
 pub mod sessions;
 pub mod staffing;
+pub mod transfers;
 pub mod walls;
 
 pub use audit::AuditTx;
@@ -25,4 +26,8 @@ pub use policies::{FirmPolicyRow, PoliciesTx};
 pub use records::{NumberKind, RecordsTx};
 pub use sessions::SessionsTx;
 pub use staffing::StaffingTx;
+pub use transfers::{
+    ApprovalRow, ConsentRow, DownloadRow, ExceptionRow, MailRow, ReleaseCodeRow, ReleaseLinkRow,
+    ThirdPartyRow, TransferFilter, TransferRow, TransferStatus, TransfersTx,
+};
 pub use walls::WallsTx;

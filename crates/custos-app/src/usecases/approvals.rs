@@ -1,0 +1,497 @@
+//! The two approvals of a transfer (R12), its refusal, the register, live links and their
+//! revocation, and the outbox.
+
+use crate::usecases::consents::bounded_text;
+use crate::usecases::transfers::{Gathered, LinkView, TransferList, TransferView, fingerprint};
+use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, Tx, reject};
+use custos_audit::Outcome;
+use custos_domain::{Role, Timestamp, TransferId};
+use custos_policy::{Action, Resource, Rule, approval_slot, check_transfer, may_revoke_release};
+use custos_store::{ReleaseLinkRow, TransferFilter, TransferRow, TransferStatus};
+use serde::Serialize;
+
+/// A mail in the outbox.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailView {
+    /// To.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// Queued at.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub queued_at: Timestamp,
+    /// Sent at (absent: waiting).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub sent_at: Option<Timestamp>,
+}
+
+impl App {
+    /// Loads a transfer for someone who acts on it; hidden (not found) from those who may not
+    /// see it.
+    async fn transfer_for(
+        &self,
+        tx: Tx,
+        caller: &Caller,
+        action: Action,
+        id: TransferId,
+    ) -> Result<(Tx, TransferRow, custos_policy::Principal), AppError> {
+        let mut tx = tx;
+        let facts = self.facts(&mut *tx, caller, action).await?;
+        let (mut tx, _permit) = self
+            .gate_with(tx, caller, action, &Resource::Firm, &facts)
+            .await?;
+        let loaded = tx.transfer(id).await?;
+        let team = match &loaded {
+            Some(t) => tx.matter(t.matter).await?.map(|m| m.team),
+            None => None,
+        };
+        match (loaded, team) {
+            (Some(t), Some(team)) if Self::may_see_transfer(&facts.0, &t, team) => {
+                Ok((tx, t, facts.0))
+            }
+            _ => Err(reject(tx, AppError::NotFound).await),
+        }
+    }
+
+    /// A transfer, with the checks run now.
+    pub async fn get_transfer(
+        &self,
+        caller: &Caller,
+        id: TransferId,
+    ) -> Result<TransferView, AppError> {
+        let tx = self.store.begin_read().await?;
+        let (mut tx, _, _) = self
+            .transfer_for(tx, caller, Action::ViewTransfers, id)
+            .await?;
+        let view = self.transfer_view(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Approves a transfer as the matter's team lead (or designated partner) or as the
+    /// officer. The checks run again first; if they fail, or the facts differ from those of
+    /// the first approval, the transfer is voided. The second approval releases it.
+    pub async fn approve_transfer(
+        &self,
+        caller: &Caller,
+        id: TransferId,
+    ) -> Result<TransferView, AppError> {
+        let action = Action::ApproveTransfer;
+        let tx = self.store.begin().await?;
+        let (mut tx, t, approver) = self.transfer_for(tx, caller, action, id).await?;
+        if t.status != TransferStatus::Pending {
+            let e = AppError::Conflict(format!("this transfer is {}", t.status.as_str()));
+            return Err(reject(tx, e).await);
+        }
+        let g = self.gather(&mut *tx, &t).await?;
+        let facts = self.approval_facts(&mut *tx, &t, &g).await?;
+        let slot = match approval_slot(&approver, &facts) {
+            Ok(slot) => slot,
+            Err(why) => {
+                self.transfer_event(
+                    &mut *tx,
+                    caller,
+                    id,
+                    action.as_str(),
+                    Outcome::Deny,
+                    why.rule,
+                    why.message.clone(),
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(AppError::Forbidden {
+                    rule: why.rule.code().to_owned(),
+                    message: why.message,
+                });
+            }
+        };
+        let now = self.now();
+        let check = check_transfer(&g.requester.0, &g.facts, &g.requester.1);
+        let print = fingerprint(&g);
+        let stale = tx
+            .approvals(id)
+            .await?
+            .iter()
+            .any(|a| a.fingerprint != print);
+        let void = match check.first_failure() {
+            Some(failed) => Some((failed.rule, failed.message.clone())),
+            None if stale => Some((
+                Rule::TwoPerson,
+                "the facts changed since the first approval (consent, agreement, documents or \
+                 walls): that approval is void"
+                    .to_owned(),
+            )),
+            None => None,
+        };
+        if let Some((rule, why)) = void {
+            tx.close_transfer(
+                id,
+                TransferStatus::Pending,
+                TransferStatus::Voided,
+                Some(&why),
+                now,
+            )
+            .await?;
+            let message = format!("voided at approval: {why}");
+            self.transfer_event(
+                &mut *tx,
+                caller,
+                id,
+                crate::vocabulary::ACTION_TRANSFER_VOID,
+                Outcome::Deny,
+                rule,
+                message.clone(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::Conflict(message));
+        }
+        let row = Self::approval_row(caller.person, slot, print, now);
+        tx.insert_approval(id, &row).await?;
+        self.transfer_event(
+            &mut *tx,
+            caller,
+            id,
+            action.as_str(),
+            Outcome::Allow,
+            Rule::TwoPerson,
+            format!("approved as {}", slot.as_str()),
+        )
+        .await?;
+        if facts.given.len() + 1 >= 2 {
+            self.release(&mut *tx, caller, &t, &g, now).await?;
+        }
+        let view = self.transfer_view(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Issues the link of a transfer with both approvals and mails it to the recipient.
+    async fn release(
+        &self,
+        tx: &mut dyn custos_store::StoreTx,
+        caller: &Caller,
+        t: &TransferRow,
+        g: &Gathered,
+        now: Timestamp,
+    ) -> Result<(), AppError> {
+        let token = custos_crypto::random_token()?;
+        let expires_at = now + time::Duration::days(i64::from(t.link_days));
+        let link = ReleaseLinkRow {
+            id: custos_domain::ReleaseLinkId::new(),
+            transfer: t.id,
+            token_hash: hex::encode(custos_crypto::token_hash(&token)),
+            passphrase_hash: t.passphrase_hash.clone(),
+            expires_at,
+            download_limit: t.download_limit,
+            downloads: 0,
+            wrong_codes: 0,
+            codes_sent: 0,
+            revoked: None,
+            created_at: now,
+        };
+        tx.insert_link(&link).await?;
+        tx.close_transfer(
+            t.id,
+            TransferStatus::Pending,
+            TransferStatus::Released,
+            None,
+            now,
+        )
+        .await?;
+        let firm = if self.settings.firm_name.is_empty() {
+            "the firm"
+        } else {
+            self.settings.firm_name.as_str()
+        };
+        let body = format!(
+            "{firm} has released {} document(s) to you through Custos.\n\n\
+             Open: {}/release/{}\n\n\
+             The link works until {} (UTC) for at most {} download(s). When you open it, a \
+             one-time code is sent to this address{}.\n\n\
+             If you did not expect this, do not open the link and tell {firm}.",
+            g.documents.len(),
+            self.settings.public_url,
+            token.as_str(),
+            custos_domain::iso(expires_at.date()),
+            t.download_limit,
+            if t.passphrase_hash.is_some() {
+                "; you also need the passphrase agreed with the firm"
+            } else {
+                ""
+            },
+        );
+        self.queue_mail(
+            tx,
+            &g.recipient.email,
+            format!("Documents from {firm}"),
+            body,
+        )
+        .await?;
+        self.transfer_event(
+            tx,
+            caller,
+            t.id,
+            crate::vocabulary::ACTION_TRANSFER_RELEASE,
+            Outcome::Allow,
+            Rule::TwoPerson,
+            format!(
+                "released with both approvals: a link for recipient {} until {}, {} download(s)",
+                t.recipient,
+                custos_domain::iso(expires_at.date()),
+                t.download_limit
+            ),
+        )
+        .await
+    }
+
+    /// Refuses a transfer with a reason; only someone who could approve it may refuse it.
+    pub async fn refuse_transfer(
+        &self,
+        caller: &Caller,
+        id: TransferId,
+        reason: &str,
+    ) -> Result<TransferView, AppError> {
+        let reason = bounded_text("reason", reason, 2000)?;
+        let action = Action::ApproveTransfer;
+        let tx = self.store.begin().await?;
+        let (mut tx, t, approver) = self.transfer_for(tx, caller, action, id).await?;
+        if t.status != TransferStatus::Pending {
+            let e = AppError::Conflict(format!("this transfer is {}", t.status.as_str()));
+            return Err(reject(tx, e).await);
+        }
+        let g = self.gather(&mut *tx, &t).await?;
+        let facts = self.approval_facts(&mut *tx, &t, &g).await?;
+        if let Err(why) = approval_slot(&approver, &facts) {
+            self.transfer_event(
+                &mut *tx,
+                caller,
+                id,
+                crate::vocabulary::ACTION_TRANSFER_REFUSE,
+                Outcome::Deny,
+                why.rule,
+                why.message.clone(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::Forbidden {
+                rule: why.rule.code().to_owned(),
+                message: why.message,
+            });
+        }
+        let now = self.now();
+        tx.close_transfer(
+            id,
+            TransferStatus::Pending,
+            TransferStatus::Refused,
+            Some(&reason),
+            now,
+        )
+        .await?;
+        self.transfer_event(
+            &mut *tx,
+            caller,
+            id,
+            crate::vocabulary::ACTION_TRANSFER_REFUSE,
+            Outcome::Allow,
+            Rule::TwoPerson,
+            "refused with a reason".to_owned(),
+        )
+        .await?;
+        let view = self.transfer_view(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Revokes a transfer's link at once (the requester or the officer).
+    pub async fn revoke_release(
+        &self,
+        caller: &Caller,
+        id: TransferId,
+        reason: &str,
+    ) -> Result<TransferView, AppError> {
+        let reason = bounded_text("reason", reason, 2000)?;
+        let action = Action::RevokeRelease;
+        let tx = self.store.begin().await?;
+        let (mut tx, t, principal) = self.transfer_for(tx, caller, action, id).await?;
+        if let Err(why) = may_revoke_release(&principal, t.requester) {
+            self.transfer_event(
+                &mut *tx,
+                caller,
+                id,
+                action.as_str(),
+                Outcome::Deny,
+                why.rule,
+                why.message.clone(),
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::Forbidden {
+                rule: why.rule.code().to_owned(),
+                message: why.message,
+            });
+        }
+        let now = self.now();
+        let revoked = match tx.link_of(id).await? {
+            Some(link) => {
+                tx.revoke_link(link.id, Some(caller.person), now, &reason)
+                    .await?
+            }
+            None => false,
+        };
+        if !revoked {
+            let e = AppError::Conflict("this transfer has no live link".to_owned());
+            return Err(reject(tx, e).await);
+        }
+        self.transfer_event(
+            &mut *tx,
+            caller,
+            id,
+            action.as_str(),
+            Outcome::Allow,
+            Rule::Release,
+            "link revoked".to_owned(),
+        )
+        .await?;
+        let view = self.transfer_view(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Transfers: the register (officer, partners), the caller's approval queue, or the
+    /// caller's own requests; newest first.
+    pub async fn list_transfers(
+        &self,
+        caller: &Caller,
+        which: TransferList,
+        page: &PageRequest,
+    ) -> Result<Page<TransferView>, AppError> {
+        let action = Action::ViewTransfers;
+        let mut tx = self.store.begin_read().await?;
+        let facts = self.facts(&mut *tx, caller, action).await?;
+        let (mut tx, _permit) = self
+            .gate_with(tx, caller, action, &Resource::Firm, &facts)
+            .await?;
+        let principal = &facts.0;
+        let filter = match which {
+            TransferList::Register => {
+                if !matches!(principal.role, Role::Officer | Role::Partner) {
+                    let e = AppError::Forbidden {
+                        rule: Rule::RoleDuty.code().to_owned(),
+                        message: "the register is the officer's and the partners'".to_owned(),
+                    };
+                    return Err(reject(tx, e).await);
+                }
+                TransferFilter::All
+            }
+            TransferList::Queue => TransferFilter::Pending,
+            TransferList::Mine => TransferFilter::RequestedBy(caller.person),
+        };
+        let limit = page.limit();
+        let rows = tx
+            .list_transfers(filter, page.cursor.map(TransferId), limit)
+            .await?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| rows.last().map(|r| r.id.to_string()))
+            .flatten();
+        let mut items = Vec::new();
+        for t in rows {
+            if which == TransferList::Queue {
+                let g = self.gather(&mut *tx, &t).await?;
+                let a = self.approval_facts(&mut *tx, &t, &g).await?;
+                if approval_slot(principal, &a).is_err() {
+                    continue;
+                }
+            }
+            items.push(self.transfer_view(&mut *tx, t.id).await?);
+        }
+        tx.commit().await?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Live links and their expiry: every one for the officer, one's own for others.
+    pub async fn live_links(&self, caller: &Caller) -> Result<Vec<LinkView>, AppError> {
+        let action = Action::ViewTransfers;
+        let mut tx = self.store.begin_read().await?;
+        let facts = self.facts(&mut *tx, caller, action).await?;
+        let (mut tx, _permit) = self
+            .gate_with(tx, caller, action, &Resource::Firm, &facts)
+            .await?;
+        let now = self.now();
+        let mut out = Vec::new();
+        for l in tx.live_links(now).await? {
+            let mine = match tx.transfer(l.transfer).await? {
+                Some(t) => t.requester == caller.person,
+                None => false,
+            };
+            if mine || facts.0.role == Role::Officer {
+                out.push(crate::usecases::transfers::link_view(&l, now));
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The mail outbox, newest first (the officer).
+    pub async fn outbox(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> Result<Page<MailView>, AppError> {
+        let tx = self.store.begin_read().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ViewOutbox, &Resource::Firm)
+            .await?;
+        let limit = page.limit();
+        let rows = tx.list_outbox(page.cursor, limit).await?;
+        tx.commit().await?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| rows.last().map(|r| r.id.to_string()))
+            .flatten();
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|m| MailView {
+                    to: m.to,
+                    subject: m.subject,
+                    body: m.body,
+                    queued_at: m.created_at,
+                    sent_at: m.sent_at,
+                })
+                .collect(),
+            next_cursor,
+        })
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one audit entry's fields")]
+    pub(crate) async fn transfer_event(
+        &self,
+        tx: &mut dyn custos_store::StoreTx,
+        caller: &Caller,
+        id: TransferId,
+        action: &str,
+        outcome: Outcome,
+        rule: Rule,
+        message: String,
+    ) -> Result<(), AppError> {
+        self.audit_event(
+            tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action,
+                resource: format!("transfer:{id}"),
+                outcome,
+                rule: rule.code(),
+                message,
+                detail: serde_json::Value::Null,
+            },
+        )
+        .await
+    }
+}

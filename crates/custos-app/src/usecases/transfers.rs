@@ -1,0 +1,709 @@
+//! External transfers (R12, R13): a request checked before any approval, two approvals by two
+//! different people (neither the requester), the checks run again at each approval; the second
+//! approval releases the transfer as an expiring link mailed to the named recipient.
+
+use crate::facts::{document_facts, matter_facts, principal_and_walls};
+use crate::usecases::consents::bounded_text;
+use crate::{App, AppError, AuditEvent, Caller, Tx, reject};
+use custos_audit::Outcome;
+use custos_domain::{
+    ConsentId, Date, DocumentId, LegalBasis, MatterId, PersonId, Role, ThirdPartyId, Timestamp,
+    TransferId, iso_date, purpose,
+};
+use custos_policy::{
+    Action, ApprovalFacts, Basis, Check, ConsentFacts, Context, Principal, RecipientFacts,
+    Resource, Rule, Slot, TransferCheck, TransferFacts, check_transfer,
+};
+use custos_store::{
+    ApprovalRow, ConsentRow, ExceptionRow, MailRow, MatterRow, ReleaseLinkRow, StoreTx,
+    ThirdPartyRow, TransferRow, TransferStatus,
+};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+/// Most documents one transfer may carry.
+pub const MAX_TRANSFER_DOCUMENTS: usize = 1000;
+
+/// A disclosure without consent (R13).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewException {
+    /// The legal basis.
+    pub basis: LegalBasis,
+    /// The order's or request's reference.
+    pub reference: String,
+    /// The order (or the regulator's letter), uploaded as a document of the matter; required
+    /// for a court order.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    #[serde(default)]
+    pub order: Option<DocumentId>,
+    /// Whether the client is informed afterwards (`false`: the order forbids it).
+    pub inform_client: bool,
+    /// Until when the order forbids informing the client.
+    #[serde(default, with = "iso_date::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub forbidden_until: Option<Date>,
+}
+
+/// A transfer to ask for (or to check first).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTransfer {
+    /// The matter the documents come from.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub matter: MatterId,
+    /// The recipient.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub recipient: ThirdPartyId,
+    /// Why (a purpose label the consent names, e.g. `expert_report`).
+    pub purpose: String,
+    /// The documents (1 to 1,000, all of the matter).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub documents: Vec<DocumentId>,
+    /// The consent it rests on...
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    #[serde(default)]
+    pub consent: Option<ConsentId>,
+    /// ...or the legal exception.
+    #[serde(default)]
+    pub exception: Option<NewException>,
+    /// Days the link lasts (default 7, at most 30).
+    #[serde(default)]
+    pub link_days: Option<u32>,
+    /// Downloads the link allows (default 3, at most 100).
+    #[serde(default)]
+    pub download_limit: Option<u32>,
+    /// A passphrase agreed with the recipient out of band (8 to 128 characters).
+    #[serde(default)]
+    pub passphrase: Option<String>,
+}
+
+/// A refusal or a revocation.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WithReason {
+    /// Why (shown on the transfer).
+    pub reason: String,
+}
+
+/// One document of a transfer.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferDocumentView {
+    /// Document.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: DocumentId,
+    /// Classification.
+    pub classification: custos_domain::Classification,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 (hex) of the bytes the recipient downloaded, once downloaded.
+    pub released_sha256: Option<String>,
+}
+
+/// One approval.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApprovalView {
+    /// Who.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub person: PersonId,
+    /// `lead` or `officer`.
+    pub slot: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+}
+
+/// A release link (never its token).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkView {
+    /// Its transfer.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub transfer: TransferId,
+    /// Ends at.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: Timestamp,
+    /// Downloads allowed.
+    pub download_limit: u32,
+    /// Downloads so far.
+    pub downloads: u32,
+    /// Whether a passphrase is asked.
+    pub passphrase: bool,
+    /// Whether it still opens (not revoked, not expired).
+    pub live: bool,
+    /// When it was revoked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub revoked_at: Option<Timestamp>,
+    /// Why.
+    pub revoke_reason: Option<String>,
+}
+
+/// One download by the recipient.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DownloadView {
+    /// Document.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub document: DocumentId,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// From which address.
+    pub address: Option<String>,
+}
+
+/// A transfer with everything needed to decide on it, on one screen.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferView {
+    /// Id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: TransferId,
+    /// Matter.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub matter: MatterId,
+    /// Who asked.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub requester: PersonId,
+    /// Recipient.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub recipient: ThirdPartyId,
+    /// Recipient's name and organisation.
+    pub recipient_name: String,
+    /// Purpose label.
+    pub purpose: String,
+    /// Channel (`link`).
+    pub channel: &'static str,
+    /// The consent it rests on.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub consent: Option<ConsentId>,
+    /// The legal basis of a disclosure without consent (flagged in the register).
+    pub legal_basis: Option<LegalBasis>,
+    /// Its reference.
+    pub legal_reference: Option<String>,
+    /// Whether the client is informed afterwards.
+    pub inform_client: Option<bool>,
+    /// `pending`, `released`, `refused` or `voided`.
+    pub status: &'static str,
+    /// Why it was refused or voided.
+    pub status_reason: Option<String>,
+    /// Asked at.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub requested_at: Timestamp,
+    /// Documents.
+    pub documents: Vec<TransferDocumentView>,
+    /// Approvals given.
+    pub approvals: Vec<ApprovalView>,
+    /// The checks, run now.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub checks: Vec<Check>,
+    /// The link, once released.
+    pub link: Option<LinkView>,
+    /// Downloads so far.
+    pub downloads: Vec<DownloadView>,
+}
+
+/// Which transfers to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferList {
+    /// The register: every transfer (officer and partners).
+    Register,
+    /// Those waiting for an approval the caller may give.
+    Queue,
+    /// The caller's own requests.
+    Mine,
+}
+
+/// The facts of a transfer gathered in one unit of work.
+pub(crate) struct Gathered {
+    pub(crate) facts: TransferFacts,
+    pub(crate) recipient: ThirdPartyRow,
+    pub(crate) matter: MatterRow,
+    pub(crate) requester: (Principal, Context),
+    pub(crate) documents: Vec<(custos_store::DocumentRow, Option<String>)>,
+}
+
+pub(crate) fn consent_facts(c: &ConsentRow) -> ConsentFacts {
+    ConsentFacts {
+        id: c.id,
+        client: c.client,
+        purposes: c.purposes.clone(),
+        recipient: c.recipient,
+        category: c.category,
+        matters: c.matters.clone(),
+        given_on: c.given_on,
+        expires_on: c.expires_on,
+        revoked: c.revoked.is_some(),
+    }
+}
+
+pub(crate) fn fingerprint(g: &Gathered) -> String {
+    let text = g.facts.fingerprint(&g.requester.1.walls);
+    hex::encode(custos_crypto::token_hash(&text))
+}
+
+pub(crate) fn link_view(l: &ReleaseLinkRow, now: Timestamp) -> LinkView {
+    LinkView {
+        transfer: l.transfer,
+        expires_at: l.expires_at,
+        download_limit: l.download_limit,
+        downloads: l.downloads,
+        passphrase: l.passphrase_hash.is_some(),
+        live: l.revoked.is_none() && l.expires_at > now,
+        revoked_at: l.revoked.as_ref().map(|r| r.0),
+        revoke_reason: l.revoked.as_ref().map(|r| r.2.clone()),
+    }
+}
+
+impl App {
+    /// A person's principal and context as a decision about them needs it, without a request
+    /// of theirs (the requester of a transfer, checked again at approval and download).
+    pub(crate) async fn principal_context(
+        &self,
+        tx: &mut dyn StoreTx,
+        person: PersonId,
+    ) -> Result<(Principal, Context), AppError> {
+        let now = self.now();
+        let (principal, mut ctx, version) =
+            principal_and_walls(tx, person, now, self.today(now)).await?;
+        (ctx.clock, ctx.firm) = self.firm_context_at(tx, now, version).await?;
+        Ok((principal, ctx))
+    }
+
+    /// Everything the checks of a stored transfer depend on, read now.
+    pub(crate) async fn gather(
+        &self,
+        tx: &mut dyn StoreTx,
+        t: &TransferRow,
+    ) -> Result<Gathered, AppError> {
+        let missing = || AppError::Internal("a transfer's record vanished".to_owned());
+        let matter = tx.matter(t.matter).await?.ok_or_else(missing)?;
+        let recipient = tx.third_party(t.recipient).await?.ok_or_else(missing)?;
+        let basis = match (&t.consent, &t.exception) {
+            (Some(c), _) => {
+                Basis::Consent(consent_facts(&tx.consent(*c).await?.ok_or_else(missing)?))
+            }
+            (None, Some(e)) => Basis::Exception(e.basis),
+            (None, None) => Basis::None,
+        };
+        let documents = tx.transfer_documents(t.id).await?;
+        let requester = self.principal_context(tx, t.requester).await?;
+        let facts = TransferFacts {
+            matter: matter_facts(&matter),
+            recipient: self.recipient_facts(tx, &recipient).await?,
+            purpose: t.purpose.clone(),
+            basis,
+            documents: documents
+                .iter()
+                .map(|(d, _)| document_facts(d, &matter))
+                .collect(),
+        };
+        Ok(Gathered {
+            facts,
+            recipient,
+            matter,
+            requester,
+            documents,
+        })
+    }
+
+    pub(crate) async fn recipient_facts(
+        &self,
+        tx: &mut dyn StoreTx,
+        r: &ThirdPartyRow,
+    ) -> Result<RecipientFacts, AppError> {
+        let walls = match r.person {
+            Some(p) => self.principal_context(tx, p).await?.1.walls,
+            None => Vec::new(),
+        };
+        Ok(RecipientFacts {
+            id: r.id,
+            category: r.category,
+            address_verified: r.verified.is_some(),
+            agreement_signed_on: r.agreement_signed_on,
+            agreement_expires_on: r.agreement_expires_on,
+            person: r.person,
+            walls,
+        })
+    }
+
+    /// Checks a transfer before it is asked for: what the request form shows.
+    pub async fn check_transfer(
+        &self,
+        caller: &Caller,
+        input: NewTransfer,
+    ) -> Result<TransferCheck, AppError> {
+        let (tx, _, check) = self.prepare_transfer(caller, &input).await?;
+        tx.commit().await?;
+        Ok(check)
+    }
+
+    /// Asks for a transfer: refused unless every check holds; then it waits for its two
+    /// approvals.
+    pub async fn request_transfer(
+        &self,
+        caller: &Caller,
+        input: NewTransfer,
+    ) -> Result<TransferView, AppError> {
+        let passphrase = match input.passphrase.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) if (8..=128).contains(&p.chars().count()) => {
+                Some(self.passwords.hash(Zeroizing::new(p.to_owned())).await?)
+            }
+            Some(_) => {
+                return Err(AppError::BadInput(
+                    "passphrase must be 8 to 128 characters".to_owned(),
+                ));
+            }
+        };
+        let (mut tx, row, check) = self.prepare_transfer(caller, &input).await?;
+        if let Some(failed) = check.first_failure() {
+            let message = format!("the transfer cannot be asked for: {}", failed.message);
+            self.audit_event(
+                &mut *tx,
+                AuditEvent {
+                    request_id: caller.request_id,
+                    actor: Some(caller.person),
+                    action: Action::RequestTransfer.as_str(),
+                    resource: format!("matter:{}", input.matter),
+                    outcome: Outcome::Deny,
+                    rule: failed.rule.code(),
+                    message: message.clone(),
+                    detail: serde_json::json!({ "recipient": input.recipient.to_string() }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::Forbidden {
+                rule: failed.rule.code().to_owned(),
+                message,
+            });
+        }
+        let row = TransferRow {
+            passphrase_hash: passphrase,
+            ..row
+        };
+        tx.insert_transfer(&row, &input.documents).await?;
+        let rule = if row.exception.is_some() {
+            Rule::LegalException
+        } else {
+            Rule::Consent
+        };
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: crate::vocabulary::ACTION_TRANSFER_CREATE,
+                resource: format!("transfer:{}", row.id),
+                outcome: Outcome::Allow,
+                rule: rule.code(),
+                message: format!(
+                    "transfer of {} document(s) of matter {} to recipient {} for `{}` asked; \
+                     it waits for two approvals",
+                    input.documents.len(),
+                    row.matter,
+                    row.recipient,
+                    row.purpose
+                ),
+                detail: serde_json::json!({
+                    "matter": row.matter.to_string(),
+                    "legal_exception": row.exception.as_ref().map(|e| e.basis.as_str()),
+                }),
+            },
+        )
+        .await?;
+        let view = self.transfer_view(&mut *tx, row.id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Validates a request, gates it (`RequestTransfer` on the matter) and runs the checks.
+    async fn prepare_transfer(
+        &self,
+        caller: &Caller,
+        input: &NewTransfer,
+    ) -> Result<(Tx, TransferRow, TransferCheck), AppError> {
+        let purpose = purpose(&input.purpose)?;
+        let link_days = input.link_days.unwrap_or(7);
+        let download_limit = input.download_limit.unwrap_or(3);
+        let mut problems = Vec::new();
+        if !(1..=30).contains(&link_days) {
+            problems.push("link_days must be 1 to 30".to_owned());
+        }
+        if !(1..=100).contains(&download_limit) {
+            problems.push("download_limit must be 1 to 100".to_owned());
+        }
+        let mut unique = input.documents.clone();
+        unique.sort();
+        unique.dedup();
+        if unique.is_empty() || unique.len() != input.documents.len() {
+            problems.push("name each document once, at least one".to_owned());
+        }
+        if input.documents.len() > MAX_TRANSFER_DOCUMENTS {
+            problems.push(format!(
+                "at most {MAX_TRANSFER_DOCUMENTS} documents per transfer"
+            ));
+        }
+        let exception = match (&input.consent, &input.exception) {
+            (Some(_), Some(_)) | (None, None) => {
+                problems.push("name either a consent or a legal exception".to_owned());
+                None
+            }
+            (Some(_), None) => None,
+            (None, Some(e)) => {
+                if e.basis == LegalBasis::CourtOrder && e.order.is_none() {
+                    problems.push("a court order is uploaded and named as `order`".to_owned());
+                }
+                if e.inform_client && e.forbidden_until.is_some() {
+                    problems.push(
+                        "forbidden_until is only for an order that forbids informing the client"
+                            .to_owned(),
+                    );
+                }
+                Some(ExceptionRow {
+                    basis: e.basis,
+                    reference: bounded_text("reference", &e.reference, 500)?,
+                    order: e.order,
+                    inform_client: e.inform_client,
+                    forbidden_until: e.forbidden_until,
+                })
+            }
+        };
+        if !problems.is_empty() {
+            return Err(AppError::BadInput(problems.join("; ")));
+        }
+        let action = Action::RequestTransfer;
+        let mut tx = self.store.begin().await?;
+        let loaded = tx.matter(input.matter).await?;
+        let (mut tx, matter) = self
+            .found(
+                tx,
+                caller,
+                action,
+                || format!("matter:{}", input.matter),
+                loaded,
+            )
+            .await?;
+        let facts = self.facts(&mut *tx, caller, action).await?;
+        let resource = Resource::Matter(matter_facts(&matter));
+        let (mut tx, _permit) = self
+            .gate_with(tx, caller, action, &resource, &facts)
+            .await?;
+        let Some(recipient) = tx.third_party(input.recipient).await? else {
+            let e = AppError::UnknownReference(format!("no recipient {}", input.recipient));
+            return Err(reject(tx, e).await);
+        };
+        let basis = match input.consent {
+            Some(c) => match tx.consent(c).await? {
+                Some(row) => Basis::Consent(consent_facts(&row)),
+                None => {
+                    let e = AppError::UnknownReference(format!("no consent {c}"));
+                    return Err(reject(tx, e).await);
+                }
+            },
+            None => exception
+                .as_ref()
+                .map_or(Basis::None, |e| Basis::Exception(e.basis)),
+        };
+        let on_matter = tx.matter_documents(matter.id).await?;
+        let mut documents = Vec::with_capacity(unique.len());
+        for id in &input.documents {
+            match on_matter.binary_search_by(|d| d.id.cmp(id)) {
+                Ok(i) => documents.push(document_facts(&on_matter[i], &matter)),
+                Err(_) => {
+                    let e = AppError::UnknownReference(format!(
+                        "document {id} is not a document of this matter"
+                    ));
+                    return Err(reject(tx, e).await);
+                }
+            }
+        }
+        if let Some(order) = exception.as_ref().and_then(|e| e.order)
+            && on_matter.binary_search_by(|d| d.id.cmp(&order)).is_err()
+        {
+            let e = AppError::UnknownReference(format!(
+                "the order {order} is not a document of this matter"
+            ));
+            return Err(reject(tx, e).await);
+        }
+        let transfer = TransferFacts {
+            matter: matter_facts(&matter),
+            recipient: self.recipient_facts(&mut *tx, &recipient).await?,
+            purpose: purpose.clone(),
+            basis,
+            documents,
+        };
+        let check = check_transfer(&facts.0, &transfer, &facts.1);
+        let row = TransferRow {
+            id: TransferId::new(),
+            matter: matter.id,
+            client: matter.client,
+            requester: caller.person,
+            recipient: recipient.id,
+            purpose,
+            consent: input.consent,
+            exception,
+            status: TransferStatus::Pending,
+            status_reason: None,
+            link_days,
+            download_limit,
+            passphrase_hash: None,
+            requested_at: self.now(),
+            closed_at: None,
+        };
+        Ok((tx, row, check))
+    }
+
+    /// A transfer with its documents, approvals, link, downloads and the checks run now.
+    pub(crate) async fn transfer_view(
+        &self,
+        tx: &mut dyn StoreTx,
+        id: TransferId,
+    ) -> Result<TransferView, AppError> {
+        let t = tx.transfer(id).await?.ok_or(AppError::NotFound)?;
+        let g = self.gather(tx, &t).await?;
+        let checks = check_transfer(&g.requester.0, &g.facts, &g.requester.1).checks;
+        let approvals = tx.approvals(id).await?;
+        let link = tx.link_of(id).await?;
+        let downloads = match &link {
+            Some(l) => tx.downloads(l.id).await?,
+            None => Vec::new(),
+        };
+        let now = self.now();
+        Ok(TransferView {
+            id: t.id,
+            matter: t.matter,
+            requester: t.requester,
+            recipient: t.recipient,
+            recipient_name: format!("{} ({})", g.recipient.name, g.recipient.organisation),
+            purpose: t.purpose,
+            channel: "link",
+            consent: t.consent,
+            legal_basis: t.exception.as_ref().map(|e| e.basis),
+            legal_reference: t.exception.as_ref().map(|e| e.reference.clone()),
+            inform_client: t.exception.as_ref().map(|e| e.inform_client),
+            status: t.status.as_str(),
+            status_reason: t.status_reason,
+            requested_at: t.requested_at,
+            documents: g
+                .documents
+                .into_iter()
+                .map(|(d, sha)| TransferDocumentView {
+                    id: d.id,
+                    classification: d.classification,
+                    size: d.size,
+                    released_sha256: sha,
+                })
+                .collect(),
+            approvals: approvals
+                .into_iter()
+                .map(|a| ApprovalView {
+                    person: a.person,
+                    slot: a.slot,
+                    at: a.at,
+                })
+                .collect(),
+            checks,
+            link: link.as_ref().map(|l| link_view(l, now)),
+            downloads: downloads
+                .into_iter()
+                .map(|d| DownloadView {
+                    document: d.document,
+                    at: d.at,
+                    address: d.address,
+                })
+                .collect(),
+        })
+    }
+
+    /// The approval facts of a transfer.
+    pub(crate) async fn approval_facts(
+        &self,
+        tx: &mut dyn StoreTx,
+        t: &TransferRow,
+        g: &Gathered,
+    ) -> Result<ApprovalFacts, AppError> {
+        let client = tx
+            .client(t.client)
+            .await?
+            .ok_or_else(|| AppError::Internal("a transfer's client vanished".to_owned()))?;
+        let given = tx
+            .approvals(t.id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let slot = if a.slot == "officer" {
+                    Slot::Officer
+                } else {
+                    Slot::Lead
+                };
+                (a.person, slot)
+            })
+            .collect();
+        Ok(ApprovalFacts {
+            requester: t.requester,
+            requester_leads_team: g.requester.0.led_teams.contains(&g.matter.team),
+            matter: g.facts.matter,
+            responsible_partner: client.responsible,
+            exception: t.exception.as_ref().map(|e| e.basis),
+            given,
+        })
+    }
+
+    /// Whether the caller may see a transfer: its requester, the officer, partners, and the
+    /// lead of the matter's team.
+    pub(crate) fn may_see_transfer(
+        principal: &Principal,
+        t: &TransferRow,
+        team: custos_domain::TeamId,
+    ) -> bool {
+        principal.id == t.requester
+            || matches!(principal.role, Role::Officer | Role::Partner)
+            || principal.led_teams.contains(&team)
+    }
+
+    /// Queues a mail to the outbox (never client content).
+    pub(crate) async fn queue_mail(
+        &self,
+        tx: &mut dyn StoreTx,
+        to: &str,
+        subject: String,
+        body: String,
+    ) -> Result<(), AppError> {
+        tx.queue_mail(&MailRow {
+            id: uuid::Uuid::now_v7(),
+            to: to.to_owned(),
+            subject,
+            body,
+            created_at: self.now(),
+            sent_at: None,
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) fn approval_row(
+        person: PersonId,
+        slot: Slot,
+        fingerprint: String,
+        at: Timestamp,
+    ) -> ApprovalRow {
+        ApprovalRow {
+            person,
+            slot: slot.as_str().to_owned(),
+            fingerprint,
+            at,
+        }
+    }
+}

@@ -1,0 +1,594 @@
+//! Whether one transfer outside the firm may go ahead (R10-R13), who may approve it (R12, two
+//! people), and whether its release link may hand one document to its recipient.
+//!
+//! The checks run before any approval, again at each approval and at every download: a change
+//! in between (consent revoked or expired, agreement expired, document reclassified, wall
+//! raised) fails them, and [`TransferFacts::fingerprint`] tells an approval given on other facts.
+
+use crate::decision::{Decision, Reason, Rule};
+use crate::{Action, Context, DocumentFacts, MatterFacts, Principal, Resource};
+use custos_domain::{
+    ClientId, ConsentId, Date, LegalBasis, MatterId, PersonId, PersonStatus, RecipientCategory,
+    Role, ThirdPartyId, Timestamp, Wall, iso,
+};
+use serde::Serialize;
+
+/// A client's consent as the checks need it (R10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentFacts {
+    /// The consent.
+    pub id: ConsentId,
+    /// Whose consent.
+    pub client: ClientId,
+    /// The purposes it allows.
+    pub purposes: Vec<String>,
+    /// The recipient it names, if it names one.
+    pub recipient: Option<ThirdPartyId>,
+    /// The category of recipients it allows, when it names no recipient.
+    pub category: Option<RecipientCategory>,
+    /// The matters it covers; empty: every matter of the client.
+    pub matters: Vec<MatterId>,
+    /// The day it was given.
+    pub given_on: Date,
+    /// Its last valid day, if it expires.
+    pub expires_on: Option<Date>,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// An outside recipient as the checks need it (R11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientFacts {
+    /// The recipient.
+    pub id: ThirdPartyId,
+    /// What kind of party.
+    pub category: RecipientCategory,
+    /// Whether their contact address was verified.
+    pub address_verified: bool,
+    /// The day they signed their confidentiality agreement; `None`: not on file.
+    pub agreement_signed_on: Option<Date>,
+    /// The agreement's last valid day.
+    pub agreement_expires_on: Option<Date>,
+    /// Their account, when they have one (walls can name them).
+    pub person: Option<PersonId>,
+    /// Walls that may screen them (those naming their account).
+    pub walls: Vec<Wall>,
+}
+
+/// What a transfer rests on: a consent, or a legal exception (R13), or nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Basis {
+    /// The client's consent.
+    Consent(ConsentFacts),
+    /// A recorded legal basis for disclosure without consent.
+    Exception(LegalBasis),
+    /// Nothing was named.
+    None,
+}
+
+/// Everything the checks of one transfer depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferFacts {
+    /// The matter the documents come from.
+    pub matter: MatterFacts,
+    /// Who receives them.
+    pub recipient: RecipientFacts,
+    /// Why (a purpose label).
+    pub purpose: String,
+    /// The consent or legal basis.
+    pub basis: Basis,
+    /// The documents.
+    pub documents: Vec<DocumentFacts>,
+}
+
+impl TransferFacts {
+    /// A canonical text of every fact an approval rests on (consent and its state, agreement,
+    /// documents with their classification, walls naming the recipient). Two approvals given
+    /// on different fingerprints were given on different facts: the first is void.
+    pub fn fingerprint(&self, requester_walls: &[Wall]) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let opt = |d: Option<Date>| d.map(iso).unwrap_or_default();
+        let _ = write!(
+            out,
+            "matter={};recipient={};purpose={};",
+            self.matter.id, self.recipient.id, self.purpose
+        );
+        match &self.basis {
+            Basis::Consent(c) => {
+                let _ = write!(
+                    out,
+                    "consent={};expires={};revoked={};",
+                    c.id,
+                    opt(c.expires_on),
+                    c.revoked
+                );
+            }
+            Basis::Exception(b) => {
+                let _ = write!(out, "exception={};", b.as_str());
+            }
+            Basis::None => out.push_str("basis=none;"),
+        }
+        let _ = write!(
+            out,
+            "agreement={}..{};verified={};",
+            opt(self.recipient.agreement_signed_on),
+            opt(self.recipient.agreement_expires_on),
+            self.recipient.address_verified
+        );
+        let mut docs: Vec<_> = self
+            .documents
+            .iter()
+            .map(|d| (d.id, d.classification.as_str()))
+            .collect();
+        docs.sort();
+        for (id, class) in docs {
+            let _ = write!(out, "doc={id}:{class};");
+        }
+        let mut walls: Vec<_> = self
+            .recipient
+            .walls
+            .iter()
+            .chain(requester_walls)
+            .filter(|w| w.is_active())
+            .map(|w| w.id)
+            .collect();
+        walls.sort();
+        walls.dedup();
+        for w in walls {
+            let _ = write!(out, "wall={w};");
+        }
+        out
+    }
+}
+
+/// One check of a transfer, passed or not, with the rule and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// The rule checked.
+    pub rule: Rule,
+    /// Whether it holds.
+    pub passed: bool,
+    /// What was found (ids, never client content).
+    pub message: String,
+}
+
+/// The outcome of [`check_transfer`]: every check, in a fixed order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransferCheck {
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+impl TransferCheck {
+    /// Whether every check holds.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+
+    /// The first failed check.
+    pub fn first_failure(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| !c.passed)
+    }
+}
+
+fn check(rule: Rule, passed: bool, message: impl Into<String>) -> Check {
+    Check {
+        rule,
+        passed,
+        message: message.into(),
+    }
+}
+
+/// Runs every check of a transfer asked by `requester` (whose walls and firm policies are in
+/// `ctx`): the consent covers this client, recipient, purpose and matter and is in force (or a
+/// legal basis is recorded); the recipient's address is verified and their agreement in
+/// force; the requester may read every document (R1-R4, walls, firm policies); no wall
+/// screens the recipient. Pure: the same facts give the same answer.
+pub fn check_transfer(requester: &Principal, t: &TransferFacts, ctx: &Context) -> TransferCheck {
+    let today = ctx.today;
+    let r = &t.recipient;
+    let mut checks = Vec::with_capacity(5);
+    checks.push(match &t.basis {
+        Basis::Consent(c) => consent_check(c, t, today),
+        Basis::Exception(b) => check(
+            Rule::LegalException,
+            true,
+            format!(
+                "no consent: disclosure on the legal basis `{}`, recorded with the request \
+                 (the confidentiality officer approves)",
+                b.as_str()
+            ),
+        ),
+        Basis::None => check(
+            Rule::Consent,
+            false,
+            "no consent of the client was named, and no legal basis recorded",
+        ),
+    });
+    let authority_on_legal_basis =
+        matches!(t.basis, Basis::Exception(_)) && r.category == RecipientCategory::Authority;
+    checks.push(if !r.address_verified {
+        check(
+            Rule::RecipientAgreement,
+            false,
+            format!("the address of recipient {} is not verified", r.id),
+        )
+    } else if authority_on_legal_basis {
+        check(
+            Rule::RecipientAgreement,
+            true,
+            "an authority receiving on a legal basis signs no confidentiality agreement",
+        )
+    } else {
+        match (r.agreement_signed_on, r.agreement_expires_on) {
+            (None, _) => check(
+                Rule::RecipientAgreement,
+                false,
+                format!("no confidentiality agreement of recipient {} on file", r.id),
+            ),
+            (Some(signed), _) if signed > today => check(
+                Rule::RecipientAgreement,
+                false,
+                format!(
+                    "recipient {}'s agreement is dated {}, in the future",
+                    r.id,
+                    iso(signed)
+                ),
+            ),
+            (Some(_), Some(until)) if until < today => check(
+                Rule::RecipientAgreement,
+                false,
+                format!("recipient {}'s agreement expired on {}", r.id, iso(until)),
+            ),
+            (Some(signed), until) => check(
+                Rule::RecipientAgreement,
+                true,
+                format!(
+                    "recipient {}'s agreement signed on {}{}",
+                    r.id,
+                    iso(signed),
+                    until
+                        .map(|u| format!(", valid until {}", iso(u)))
+                        .unwrap_or_default()
+                ),
+            ),
+        }
+    });
+    checks.push(access_check(requester, t, ctx));
+    checks.push(recipient_wall_check(t, ctx));
+    TransferCheck { checks }
+}
+
+fn consent_check(c: &ConsentFacts, t: &TransferFacts, today: Date) -> Check {
+    let r = &t.recipient;
+    let fail = |why: String| check(Rule::Consent, false, format!("consent {}: {why}", c.id));
+    if c.client != t.matter.client {
+        return fail("it is another client's consent".to_owned());
+    }
+    if c.revoked {
+        return fail("it was revoked".to_owned());
+    }
+    if c.given_on > today {
+        return fail(format!("it is given only from {}", iso(c.given_on)));
+    }
+    if let Some(until) = c.expires_on
+        && until < today
+    {
+        return fail(format!("it expired on {}", iso(until)));
+    }
+    if !c.purposes.contains(&t.purpose) {
+        return fail(format!(
+            "it does not cover the purpose `{}` (it covers: {})",
+            t.purpose,
+            c.purposes.join(", ")
+        ));
+    }
+    let recipient_ok = match (c.recipient, c.category) {
+        (Some(named), _) => named == r.id,
+        (None, Some(category)) => category == r.category,
+        (None, None) => false,
+    };
+    if !recipient_ok {
+        return fail(match c.recipient {
+            Some(named) => format!("it names recipient {named}, not {}", r.id),
+            None => format!(
+                "it covers recipients of the category `{}`, and {} is `{}`",
+                c.category.map(RecipientCategory::as_str).unwrap_or("none"),
+                r.id,
+                r.category.as_str()
+            ),
+        });
+    }
+    if !c.matters.is_empty() && !c.matters.contains(&t.matter.id) {
+        return fail(format!("it does not cover matter {}", t.matter.id));
+    }
+    check(
+        Rule::Consent,
+        true,
+        format!(
+            "consent {} covers this client, recipient and purpose{}",
+            c.id,
+            c.expires_on
+                .map(|u| format!(" until {}", iso(u)))
+                .unwrap_or_default()
+        ),
+    )
+}
+
+/// The requester's own access to every document: one decision each, the first refusal named.
+fn access_check(requester: &Principal, t: &TransferFacts, ctx: &Context) -> Check {
+    if t.documents.is_empty() {
+        return check(Rule::DenyByDefault, false, "no documents were named");
+    }
+    for d in &t.documents {
+        if d.matter.id != t.matter.id {
+            return check(
+                Rule::DenyByDefault,
+                false,
+                format!("document {} is not on matter {}", d.id, t.matter.id),
+            );
+        }
+        let decision = crate::decide(
+            requester,
+            Action::ReadDocumentContent,
+            &Resource::Document(*d),
+            ctx,
+        );
+        if !decision.is_allowed() {
+            let why = decision.reasons().first().cloned().unwrap_or(Reason {
+                rule: Rule::DenyByDefault,
+                message: String::new(),
+            });
+            return check(
+                why.rule,
+                false,
+                format!(
+                    "the requester may not read document {}: {}",
+                    d.id, why.message
+                ),
+            );
+        }
+    }
+    check(
+        Rule::NeedToKnow,
+        true,
+        format!("the requester may read all {} documents", t.documents.len()),
+    )
+}
+
+/// R3 for the recipient: no wall may screen their account from the matter.
+fn recipient_wall_check(t: &TransferFacts, ctx: &Context) -> Check {
+    let r = &t.recipient;
+    let Some(person) = r.person else {
+        return check(
+            Rule::Wall,
+            true,
+            format!("recipient {} has no account, so no wall names them", r.id),
+        );
+    };
+    let as_principal = Principal {
+        id: person,
+        role: Role::External,
+        status: PersonStatus::Active,
+        teams: vec![],
+        led_teams: vec![],
+        staffed_matters: vec![],
+        compliance: custos_domain::Compliance::default(),
+        emergency: vec![],
+    };
+    let walls = Context {
+        walls: r.walls.clone(),
+        ..ctx.clone()
+    };
+    match crate::screening_wall(&as_principal, &Resource::Matter(t.matter), &walls) {
+        Some(wall) => check(
+            Rule::Wall,
+            false,
+            format!("the recipient is screened: {}", wall.message),
+        ),
+        None => check(Rule::Wall, true, "no wall screens the recipient"),
+    }
+}
+
+/// Which approval a person gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Slot {
+    /// The matter's team lead, or the designated partner in their place.
+    Lead,
+    /// The confidentiality officer.
+    Officer,
+}
+
+impl Slot {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Slot::Lead => "lead",
+            Slot::Officer => "officer",
+        }
+    }
+}
+
+/// The facts of one approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalFacts {
+    /// Who asked.
+    pub requester: PersonId,
+    /// Whether the requester leads the matter's team.
+    pub requester_leads_team: bool,
+    /// The matter.
+    pub matter: MatterFacts,
+    /// The client's responsible partner: the designated partner when the team lead asks.
+    pub responsible_partner: PersonId,
+    /// The legal basis, for a disclosure without consent.
+    pub exception: Option<LegalBasis>,
+    /// Approvals already given.
+    pub given: Vec<(PersonId, Slot)>,
+}
+
+/// Which approval `approver` may give on this transfer, or why they may not (R12): the
+/// officer's and the team lead's, two different people, neither the requester; when the
+/// team lead asks, the client's responsible partner approves in their place (any other
+/// partner when they asked themselves); for imminent harm (R13) the lead approval is a
+/// partner's.
+pub fn approval_slot(approver: &Principal, a: &ApprovalFacts) -> Result<Slot, Reason> {
+    let deny = |m: String| {
+        Err(Reason {
+            rule: Rule::TwoPerson,
+            message: m,
+        })
+    };
+    if !crate::may_act(approver.status) {
+        return Err(Reason {
+            rule: Rule::Status,
+            message: format!("person {} may not act", approver.id),
+        });
+    }
+    if approver.id == a.requester {
+        return deny("the requester cannot approve their own transfer".to_owned());
+    }
+    if a.given.iter().any(|(p, _)| *p == approver.id) {
+        return deny(
+            "this person already approved this transfer: the other approval must come from \
+             someone else"
+                .to_owned(),
+        );
+    }
+    let needs = |slot: Slot| !a.given.iter().any(|(_, s)| *s == slot);
+    let may_officer = approver.role == Role::Officer;
+    let may_lead = if a.exception == Some(LegalBasis::ImminentHarm) {
+        approver.role == Role::Partner
+    } else if a.requester_leads_team {
+        approver.id == a.responsible_partner
+            || (a.responsible_partner == a.requester && approver.role == Role::Partner)
+    } else {
+        approver.led_teams.contains(&a.matter.team)
+    };
+    if needs(Slot::Officer) && may_officer {
+        return Ok(Slot::Officer);
+    }
+    if needs(Slot::Lead) && may_lead {
+        return Ok(Slot::Lead);
+    }
+    let lead_words = if a.exception == Some(LegalBasis::ImminentHarm) {
+        "a partner (imminent harm)"
+    } else if a.requester_leads_team {
+        "the designated partner (the team lead asked)"
+    } else {
+        "the matter's team lead"
+    };
+    match (needs(Slot::Lead), needs(Slot::Officer)) {
+        (false, false) => deny("both approvals are already given".to_owned()),
+        (true, true) => deny(format!(
+            "the approvals are the confidentiality officer's and {lead_words}'s"
+        )),
+        (true, false) => deny(format!("the remaining approval is {lead_words}'s")),
+        (false, true) => deny("the remaining approval is the confidentiality officer's".to_owned()),
+    }
+}
+
+/// The state of a release link when its recipient asks for a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkFacts {
+    /// The transfer has both approvals and was released.
+    pub released: bool,
+    /// When the link ends.
+    pub expires_at: Timestamp,
+    /// Revoked (by the requester or the officer, or locked after wrong codes).
+    pub revoked: bool,
+    /// Downloads so far.
+    pub downloads: u32,
+    /// Downloads allowed.
+    pub download_limit: u32,
+    /// The recipient proved control of their address in this session.
+    pub code_verified: bool,
+    /// The facts of the transfer are those the approvals were given on.
+    pub fingerprint_matches: bool,
+}
+
+/// Whether the recipient of a release link may have one document's content now (R12): the
+/// link is live, the recipient proved their address, the transfer's checks still hold and the
+/// facts are those approved. The only maker of a recipient's permit.
+pub fn decide_release(
+    requester: &Principal,
+    t: &TransferFacts,
+    link: &LinkFacts,
+    document: &DocumentFacts,
+    ctx: &Context,
+) -> Decision {
+    let deny = |rule: Rule, m: String| Decision::deny(Reason { rule, message: m }, false);
+    if !link.released {
+        return deny(Rule::TwoPerson, "the transfer is not approved".to_owned());
+    }
+    if link.revoked {
+        return deny(Rule::Release, "the link was revoked".to_owned());
+    }
+    if link.expires_at <= ctx.now {
+        return deny(Rule::Release, "the link has expired".to_owned());
+    }
+    if !link.code_verified {
+        return deny(
+            Rule::Release,
+            "the recipient has not proved control of their address".to_owned(),
+        );
+    }
+    if link.downloads >= link.download_limit {
+        return deny(
+            Rule::Release,
+            format!("the download limit ({}) is reached", link.download_limit),
+        );
+    }
+    if !t.documents.iter().any(|d| d.id == document.id) {
+        return deny(
+            Rule::Release,
+            format!("document {} is not part of this transfer", document.id),
+        );
+    }
+    let checks = check_transfer(requester, t, ctx);
+    if let Some(failed) = checks.first_failure() {
+        return deny(
+            failed.rule,
+            format!("no longer allowed: {}", failed.message),
+        );
+    }
+    if !link.fingerprint_matches {
+        return deny(
+            Rule::TwoPerson,
+            "the facts changed since the approvals (consent, agreement, documents or walls): \
+             the approval is void"
+                .to_owned(),
+        );
+    }
+    Decision::allow_release(
+        t.recipient.id,
+        document.matter.id,
+        Reason {
+            rule: Rule::Release,
+            message: format!(
+                "released to recipient {} with both approvals; consent and agreement in force",
+                t.recipient.id
+            ),
+        },
+    )
+}
+
+/// Whether `principal` may revoke the release link of a transfer asked by `requester`: the
+/// requester or the confidentiality officer.
+pub fn may_revoke_release(principal: &Principal, requester: PersonId) -> Result<(), Reason> {
+    if crate::may_act(principal.status)
+        && (principal.id == requester || principal.role == Role::Officer)
+    {
+        Ok(())
+    } else {
+        Err(Reason {
+            rule: Rule::Release,
+            message: "only the requester or the confidentiality officer revokes a link".to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "transfer_tests.rs"]
+mod tests;

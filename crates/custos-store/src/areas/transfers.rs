@@ -1,0 +1,1009 @@
+//! Sharing outside the firm (R10-R13): outside recipients, consents, transfer requests with
+//! their approvals, release links with their one-time codes, sessions and downloads, and the
+//! mail outbox. Secrets (link tokens, codes, sessions) are stored as SHA-256 hashes only.
+
+use crate::StoreError;
+use crate::rows::DocumentRow;
+use crate::sql::exec::{SqlTx, q};
+use crate::sql::{SqlRow, document_row, ms, uuid_col};
+use crate::{from_ms, sql::found};
+use async_trait::async_trait;
+use custos_domain::{
+    ClientId, ConsentId, Date, DocumentId, LegalBasis, MatterId, PersonId, RecipientCategory,
+    ReleaseLinkId, ThirdPartyId, Timestamp, TransferId, iso, parse_date,
+};
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
+fn opt_id(row: &impl SqlRow, col: &str) -> Result<Option<uuid::Uuid>, StoreError> {
+    row.opt_text(col)?
+        .map(|s| uuid::Uuid::parse_str(&s).map_err(|_| corrupt(col)))
+        .transpose()
+}
+
+fn date(row: &impl SqlRow, col: &str) -> Result<Option<Date>, StoreError> {
+    row.opt_text(col)?
+        .map(|s| parse_date("date", &s).map_err(|_| corrupt(col)))
+        .transpose()
+}
+
+fn opt_time(row: &impl SqlRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
+    row.opt_int(col)?.map(from_ms).transpose()
+}
+
+fn json_list(row: &impl SqlRow, col: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(&row.text(col)?).map_err(|_| corrupt(col))
+}
+
+fn json_matters(row: &impl SqlRow, col: &str) -> Result<Vec<MatterId>, StoreError> {
+    json_list(row, col)?
+        .iter()
+        .map(|m| {
+            uuid::Uuid::parse_str(m)
+                .map(MatterId)
+                .map_err(|_| corrupt(col))
+        })
+        .collect()
+}
+
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// An outside recipient (R11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThirdPartyRow {
+    /// Id.
+    pub id: ThirdPartyId,
+    /// Name.
+    pub name: String,
+    /// Organisation.
+    pub organisation: String,
+    /// Kind of party.
+    pub category: RecipientCategory,
+    /// Contact address (lowercase).
+    pub email: String,
+    /// When, by whom and how the address was verified.
+    pub verified: Option<(Timestamp, PersonId, String)>,
+    /// Agreement signed on.
+    pub agreement_signed_on: Option<Date>,
+    /// Agreement's last valid day.
+    pub agreement_expires_on: Option<Date>,
+    /// SHA-256 (hex) of the signed agreement.
+    pub agreement_sha256: Option<String>,
+    /// Their account, if any.
+    pub person: Option<PersonId>,
+    /// Registered by.
+    pub created_by: PersonId,
+    /// Registered at.
+    pub created_at: Timestamp,
+}
+
+fn third_party_row(row: &impl SqlRow) -> Result<ThirdPartyRow, StoreError> {
+    let verified = match (opt_time(row, "verified_at")?, opt_id(row, "verified_by")?) {
+        (Some(at), Some(by)) => Some((
+            at,
+            PersonId(by),
+            row.opt_text("verified_how")?.unwrap_or_default(),
+        )),
+        _ => None,
+    };
+    Ok(ThirdPartyRow {
+        id: ThirdPartyId(uuid_col(row, "id")?),
+        name: row.text("name")?,
+        organisation: row.text("organisation")?,
+        category: RecipientCategory::parse(&row.text("category")?)
+            .map_err(|_| corrupt("category"))?,
+        email: row.text("email")?,
+        verified,
+        agreement_signed_on: date(row, "agreement_signed_on")?,
+        agreement_expires_on: date(row, "agreement_expires_on")?,
+        agreement_sha256: row.opt_text("agreement_sha256")?,
+        person: opt_id(row, "person_id")?.map(PersonId),
+        created_by: PersonId(uuid_col(row, "created_by")?),
+        created_at: from_ms(row.int("created_at")?)?,
+    })
+}
+
+/// A client's consent (R10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    /// Id.
+    pub id: ConsentId,
+    /// Whose.
+    pub client: ClientId,
+    /// Purpose labels.
+    pub purposes: Vec<String>,
+    /// The recipient it names.
+    pub recipient: Option<ThirdPartyId>,
+    /// The category it allows.
+    pub category: Option<RecipientCategory>,
+    /// Matters covered; empty: all of the client's.
+    pub matters: Vec<MatterId>,
+    /// The signed copy (a document of one of the client's matters); `None`: electronic.
+    pub document: Option<DocumentId>,
+    /// Given on.
+    pub given_on: Date,
+    /// Last valid day.
+    pub expires_on: Option<Date>,
+    /// Recorded by.
+    pub recorded_by: PersonId,
+    /// Recorded at.
+    pub recorded_at: Timestamp,
+    /// When, by whom and why it was revoked.
+    pub revoked: Option<(Timestamp, PersonId, String)>,
+}
+
+fn consent_row(row: &impl SqlRow) -> Result<ConsentRow, StoreError> {
+    let revoked = match (opt_time(row, "revoked_at")?, opt_id(row, "revoked_by")?) {
+        (Some(at), Some(by)) => Some((
+            at,
+            PersonId(by),
+            row.opt_text("revoke_reason")?.unwrap_or_default(),
+        )),
+        _ => None,
+    };
+    Ok(ConsentRow {
+        id: ConsentId(uuid_col(row, "id")?),
+        client: ClientId(uuid_col(row, "client_id")?),
+        purposes: json_list(row, "purposes")?,
+        recipient: opt_id(row, "recipient_id")?.map(ThirdPartyId),
+        category: row
+            .opt_text("category")?
+            .map(|c| RecipientCategory::parse(&c).map_err(|_| corrupt("category")))
+            .transpose()?,
+        matters: json_matters(row, "matters")?,
+        document: opt_id(row, "document_id")?.map(DocumentId),
+        given_on: date(row, "given_on")?.ok_or_else(|| corrupt("given_on"))?,
+        expires_on: date(row, "expires_on")?,
+        recorded_by: PersonId(uuid_col(row, "recorded_by")?),
+        recorded_at: from_ms(row.int("recorded_at")?)?,
+        revoked,
+    })
+}
+
+/// The state of a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferStatus {
+    /// Waiting for its approvals.
+    Pending,
+    /// Both approvals given; its link was issued.
+    Released,
+    /// An approver refused it.
+    Refused,
+    /// A change of facts voided it (consent revoked, agreement expired...).
+    Voided,
+}
+
+impl TransferStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Pending => "pending",
+            TransferStatus::Released => "released",
+            TransferStatus::Refused => "refused",
+            TransferStatus::Voided => "voided",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => TransferStatus::Pending,
+            "released" => TransferStatus::Released,
+            "refused" => TransferStatus::Refused,
+            "voided" => TransferStatus::Voided,
+            _ => return Err(corrupt("status")),
+        })
+    }
+}
+
+/// A legal exception recorded on a transfer (R13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionRow {
+    /// The basis.
+    pub basis: LegalBasis,
+    /// Court order reference, regulator's letter...
+    pub reference: String,
+    /// The order, uploaded as a document of the matter.
+    pub order: Option<DocumentId>,
+    /// Whether the client is informed afterwards; `false`: the order forbids it.
+    pub inform_client: bool,
+    /// Until when the order forbids informing the client.
+    pub forbidden_until: Option<Date>,
+}
+
+/// A request to send documents outside the firm (R12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRow {
+    /// Id.
+    pub id: TransferId,
+    /// The matter.
+    pub matter: MatterId,
+    /// Its client.
+    pub client: ClientId,
+    /// Who asked.
+    pub requester: PersonId,
+    /// Who receives.
+    pub recipient: ThirdPartyId,
+    /// Purpose label.
+    pub purpose: String,
+    /// The consent it rests on.
+    pub consent: Option<ConsentId>,
+    /// Or the legal exception.
+    pub exception: Option<ExceptionRow>,
+    /// State.
+    pub status: TransferStatus,
+    /// Why it was refused or voided.
+    pub status_reason: Option<String>,
+    /// How many days the release link lasts (1 to 30).
+    pub link_days: u32,
+    /// Downloads the link allows.
+    pub download_limit: u32,
+    /// Argon2 PHC string of the passphrase agreed with the recipient out of band, if any.
+    pub passphrase_hash: Option<String>,
+    /// Asked at.
+    pub requested_at: Timestamp,
+    /// Released, refused or voided at.
+    pub closed_at: Option<Timestamp>,
+}
+
+fn transfer_row(row: &impl SqlRow) -> Result<TransferRow, StoreError> {
+    let exception = match row.opt_text("legal_basis")? {
+        None => None,
+        Some(b) => Some(ExceptionRow {
+            basis: LegalBasis::parse(&b).map_err(|_| corrupt("legal_basis"))?,
+            reference: row.opt_text("legal_reference")?.unwrap_or_default(),
+            order: opt_id(row, "order_document_id")?.map(DocumentId),
+            inform_client: row.opt_text("inform_client")?.as_deref() != Some("forbidden"),
+            forbidden_until: date(row, "forbidden_until")?,
+        }),
+    };
+    Ok(TransferRow {
+        id: TransferId(uuid_col(row, "id")?),
+        matter: MatterId(uuid_col(row, "matter_id")?),
+        client: ClientId(uuid_col(row, "client_id")?),
+        requester: PersonId(uuid_col(row, "requester_id")?),
+        recipient: ThirdPartyId(uuid_col(row, "recipient_id")?),
+        purpose: row.text("purpose")?,
+        consent: opt_id(row, "consent_id")?.map(ConsentId),
+        exception,
+        status: TransferStatus::parse(&row.text("status")?)?,
+        status_reason: row.opt_text("status_reason")?,
+        link_days: count(row.int("link_days")?),
+        download_limit: count(row.int("download_limit")?),
+        passphrase_hash: row.opt_text("passphrase_hash")?,
+        requested_at: from_ms(row.int("requested_at")?)?,
+        closed_at: opt_time(row, "closed_at")?,
+    })
+}
+
+/// One approval of a transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRow {
+    /// Who approved.
+    pub person: PersonId,
+    /// `lead` or `officer`.
+    pub slot: String,
+    /// The facts it was given on (SHA-256 hex of the policy's fingerprint).
+    pub fingerprint: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A release link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseLinkRow {
+    /// Id.
+    pub id: ReleaseLinkId,
+    /// Its transfer.
+    pub transfer: TransferId,
+    /// SHA-256 of the link's token.
+    pub token_hash: String,
+    /// Argon2 PHC string of the passphrase agreed out of band, if any.
+    pub passphrase_hash: Option<String>,
+    /// Ends at.
+    pub expires_at: Timestamp,
+    /// Downloads allowed.
+    pub download_limit: u32,
+    /// Downloads so far.
+    pub downloads: u32,
+    /// Wrong codes so far.
+    pub wrong_codes: u32,
+    /// Codes sent so far.
+    pub codes_sent: u32,
+    /// When, by whom and why it was revoked (`None` by: locked by the system).
+    pub revoked: Option<(Timestamp, Option<PersonId>, String)>,
+    /// Issued at.
+    pub created_at: Timestamp,
+}
+
+fn link_row(row: &impl SqlRow) -> Result<ReleaseLinkRow, StoreError> {
+    Ok(ReleaseLinkRow {
+        id: ReleaseLinkId(uuid_col(row, "id")?),
+        transfer: TransferId(uuid_col(row, "transfer_id")?),
+        token_hash: row.text("token_hash")?,
+        passphrase_hash: row.opt_text("passphrase_hash")?,
+        expires_at: from_ms(row.int("expires_at")?)?,
+        download_limit: count(row.int("download_limit")?),
+        downloads: count(row.int("downloads")?),
+        wrong_codes: count(row.int("wrong_codes")?),
+        codes_sent: count(row.int("codes_sent")?),
+        revoked: opt_time(row, "revoked_at")?
+            .map(|at| -> Result<_, StoreError> {
+                Ok((
+                    at,
+                    opt_id(row, "revoked_by")?.map(PersonId),
+                    row.opt_text("revoke_reason")?.unwrap_or_default(),
+                ))
+            })
+            .transpose()?,
+        created_at: from_ms(row.int("created_at")?)?,
+    })
+}
+
+/// A one-time code sent for a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseCodeRow {
+    /// SHA-256 of link id and code.
+    pub code_hash: String,
+    /// Ends at.
+    pub expires_at: Timestamp,
+    /// Used at (a code works once).
+    pub used_at: Option<Timestamp>,
+}
+
+/// One download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadRow {
+    /// The document.
+    pub document: DocumentId,
+    /// When.
+    pub at: Timestamp,
+    /// From which address.
+    pub address: Option<String>,
+}
+
+/// A mail waiting in (or sent from) the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailRow {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// To.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Body (never client content).
+    pub body: String,
+    /// Queued at.
+    pub created_at: Timestamp,
+    /// Sent at.
+    pub sent_at: Option<Timestamp>,
+}
+
+fn mail_row(row: &impl SqlRow) -> Result<MailRow, StoreError> {
+    Ok(MailRow {
+        id: uuid_col(row, "id")?,
+        to: row.text("to_address")?,
+        subject: row.text("subject")?,
+        body: row.text("body")?,
+        created_at: from_ms(row.int("created_at")?)?,
+        sent_at: opt_time(row, "sent_at")?,
+    })
+}
+
+/// Which transfers to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferFilter {
+    /// Every transfer (the register).
+    All,
+    /// Those waiting for approvals.
+    Pending,
+    /// Those one person asked for.
+    RequestedBy(PersonId),
+}
+
+fn opt_iso(d: Option<Date>) -> Option<String> {
+    d.map(iso)
+}
+
+/// Sharing outside the firm.
+#[async_trait]
+#[expect(
+    private_bounds,
+    reason = "sealed: only this crate's units of work (SqlTx) have these operations"
+)]
+pub trait TransfersTx: SqlTx {
+    /// Registers an outside recipient.
+    async fn insert_third_party(&mut self, t: &ThirdPartyRow) -> Result<(), StoreError> {
+        q(
+            "INSERT INTO third_parties (id, name, organisation, category, email,
+               agreement_signed_on, agreement_expires_on, agreement_sha256, person_id,
+               created_by, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(t.id.to_string())
+        .bind(t.name.as_str())
+        .bind(t.organisation.as_str())
+        .bind(t.category.as_str())
+        .bind(t.email.as_str())
+        .bind(opt_iso(t.agreement_signed_on))
+        .bind(opt_iso(t.agreement_expires_on))
+        .bind(t.agreement_sha256.clone())
+        .bind(t.person.map(|p| p.to_string()))
+        .bind(t.created_by.to_string())
+        .bind(ms(t.created_at))
+        .run(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// An outside recipient.
+    async fn third_party(&mut self, id: ThirdPartyId) -> Result<Option<ThirdPartyRow>, StoreError> {
+        q("SELECT * FROM third_parties WHERE id = $1")
+            .bind(id.to_string())
+            .get(self.conn(), third_party_row)
+            .await
+    }
+
+    /// Outside recipients in id order, after `after`.
+    async fn list_third_parties(
+        &mut self,
+        after: Option<ThirdPartyId>,
+        limit: u32,
+    ) -> Result<Vec<ThirdPartyRow>, StoreError> {
+        q("SELECT * FROM third_parties WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after.map_or_else(String::new, |a| a.to_string()))
+            .bind(i64::from(limit))
+            .list(self.conn(), third_party_row)
+            .await
+    }
+
+    /// Records a recipient's agreement (dates and the signed copy's hash).
+    async fn set_third_party_agreement(
+        &mut self,
+        id: ThirdPartyId,
+        signed_on: Date,
+        expires_on: Option<Date>,
+        sha256: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let n = q(
+            "UPDATE third_parties SET agreement_signed_on = $2, agreement_expires_on = $3,
+                   agreement_sha256 = $4 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(iso(signed_on))
+        .bind(opt_iso(expires_on))
+        .bind(sha256)
+        .run(self.conn())
+        .await?;
+        found(n, "third party")
+    }
+
+    /// Records how a recipient's address was verified.
+    async fn verify_third_party(
+        &mut self,
+        id: ThirdPartyId,
+        by: PersonId,
+        at: Timestamp,
+        how: &str,
+    ) -> Result<(), StoreError> {
+        let n = q(
+            "UPDATE third_parties SET verified_at = $2, verified_by = $3, verified_how = $4
+                   WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(ms(at))
+        .bind(by.to_string())
+        .bind(how)
+        .run(self.conn())
+        .await?;
+        found(n, "third party")
+    }
+
+    /// Records a consent.
+    async fn insert_consent(&mut self, c: &ConsentRow) -> Result<(), StoreError> {
+        let purposes = serde_json::to_string(&c.purposes).map_err(|_| corrupt("purposes"))?;
+        let matters: Vec<String> = c.matters.iter().map(ToString::to_string).collect();
+        let matters = serde_json::to_string(&matters).map_err(|_| corrupt("matters"))?;
+        q(
+            "INSERT INTO consents (id, client_id, purposes, recipient_id, category, matters, form,
+               document_id, given_on, expires_on, recorded_by, recorded_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(c.id.to_string())
+        .bind(c.client.to_string())
+        .bind(purposes)
+        .bind(c.recipient.map(|r| r.to_string()))
+        .bind(c.category.map(RecipientCategory::as_str))
+        .bind(matters)
+        .bind(if c.document.is_some() {
+            "written"
+        } else {
+            "electronic"
+        })
+        .bind(c.document.map(|d| d.to_string()))
+        .bind(iso(c.given_on))
+        .bind(opt_iso(c.expires_on))
+        .bind(c.recorded_by.to_string())
+        .bind(ms(c.recorded_at))
+        .run(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// A consent.
+    async fn consent(&mut self, id: ConsentId) -> Result<Option<ConsentRow>, StoreError> {
+        q("SELECT * FROM consents WHERE id = $1")
+            .bind(id.to_string())
+            .get(self.conn(), consent_row)
+            .await
+    }
+
+    /// A client's consents, oldest first.
+    async fn client_consents(&mut self, client: ClientId) -> Result<Vec<ConsentRow>, StoreError> {
+        q("SELECT * FROM consents WHERE client_id = $1 ORDER BY id")
+            .bind(client.to_string())
+            .list(self.conn(), consent_row)
+            .await
+    }
+
+    /// Revokes a consent; `false` when it was already revoked.
+    async fn revoke_consent(
+        &mut self,
+        id: ConsentId,
+        by: PersonId,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let n = q(
+            "UPDATE consents SET revoked_at = $2, revoked_by = $3, revoke_reason = $4
+                   WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(ms(at))
+        .bind(by.to_string())
+        .bind(reason)
+        .run(self.conn())
+        .await?;
+        Ok(n == 1)
+    }
+
+    /// Records a transfer request and its documents.
+    async fn insert_transfer(
+        &mut self,
+        t: &TransferRow,
+        documents: &[DocumentId],
+    ) -> Result<(), StoreError> {
+        let e = t.exception.as_ref();
+        q(
+            "INSERT INTO transfers (id, matter_id, client_id, requester_id, recipient_id, purpose,
+               channel, consent_id, legal_basis, legal_reference, order_document_id,
+               inform_client, forbidden_until, status, link_days, download_limit,
+               passphrase_hash, requested_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'link', $7, $8, $9, $10, $11, $12, 'pending', $13, $14,
+               $15, $16)",
+        )
+        .bind(t.id.to_string())
+        .bind(t.matter.to_string())
+        .bind(t.client.to_string())
+        .bind(t.requester.to_string())
+        .bind(t.recipient.to_string())
+        .bind(t.purpose.as_str())
+        .bind(t.consent.map(|c| c.to_string()))
+        .bind(e.map(|e| e.basis.as_str()))
+        .bind(e.map(|e| e.reference.clone()))
+        .bind(e.and_then(|e| e.order).map(|d| d.to_string()))
+        .bind(e.map(|e| {
+            if e.inform_client {
+                "after"
+            } else {
+                "forbidden"
+            }
+        }))
+        .bind(e.and_then(|e| opt_iso(e.forbidden_until)))
+        .bind(i64::from(t.link_days))
+        .bind(i64::from(t.download_limit))
+        .bind(t.passphrase_hash.clone())
+        .bind(ms(t.requested_at))
+        .run(self.conn())
+        .await?;
+        for d in documents {
+            q("INSERT INTO transfer_documents (transfer_id, document_id) VALUES ($1, $2)")
+                .bind(t.id.to_string())
+                .bind(d.to_string())
+                .run(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A transfer.
+    async fn transfer(&mut self, id: TransferId) -> Result<Option<TransferRow>, StoreError> {
+        q("SELECT * FROM transfers WHERE id = $1")
+            .bind(id.to_string())
+            .get(self.conn(), transfer_row)
+            .await
+    }
+
+    /// Transfers, newest first, before `before`.
+    async fn list_transfers(
+        &mut self,
+        filter: TransferFilter,
+        before: Option<TransferId>,
+        limit: u32,
+    ) -> Result<Vec<TransferRow>, StoreError> {
+        let before = before.map_or_else(|| "~".to_owned(), |b| b.to_string());
+        let query = match filter {
+            TransferFilter::All => {
+                q("SELECT * FROM transfers WHERE id < $1 ORDER BY id DESC LIMIT $2")
+            }
+            TransferFilter::Pending => q("SELECT * FROM transfers WHERE id < $1
+                 AND status = 'pending' ORDER BY id DESC LIMIT $2"),
+            TransferFilter::RequestedBy(_) => q("SELECT * FROM transfers WHERE id < $1
+                 AND requester_id = $3 ORDER BY id DESC LIMIT $2"),
+        }
+        .bind(before)
+        .bind(i64::from(limit));
+        let query = match filter {
+            TransferFilter::RequestedBy(p) => query.bind(p.to_string()),
+            _ => query,
+        };
+        query.list(self.conn(), transfer_row).await
+    }
+
+    /// The transfers still pending or released on a consent (a revocation voids them).
+    async fn open_transfers_on_consent(
+        &mut self,
+        consent: ConsentId,
+    ) -> Result<Vec<TransferRow>, StoreError> {
+        q("SELECT * FROM transfers WHERE consent_id = $1 AND status IN ('pending','released')")
+            .bind(consent.to_string())
+            .list(self.conn(), transfer_row)
+            .await
+    }
+
+    /// The documents of a transfer with the SHA-256 of their released bytes (once released).
+    async fn transfer_documents(
+        &mut self,
+        id: TransferId,
+    ) -> Result<Vec<(DocumentRow, Option<String>)>, StoreError> {
+        let rows = q(
+            "SELECT d.*, t.sha256 AS released_sha256 FROM transfer_documents t
+                      JOIN documents d ON d.id = t.document_id
+                      WHERE t.transfer_id = $1 ORDER BY d.id",
+        )
+        .bind(id.to_string())
+        .all(self.conn())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((document_row(r)?, r.opt_text("released_sha256")?)))
+            .collect()
+    }
+
+    /// Every document of a matter (the documents a request may name).
+    async fn matter_documents(&mut self, matter: MatterId) -> Result<Vec<DocumentRow>, StoreError> {
+        q("SELECT * FROM documents WHERE matter_id = $1 ORDER BY id")
+            .bind(matter.to_string())
+            .list(self.conn(), document_row)
+            .await
+    }
+
+    /// Records the SHA-256 of a released document's bytes.
+    async fn set_released_hash(
+        &mut self,
+        id: TransferId,
+        document: DocumentId,
+        sha256: &str,
+    ) -> Result<(), StoreError> {
+        let n = q("UPDATE transfer_documents SET sha256 = $3
+                   WHERE transfer_id = $1 AND document_id = $2")
+        .bind(id.to_string())
+        .bind(document.to_string())
+        .bind(sha256)
+        .run(self.conn())
+        .await?;
+        found(n, "transfer document")
+    }
+
+    /// Moves a transfer out of `from`; `false` when it was no longer in that state.
+    async fn close_transfer(
+        &mut self,
+        id: TransferId,
+        from: TransferStatus,
+        to: TransferStatus,
+        reason: Option<&str>,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let n = q(
+            "UPDATE transfers SET status = $3, status_reason = $4, closed_at = $5
+                   WHERE id = $1 AND status = $2",
+        )
+        .bind(id.to_string())
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(ms(at))
+        .run(self.conn())
+        .await?;
+        Ok(n == 1)
+    }
+
+    /// Records an approval; a second approval by the same person or for the same slot is a
+    /// conflict (the table's keys).
+    async fn insert_approval(&mut self, id: TransferId, a: &ApprovalRow) -> Result<(), StoreError> {
+        q(
+            "INSERT INTO transfer_approvals (transfer_id, person_id, slot, fingerprint, at)
+           VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.to_string())
+        .bind(a.person.to_string())
+        .bind(a.slot.as_str())
+        .bind(a.fingerprint.as_str())
+        .bind(ms(a.at))
+        .run(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The approvals of a transfer, in order.
+    async fn approvals(&mut self, id: TransferId) -> Result<Vec<ApprovalRow>, StoreError> {
+        q("SELECT * FROM transfer_approvals WHERE transfer_id = $1 ORDER BY at, slot")
+            .bind(id.to_string())
+            .list(self.conn(), |r| {
+                Ok(ApprovalRow {
+                    person: PersonId(uuid_col(r, "person_id")?),
+                    slot: r.text("slot")?,
+                    fingerprint: r.text("fingerprint")?,
+                    at: from_ms(r.int("at")?)?,
+                })
+            })
+            .await
+    }
+
+    /// Issues a release link.
+    async fn insert_link(&mut self, l: &ReleaseLinkRow) -> Result<(), StoreError> {
+        q(
+            "INSERT INTO release_links (id, transfer_id, token_hash, passphrase_hash, expires_at,
+               download_limit, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(l.id.to_string())
+        .bind(l.transfer.to_string())
+        .bind(l.token_hash.as_str())
+        .bind(l.passphrase_hash.clone())
+        .bind(ms(l.expires_at))
+        .bind(i64::from(l.download_limit))
+        .bind(ms(l.created_at))
+        .run(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The link whose token hashes to `token_hash`.
+    async fn link_by_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<ReleaseLinkRow>, StoreError> {
+        q("SELECT * FROM release_links WHERE token_hash = $1")
+            .bind(token_hash)
+            .get(self.conn(), link_row)
+            .await
+    }
+
+    /// The link of a transfer.
+    async fn link_of(
+        &mut self,
+        transfer: TransferId,
+    ) -> Result<Option<ReleaseLinkRow>, StoreError> {
+        q("SELECT * FROM release_links WHERE transfer_id = $1")
+            .bind(transfer.to_string())
+            .get(self.conn(), link_row)
+            .await
+    }
+
+    /// Links neither revoked nor expired at `now`, soonest expiry first.
+    async fn live_links(&mut self, now: Timestamp) -> Result<Vec<ReleaseLinkRow>, StoreError> {
+        q(
+            "SELECT * FROM release_links WHERE revoked_at IS NULL AND expires_at > $1
+           ORDER BY expires_at LIMIT 500",
+        )
+        .bind(ms(now))
+        .list(self.conn(), link_row)
+        .await
+    }
+
+    /// Revokes a link (`by` `None`: the system, e.g. after wrong codes); `false` when it was
+    /// already revoked.
+    async fn revoke_link(
+        &mut self,
+        id: ReleaseLinkId,
+        by: Option<PersonId>,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        let n = q(
+            "UPDATE release_links SET revoked_at = $2, revoked_by = $3, revoke_reason = $4
+                   WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(ms(at))
+        .bind(by.map(|p| p.to_string()))
+        .bind(reason)
+        .run(self.conn())
+        .await?;
+        Ok(n == 1)
+    }
+
+    /// Counts one download; `false` when the limit was already reached.
+    async fn count_download(&mut self, id: ReleaseLinkId) -> Result<bool, StoreError> {
+        let n = q("UPDATE release_links SET downloads = downloads + 1
+                   WHERE id = $1 AND downloads < download_limit")
+        .bind(id.to_string())
+        .run(self.conn())
+        .await?;
+        Ok(n == 1)
+    }
+
+    /// Counts one wrong code and returns how many there were.
+    async fn count_wrong_code(&mut self, id: ReleaseLinkId) -> Result<u32, StoreError> {
+        q("UPDATE release_links SET wrong_codes = wrong_codes + 1 WHERE id = $1")
+            .bind(id.to_string())
+            .run(self.conn())
+            .await?;
+        q("SELECT wrong_codes FROM release_links WHERE id = $1")
+            .bind(id.to_string())
+            .one(self.conn())
+            .await?
+            .int("wrong_codes")
+            .map(count)
+    }
+
+    /// Stores the link's one live code (replacing an earlier one) and counts it as sent.
+    async fn put_code(
+        &mut self,
+        link: ReleaseLinkId,
+        code_hash: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        q("DELETE FROM release_codes WHERE link_id = $1")
+            .bind(link.to_string())
+            .run(self.conn())
+            .await?;
+        q(
+            "INSERT INTO release_codes (link_id, code_hash, expires_at, created_at)
+           VALUES ($1, $2, $3, $4)",
+        )
+        .bind(link.to_string())
+        .bind(code_hash)
+        .bind(ms(expires_at))
+        .bind(ms(now))
+        .run(self.conn())
+        .await?;
+        q("UPDATE release_links SET codes_sent = codes_sent + 1 WHERE id = $1")
+            .bind(link.to_string())
+            .run(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The link's live code.
+    async fn code_of(&mut self, link: ReleaseLinkId) -> Result<Option<ReleaseCodeRow>, StoreError> {
+        q("SELECT * FROM release_codes WHERE link_id = $1")
+            .bind(link.to_string())
+            .get(self.conn(), |r| {
+                Ok(ReleaseCodeRow {
+                    code_hash: r.text("code_hash")?,
+                    expires_at: from_ms(r.int("expires_at")?)?,
+                    used_at: opt_time(r, "used_at")?,
+                })
+            })
+            .await
+    }
+
+    /// Marks the link's code used; `false` when it already was (a replay).
+    async fn use_code(&mut self, link: ReleaseLinkId, at: Timestamp) -> Result<bool, StoreError> {
+        let n = q("UPDATE release_codes SET used_at = $2 WHERE link_id = $1 AND used_at IS NULL")
+            .bind(link.to_string())
+            .bind(ms(at))
+            .run(self.conn())
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Opens a recipient's session on a link.
+    async fn insert_release_session(
+        &mut self,
+        token_hash: &str,
+        link: ReleaseLinkId,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        q("INSERT INTO release_sessions (token_hash, link_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(link.to_string())
+            .bind(ms(expires_at))
+            .run(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The link of a recipient's session still open at `now`.
+    async fn release_session(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<ReleaseLinkId>, StoreError> {
+        q("SELECT link_id FROM release_sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash)
+            .bind(ms(now))
+            .get(self.conn(), |r| Ok(ReleaseLinkId(uuid_col(r, "link_id")?)))
+            .await
+    }
+
+    /// Logs one download.
+    async fn insert_download(
+        &mut self,
+        link: ReleaseLinkId,
+        d: &DownloadRow,
+    ) -> Result<(), StoreError> {
+        q(
+            "INSERT INTO release_downloads (id, link_id, document_id, at, address)
+           VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(link.to_string())
+        .bind(d.document.to_string())
+        .bind(ms(d.at))
+        .bind(d.address.clone())
+        .run(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The downloads of a link, in order.
+    async fn downloads(&mut self, link: ReleaseLinkId) -> Result<Vec<DownloadRow>, StoreError> {
+        q("SELECT * FROM release_downloads WHERE link_id = $1 ORDER BY at, id")
+            .bind(link.to_string())
+            .list(self.conn(), |r| {
+                Ok(DownloadRow {
+                    document: DocumentId(uuid_col(r, "document_id")?),
+                    at: from_ms(r.int("at")?)?,
+                    address: r.opt_text("address")?,
+                })
+            })
+            .await
+    }
+
+    /// Queues a mail.
+    async fn queue_mail(&mut self, m: &MailRow) -> Result<(), StoreError> {
+        q(
+            "INSERT INTO outbox (id, to_address, subject, body, created_at)
+           VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(m.id.to_string())
+        .bind(m.to.as_str())
+        .bind(m.subject.as_str())
+        .bind(m.body.as_str())
+        .bind(ms(m.created_at))
+        .run(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// The outbox, newest first, before `before`.
+    async fn list_outbox(
+        &mut self,
+        before: Option<uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<MailRow>, StoreError> {
+        q("SELECT * FROM outbox WHERE id < $1 ORDER BY id DESC LIMIT $2")
+            .bind(before.map_or_else(|| "~".to_owned(), |b| b.to_string()))
+            .bind(i64::from(limit))
+            .list(self.conn(), mail_row)
+            .await
+    }
+}
+
+impl<T: SqlTx> TransfersTx for T {}
