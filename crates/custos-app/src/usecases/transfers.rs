@@ -58,9 +58,10 @@ pub struct NewTransfer {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub recipient: ThirdPartyId,
     /// Why (a purpose label the consent names, e.g. `expert_report`).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z][a-z0-9_]{1,47}$"))]
     pub purpose: String,
     /// The documents (1 to 1,000, all of the matter).
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>, min_items = 1, max_items = 1000))]
     pub documents: Vec<DocumentId>,
     /// The consent it rests on...
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
@@ -70,9 +71,11 @@ pub struct NewTransfer {
     #[serde(default)]
     pub exception: Option<NewException>,
     /// Days the link lasts (default 7, at most 30).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 30))]
     #[serde(default)]
     pub link_days: Option<u32>,
     /// Downloads the link allows (default 3, at most 100).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     #[serde(default)]
     pub download_limit: Option<u32>,
     /// A passphrase agreed with the recipient out of band (8 to 128 characters).
