@@ -42,6 +42,30 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     sha2::Sha256::digest(token.as_bytes()).into()
 }
 
+/// SHA-256 of content as it streams past (the bytes released to a recipient, for the transfer
+/// register).
+#[derive(Debug, Clone, Default)]
+pub struct ContentHash(sha2::Sha256);
+
+impl ContentHash {
+    /// An empty hash.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the next bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        self.0.update(bytes);
+    }
+
+    /// Lowercase hex of the hash of everything added.
+    pub fn finish_hex(self) -> String {
+        use sha2::Digest;
+        lower_hex(&self.0.finalize())
+    }
+}
+
 fn aead_key(bytes: &[u8]) -> Result<LessSafeKey, CryptoError> {
     Ok(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes)?))
 }
@@ -393,6 +417,14 @@ mod tests {
         // FIPS 180-2 test vector: SHA-256("abc").
         assert_eq!(
             lower_hex(&token_hash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // The same bytes streamed in pieces.
+        let mut h = ContentHash::new();
+        h.update(b"a");
+        h.update(b"bc");
+        assert_eq!(
+            h.finish_hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }

@@ -20,7 +20,8 @@ pub mod totp;
 
 pub use blob::{BlobOpener, BlobSealer, CHUNK_SIZE, ChunkLayout, HEADER_LEN, TAG_LEN};
 pub use keys::{
-    DataKey, Kek, WrappedKey, csrf_token, random_bytes, random_token, secrets_equal, token_hash,
+    ContentHash, DataKey, Kek, WrappedKey, csrf_token, random_bytes, random_token, secrets_equal,
+    token_hash,
 };
 pub use tls::{TlsIdentity, self_signed_tls};
 

@@ -32,8 +32,16 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
     let smoke = std::env::var("CUSTOS_BENCH_SMOKE").is_ok();
-    let docs = if smoke { 20 } else { env_or("CUSTOS_BENCH_TRANSFER_DOCS", 1000) };
-    let rounds = if smoke { 1 } else { env_or("CUSTOS_BENCH_ROUNDS", 7) };
+    let docs = if smoke {
+        20
+    } else {
+        env_or("CUSTOS_BENCH_TRANSFER_DOCS", 1000)
+    };
+    let rounds = if smoke {
+        1
+    } else {
+        env_or("CUSTOS_BENCH_ROUNDS", 7)
+    };
     let now = time::OffsetDateTime::now_utc();
     let today = now.date();
     let team = TeamId::new();
@@ -77,7 +85,10 @@ fn main() {
         .collect();
     let ctx = Context {
         walls,
-        clock: LocalClock { hour: 12, weekday: 3 },
+        clock: LocalClock {
+            hour: 12,
+            weekday: 3,
+        },
         firm: Some(firm),
         ..Context::at(now, today)
     };

@@ -423,6 +423,64 @@ impl App {
         let Some(permit) = decision.into_permit() else {
             return Err(AppError::Internal("an allow without a permit".to_owned()));
         };
-        self.stream_document(&permit, doc.clone(), &g.matter).await
+        let download = self
+            .stream_document(&permit, doc.clone(), &g.matter)
+            .await?;
+        Ok(self.hashed(download, t.id, document))
+    }
+
+    /// The download, hashed as it streams: once every byte has left, the SHA-256 of the
+    /// released bytes is written to the transfer register (a failure to write it is logged; the
+    /// download itself was audited before it began).
+    fn hashed(
+        &self,
+        download: DocumentDownload,
+        transfer: custos_domain::TransferId,
+        document: DocumentId,
+    ) -> DocumentDownload {
+        use futures_util::StreamExt;
+        let app = self.clone();
+        let state = (
+            download.content,
+            Some(custos_crypto::ContentHash::new()),
+            app,
+        );
+        let content = futures_util::stream::unfold(state, move |(mut inner, mut hash, app)| async move {
+            match inner.next().await {
+                Some(Ok(bytes)) => {
+                    if let Some(h) = hash.as_mut() {
+                        h.update(&bytes);
+                    }
+                    Some((Ok(bytes), (inner, hash, app)))
+                }
+                Some(Err(e)) => Some((Err(e), (inner, None, app))),
+                None => {
+                    if let Some(h) = hash.take() {
+                        let hex = h.finish_hex();
+                        if let Err(e) = app.record_released_hash(transfer, document, &hex).await {
+                            tracing::error!(%transfer, %document, error = %e, "released hash not recorded");
+                        }
+                    }
+                    None
+                }
+            }
+        })
+        .boxed();
+        DocumentDownload {
+            document: download.document,
+            content,
+        }
+    }
+
+    async fn record_released_hash(
+        &self,
+        transfer: custos_domain::TransferId,
+        document: DocumentId,
+        hex: &str,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        tx.set_released_hash(transfer, document, hex).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

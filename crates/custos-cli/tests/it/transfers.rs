@@ -228,6 +228,28 @@ async fn a_consented_transfer_reaches_only_its_recipient_until_the_consent_is_re
             .status(),
         StatusCode::NOT_FOUND
     );
+    // The register keeps the SHA-256 of the released bytes, written once they all left.
+    // Computed here with aws-lc-rs, independently of the server's sha2.
+    let expected: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &mine)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut recorded = Value::Null;
+    for _ in 0..50 {
+        let (_, v) = t.get_json(&officer, &format!("/api/transfers/{id}")).await;
+        let doc_entry = v["documents"]
+            .as_array()
+            .and_then(|d| d.iter().find(|x| x["id"] == t.document("D1").as_str()))
+            .cloned()
+            .unwrap_or_default();
+        recorded = doc_entry["released_sha256"].clone();
+        if !recorded.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    }
+    assert_eq!(recorded, expected.as_str());
     // The register shows the download with time and address.
     let (status, register) = t.get_json(&officer, "/api/transfers?which=register").await;
     assert_eq!(status, StatusCode::OK);
@@ -580,5 +602,229 @@ async fn each_refusal_is_explained() -> TestResult {
     let (_, after) = t.get_json(&officer, &format!("/api/transfers/{id}")).await;
     assert_eq!(after["status"], "voided");
     assert!(after["link"].is_null());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_during_a_large_download_refuses_the_next_request() -> TestResult {
+    use futures_util::StreamExt;
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let lena = t.login("lena.lawyer").await;
+    let carl = t.login("carl.corplead").await;
+    let content: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let r = t
+        .upload(
+            &lena,
+            t.matter("M1"),
+            "expert bundle",
+            "confidential",
+            content.clone(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let big = r.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let email = "race@expert.example";
+    let recipient = expert(&t, &officer, email).await;
+    let consent_id = consent(
+        &t,
+        &lena,
+        &t.client("C1"),
+        json!({ "purposes": ["expert_report"], "recipient": recipient, "given_on": today() }),
+    )
+    .await;
+    let r = t
+        .post_json(
+            &lena,
+            "/api/transfers",
+            &json!({ "matter": t.matter("M1"), "recipient": recipient,
+                     "purpose": "expert_report", "documents": [big],
+                     "consent": consent_id, "download_limit": 5 }),
+        )
+        .await;
+    let id = r.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for who in [&carl, &officer] {
+        let r = t
+            .post_json(who, &format!("/api/transfers/{id}/approve"), &json!({}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let base = format!(
+        "/api/release/{}",
+        link_token(&last_mail(&t, &officer, email).await)
+    );
+    t.http.post(t.url(&format!("{base}/code"))).send().await?;
+    let code = code_of(&last_mail(&t, &officer, email).await);
+    let r = t
+        .http
+        .post(t.url(&format!("{base}/open")))
+        .json(&json!({ "code": code }))
+        .send()
+        .await?;
+    let session = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default()
+        .to_owned();
+    let doc = format!("{base}/documents/{big}");
+    let r = t
+        .http
+        .get(t.url(&doc))
+        .header("cookie", &session)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut stream = r.bytes_stream();
+    let first = stream.next().await.transpose()?.unwrap_or_default();
+    assert!(!first.is_empty());
+    // The consent is revoked while the first download is under way.
+    let r = t
+        .post_json(
+            &officer,
+            &format!("/api/consents/{consent_id}/revoke"),
+            &json!({ "reason": "revoked by the client's general counsel" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // The download that was decided before the revocation runs to its end (it was audited
+    // when it began); the next request is refused.
+    let mut got = first.to_vec();
+    while let Some(chunk) = stream.next().await {
+        got.extend_from_slice(&chunk?);
+    }
+    assert_eq!(got.len(), content.len());
+    let r = t
+        .http
+        .get(t.url(&doc))
+        .header("cookie", &session)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, after) = t.get_json(&officer, &format!("/api/transfers/{id}")).await;
+    assert_eq!(after["status"], "voided");
+    assert_eq!(after["downloads"].as_array().map(Vec::len), Some(1));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legal_exception_needs_its_basis_the_order_and_for_imminent_harm_a_partner() -> TestResult
+{
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let lena = t.login("lena.lawyer").await;
+    let carl = t.login("carl.corplead").await;
+    let r = t
+        .post_json(
+            &officer,
+            "/api/third-parties",
+            &json!({ "name": "Registrar", "organisation": "High Court", "category": "authority",
+                     "email": "registry@court.example" }),
+        )
+        .await;
+    let court = r.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let r = t
+        .send_json(
+            reqwest::Method::PATCH,
+            &officer,
+            &format!("/api/third-parties/{court}"),
+            &json!({ "address_verified_how": "address published by the court" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let order = t
+        .upload(
+            &lena,
+            t.matter("M1"),
+            "production order",
+            "confidential",
+            b"ORDER".to_vec(),
+        )
+        .await
+        .json::<Value>()
+        .await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut body = json!({ "matter": t.matter("M1"), "recipient": court,
+        "purpose": "court_production", "documents": [t.document("D1")],
+        "exception": { "basis": "court_order", "reference": "HC-2026-0412",
+                       "inform_client": false, "forbidden_until": "2027-06-30" } });
+    // A court order must be uploaded and named.
+    let r = t.post_json(&lena, "/api/transfers", &body).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    body["exception"]["order"] = json!(order);
+    let r = t.post_json(&lena, "/api/transfers", &body).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "no consent and no agreement needed"
+    );
+    let v: Value = r.json().await?;
+    assert_eq!(v["legal_basis"], "court_order");
+    assert_eq!(v["inform_client"], false);
+    assert!(v["checks"][0]["rule"] == "R13.legal_exception", "{v}");
+    let id = v["id"].as_str().unwrap_or_default().to_owned();
+    for who in [&carl, &officer] {
+        let r = t
+            .post_json(who, &format!("/api/transfers/{id}/approve"), &json!({}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let (_, register) = t.get_json(&officer, "/api/transfers?which=register").await;
+    let flagged = register["items"]
+        .as_array()
+        .and_then(|i| i.iter().find(|x| x["id"] == id.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(flagged["legal_reference"], "HC-2026-0412");
+    assert_eq!(flagged["status"], "released");
+    // Imminent harm: the team lead's approval does not count; a partner's does. An expert
+    // (not an authority) still needs an agreement on file.
+    body["exception"] = json!({ "basis": "imminent_harm",
+        "reference": "threat reported on 2026-12-06", "inform_client": true });
+    let r = t.post_json(&lena, "/api/transfers", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let approve = format!("/api/transfers/{id}/approve");
+    let r = t.post_json(&carl, &approve, &json!({})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await?.contains("a partner (imminent harm)"));
+    let peter = t.login("peter.partner").await;
+    assert_eq!(
+        t.post_json(&peter, &approve, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        t.post_json(&officer, &approve, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let expert_id = expert(&t, &officer, "harm@expert.example").await;
+    let r = t
+        .send_json(
+            reqwest::Method::PATCH,
+            &officer,
+            &format!("/api/third-parties/{expert_id}"),
+            &json!({ "agreement_signed_on": "2025-01-01", "agreement_expires_on": "2025-12-31" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    body["recipient"] = json!(expert_id);
+    let r = t.post_json(&lena, "/api/transfers", &body).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await?.contains("R11.agreement"));
     Ok(())
 }
