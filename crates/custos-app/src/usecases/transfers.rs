@@ -174,6 +174,9 @@ pub struct TransferView {
     /// Matter.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub matter: MatterId,
+    /// The matter's number.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub matter_number: custos_domain::MatterNumber,
     /// Who asked.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub requester: PersonId,
@@ -587,6 +590,7 @@ impl App {
         Ok(TransferView {
             id: t.id,
             matter: t.matter,
+            matter_number: custos_domain::MatterNumber(g.matter.number),
             requester: t.requester,
             recipient: t.recipient,
             recipient_name: format!("{} ({})", g.recipient.name, g.recipient.organisation),

@@ -19,9 +19,11 @@ pub(crate) mod i18n;
 mod matters;
 mod people;
 mod policies;
+mod release;
 mod sign_in;
 #[cfg(test)]
 mod tests;
+mod transfers;
 mod transparency;
 mod walls;
 mod what_if;
@@ -57,7 +59,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(directory::routes())
         .merge(walls::routes())
         .merge(emergency::routes())
-        .merge(policies::routes());
+        .merge(policies::routes())
+        .merge(transfers::routes())
+        .merge(release::routes());
     crate::pages::with_page_policy(pages).merge(assets::routes())
 }
 
@@ -136,6 +140,15 @@ impl Me {
     /// who reviews it).
     pub(crate) fn sees_break_glass(&self) -> bool {
         custos_app::may_break_glass(self.role) || self.role == Role::Officer
+    }
+
+    /// Whether the navigation offers transfers outside the firm (those who ask for or approve
+    /// them).
+    pub(crate) fn sees_transfers(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Officer | Role::Partner | Role::TeamLead | Role::Lawyer | Role::Paralegal
+        )
     }
 
     /// Whether the navigation offers the audit explorer.

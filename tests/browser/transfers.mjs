@@ -1,0 +1,190 @@
+// Browser tests of transfers outside the firm (issue 16), against `custos demo` over real TLS:
+//   The officer registers an expert, records her agreement and how her address was verified;
+//   Lena records the client's consent on the client's consents page, asks to send a document
+//   of M-0001 to the expert after checking it on the request form; the team lead and the
+//   officer approve from their queues; the recipient, with no account, opens the mailed link,
+//   asks for a code, is refused a wrong one, opens it with the right one (read from the
+//   officer's outbox: no mail server in the demo) and downloads the document byte-exact; the
+//   register shows the download; the consent is revoked and the link stops.
+//   The same pages in zh-CN. axe-core on every page; screenshots to $CUSTOS_SCREENSHOTS.
+//
+// Usage: node transfers.mjs [path/to/custos]
+
+import { accessible, check, enrol, launch, shot, startDemo, summary } from "./common.mjs";
+
+const today = new Date().toISOString().slice(0, 10);
+
+async function main() {
+  const { child, base } = await startDemo();
+  const { browser, newContext } = await launch();
+  try {
+    const officer = await newContext();
+    const op = await officer.newPage();
+    await enrol(op, base, "olivia.officer");
+    const lena = await newContext();
+    const lp = await lena.newPage();
+    await enrol(lp, base, "lena.lawyer");
+    const carl = await newContext();
+    const cp = await carl.newPage();
+    await enrol(cp, base, "carl.corplead");
+
+    // ---- The outside recipient (R11).
+    console.log("outside recipient");
+    await op.goto(`${base}/third-parties`);
+    await op.fill("#rp-name", "Dr Erin Walsh");
+    await op.fill("#rp-org", "Walsh Forensics");
+    await op.selectOption("#rp-category", "expert_witness");
+    await op.fill("#rp-email", "erin@walsh-forensics.example");
+    await op.locator("form[action='/third-parties'] button").click();
+    await op.waitForURL(/done=recipient-registered/);
+    check((await op.textContent("main table")).includes("not verified"), "a new recipient is not verified");
+    const row = op.locator("main table tbody tr", { hasText: "Walsh" });
+    await row.locator("input[name=signed_on]").fill(today);
+    await row.locator("input[name=verified_how]").fill("Called Walsh Forensics and read the address back");
+    await row.locator("button").click();
+    await op.waitForURL(/done=recipient-updated/);
+    const line = await op.locator("main table tbody tr", { hasText: "Walsh" }).textContent();
+    check(line.includes("verified") && !line.includes("not verified") && line.includes("in force"), "the address is verified and the agreement in force");
+    await shot(op, "third-parties");
+    await accessible(op, "outside recipients");
+
+    // ---- The client's consent (R10), recorded by Lena.
+    console.log("consent");
+    await lp.goto(`${base}/clients`);
+    await lp.locator("tr", { hasText: "C-0001" }).locator("a").first().click();
+    await lp.locator("a", { hasText: "Consents to share" }).click();
+    await lp.waitForSelector("#purposes");
+    await lp.fill("#purposes", "expert_report");
+    await lp.selectOption("#k-recipient", { label: "Dr Erin Walsh (Walsh Forensics)" });
+    await lp.fill("#given", today);
+    await lp.locator("form[action$='/consents'] button").click();
+    await lp.waitForURL(/done=consent-recorded/);
+    check((await lp.textContent("main table")).includes("expert_report"), "the consent is listed");
+    await shot(lp, "consents");
+    await accessible(lp, "client consents");
+    const consentsUrl = lp.url().split("?")[0];
+
+    // ---- The request, checked before it is asked (R12).
+    console.log("request");
+    await lp.goto(`${base}/matters`);
+    await lp.locator("tr", { hasText: "M-0001" }).locator("a").first().click();
+    await lp.locator("a", { hasText: "Send documents out" }).click();
+    await lp.waitForSelector("#recipient");
+    await lp.selectOption("#recipient", { label: "Dr Erin Walsh (Walsh Forensics)" });
+    await lp.fill("#purpose", "settlement_talks");
+    await lp.selectOption("#consent", { index: 1 });
+    const firstDoc = lp.locator("input[name=document]").first();
+    const docId = await firstDoc.getAttribute("value");
+    await firstDoc.check();
+    await lp.locator("button[value=check]").click();
+    await lp.waitForSelector("section[aria-labelledby=checks]");
+    check((await lp.textContent("section[aria-labelledby=checks]")).includes("does not cover the purpose"), "a purpose the consent does not name fails its check, before anyone approves");
+    await lp.fill("#purpose", "expert_report");
+    await lp.locator("input[name=document]").first().check();
+    await lp.locator("button[value=check]").click();
+    await lp.waitForSelector("section[aria-labelledby=checks]");
+    check((await lp.textContent("section[aria-labelledby=checks]")).includes("Every check holds"), "the checks hold for the consented purpose");
+    await shot(lp, "transfer-request-checked");
+    await accessible(lp, "transfer request with its checks");
+    await lp.locator("button[value=submit]").click();
+    await lp.waitForURL(/done=transfer-requested/);
+    check((await lp.textContent("section[aria-labelledby=mine]")).includes("Waiting for approvals"), "the request waits for approvals");
+    check((await lp.textContent("section[aria-labelledby=queue]")).includes("Nothing waits"), "the requester has nothing to approve");
+
+    // ---- Two approvals.
+    console.log("approvals");
+    await cp.goto(`${base}/transfers`);
+    check((await cp.textContent("section[aria-labelledby=queue]")).includes("M-0001"), "the team lead's queue holds the request");
+    await cp.locator("form[action$='/approve'] button").click();
+    await cp.waitForURL(/done=transfer-approved/);
+    await op.goto(`${base}/transfers`);
+    const card = await op.textContent("section[aria-labelledby=queue]");
+    check(card.includes("team lead") && card.includes("Client consent (R10)") && card.includes("holds"), "the officer's queue shows the approval given and every check on one screen");
+    await shot(op, "transfer-queue");
+    await accessible(op, "approval queue");
+    await op.locator("form[action$='/approve'] button").click();
+    await op.waitForURL(/done=transfer-released/);
+    const mail = await op.locator("pre.mail").first().textContent();
+    const path = mail.match(/\/release\/[0-9a-f]{64}/)?.[0];
+    check(!!path, "the outbox holds the recipient's link");
+    await shot(op, "transfers-register");
+    await accessible(op, "transfers with register and outbox");
+
+    // ---- The recipient, with no account.
+    console.log("recipient");
+    const guest = await newContext();
+    const gp = await guest.newPage();
+    await gp.goto(`${base}${path}`);
+    check((await gp.textContent("h1")).includes("Documents for you"), "the recipient's page opens without an account");
+    check(await gp.locator("a[download]").count() === 0, "no download before the code");
+    await shot(gp, "release-page");
+    await accessible(gp, "recipient page");
+    await gp.locator("form[action$='/code'] button").click();
+    await gp.waitForURL(/sent=1/);
+    await op.goto(`${base}/transfers`);
+    const codeMail = await op.locator("pre.mail").first().textContent();
+    const code = codeMail.match(/\b\d{6}\b/)?.[0];
+    check(!!code, "the code waits in the outbox");
+    await gp.fill("#code", code === "000000" ? "111111" : "000000");
+    await gp.locator("form[action$='/open'] button").click();
+    await gp.waitForSelector("[role=alert]");
+    check((await gp.textContent("[role=alert]")).includes("wrong"), "a wrong code is refused in words");
+    await shot(gp, "release-wrong-code");
+    await accessible(gp, "recipient page, wrong code");
+    await gp.fill("#code", code);
+    await gp.locator("form[action$='/open'] button").click();
+    await gp.waitForURL(/open=1/);
+    await shot(gp, "release-open");
+    await accessible(gp, "recipient page, open");
+    const [download] = await Promise.all([gp.waitForEvent("download"), gp.locator("a[download]").first().click()]);
+    const fs = await import("node:fs/promises");
+    const got = await fs.readFile(await download.path());
+    const mine = await lp.request.get(`${base}/api/documents/${docId}/content`);
+    check(Buffer.compare(got, Buffer.from(await mine.body())) === 0, `the download is byte-exact (${got.length} bytes)`);
+    await op.goto(`${base}/transfers`);
+    check((await op.locator("section[aria-labelledby=register] tbody tr").first().textContent()).includes("1 of 3 downloads"), "the register counts the download");
+
+    // ---- zh-CN.
+    console.log("zh-CN");
+    const zh = await newContext("zh-CN");
+    await zh.addCookies(await officer.cookies());
+    const zp = await zh.newPage();
+    await zp.goto(`${base}/transfers`);
+    check((await zp.textContent("h1")).includes("对外传输"), "the transfers page is in Chinese");
+    await shot(zp, "transfers-zh");
+    await accessible(zp, "transfers (zh-CN)");
+    await zp.goto(`${base}/third-parties`);
+    check((await zp.textContent("h1")).includes("外部接收方"), "the recipients page is in Chinese");
+    await shot(zp, "third-parties-zh");
+    await accessible(zp, "outside recipients (zh-CN)");
+    await zp.goto(consentsUrl);
+    check((await zp.textContent("main")).includes("记录同意"), "the consents page is in Chinese");
+    await accessible(zp, "consents (zh-CN)");
+    const zguest = await (await newContext("zh-CN")).newPage();
+    await zguest.goto(`${base}${path}`);
+    check((await zguest.textContent("h1")).includes("发送给您的文件"), "the recipient's page is in Chinese");
+    await shot(zguest, "release-page-zh");
+    await accessible(zguest, "recipient page (zh-CN)");
+
+    // ---- Revocation stops the link at once.
+    console.log("revocation");
+    await lp.goto(consentsUrl);
+    await lp.locator("form[action$='/revoke'] input[name=reason]").fill("The client withdrew consent by phone");
+    await lp.locator("form[action$='/revoke'] button").click();
+    await lp.waitForURL(/done=consent-revoked/);
+    const after = await gp.goto(`${base}${path}`);
+    check(after.status() === 403, `the link no longer opens (${after.status()})`);
+    await shot(gp, "release-revoked");
+  } finally {
+    await browser.close();
+    child.kill("SIGTERM");
+  }
+  const { passed, failures } = summary();
+  console.log(`${passed} passed, ${failures} failed`);
+  process.exit(failures === 0 ? 0 : 1);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
