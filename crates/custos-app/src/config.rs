@@ -81,6 +81,9 @@ pub struct Config {
     /// read, as the SQLite path.
     #[serde(default, deserialize_with = "database_or_path")]
     pub database: DatabaseConfig,
+    /// The firm's SMTP relay; absent: mail waits in the outbox for the officer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<crate::MailConfig>,
     /// Witnesses asked to cosign each checkpoint (none by default).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub witnesses: Vec<WitnessConfig>,
@@ -214,6 +217,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             break_glass_hours: default_break_glass_hours(),
             database: DatabaseConfig::default(),
+            mail: None,
         }
     }
 }
@@ -483,7 +487,30 @@ impl DataDir {
                 ..AppSettings::default()
             },
         )?;
-        Ok(app.with_log_key(log_key))
+        let app = app.with_log_key(log_key);
+        Ok(match &self.config.mail {
+            None => app,
+            Some(mail) => app.with_mailer(self.mailer(mail)?),
+        })
+    }
+
+    /// The mailer of `[mail]`, its password and CA read from their files.
+    fn mailer(&self, mail: &crate::MailConfig) -> Result<crate::Mailer, AppError> {
+        let read = |file: &str| {
+            let path = self.path(std::path::Path::new(file));
+            std::fs::read(&path).map_err(|e| io_error("read", &path, e))
+        };
+        let password = match &mail.password_file {
+            Some(f) => Some(
+                String::from_utf8(read(f)?)
+                    .map_err(|_| config_error("the SMTP password file is not UTF-8".to_owned()))?
+                    .trim_end_matches(['\r', '\n'])
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        let ca = mail.ca_file.as_deref().map(read).transpose()?;
+        crate::Mailer::new(mail, password, ca.as_deref())
     }
 }
 

@@ -174,6 +174,7 @@ impl App {
             Arc::new(SignInCleanup),
             Arc::new(OrphanBlobSweep),
             Arc::new(crate::usecases::checkpoints::CheckpointJob),
+            Arc::new(crate::mail::MailJob),
         ]
     }
 

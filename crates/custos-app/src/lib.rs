@@ -18,6 +18,7 @@ mod init;
 mod jobs;
 mod listing;
 mod log_key;
+mod mail;
 mod passwords;
 mod settings;
 mod usecases;
@@ -48,6 +49,7 @@ pub use jobs::{Job, JobReport, JobRun, JobSpec, JobState};
 pub use log_key::{
     LogKey, former_verifiers_path, new_origin, read_former_verifiers, verifier_path,
 };
+pub use mail::{MailConfig, Mailer, OutboxRun};
 pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
 pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};
@@ -114,6 +116,8 @@ pub struct App {
     gate_statements: Arc<GateStatements>,
     /// The audit log's signing key (none: no checkpoints are signed on this node).
     log_key: Option<Arc<log_key::LogKey>>,
+    /// The firm's mail relay (none: mail waits in the outbox).
+    mailer: Option<Arc<mail::Mailer>>,
 }
 
 /// A unit of work.
@@ -143,6 +147,7 @@ impl App {
             firm_cache: Arc::new(std::sync::Mutex::new(None)),
             gate_statements: Arc::default(),
             log_key: None,
+            mailer: None,
             settings,
         })
     }

@@ -28,6 +28,10 @@ pub struct MailView {
     #[serde(with = "time::serde::rfc3339::option")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub sent_at: Option<Timestamp>,
+    /// Attempts to hand it to the relay.
+    pub attempts: i64,
+    /// The relay's last refusal.
+    pub last_error: Option<String>,
 }
 
 impl App {
@@ -462,6 +466,8 @@ impl App {
                     body: m.body,
                     queued_at: m.created_at,
                     sent_at: m.sent_at,
+                    attempts: m.attempts,
+                    last_error: m.last_error,
                 })
                 .collect(),
             next_cursor,

@@ -695,6 +695,8 @@ impl App {
             body,
             created_at: self.now(),
             sent_at: None,
+            attempts: 0,
+            last_error: None,
         })
         .await?;
         Ok(())

@@ -25,6 +25,7 @@ mod harness;
 mod jobs;
 mod listing_reach;
 mod logs;
+mod mail;
 mod network_policy;
 mod node;
 mod review;

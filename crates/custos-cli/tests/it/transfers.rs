@@ -54,7 +54,7 @@ async fn consent(t: &TestFirm, token: &str, client: &str, body: Value) -> String
 }
 
 /// The newest outbox mail to `to`.
-async fn last_mail(t: &TestFirm, officer: &str, to: &str) -> String {
+pub(crate) async fn last_mail(t: &TestFirm, officer: &str, to: &str) -> String {
     let (status, body) = t.get_json(officer, "/api/outbox?limit=200").await;
     assert_eq!(status, StatusCode::OK);
     body["items"]
@@ -165,6 +165,12 @@ async fn a_consented_transfer_reaches_only_its_recipient_until_the_consent_is_re
     let mail = last_mail(&t, &officer, email).await;
     let token = link_token(&mail);
     assert_eq!(token.len(), 64, "{mail}");
+    for content in ["Acme", "term sheet", "Board minutes", &t.client("C1")] {
+        assert!(
+            !mail.contains(content),
+            "no client content in a mail: {content}"
+        );
+    }
     let base = format!("/api/release/{token}");
     let anon = |path: &str| t.http.get(t.url(path));
     let r = anon(&base).send().await?;
@@ -312,7 +318,7 @@ async fn a_consented_transfer_reaches_only_its_recipient_until_the_consent_is_re
 
 /// A released transfer of D1 to a fresh recipient, with a download limit; returns the link's
 /// base path.
-async fn released(t: &TestFirm, email: &str, limit: u32) -> (String, String) {
+pub(crate) async fn released(t: &TestFirm, email: &str, limit: u32) -> (String, String) {
     let officer = t.login("olivia.officer").await;
     let lena = t.login("lena.lawyer").await;
     let carl = t.login("carl.corplead").await;

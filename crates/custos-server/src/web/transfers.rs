@@ -140,6 +140,7 @@ pub(super) struct MailLine {
     body: String,
     queued: String,
     sent: bool,
+    error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -150,6 +151,8 @@ struct TransfersPage {
     mine: Vec<TransferCard>,
     register: Option<Vec<TransferCard>>,
     outbox: Option<Vec<MailLine>>,
+    /// A relay sends the outbox (else the officer passes each message on).
+    relay: bool,
     notice: Option<String>,
 }
 
@@ -197,6 +200,7 @@ async fn transfers_page(
                     body: m.body,
                     queued: c.when(&m.queued_at),
                     sent: m.sent_at.is_some(),
+                    error: m.last_error,
                 })
                 .collect()
         })
@@ -208,6 +212,7 @@ async fn transfers_page(
         mine,
         register,
         outbox,
+        relay: app.sends_mail(),
         notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
         c: v.chrome.clone(),
     }

@@ -380,6 +380,10 @@ pub struct MailRow {
     pub created_at: Timestamp,
     /// Sent at.
     pub sent_at: Option<Timestamp>,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The relay's last refusal.
+    pub last_error: Option<String>,
 }
 
 fn mail_row(row: &impl SqlRow) -> Result<MailRow, StoreError> {
@@ -390,6 +394,8 @@ fn mail_row(row: &impl SqlRow) -> Result<MailRow, StoreError> {
         body: row.text("body")?,
         created_at: from_ms(row.int("created_at")?)?,
         sent_at: opt_time(row, "sent_at")?,
+        attempts: row.int("attempts")?,
+        last_error: row.opt_text("last_error")?,
     })
 }
 
@@ -990,6 +996,43 @@ pub trait TransfersTx: SqlTx {
         .run(self.conn())
         .await?;
         Ok(())
+    }
+
+    /// Queued mail, oldest first, tried fewer than `max_attempts` times.
+    async fn unsent_mail(
+        &mut self,
+        max_attempts: i64,
+        limit: u32,
+    ) -> Result<Vec<MailRow>, StoreError> {
+        q("SELECT * FROM outbox WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2")
+            .bind(max_attempts)
+            .bind(i64::from(limit))
+            .list(self.conn(), mail_row)
+            .await
+    }
+
+    /// Marks a mail sent and erases its body (codes and links do not outlive delivery).
+    async fn mark_mail_sent(&mut self, id: uuid::Uuid, at: Timestamp) -> Result<(), StoreError> {
+        let n = q(
+            "UPDATE outbox SET sent_at = $2, body = '', last_error = NULL,
+                   attempts = attempts + 1 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(ms(at))
+        .run(self.conn())
+        .await?;
+        found(n, "mail")
+    }
+
+    /// Counts a failed attempt with the relay's answer (never the body).
+    async fn mark_mail_failed(&mut self, id: uuid::Uuid, error: &str) -> Result<(), StoreError> {
+        let error: String = error.chars().take(500).collect();
+        let n = q("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(error)
+            .run(self.conn())
+            .await?;
+        found(n, "mail")
     }
 
     /// The outbox, newest first, before `before`.
