@@ -88,8 +88,10 @@ impl App {
         let action = Action::ApproveTransfer;
         let tx = self.store.begin().await?;
         let (mut tx, t, approver) = self.transfer_for(tx, caller, action, id).await?;
-        if t.status != TransferStatus::Pending {
-            let e = AppError::Conflict(format!("this transfer is {}", t.status.as_str()));
+        // Concurrent approvals of one transfer wait here for each other, so the second sees
+        // the first and releases.
+        if t.status != TransferStatus::Pending || !tx.lock_pending_transfer(id).await? {
+            let e = AppError::Conflict("this transfer is no longer pending".to_owned());
             return Err(reject(tx, e).await);
         }
         let g = self.gather(&mut *tx, &t).await?;
@@ -265,8 +267,8 @@ impl App {
         let action = Action::ApproveTransfer;
         let tx = self.store.begin().await?;
         let (mut tx, t, approver) = self.transfer_for(tx, caller, action, id).await?;
-        if t.status != TransferStatus::Pending {
-            let e = AppError::Conflict(format!("this transfer is {}", t.status.as_str()));
+        if t.status != TransferStatus::Pending || !tx.lock_pending_transfer(id).await? {
+            let e = AppError::Conflict("this transfer is no longer pending".to_owned());
             return Err(reject(tx, e).await);
         }
         let g = self.gather(&mut *tx, &t).await?;

@@ -10,7 +10,7 @@ use custos_domain::{
     Timestamp, email_address, iso_date, purpose,
 };
 use custos_policy::{Action, Resource, Rule};
-use custos_store::{ConsentRow, ThirdPartyRow, TransferStatus};
+use custos_store::{ConsentRow, ThirdPartyRow};
 use serde::{Deserialize, Serialize};
 
 /// A consent to record.
@@ -411,8 +411,8 @@ impl App {
         .await?;
         for t in affected {
             let why = format!("consent {id} was revoked: {reason}");
-            tx.close_transfer(t.id, t.status, TransferStatus::Voided, Some(&why), now)
-                .await?;
+            // Pending or released, whichever it is once a concurrent approval committed.
+            tx.void_transfer(t.id, &why, now).await?;
             if let Some(link) = tx.link_of(t.id).await? {
                 tx.revoke_link(link.id, None, now, "the consent was revoked")
                     .await?;

@@ -736,6 +736,37 @@ pub trait TransfersTx: SqlTx {
         Ok(n == 1)
     }
 
+    /// Takes the transfer's row lock while it is pending (PostgreSQL: concurrent approvals,
+    /// refusals and voids of one transfer wait for each other; SQLite's writer is already
+    /// alone); `false` when it is no longer pending.
+    async fn lock_pending_transfer(&mut self, id: TransferId) -> Result<bool, StoreError> {
+        let n = q("UPDATE transfers SET status = status WHERE id = $1 AND status = 'pending'")
+            .bind(id.to_string())
+            .run(self.conn())
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Voids a transfer still pending or released (a consent revoked); `false` when it was
+    /// already closed otherwise.
+    async fn void_transfer(
+        &mut self,
+        id: TransferId,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let n = q(
+            "UPDATE transfers SET status = 'voided', status_reason = $2, closed_at = $3
+                   WHERE id = $1 AND status IN ('pending','released')",
+        )
+        .bind(id.to_string())
+        .bind(reason)
+        .bind(ms(at))
+        .run(self.conn())
+        .await?;
+        Ok(n == 1)
+    }
+
     /// Records an approval; a second approval by the same person or for the same slot is a
     /// conflict (the table's keys).
     async fn insert_approval(&mut self, id: TransferId, a: &ApprovalRow) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@ mod decisions;
 mod facts;
 mod jobs;
 mod records;
+mod transfers;
 
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -135,4 +136,5 @@ on_every_backend!(
     facts::bulk_facts_match_the_single_queries,
     decisions::walls_compliance_and_break_glass,
     jobs::one_claim_wins_and_a_lapsed_lease_passes_on,
+    transfers::approvals_of_one_transfer_serialize,
 );
