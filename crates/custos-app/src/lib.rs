@@ -291,14 +291,31 @@ impl App {
             }
             _ => {}
         }
+        // The officer can always mend the firm's policies, whatever they say.
+        if action == Action::ManageFirmPolicies {
+            let now = self.now();
+            let (principal, ctx, _) =
+                facts::principal_and_walls(tx, caller.person, now, self.today(now)).await?;
+            return Ok((principal, ctx));
+        }
+        let (principal, mut ctx) = self.principal_context(tx, caller.person).await?;
+        ctx.address = caller.address;
+        Ok((principal, ctx))
+    }
+
+    /// A person's principal and the context of a decision about them now: the walls that may
+    /// screen them and the firm policies in force (no request address). Every request's facts
+    /// start here; so do the checks made again for a transfer's requester when it is approved
+    /// and downloaded.
+    pub(crate) async fn principal_context(
+        &self,
+        tx: &mut dyn StoreTx,
+        person: PersonId,
+    ) -> Result<(custos_policy::Principal, custos_policy::Context), AppError> {
         let now = self.now();
         let (principal, mut ctx, version) =
-            facts::principal_and_walls(tx, caller.person, now, self.today(now)).await?;
-        // The officer can always mend the firm's policies, whatever they say.
-        if action != Action::ManageFirmPolicies {
-            (ctx.clock, ctx.firm) = self.firm_context_at(tx, now, version).await?;
-            ctx.address = caller.address;
-        }
+            facts::principal_and_walls(tx, person, now, self.today(now)).await?;
+        (ctx.clock, ctx.firm) = self.firm_context_at(tx, now, version).await?;
         Ok((principal, ctx))
     }
 

@@ -99,21 +99,7 @@ impl App {
         let slot = match approval_slot(&approver, &facts) {
             Ok(slot) => slot,
             Err(why) => {
-                self.transfer_event(
-                    &mut *tx,
-                    caller,
-                    id,
-                    action.as_str(),
-                    Outcome::Deny,
-                    why.rule,
-                    why.message.clone(),
-                )
-                .await?;
-                tx.commit().await?;
-                return Err(AppError::Forbidden {
-                    rule: why.rule.code().to_owned(),
-                    message: why.message,
-                });
+                return Err(self.refused(tx, caller, id, action.as_str(), why).await);
             }
         };
         let now = self.now();
@@ -191,7 +177,7 @@ impl App {
         let link = ReleaseLinkRow {
             id: custos_domain::ReleaseLinkId::new(),
             transfer: t.id,
-            token_hash: hex::encode(custos_crypto::token_hash(&token)),
+            token_hash: crate::usecases::transfers::stored_hash(&token),
             passphrase_hash: t.passphrase_hash.clone(),
             expires_at,
             download_limit: t.download_limit,
@@ -274,21 +260,15 @@ impl App {
         let g = self.gather(&mut *tx, &t).await?;
         let facts = self.approval_facts(&mut *tx, &t, &g).await?;
         if let Err(why) = approval_slot(&approver, &facts) {
-            self.transfer_event(
-                &mut *tx,
-                caller,
-                id,
-                crate::vocabulary::ACTION_TRANSFER_REFUSE,
-                Outcome::Deny,
-                why.rule,
-                why.message.clone(),
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(AppError::Forbidden {
-                rule: why.rule.code().to_owned(),
-                message: why.message,
-            });
+            return Err(self
+                .refused(
+                    tx,
+                    caller,
+                    id,
+                    crate::vocabulary::ACTION_TRANSFER_REFUSE,
+                    why,
+                )
+                .await);
         }
         let now = self.now();
         tx.close_transfer(
@@ -326,21 +306,7 @@ impl App {
         let tx = self.store.begin().await?;
         let (mut tx, t, principal) = self.transfer_for(tx, caller, action, id).await?;
         if let Err(why) = may_revoke_release(&principal, t.requester) {
-            self.transfer_event(
-                &mut *tx,
-                caller,
-                id,
-                action.as_str(),
-                Outcome::Deny,
-                why.rule,
-                why.message.clone(),
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(AppError::Forbidden {
-                rule: why.rule.code().to_owned(),
-                message: why.message,
-            });
+            return Err(self.refused(tx, caller, id, action.as_str(), why).await);
         }
         let now = self.now();
         let revoked = match tx.link_of(id).await? {
@@ -407,14 +373,14 @@ impl App {
             .flatten();
         let mut items = Vec::new();
         for t in rows {
+            let g = self.gather(&mut *tx, &t).await?;
             if which == TransferList::Queue {
-                let g = self.gather(&mut *tx, &t).await?;
                 let a = self.approval_facts(&mut *tx, &t, &g).await?;
                 if approval_slot(principal, &a).is_err() {
                     continue;
                 }
             }
-            items.push(self.transfer_view(&mut *tx, t.id).await?);
+            items.push(self.transfer_view_of(&mut *tx, t, g).await?);
         }
         tx.commit().await?;
         Ok(Page { items, next_cursor })
@@ -474,6 +440,39 @@ impl App {
                 .collect(),
             next_cursor,
         })
+    }
+
+    /// Audits a refusal on a transfer with the policy's reason, commits, and returns it as
+    /// `Forbidden` (or the error that kept it from being audited: fail closed).
+    async fn refused(
+        &self,
+        mut tx: Tx,
+        caller: &Caller,
+        id: TransferId,
+        action: &str,
+        why: custos_policy::Reason,
+    ) -> AppError {
+        let audited = self
+            .transfer_event(
+                &mut *tx,
+                caller,
+                id,
+                action,
+                Outcome::Deny,
+                why.rule,
+                why.message.clone(),
+            )
+            .await;
+        if let Err(e) = audited {
+            return e;
+        }
+        match tx.commit().await {
+            Ok(()) => AppError::Forbidden {
+                rule: why.rule.code().to_owned(),
+                message: why.message,
+            },
+            Err(e) => e.into(),
+        }
     }
 
     #[expect(clippy::too_many_arguments, reason = "one audit entry's fields")]

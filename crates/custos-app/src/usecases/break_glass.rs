@@ -72,14 +72,7 @@ fn comment_context(id: BreakGlassId) -> String {
 }
 
 fn text(field: &'static str, raw: &str, min: usize) -> Result<String, AppError> {
-    let trimmed = raw.trim();
-    if trimmed.chars().count() < min || trimmed.chars().count() > 2000 {
-        return Err(AppError::BadInput(format!(
-            "{field} must be {min} to 2000 characters"
-        )));
-    }
-    custos_domain::refuse_hidden_characters(field, trimmed)?;
-    Ok(trimmed.to_owned())
+    super::checked_text(field, raw, min, 2000)
 }
 
 impl App {

@@ -160,15 +160,9 @@ pub struct ThirdPartyView {
     pub agreement_in_force: bool,
 }
 
+/// Free text of at least one character and at most `max`.
 pub(crate) fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, AppError> {
-    let t = raw.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(AppError::BadInput(format!(
-            "{field} must be 1 to {max} characters"
-        )));
-    }
-    custos_domain::refuse_hidden_characters(field, t)?;
-    Ok(t.to_owned())
+    super::checked_text(field, raw, 1, max)
 }
 
 fn sha256_hex(raw: Option<&str>) -> Result<Option<String>, AppError> {
@@ -349,7 +343,8 @@ impl App {
         client: ClientId,
     ) -> Result<Vec<ConsentView>, AppError> {
         let action = Action::ManageConsents;
-        let mut tx = self.store.begin().await?;
+        // Only reads: a snapshot that neither waits for writers nor blocks them.
+        let mut tx = self.store.begin_read().await?;
         let loaded = tx.client(client).await?;
         let (mut tx, row) = self
             .found(tx, caller, action, || format!("client:{client}"), loaded)

@@ -29,3 +29,22 @@ pub(crate) mod tokens;
 pub(crate) mod transfers;
 pub(crate) mod walls;
 pub(crate) mod what_if;
+
+/// Free text typed by a person (a justification, a reason, a name): trimmed, `min` to `max`
+/// characters, no hidden characters.
+pub(crate) fn checked_text(
+    field: &'static str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, crate::AppError> {
+    let trimmed = raw.trim();
+    let n = trimmed.chars().count();
+    if n < min || n > max {
+        return Err(crate::AppError::BadInput(format!(
+            "{field} must be {min} to {max} characters"
+        )));
+    }
+    custos_domain::refuse_hidden_characters(field, trimmed)?;
+    Ok(trimmed.to_owned())
+}

@@ -4,7 +4,7 @@
 //! (link live, limit, consent, agreement, walls, approved facts), counted, logged and audited
 //! before any byte leaves.
 
-use crate::usecases::transfers::fingerprint;
+use crate::usecases::transfers::{fingerprint, stored_hash};
 use crate::{App, AppError, AuditEvent, DocumentDownload, Tx};
 use custos_audit::Outcome;
 use custos_domain::{DocumentId, ReleaseLinkId, RequestId, Timestamp};
@@ -61,7 +61,7 @@ fn gone() -> AppError {
 }
 
 fn code_hash(link: ReleaseLinkId, code: &str) -> String {
-    hex::encode(custos_crypto::token_hash(&format!("{link}:{code}")))
+    stored_hash(&format!("{link}:{code}"))
 }
 
 impl App {
@@ -100,7 +100,7 @@ impl App {
         token: &str,
         audit: Option<(RequestId, &str)>,
     ) -> Result<ReleaseLinkRow, AppError> {
-        let hash = hex::encode(custos_crypto::token_hash(token));
+        let hash = stored_hash(token);
         let link = tx.link_by_token(&hash).await?.ok_or_else(gone)?;
         let status = tx.transfer(link.transfer).await?.map(|t| t.status);
         let why = if status != Some(TransferStatus::Released) {
@@ -251,12 +251,8 @@ impl App {
         }
         let session = custos_crypto::random_token()?;
         let ends = (now + SESSION_LIFETIME).min(link.expires_at);
-        tx.insert_release_session(
-            &hex::encode(custos_crypto::token_hash(&session)),
-            link.id,
-            ends,
-        )
-        .await?;
+        tx.insert_release_session(&stored_hash(&session), link.id, ends)
+            .await?;
         self.release_event(
             &mut *tx,
             request_id,
@@ -335,9 +331,7 @@ impl App {
             Err(e) => return Err(crate::reject(tx, e).await),
         };
         let now = self.now();
-        let session_link = tx
-            .release_session(&hex::encode(custos_crypto::token_hash(session)), now)
-            .await?;
+        let session_link = tx.release_session(&stored_hash(session), now).await?;
         let t = tx.transfer(link.transfer).await?.ok_or_else(gone)?;
         let g = self.gather(&mut *tx, &t).await?;
         let approvals = tx.approvals(t.id).await?;

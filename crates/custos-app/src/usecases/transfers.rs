@@ -2,7 +2,7 @@
 //! different people (neither the requester), the checks run again at each approval; the second
 //! approval releases the transfer as an expiring link mailed to the named recipient.
 
-use crate::facts::{document_facts, matter_facts, principal_and_walls};
+use crate::facts::{document_facts, matter_facts};
 use crate::usecases::consents::bounded_text;
 use crate::{App, AppError, AuditEvent, Caller, Tx, reject};
 use custos_audit::Outcome;
@@ -253,9 +253,13 @@ pub(crate) fn consent_facts(c: &ConsentRow) -> ConsentFacts {
     }
 }
 
+/// The SHA-256 (hex) a secret (link token, code, session) or a fingerprint is stored as.
+pub(crate) fn stored_hash(text: &str) -> String {
+    hex::encode(custos_crypto::token_hash(text))
+}
+
 pub(crate) fn fingerprint(g: &Gathered) -> String {
-    let text = g.facts.fingerprint(&g.requester.1.walls);
-    hex::encode(custos_crypto::token_hash(&text))
+    stored_hash(&g.facts.fingerprint(&g.requester.1.walls))
 }
 
 pub(crate) fn link_view(l: &ReleaseLinkRow, now: Timestamp) -> LinkView {
@@ -272,20 +276,6 @@ pub(crate) fn link_view(l: &ReleaseLinkRow, now: Timestamp) -> LinkView {
 }
 
 impl App {
-    /// A person's principal and context as a decision about them needs it, without a request
-    /// of theirs (the requester of a transfer, checked again at approval and download).
-    pub(crate) async fn principal_context(
-        &self,
-        tx: &mut dyn StoreTx,
-        person: PersonId,
-    ) -> Result<(Principal, Context), AppError> {
-        let now = self.now();
-        let (principal, mut ctx, version) =
-            principal_and_walls(tx, person, now, self.today(now)).await?;
-        (ctx.clock, ctx.firm) = self.firm_context_at(tx, now, version).await?;
-        Ok((principal, ctx))
-    }
-
     /// Everything the checks of a stored transfer depend on, read now.
     pub(crate) async fn gather(
         &self,
@@ -579,6 +569,17 @@ impl App {
     ) -> Result<TransferView, AppError> {
         let t = tx.transfer(id).await?.ok_or(AppError::NotFound)?;
         let g = self.gather(tx, &t).await?;
+        self.transfer_view_of(tx, t, g).await
+    }
+
+    /// [`App::transfer_view`] of a transfer whose facts are already gathered.
+    pub(crate) async fn transfer_view_of(
+        &self,
+        tx: &mut dyn StoreTx,
+        t: TransferRow,
+        g: Gathered,
+    ) -> Result<TransferView, AppError> {
+        let id = t.id;
         let checks = check_transfer(&g.requester.0, &g.facts, &g.requester.1).checks;
         let approvals = tx.approvals(id).await?;
         let link = tx.link_of(id).await?;

@@ -207,6 +207,12 @@ async fn download_document(
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Response, ApiError> {
     let download = state.app.download_document(&caller, DocumentId(id)).await?;
+    Ok(content_response(download))
+}
+
+/// A document's content as an attachment, streamed (a person's download or a recipient's).
+pub(super) fn content_response(download: custos_app::DocumentDownload) -> Response {
+    let id = download.document.id;
     let size = download.document.size;
     let media_type = HeaderValue::from_str(&download.document.media_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
@@ -218,5 +224,5 @@ async fn download_document(
     headers.insert(header::CONTENT_TYPE, media_type);
     headers.insert(header::CONTENT_DISPOSITION, disposition);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    Ok(response)
+    response
 }

@@ -12,6 +12,8 @@ mod policies;
 mod session;
 mod teams;
 mod transfers;
+
+pub(crate) use transfers::{clean_token, release_session_cookie};
 mod walls;
 
 use crate::error::{ApiError, ErrorBody};

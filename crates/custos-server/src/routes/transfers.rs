@@ -9,7 +9,6 @@ use crate::error::{
 };
 use crate::state::AppState;
 use axum::Extension;
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,7 +17,6 @@ use custos_app::{
     ReleaseView, ThirdPartyUpdate, ThirdPartyView, TransferList, TransferView, WithReason,
 };
 use custos_domain::{ClientId, ConsentId, DocumentId, RequestId, ThirdPartyId, TransferId};
-use futures_util::TryStreamExt;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -371,24 +369,31 @@ async fn release_open(
         .app
         .release_open(&token, &body.code, body.passphrase.as_deref(), request_id)
         .await?;
-    let path = format!("/api/release/{}", urlencode_path(&token));
-    let cookie = format!(
-        "{RELEASE_COOKIE}={}; Path={path}; Max-Age=1800; HttpOnly; Secure; SameSite=Strict",
-        session.as_str()
-    );
     let mut response = axum::Json(serde_json::json!({ "open": true })).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
+    if let Some(cookie) = release_session_cookie(&token, &session) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
 
-fn urlencode_path(token: &str) -> String {
+/// A link token reduced to its own characters (it is hex): nothing else reaches a path or a
+/// cookie.
+pub(crate) fn clean_token(token: &str) -> String {
     token
-        .bytes()
-        .filter(|b| b.is_ascii_alphanumeric())
-        .map(char::from)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(128)
         .collect()
+}
+
+/// The recipient's session cookie, for this link's API path only.
+pub(crate) fn release_session_cookie(token: &str, session: &str) -> Option<HeaderValue> {
+    let cookie = format!(
+        "{RELEASE_COOKIE}={session}; Path=/api/release/{}; Max-Age=1800; HttpOnly; Secure; \
+         SameSite=Strict",
+        clean_token(token)
+    );
+    HeaderValue::from_str(&cookie).ok()
 }
 
 fn release_cookie(headers: &HeaderMap) -> Option<String> {
@@ -427,18 +432,9 @@ async fn release_download(
         .app
         .release_download(&token, &session, DocumentId(document), address, request_id)
         .await?;
-    let size = download.document.size;
-    let media_type = HeaderValue::from_str(&download.document.media_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let disposition =
-        HeaderValue::from_str(&format!("attachment; filename=\"document-{document}\""))
-            .unwrap_or(HeaderValue::from_static("attachment"));
-    let body = Body::from_stream(download.content.map_err(std::io::Error::other));
-    let mut response = (StatusCode::OK, body).into_response();
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, media_type);
-    h.insert(header::CONTENT_DISPOSITION, disposition);
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = super::documents::content_response(download);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

@@ -3,6 +3,7 @@
 //! documents download one by one, each decided, counted and logged.
 
 use super::{Chrome, cross_site, error_page, human_size, see_other};
+use crate::routes::{clean_token as clean, release_session_cookie};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -50,15 +51,6 @@ struct ReleaseQuery {
     sent: Option<String>,
     #[serde(default)]
     open: Option<String>,
-}
-
-/// Only the token's own characters (it is hex): nothing else reaches a path or a cookie.
-fn clean(token: &str) -> String {
-    token
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(128)
-        .collect()
 }
 
 async fn render(
@@ -172,13 +164,8 @@ async fn open(
     {
         Ok(session) => {
             let mut response = see_other(&format!("/release/{token}?open=1"));
-            let cookie = format!(
-                "custos_release={}; Path=/api/release/{token}; Max-Age=1800; HttpOnly; Secure; \
-                 SameSite=Strict",
-                session.as_str()
-            );
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, v);
+            if let Some(cookie) = release_session_cookie(&token, &session) {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             response
         }
