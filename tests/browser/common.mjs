@@ -139,7 +139,8 @@ export async function enrol(page, base, user, name, initial = PASSWORD) {
     await accessible(page, "recovery codes");
   }
   await page.locator("a.button").click();
-  await page.waitForURL(`${base}/`);
+  // The home page; an outside recipient's account goes on to what was released to it.
+  await page.waitForURL((url) => url.pathname === "/" || url.pathname === "/received");
   return { secret, codes };
 }
 

@@ -5,7 +5,9 @@
 //   officer approve from their queues; the recipient, with no account, opens the mailed link,
 //   asks for a code, is refused a wrong one, opens it with the right one (read from the
 //   officer's outbox: no mail server in the demo) and downloads the document byte-exact; the
-//   register shows the download; the consent is revoked and the link stops.
+//   register shows the download, filters and exports it as CSV; the officer links the expert's
+//   own account, and she signs in to see and download what was released to her; Lena checks a
+//   disclosure on a legal basis on the form; the consent is revoked and the link stops.
 //   The same pages in zh-CN. axe-core on every page; screenshots to $CUSTOS_SCREENSHOTS.
 //
 // Usage: node transfers.mjs [path/to/custos]
@@ -70,6 +72,7 @@ async function main() {
     await lp.locator("tr", { hasText: "M-0001" }).locator("a").first().click();
     await lp.locator("a", { hasText: "Send documents out" }).click();
     await lp.waitForSelector("#recipient");
+    const requestUrl = lp.url();
     await lp.selectOption("#recipient", { label: "Dr Erin Walsh (Walsh Forensics)" });
     await lp.fill("#purpose", "settlement_talks");
     await lp.selectOption("#consent", { index: 1 });
@@ -141,8 +144,87 @@ async function main() {
     const got = await fs.readFile(await download.path());
     const mine = await lp.request.get(`${base}/api/documents/${docId}/content`);
     check(Buffer.compare(got, Buffer.from(await mine.body())) === 0, `the download is byte-exact (${got.length} bytes)`);
-    await op.goto(`${base}/transfers`);
-    check((await op.locator("section[aria-labelledby=register] tbody tr").first().textContent()).includes("1 of 3 downloads"), "the register counts the download");
+    // ---- The register: filters, titles as the viewer may see them, CSV export (R12).
+    console.log("register");
+    await op.goto(`${base}/transfers/register`);
+    const entry = await op.locator("table.register tbody tr").first().textContent();
+    check(entry.includes("127.0.0.1") && entry.includes(docId), "the register shows the document and the download's address");
+    let sha = "";
+    for (let i = 0; i < 20 && !sha; i++) {
+      await op.goto(`${base}/transfers/register`);
+      sha = (await op.locator("table.register tbody tr").first().textContent()).match(/SHA-256 ([0-9a-f]{64})/)?.[1] ?? "";
+      if (!sha) await op.waitForTimeout(100);
+    }
+    const { createHash } = await import("node:crypto");
+    check(sha === createHash("sha256").update(got).digest("hex"), "the register holds the SHA-256 of the released bytes");
+    await shot(op, "transfer-register");
+    await accessible(op, "transfer register");
+    const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+    await op.fill("#from", tomorrow);
+    await op.locator("form.filters button").click();
+    await op.waitForURL(/from=/);
+    check(await op.locator("table.register").count() === 0, "a date filter after the transfer keeps nothing");
+    await op.fill("#from", "");
+    await op.fill("#client", "C-0001");
+    await op.locator("form.filters button").click();
+    await op.waitForURL(/client=C-0001/);
+    check(await op.locator("table.register tbody tr").count() === 1, "the client filter (by number) keeps the transfer");
+    const csv = await op.request.get(`${base}${await op.locator("a", { hasText: "Export as CSV" }).getAttribute("href")}`);
+    const csvText = await csv.text();
+    check(csv.headers()["content-type"].startsWith("text/csv") && csvText.includes(docId) && csvText.includes(sha), "the CSV export holds the transfer with its document and SHA-256");
+
+    // ---- The expert's own account sees only what was released to her (R11).
+    console.log("recipient account");
+    await op.goto(`${base}/third-parties`);
+    const erinRow = op.locator("main table tbody tr", { hasText: "Walsh Forensics" });
+    await erinRow.locator("select[name=account]").selectOption({ label: "Dr Erin Walsh (expert witness) (erin.expert)" });
+    await erinRow.locator("button").click();
+    await op.waitForURL(/done=recipient-updated/);
+    check((await op.locator("main table tbody tr", { hasText: "Walsh Forensics" }).textContent()).includes("erin.expert"), "the recipient's account is linked");
+    const erin = await newContext();
+    const ep = await erin.newPage();
+    await enrol(ep, base, "erin.expert");
+    check(new URL(ep.url()).pathname === "/received", "an outside account lands on what was released to it");
+    check((await ep.textContent("nav")).includes("Received") && !(await ep.textContent("nav")).includes("Matters"), "its navigation offers nothing of the firm");
+    check((await ep.locator("article a[download]").count()) === 1, "the released document is offered");
+    const [own] = await Promise.all([ep.waitForEvent("download"), ep.locator("article a[download]").first().click()]);
+    check(Buffer.compare(await fs.readFile(await own.path()), got) === 0, "the account's download is byte-exact");
+    await shot(ep, "received");
+    await accessible(ep, "received (own account)");
+    const zhErin = await newContext("zh-CN");
+    await zhErin.addCookies(await erin.cookies());
+    const zep = await zhErin.newPage();
+    await zep.goto(`${base}/received`);
+    check((await zep.textContent("h1")).includes("已接收"), "the received page is in Chinese");
+    await shot(zep, "received-zh");
+    await accessible(zep, "received (zh-CN)");
+
+    // ---- A disclosure without consent, checked on the form (R13).
+    console.log("legal exception");
+    await lp.goto(requestUrl);
+    await lp.selectOption("#recipient", { label: "Dr Erin Walsh (Walsh Forensics)" });
+    await lp.fill("#purpose", "regulator_inquiry");
+    await lp.locator("details summary").click();
+    await lp.selectOption("#basis", "regulator_request");
+    await lp.fill("#reference", "CSRC letter 2026-114");
+    await lp.check("#inform-forbidden");
+    await lp.fill("#forbidden_until", tomorrow);
+    await lp.fill("#link_days", "3");
+    await lp.locator("input[name=document]").first().check();
+    await lp.locator("button[value=check]").click();
+    await lp.waitForSelector("section[aria-labelledby=checks]");
+    const legal = await lp.textContent("section[aria-labelledby=checks]");
+    check(legal.includes("regulator_request") && legal.includes("Every check holds"), "a disclosure on a legal basis is checked without a consent");
+    check(await lp.inputValue("#link_days") === "3" && await lp.inputValue("#reference") === "CSRC letter 2026-114", "the form keeps what was typed");
+    await shot(lp, "transfer-legal-exception");
+    await accessible(lp, "transfer request on a legal basis");
+    const zl = await newContext("zh-CN");
+    await zl.addCookies(await officer.cookies());
+    const zlp = await zl.newPage();
+    await zlp.goto(`${base}/transfers/register`);
+    check((await zlp.textContent("h1")).includes("登记簿"), "the register is in Chinese");
+    await shot(zlp, "transfer-register-zh");
+    await accessible(zlp, "transfer register (zh-CN)");
 
     // ---- zh-CN.
     console.log("zh-CN");
@@ -175,6 +257,8 @@ async function main() {
     const after = await gp.goto(`${base}${path}`);
     check(after.status() === 403, `the link no longer opens (${after.status()})`);
     await shot(gp, "release-revoked");
+    await ep.goto(`${base}/received`);
+    check((await ep.textContent("main")).includes("Nothing is released"), "the account no longer sees the revoked release");
   } finally {
     await browser.close();
     child.kill("SIGTERM");

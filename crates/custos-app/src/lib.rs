@@ -54,31 +54,33 @@ pub use passwords::Passwords;
 pub use settings::{AppSettings, ThrottlePolicy};
 pub use usecases::access::{AccessEntry, ClientAccess, MatterAccess};
 pub use usecases::account::SetupSteps;
-pub use usecases::approvals::MailView;
 pub use usecases::audit::{AuditHead, AuditVerification, ResourceLabel};
 pub use usecases::audit_export::{EXPORT_LIMIT, ExportScope};
 pub use usecases::break_glass::{BreakGlassList, BreakGlassView};
 pub use usecases::checkpoints::{CheckpointView, Signing, WitnessRequest};
-pub use usecases::consents::{
-    ConsentView, NewConsent, NewThirdParty, ThirdPartyUpdate, ThirdPartyView,
-};
+pub use usecases::consents::{ConsentView, NewConsent};
 pub use usecases::documents::{DocumentDownload, NewDocument};
 pub use usecases::factors::TotpEnrollment;
 pub use usecases::lockouts::{AddressLock, Lockout};
 pub use usecases::login::{LoginRequest, NewSession};
 pub use usecases::matters::MatterRights;
+pub use usecases::outbox::MailView;
 pub use usecases::people::{ComplianceRights, NewPerson};
 pub use usecases::person_access::{PersonAccess, PersonAccessEntry};
 pub use usecases::policies::FirmPolicyView;
 pub use usecases::policy_test::{CaseResult, PolicyCase, parse_policy_cases};
+pub use usecases::received::ReceivedView;
 pub use usecases::release::{
     RELEASE_CODES_SENT, RELEASE_WRONG_CODES, ReleaseView, ReleasedDocument,
 };
 pub use usecases::sessions::SessionView;
+pub use usecases::third_parties::{NewThirdParty, ThirdPartyUpdate, ThirdPartyView};
 pub use usecases::tokens::{ApiTokenView, NewApiToken, Scopes};
+pub use usecases::transfer_views::{
+    ApprovalView, DownloadView, LinkView, TransferDocumentView, TransferView,
+};
 pub use usecases::transfers::{
-    ApprovalView, DownloadView, LinkView, MAX_TRANSFER_DOCUMENTS, NewException, NewTransfer,
-    TransferDocumentView, TransferList, TransferView, WithReason,
+    MAX_TRANSFER_DOCUMENTS, NewException, NewTransfer, RegisterFilter, TransferList, WithReason,
 };
 pub use usecases::walls::{WallPreview, WallPreviewLine};
 pub use usecases::what_if::*;

@@ -68,6 +68,8 @@ pub const ACTION_TRANSFER_REFUSE: &str = "transfer.refuse";
 pub const ACTION_TRANSFER_VOID: &str = "transfer.void";
 /// Audit action `transfer.release`: both approvals given, the link issued (R12).
 pub const ACTION_TRANSFER_RELEASE: &str = "transfer.release";
+/// Audit action `transfer.informed`: the client told of a disclosure without consent (R13).
+pub const ACTION_TRANSFER_INFORMED: &str = "transfer.informed";
 /// Audit action `release.code`: a one-time code mailed to the recipient.
 pub const ACTION_RELEASE_CODE: &str = "release.code";
 /// Audit action `release.open`: the recipient's code checked (allowed or not).
@@ -113,6 +115,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_TRANSFER_REFUSE,
     ACTION_TRANSFER_VOID,
     ACTION_TRANSFER_RELEASE,
+    ACTION_TRANSFER_INFORMED,
     ACTION_RELEASE_CODE,
     ACTION_RELEASE_OPEN,
     ACTION_RELEASE_DOWNLOAD,

@@ -40,7 +40,8 @@ pub use firm::{FirmPolicies, FirmPolicyError, firm_policy_schema};
 pub use rules::{decide, listing_reach, may_break_glass, screening_wall};
 pub use transfer::{
     ApprovalFacts, Basis, Check, ConsentFacts, LinkFacts, RecipientFacts, Slot, TransferCheck,
-    TransferFacts, approval_slot, check_transfer, decide_release, may_revoke_release,
+    TransferFacts, approval_slot, check_transfer, decide_release, decide_release_to_account,
+    may_revoke_release,
 };
 
 /// Which client records a listing must read to find every one a principal may see
@@ -126,6 +127,13 @@ pub enum Action {
     ManageThirdParties,
     /// See the external recipients.
     ViewThirdParties,
+    /// Vouch for an external recipient: verify their address, record their agreement, link
+    /// their account (the confidentiality officer only, so that whoever registers a recipient
+    /// and approves transfers to them is never the only one who vetted them).
+    VetThirdParty,
+    /// See and download, with one's own account, what was released to one (external
+    /// recipients only; each download is decided like a release link's).
+    ReceiveTransfers,
     /// Ask to send documents of a matter outside the firm (R12).
     RequestTransfer,
     /// Approve or refuse a transfer (R12, two people).
@@ -140,7 +148,7 @@ pub enum Action {
 
 impl Action {
     /// Every action (the audit vocabulary's policy half).
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 35] = [
         Action::ViewPerson,
         Action::ManagePeople,
         Action::CreatePerson,
@@ -169,6 +177,8 @@ impl Action {
         Action::ManageConsents,
         Action::ManageThirdParties,
         Action::ViewThirdParties,
+        Action::VetThirdParty,
+        Action::ReceiveTransfers,
         Action::RequestTransfer,
         Action::ApproveTransfer,
         Action::ViewTransfers,
@@ -194,6 +204,7 @@ impl Action {
                 | Action::ViewAccess
                 | Action::ViewThirdParties
                 | Action::ViewTransfers
+                | Action::ReceiveTransfers
                 | Action::ViewOutbox
         )
     }
@@ -243,6 +254,8 @@ impl Action {
             Action::ManageConsents => "consent.manage",
             Action::ManageThirdParties => "third_party.manage",
             Action::ViewThirdParties => "third_party.view",
+            Action::VetThirdParty => "third_party.vet",
+            Action::ReceiveTransfers => "transfer.receive",
             Action::RequestTransfer => "transfer.request",
             Action::ApproveTransfer => "transfer.approve",
             Action::ViewTransfers => "transfer.view",

@@ -574,6 +574,45 @@ pub fn decide_release(
     )
 }
 
+/// Whether an outside recipient signed in with their own account (`external` role) may have
+/// one document of a transfer released to them: the account is active and is the one linked
+/// to the transfer's recipient; the login (password and second factor) stands in for the
+/// mailed code; then every condition of [`decide_release`] applies (link live, limit, consent,
+/// agreement, walls, approved facts).
+pub fn decide_release_to_account(
+    account: &Principal,
+    requester: &Principal,
+    t: &TransferFacts,
+    link: &LinkFacts,
+    document: &DocumentFacts,
+    ctx: &Context,
+) -> Decision {
+    let deny = |rule: Rule, m: String| Decision::deny(Reason { rule, message: m }, true);
+    if !crate::may_act(account.status) {
+        return deny(Rule::Status, format!("person {} may not act", account.id));
+    }
+    if account.role != Role::External {
+        return deny(
+            Rule::RoleCap,
+            "only an outside recipient's own account receives released documents".to_owned(),
+        );
+    }
+    if t.recipient.person != Some(account.id) {
+        return deny(
+            Rule::Release,
+            format!(
+                "this transfer was released to recipient {}, not to this account",
+                t.recipient.id
+            ),
+        );
+    }
+    let proved = LinkFacts {
+        code_verified: true,
+        ..*link
+    };
+    decide_release(requester, t, &proved, document, ctx)
+}
+
 /// Whether `principal` may revoke the release link of a transfer asked by `requester`: the
 /// requester or the confidentiality officer.
 pub fn may_revoke_release(principal: &Principal, requester: PersonId) -> Result<(), Reason> {

@@ -416,3 +416,81 @@ fn revoking_a_link_is_the_requesters_or_the_officers() {
     assert!(may_revoke_release(&w.officer, w.lawyer.id).is_ok());
     assert!(may_revoke_release(&w.lead, w.lawyer.id).is_err());
 }
+
+#[test]
+fn only_the_recipients_own_active_account_receives_and_only_while_the_release_holds() {
+    let mut w = world();
+    let account = person(Role::External);
+    w.facts.recipient.person = Some(account.id);
+    let doc = w.facts.documents[0];
+    // The login stands in for the code, whatever the link's session says.
+    let mut unproved = link(&w);
+    unproved.code_verified = false;
+    let ok = decide_release_to_account(&account, &w.lawyer, &w.facts, &unproved, &doc, &w.ctx);
+    assert!(ok.is_allowed(), "{:?}", ok.reasons());
+    assert_eq!(
+        ok.permit().map(crate::Permit::principal),
+        Some(Holder::Recipient(w.facts.recipient.id))
+    );
+    // Another outside party's account, a staff member, a suspended recipient.
+    let stranger = person(Role::External);
+    let r = decide_release_to_account(&stranger, &w.lawyer, &w.facts, &unproved, &doc, &w.ctx);
+    assert_eq!(r.reasons()[0].rule, Rule::Release);
+    assert!(r.conceals_existence());
+    let mut staff = person(Role::Partner);
+    staff.id = account.id;
+    let r = decide_release_to_account(&staff, &w.lawyer, &w.facts, &unproved, &doc, &w.ctx);
+    assert_eq!(r.reasons()[0].rule, Rule::RoleCap);
+    let mut suspended = account.clone();
+    suspended.status = PersonStatus::Suspended;
+    let r = decide_release_to_account(&suspended, &w.lawyer, &w.facts, &unproved, &doc, &w.ctx);
+    assert_eq!(r.reasons()[0].rule, Rule::Status);
+    // Every condition of the link still applies.
+    let cases: Vec<(&str, LinkChange)> = vec![
+        ("not approved", |l, _| l.released = false),
+        ("revoked", |l, _| l.revoked = true),
+        ("expired", |l, w| l.expires_at = w.ctx.now),
+        ("download limit", |l, _| l.downloads = 3),
+        ("approval is void", |l, _| l.fingerprint_matches = false),
+    ];
+    for (words, change) in cases {
+        let mut l = link(&w);
+        change(&mut l, &w);
+        let r = decide_release_to_account(&account, &w.lawyer, &w.facts, &l, &doc, &w.ctx);
+        assert!(!r.is_allowed(), "{words}");
+        assert!(r.reasons()[0].message.contains(words), "{words}");
+    }
+    // Consent revoked, agreement expired: refused with the rule that failed.
+    let mut revoked = w.facts.clone();
+    if let Basis::Consent(c) = &mut revoked.basis {
+        c.revoked = true;
+    }
+    let r = decide_release_to_account(&account, &w.lawyer, &revoked, &link(&w), &doc, &w.ctx);
+    assert_eq!(r.reasons()[0].rule, Rule::Consent);
+    let mut lapsed = w.facts.clone();
+    lapsed.recipient.agreement_expires_on = Some(d(2026, 1, 2));
+    let r = decide_release_to_account(&account, &w.lawyer, &lapsed, &link(&w), &doc, &w.ctx);
+    assert_eq!(r.reasons()[0].rule, Rule::RecipientAgreement);
+}
+
+#[test]
+fn only_the_officer_vets_a_recipient_and_only_outsiders_receive() {
+    let w = world();
+    let vet = |p: &Principal| {
+        crate::decide(p, Action::VetThirdParty, &Resource::Firm, &w.ctx).is_allowed()
+    };
+    assert!(vet(&w.officer));
+    for p in [&w.lead, &w.partner, &w.lawyer, &person(Role::External)] {
+        assert!(!vet(p), "{:?}", p.role);
+    }
+    let receive = |p: &Principal| {
+        crate::decide(p, Action::ReceiveTransfers, &Resource::Firm, &w.ctx).is_allowed()
+    };
+    assert!(receive(&person(Role::External)));
+    for p in [&w.officer, &w.lead, &w.partner, &w.lawyer] {
+        assert!(!receive(p), "{:?}", p.role);
+    }
+    let mut gone = person(Role::External);
+    gone.status = PersonStatus::Departed;
+    assert!(!receive(&gone));
+}

@@ -37,7 +37,7 @@ pub use areas::{
 };
 use areas::{
     AuditTx, CheckpointsTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecordsTx,
-    SessionsTx, StaffingTx, TransfersTx, WallsTx,
+    ReleaseTx, SessionsTx, StaffingTx, TransfersTx, WallsTx,
 };
 pub use areas::{
     BreakGlassFilter, CheckpointRow, ClientAudience, CosignatureRow, FirmPolicyRow, JobRow,
@@ -143,6 +143,7 @@ pub trait StoreTx:
     + AuditTx
     + CheckpointsTx
     + TransfersTx
+    + ReleaseTx
     + Send
 {
     /// Makes every change of the unit durable at once.

@@ -2,37 +2,13 @@
 //! revocation, and the outbox.
 
 use crate::usecases::consents::bounded_text;
-use crate::usecases::transfers::{Gathered, LinkView, TransferList, TransferView, fingerprint};
+use crate::usecases::transfer_views::{LinkView, TransferView, inform_due, link_view};
+use crate::usecases::transfers::{Gathered, TransferList, fingerprint};
 use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, Tx, reject};
 use custos_audit::Outcome;
 use custos_domain::{Role, Timestamp, TransferId};
 use custos_policy::{Action, Resource, Rule, approval_slot, check_transfer, may_revoke_release};
 use custos_store::{ReleaseLinkRow, TransferFilter, TransferRow, TransferStatus};
-use serde::Serialize;
-
-/// A mail in the outbox.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct MailView {
-    /// To.
-    pub to: String,
-    /// Subject.
-    pub subject: String,
-    /// Body.
-    pub body: String,
-    /// Queued at.
-    #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
-    pub queued_at: Timestamp,
-    /// Sent at (absent: waiting).
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
-    pub sent_at: Option<Timestamp>,
-    /// Attempts to hand it to the relay.
-    pub attempts: i64,
-    /// The relay's last refusal.
-    pub last_error: Option<String>,
-}
 
 impl App {
     /// Loads a transfer for someone who acts on it; hidden (not found) from those who may not
@@ -43,7 +19,14 @@ impl App {
         caller: &Caller,
         action: Action,
         id: TransferId,
-    ) -> Result<(Tx, TransferRow, custos_policy::Principal), AppError> {
+    ) -> Result<
+        (
+            Tx,
+            TransferRow,
+            (custos_policy::Principal, custos_policy::Context),
+        ),
+        AppError,
+    > {
         let mut tx = tx;
         let facts = self.facts(&mut *tx, caller, action).await?;
         let (mut tx, _permit) = self
@@ -56,7 +39,7 @@ impl App {
         };
         match (loaded, team) {
             (Some(t), Some(team)) if Self::may_see_transfer(&facts.0, &t, team) => {
-                Ok((tx, t, facts.0))
+                Ok((tx, t, facts))
             }
             _ => Err(reject(tx, AppError::NotFound).await),
         }
@@ -69,10 +52,10 @@ impl App {
         id: TransferId,
     ) -> Result<TransferView, AppError> {
         let tx = self.store.begin_read().await?;
-        let (mut tx, _, _) = self
+        let (mut tx, _, viewer) = self
             .transfer_for(tx, caller, Action::ViewTransfers, id)
             .await?;
-        let view = self.transfer_view(&mut *tx, id).await?;
+        let view = self.transfer_view(&mut *tx, id, &viewer).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -96,7 +79,7 @@ impl App {
         }
         let g = self.gather(&mut *tx, &t).await?;
         let facts = self.approval_facts(&mut *tx, &t, &g).await?;
-        let slot = match approval_slot(&approver, &facts) {
+        let slot = match approval_slot(&approver.0, &facts) {
             Ok(slot) => slot,
             Err(why) => {
                 return Err(self.refused(tx, caller, id, action.as_str(), why).await);
@@ -158,7 +141,7 @@ impl App {
         if facts.given.len() + 1 >= 2 {
             self.release(&mut *tx, caller, &t, &g, now).await?;
         }
-        let view = self.transfer_view(&mut *tx, id).await?;
+        let view = self.transfer_view(&mut *tx, id, &approver).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -259,7 +242,7 @@ impl App {
         }
         let g = self.gather(&mut *tx, &t).await?;
         let facts = self.approval_facts(&mut *tx, &t, &g).await?;
-        if let Err(why) = approval_slot(&approver, &facts) {
+        if let Err(why) = approval_slot(&approver.0, &facts) {
             return Err(self
                 .refused(
                     tx,
@@ -289,7 +272,7 @@ impl App {
             "refused with a reason".to_owned(),
         )
         .await?;
-        let view = self.transfer_view(&mut *tx, id).await?;
+        let view = self.transfer_view(&mut *tx, id, &approver).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -305,7 +288,7 @@ impl App {
         let action = Action::RevokeRelease;
         let tx = self.store.begin().await?;
         let (mut tx, t, principal) = self.transfer_for(tx, caller, action, id).await?;
-        if let Err(why) = may_revoke_release(&principal, t.requester) {
+        if let Err(why) = may_revoke_release(&principal.0, t.requester) {
             return Err(self.refused(tx, caller, id, action.as_str(), why).await);
         }
         let now = self.now();
@@ -330,7 +313,7 @@ impl App {
             "link revoked".to_owned(),
         )
         .await?;
-        let view = self.transfer_view(&mut *tx, id).await?;
+        let view = self.transfer_view(&mut *tx, id, &principal).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -351,7 +334,7 @@ impl App {
             .await?;
         let principal = &facts.0;
         let filter = match which {
-            TransferList::Register => {
+            TransferList::Register(f) => {
                 if !matches!(principal.role, Role::Officer | Role::Partner) {
                     let e = AppError::Forbidden {
                         rule: Rule::RoleDuty.code().to_owned(),
@@ -359,7 +342,10 @@ impl App {
                     };
                     return Err(reject(tx, e).await);
                 }
-                TransferFilter::All
+                match f.store() {
+                    Ok(filter) => filter,
+                    Err(e) => return Err(reject(tx, e).await),
+                }
             }
             TransferList::Queue => TransferFilter::Pending,
             TransferList::Mine => TransferFilter::RequestedBy(caller.person),
@@ -372,7 +358,14 @@ impl App {
             .then(|| rows.last().map(|r| r.id.to_string()))
             .flatten();
         let mut items = Vec::new();
+        let today = self.today(self.now());
         for t in rows {
+            if let TransferList::Register(f) = which
+                && f.inform_due
+                && !inform_due(&t, today)
+            {
+                continue;
+            }
             let g = self.gather(&mut *tx, &t).await?;
             if which == TransferList::Queue {
                 let a = self.approval_facts(&mut *tx, &t, &g).await?;
@@ -380,10 +373,62 @@ impl App {
                     continue;
                 }
             }
-            items.push(self.transfer_view_of(&mut *tx, t, g).await?);
+            items.push(self.transfer_view_of(&mut *tx, t, g, &facts).await?);
         }
         tx.commit().await?;
         Ok(Page { items, next_cursor })
+    }
+
+    /// Records that the client was told of a disclosure without consent (R13): the officer
+    /// only, once the transfer was released, and never while the order forbids it.
+    pub async fn mark_client_informed(
+        &self,
+        caller: &Caller,
+        id: TransferId,
+    ) -> Result<TransferView, AppError> {
+        let action = Action::ApproveTransfer;
+        let tx = self.store.begin().await?;
+        let (mut tx, t, viewer) = self.transfer_for(tx, caller, action, id).await?;
+        let today = self.today(self.now());
+        let refusal = if viewer.0.role != Role::Officer {
+            Some(AppError::Forbidden {
+                rule: Rule::LegalException.code().to_owned(),
+                message: "the confidentiality officer records that the client was informed"
+                    .to_owned(),
+            })
+        } else if !inform_due(&t, today) {
+            Some(AppError::Conflict(match &t.exception {
+                None => "this transfer rests on the client's consent: nothing to inform".to_owned(),
+                Some(e) if e.informed.is_some() => "the client was already informed".to_owned(),
+                Some(e) if !e.inform_client => format!(
+                    "the order forbids informing the client{}",
+                    e.forbidden_until
+                        .map(|u| format!(" until {}", custos_domain::iso(u)))
+                        .unwrap_or_default()
+                ),
+                Some(_) => "the transfer was not released".to_owned(),
+            }))
+        } else {
+            None
+        };
+        if let Some(e) = refusal {
+            return Err(reject(tx, e).await);
+        }
+        let now = self.now();
+        tx.set_client_informed(id, caller.person, now).await?;
+        self.transfer_event(
+            &mut *tx,
+            caller,
+            id,
+            crate::vocabulary::ACTION_TRANSFER_INFORMED,
+            Outcome::Allow,
+            Rule::LegalException,
+            "the client was informed of the disclosure afterwards".to_owned(),
+        )
+        .await?;
+        let view = self.transfer_view(&mut *tx, id, &viewer).await?;
+        tx.commit().await?;
+        Ok(view)
     }
 
     /// Live links and their expiry: every one for the officer, one's own for others.
@@ -402,44 +447,11 @@ impl App {
                 None => false,
             };
             if mine || facts.0.role == Role::Officer {
-                out.push(crate::usecases::transfers::link_view(&l, now));
+                out.push(link_view(&l, now));
             }
         }
         tx.commit().await?;
         Ok(out)
-    }
-
-    /// The mail outbox, newest first (the officer).
-    pub async fn outbox(
-        &self,
-        caller: &Caller,
-        page: &PageRequest,
-    ) -> Result<Page<MailView>, AppError> {
-        let tx = self.store.begin_read().await?;
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ViewOutbox, &Resource::Firm)
-            .await?;
-        let limit = page.limit();
-        let rows = tx.list_outbox(page.cursor, limit).await?;
-        tx.commit().await?;
-        let next_cursor = (rows.len() == limit as usize)
-            .then(|| rows.last().map(|r| r.id.to_string()))
-            .flatten();
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|m| MailView {
-                    to: m.to,
-                    subject: m.subject,
-                    body: m.body,
-                    queued_at: m.created_at,
-                    sent_at: m.sent_at,
-                    attempts: m.attempts,
-                    last_error: m.last_error,
-                })
-                .collect(),
-            next_cursor,
-        })
     }
 
     /// Audits a refusal on a transfer with the policy's reason, commits, and returns it as

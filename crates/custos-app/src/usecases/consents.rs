@@ -1,4 +1,4 @@
-//! Consents (R10) and outside recipients (R11): recorded, shown, revoked. A revocation takes
+//! Consents (R10): recorded, shown, revoked. A revocation takes
 //! effect at once: the transfers resting on the consent are voided in the same unit of work,
 //! and their links stop on the next request.
 
@@ -7,10 +7,10 @@ use crate::{App, AppError, AuditEvent, Caller, reject};
 use custos_audit::Outcome;
 use custos_domain::{
     ClientId, ConsentId, Date, DocumentId, MatterId, PersonId, RecipientCategory, ThirdPartyId,
-    Timestamp, email_address, iso_date, purpose,
+    Timestamp, iso_date, purpose,
 };
 use custos_policy::{Action, Resource, Rule};
-use custos_store::{ConsentRow, ThirdPartyRow};
+use custos_store::ConsentRow;
 use serde::{Deserialize, Serialize};
 
 /// A consent to record.
@@ -92,100 +92,13 @@ pub struct ConsentView {
     pub recorded_by: PersonId,
 }
 
-/// An outside recipient to register.
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct NewThirdParty {
-    /// Name.
-    pub name: String,
-    /// Organisation.
-    pub organisation: String,
-    /// Kind of party.
-    pub category: RecipientCategory,
-    /// Contact address (one-time codes go there once it is verified).
-    pub email: String,
-}
-
-/// A recipient's agreement, or the verification of their address.
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ThirdPartyUpdate {
-    /// The day they signed their confidentiality agreement.
-    #[serde(default, with = "iso_date::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
-    pub agreement_signed_on: Option<Date>,
-    /// Its last valid day.
-    #[serde(default, with = "iso_date::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
-    pub agreement_expires_on: Option<Date>,
-    /// SHA-256 (hex) of the signed agreement kept on file.
-    #[serde(default)]
-    pub agreement_sha256: Option<String>,
-    /// How the address was verified (e.g. "called the expert's office, read back the
-    /// address"): records the address as verified.
-    #[serde(default)]
-    pub address_verified_how: Option<String>,
-}
-
-/// An outside recipient as shown.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ThirdPartyView {
-    /// Id.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub id: ThirdPartyId,
-    /// Name.
-    pub name: String,
-    /// Organisation.
-    pub organisation: String,
-    /// Kind.
-    pub category: RecipientCategory,
-    /// Address.
-    pub email: String,
-    /// Whether the address was verified.
-    pub address_verified: bool,
-    /// How.
-    pub verified_how: Option<String>,
-    /// Agreement signed on.
-    #[serde(with = "iso_date::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
-    pub agreement_signed_on: Option<Date>,
-    /// Its last valid day.
-    #[serde(with = "iso_date::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
-    pub agreement_expires_on: Option<Date>,
-    /// Whether the agreement is in force today.
-    pub agreement_in_force: bool,
-}
-
 /// Free text of at least one character and at most `max`.
 pub(crate) fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, AppError> {
     super::checked_text(field, raw, 1, max)
 }
 
-fn sha256_hex(raw: Option<&str>) -> Result<Option<String>, AppError> {
-    raw.map(|h| {
-        let h = h.trim().to_ascii_lowercase();
-        if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            Ok(h)
-        } else {
-            Err(AppError::BadInput(
-                "agreement_sha256 must be 64 hexadecimal digits".to_owned(),
-            ))
-        }
-    })
-    .transpose()
-}
-
 pub(crate) fn consent_in_force(c: &ConsentRow, today: Date) -> bool {
     c.revoked.is_none() && c.given_on <= today && c.expires_on.is_none_or(|u| u >= today)
-}
-
-pub(crate) fn agreement_in_force(t: &ThirdPartyRow, today: Date) -> bool {
-    t.agreement_signed_on.is_some_and(|s| s <= today)
-        && t.agreement_expires_on.is_none_or(|u| u >= today)
 }
 
 fn consent_view(c: ConsentRow, today: Date) -> ConsentView {
@@ -208,21 +121,6 @@ fn consent_view(c: ConsentRow, today: Date) -> ConsentView {
         revoked_at: c.revoked.as_ref().map(|r| r.0),
         revoke_reason: c.revoked.map(|r| r.2),
         recorded_by: c.recorded_by,
-    }
-}
-
-pub(crate) fn third_party_view(t: ThirdPartyRow, today: Date) -> ThirdPartyView {
-    ThirdPartyView {
-        agreement_in_force: agreement_in_force(&t, today),
-        id: t.id,
-        name: t.name,
-        organisation: t.organisation,
-        category: t.category,
-        email: t.email,
-        address_verified: t.verified.is_some(),
-        verified_how: t.verified.map(|v| v.2),
-        agreement_signed_on: t.agreement_signed_on,
-        agreement_expires_on: t.agreement_expires_on,
     }
 }
 
@@ -433,152 +331,5 @@ impl App {
             .ok_or_else(|| AppError::Internal("revoked consent vanished".to_owned()))?;
         tx.commit().await?;
         Ok(consent_view(row, self.today(now)))
-    }
-
-    /// Registers an outside recipient (R11). Their address is not verified and no agreement
-    /// is on file until recorded.
-    pub async fn create_third_party(
-        &self,
-        caller: &Caller,
-        input: NewThirdParty,
-    ) -> Result<ThirdPartyView, AppError> {
-        let name = bounded_text("name", &input.name, 200)?;
-        let organisation = bounded_text("organisation", &input.organisation, 200)?;
-        let email = email_address(&input.email)?;
-        let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ManageThirdParties, &Resource::Firm)
-            .await?;
-        let now = self.now();
-        let row = ThirdPartyRow {
-            id: ThirdPartyId::new(),
-            name,
-            organisation,
-            category: input.category,
-            email,
-            verified: None,
-            agreement_signed_on: None,
-            agreement_expires_on: None,
-            agreement_sha256: None,
-            person: None,
-            created_by: caller.person,
-            created_at: now,
-        };
-        if let Err(e) = tx.insert_third_party(&row).await {
-            let e = match e {
-                custos_store::StoreError::Conflict(_) => AppError::Conflict(
-                    "a recipient with this address is already registered".to_owned(),
-                ),
-                e => e.into(),
-            };
-            return Err(reject(tx, e).await);
-        }
-        self.third_party_event(&mut *tx, caller, row.id, "registered")
-            .await?;
-        tx.commit().await?;
-        Ok(third_party_view(row, self.today(now)))
-    }
-
-    /// Records a recipient's agreement and/or how their address was verified.
-    pub async fn update_third_party(
-        &self,
-        caller: &Caller,
-        id: ThirdPartyId,
-        input: ThirdPartyUpdate,
-    ) -> Result<ThirdPartyView, AppError> {
-        let sha = sha256_hex(input.agreement_sha256.as_deref())?;
-        let how = input
-            .address_verified_how
-            .as_deref()
-            .map(|h| bounded_text("address_verified_how", h, 500))
-            .transpose()?;
-        let action = Action::ManageThirdParties;
-        let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self.gate(tx, caller, action, &Resource::Firm).await?;
-        let now = self.now();
-        let today = self.today(now);
-        if tx.third_party(id).await?.is_none() {
-            return Err(reject(tx, AppError::NotFound).await);
-        }
-        let mut what = Vec::new();
-        if let Some(signed) = input.agreement_signed_on {
-            if signed > today || input.agreement_expires_on.is_some_and(|u| u < signed) {
-                let e = AppError::BadInput(
-                    "an agreement is signed today or earlier and expires after it is signed"
-                        .to_owned(),
-                );
-                return Err(reject(tx, e).await);
-            }
-            tx.set_third_party_agreement(id, signed, input.agreement_expires_on, sha.as_deref())
-                .await?;
-            what.push("agreement recorded");
-        } else if input.agreement_expires_on.is_some() || sha.is_some() {
-            let e = AppError::BadInput("agreement_signed_on is missing".to_owned());
-            return Err(reject(tx, e).await);
-        }
-        if let Some(how) = how {
-            tx.verify_third_party(id, caller.person, now, &how).await?;
-            what.push("address verified");
-        }
-        if what.is_empty() {
-            let e = AppError::BadInput("nothing to record".to_owned());
-            return Err(reject(tx, e).await);
-        }
-        self.third_party_event(&mut *tx, caller, id, &what.join(", "))
-            .await?;
-        let row = tx
-            .third_party(id)
-            .await?
-            .ok_or_else(|| AppError::Internal("recipient vanished".to_owned()))?;
-        tx.commit().await?;
-        Ok(third_party_view(row, today))
-    }
-
-    /// Every outside recipient.
-    pub async fn list_third_parties(
-        &self,
-        caller: &Caller,
-    ) -> Result<Vec<ThirdPartyView>, AppError> {
-        let tx = self.store.begin_read().await?;
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ViewThirdParties, &Resource::Firm)
-            .await?;
-        let today = self.today(self.now());
-        let mut out = Vec::new();
-        let mut after = None;
-        loop {
-            let page = tx.list_third_parties(after, 200).await?;
-            after = page.last().map(|t| t.id);
-            let done = page.len() < 200;
-            out.extend(page.into_iter().map(|t| third_party_view(t, today)));
-            if done {
-                break;
-            }
-        }
-        tx.commit().await?;
-        Ok(out)
-    }
-
-    async fn third_party_event(
-        &self,
-        tx: &mut dyn custos_store::StoreTx,
-        caller: &Caller,
-        id: ThirdPartyId,
-        what: &str,
-    ) -> Result<(), AppError> {
-        self.audit_event(
-            tx,
-            AuditEvent {
-                request_id: caller.request_id,
-                actor: Some(caller.person),
-                action: Action::ManageThirdParties.as_str(),
-                resource: format!("third_party:{id}"),
-                outcome: Outcome::Allow,
-                rule: Rule::RecipientAgreement.code(),
-                message: format!("outside recipient {what}"),
-                detail: serde_json::Value::Null,
-            },
-        )
-        .await
     }
 }

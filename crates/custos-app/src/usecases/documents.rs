@@ -45,6 +45,11 @@ impl std::fmt::Debug for DocumentDownload {
     }
 }
 
+/// A document's title, opened with its matter's key.
+pub(crate) fn open_title(key: &DataKey, id: DocumentId, sealed: &[u8]) -> Result<String, AppError> {
+    Ok(key.open_field(&title_field(id), sealed)?)
+}
+
 fn title_field(id: DocumentId) -> String {
     format!("document.title:{id}")
 }
@@ -366,7 +371,11 @@ impl App {
         Ok((tx, permit, doc, matter))
     }
 
-    fn matter_key(&self, permit: &Permit, matter: &MatterRow) -> Result<DataKey, AppError> {
+    pub(crate) fn matter_key(
+        &self,
+        permit: &Permit,
+        matter: &MatterRow,
+    ) -> Result<DataKey, AppError> {
         Ok(self.kek.unwrap_data_key(
             permit,
             KeyScope::Matter(matter.id),

@@ -4,7 +4,7 @@
 //! (link live, limit, consent, agreement, walls, approved facts), counted, logged and audited
 //! before any byte leaves.
 
-use crate::usecases::transfers::{fingerprint, stored_hash};
+use crate::usecases::transfers::{Gathered, fingerprint, stored_hash};
 use crate::{App, AppError, AuditEvent, DocumentDownload, Tx};
 use custos_audit::Outcome;
 use custos_domain::{DocumentId, ReleaseLinkId, RequestId, Timestamp};
@@ -12,6 +12,20 @@ use custos_policy::{LinkFacts, Rule, decide_release};
 use custos_store::{DownloadRow, ReleaseLinkRow, StoreTx, TransferStatus};
 use serde::Serialize;
 use zeroize::Zeroizing;
+
+/// One document to hand out under a release.
+pub(crate) struct Delivery<'a> {
+    /// The release link (its limit and its log of downloads).
+    pub(crate) link: &'a ReleaseLinkRow,
+    /// The document.
+    pub(crate) document: custos_store::DocumentRow,
+    /// Where the request came from.
+    pub(crate) address: Option<std::net::IpAddr>,
+    /// The request.
+    pub(crate) request_id: RequestId,
+    /// The recipient's account, when they signed in (`None`: a link's session).
+    pub(crate) actor: Option<custos_domain::PersonId>,
+}
 
 /// Wrong codes after which a link is locked (revoked) for good.
 pub const RELEASE_WRONG_CODES: u32 = 5;
@@ -363,11 +377,34 @@ impl App {
         // the firm's people, not the recipient's network.
         let (principal, ctx) = &g.requester;
         let decision = decide_release(principal, &g.facts, &facts, &resource, ctx);
+        let doc = doc.clone();
+        let delivery = Delivery {
+            link: &link,
+            document: doc,
+            address,
+            request_id,
+            actor: None,
+        };
+        self.deliver(tx, delivery, &g, decision).await
+    }
+
+    /// Hands out one document of a release once the policy decided: a refusal (or the limit
+    /// reached by a concurrent download) is audited and answered; an allow is counted, logged
+    /// with time and address and audited before the first byte, then streamed and hashed.
+    pub(crate) async fn deliver(
+        &self,
+        mut tx: Tx,
+        d: Delivery<'_>,
+        g: &Gathered,
+        decision: custos_policy::Decision,
+    ) -> Result<DocumentDownload, AppError> {
+        let now = self.now();
+        let document = d.document.id;
         let detail = serde_json::json!({
             "document": document.to_string(),
-            "address": address.map(|a| a.to_string()),
+            "address": d.address.map(|a| a.to_string()),
         });
-        if !decision.is_allowed() || !tx.count_download(link.id).await? {
+        if !decision.is_allowed() || !tx.count_download(d.link.id).await? {
             let reason = decision
                 .reasons()
                 .first()
@@ -377,10 +414,10 @@ impl App {
             self.audit_event(
                 &mut *tx,
                 AuditEvent {
-                    request_id,
-                    actor: None,
+                    request_id: d.request_id,
+                    actor: d.actor,
                     action: crate::vocabulary::ACTION_RELEASE_DOWNLOAD,
-                    resource: format!("transfer:{}", t.id),
+                    resource: format!("transfer:{}", d.link.transfer),
                     outcome: Outcome::Deny,
                     rule: reason.0.code(),
                     message: reason.1.clone(),
@@ -389,38 +426,44 @@ impl App {
             )
             .await?;
             tx.commit().await?;
-            return Err(AppError::Forbidden {
-                rule: reason.0.code().to_owned(),
-                message: reason.1,
+            return Err(if decision.conceals_existence() {
+                AppError::NotFound
+            } else {
+                AppError::Forbidden {
+                    rule: reason.0.code().to_owned(),
+                    message: reason.1,
+                }
             });
         }
         tx.insert_download(
-            link.id,
+            d.link.id,
             &DownloadRow {
                 document,
                 at: now,
-                address: address.map(|a| a.to_string()),
+                address: d.address.map(|a| a.to_string()),
             },
         )
         .await?;
-        self.release_event(
+        self.audit_event(
             &mut *tx,
-            request_id,
-            &link,
-            crate::vocabulary::ACTION_RELEASE_DOWNLOAD,
-            Outcome::Allow,
-            format!("document {document} downloaded by the recipient"),
-            detail,
+            AuditEvent {
+                request_id: d.request_id,
+                actor: d.actor,
+                action: crate::vocabulary::ACTION_RELEASE_DOWNLOAD,
+                resource: format!("transfer:{}", d.link.transfer),
+                outcome: Outcome::Allow,
+                rule: Rule::Release.code(),
+                message: format!("document {document} downloaded by the recipient"),
+                detail,
+            },
         )
         .await?;
         tx.commit().await?;
         let Some(permit) = decision.into_permit() else {
             return Err(AppError::Internal("an allow without a permit".to_owned()));
         };
-        let download = self
-            .stream_document(&permit, doc.clone(), &g.matter)
-            .await?;
-        Ok(self.hashed(download, t.id, document))
+        let download = self.stream_document(&permit, d.document, &g.matter).await?;
+        Ok(self.hashed(download, d.link.transfer, document))
     }
 
     /// The download, hashed as it streams: once every byte has left, the SHA-256 of the

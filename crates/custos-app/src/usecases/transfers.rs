@@ -4,6 +4,7 @@
 
 use crate::facts::{document_facts, matter_facts};
 use crate::usecases::consents::bounded_text;
+use crate::usecases::transfer_views::TransferView;
 use crate::{App, AppError, AuditEvent, Caller, Tx, reject};
 use custos_audit::Outcome;
 use custos_domain::{
@@ -11,14 +12,14 @@ use custos_domain::{
     TransferId, iso_date, purpose,
 };
 use custos_policy::{
-    Action, ApprovalFacts, Basis, Check, ConsentFacts, Context, Principal, RecipientFacts,
-    Resource, Rule, Slot, TransferCheck, TransferFacts, check_transfer,
+    Action, ApprovalFacts, Basis, ConsentFacts, Context, Principal, RecipientFacts, Resource, Rule,
+    Slot, TransferCheck, TransferFacts, check_transfer,
 };
 use custos_store::{
-    ApprovalRow, ConsentRow, ExceptionRow, MailRow, MatterRow, ReleaseLinkRow, StoreTx,
-    ThirdPartyRow, TransferRow, TransferStatus,
+    ApprovalRow, ConsentRow, ExceptionRow, MailRow, MatterRow, StoreTx, ThirdPartyRow, TransferRow,
+    TransferStatus,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use zeroize::Zeroizing;
 
 /// Most documents one transfer may carry.
@@ -92,142 +93,50 @@ pub struct WithReason {
     pub reason: String,
 }
 
-/// One document of a transfer.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TransferDocumentView {
-    /// Document.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub id: DocumentId,
-    /// Classification.
-    pub classification: custos_domain::Classification,
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256 (hex) of the bytes the recipient downloaded, once downloaded.
-    pub released_sha256: Option<String>,
-}
-
-/// One approval.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ApprovalView {
-    /// Who.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub person: PersonId,
-    /// `lead` or `officer`.
-    pub slot: String,
-    /// When.
-    #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
-    pub at: Timestamp,
-}
-
-/// A release link (never its token).
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LinkView {
-    /// Its transfer.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub transfer: TransferId,
-    /// Ends at.
-    #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
-    pub expires_at: Timestamp,
-    /// Downloads allowed.
-    pub download_limit: u32,
-    /// Downloads so far.
-    pub downloads: u32,
-    /// Whether a passphrase is asked.
-    pub passphrase: bool,
-    /// Whether it still opens (not revoked, not expired).
-    pub live: bool,
-    /// When it was revoked.
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
-    pub revoked_at: Option<Timestamp>,
-    /// Why.
-    pub revoke_reason: Option<String>,
-}
-
-/// One download by the recipient.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DownloadView {
-    /// Document.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub document: DocumentId,
-    /// When.
-    #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
-    pub at: Timestamp,
-    /// From which address.
-    pub address: Option<String>,
-}
-
-/// A transfer with everything needed to decide on it, on one screen.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TransferView {
-    /// Id.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub id: TransferId,
-    /// Matter.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub matter: MatterId,
-    /// The matter's number.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub matter_number: custos_domain::MatterNumber,
-    /// Who asked.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub requester: PersonId,
-    /// Recipient.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
-    pub recipient: ThirdPartyId,
-    /// Recipient's name and organisation.
-    pub recipient_name: String,
-    /// Purpose label.
-    pub purpose: String,
-    /// Channel (`link`).
-    pub channel: &'static str,
-    /// The consent it rests on.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
-    pub consent: Option<ConsentId>,
-    /// The legal basis of a disclosure without consent (flagged in the register).
-    pub legal_basis: Option<LegalBasis>,
-    /// Its reference.
-    pub legal_reference: Option<String>,
-    /// Whether the client is informed afterwards.
-    pub inform_client: Option<bool>,
-    /// `pending`, `released`, `refused` or `voided`.
-    pub status: &'static str,
-    /// Why it was refused or voided.
-    pub status_reason: Option<String>,
-    /// Asked at.
-    #[serde(with = "time::serde::rfc3339")]
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
-    pub requested_at: Timestamp,
-    /// Documents.
-    pub documents: Vec<TransferDocumentView>,
-    /// Approvals given.
-    pub approvals: Vec<ApprovalView>,
-    /// The checks, run now.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
-    pub checks: Vec<Check>,
-    /// The link, once released.
-    pub link: Option<LinkView>,
-    /// Downloads so far.
-    pub downloads: Vec<DownloadView>,
-}
-
 /// Which transfers to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferList {
-    /// The register: every transfer (officer and partners).
-    Register,
+    /// The register (officer and partners): every transfer, or those the filter keeps.
+    Register(RegisterFilter),
     /// Those waiting for an approval the caller may give.
     Queue,
     /// The caller's own requests.
     Mine,
+}
+
+/// The register's filters; each one left out keeps everything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegisterFilter {
+    /// One client's transfers.
+    pub client: Option<custos_domain::ClientId>,
+    /// One recipient's.
+    pub recipient: Option<ThirdPartyId>,
+    /// Asked on or after this day (UTC).
+    pub from: Option<Date>,
+    /// Asked on or before this day (UTC).
+    pub until: Option<Date>,
+    /// Only disclosures without consent whose client is owed word of them now (R13).
+    pub inform_due: bool,
+}
+
+impl RegisterFilter {
+    /// The store's filter (days as UTC half-open time ranges).
+    pub(crate) fn store(&self) -> Result<custos_store::TransferFilter, AppError> {
+        if let (Some(from), Some(until)) = (self.from, self.until)
+            && until < from
+        {
+            return Err(AppError::BadInput(
+                "the range ends before it begins (from must be on or before until)".to_owned(),
+            ));
+        }
+        let midnight = |d: Date| d.midnight().assume_utc();
+        Ok(custos_store::TransferFilter::Register {
+            client: self.client,
+            recipient: self.recipient,
+            from: self.from.map(midnight),
+            until: self.until.and_then(|d| d.next_day()).map(midnight),
+        })
+    }
 }
 
 /// The facts of a transfer gathered in one unit of work.
@@ -260,19 +169,6 @@ pub(crate) fn stored_hash(text: &str) -> String {
 
 pub(crate) fn fingerprint(g: &Gathered) -> String {
     stored_hash(&g.facts.fingerprint(&g.requester.1.walls))
-}
-
-pub(crate) fn link_view(l: &ReleaseLinkRow, now: Timestamp) -> LinkView {
-    LinkView {
-        transfer: l.transfer,
-        expires_at: l.expires_at,
-        download_limit: l.download_limit,
-        downloads: l.downloads,
-        passphrase: l.passphrase_hash.is_some(),
-        live: l.revoked.is_none() && l.expires_at > now,
-        revoked_at: l.revoked.as_ref().map(|r| r.0),
-        revoke_reason: l.revoked.as_ref().map(|r| r.2.clone()),
-    }
 }
 
 impl App {
@@ -419,7 +315,8 @@ impl App {
             },
         )
         .await?;
-        let view = self.transfer_view(&mut *tx, row.id).await?;
+        let viewer = self.principal_context(&mut *tx, caller.person).await?;
+        let view = self.transfer_view(&mut *tx, row.id, &viewer).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -473,6 +370,7 @@ impl App {
                     order: e.order,
                     inform_client: e.inform_client,
                     forbidden_until: e.forbidden_until,
+                    informed: None,
                 })
             }
         };
@@ -559,80 +457,6 @@ impl App {
             closed_at: None,
         };
         Ok((tx, row, check))
-    }
-
-    /// A transfer with its documents, approvals, link, downloads and the checks run now.
-    pub(crate) async fn transfer_view(
-        &self,
-        tx: &mut dyn StoreTx,
-        id: TransferId,
-    ) -> Result<TransferView, AppError> {
-        let t = tx.transfer(id).await?.ok_or(AppError::NotFound)?;
-        let g = self.gather(tx, &t).await?;
-        self.transfer_view_of(tx, t, g).await
-    }
-
-    /// [`App::transfer_view`] of a transfer whose facts are already gathered.
-    pub(crate) async fn transfer_view_of(
-        &self,
-        tx: &mut dyn StoreTx,
-        t: TransferRow,
-        g: Gathered,
-    ) -> Result<TransferView, AppError> {
-        let id = t.id;
-        let checks = check_transfer(&g.requester.0, &g.facts, &g.requester.1).checks;
-        let approvals = tx.approvals(id).await?;
-        let link = tx.link_of(id).await?;
-        let downloads = match &link {
-            Some(l) => tx.downloads(l.id).await?,
-            None => Vec::new(),
-        };
-        let now = self.now();
-        Ok(TransferView {
-            id: t.id,
-            matter: t.matter,
-            matter_number: custos_domain::MatterNumber(g.matter.number),
-            requester: t.requester,
-            recipient: t.recipient,
-            recipient_name: format!("{} ({})", g.recipient.name, g.recipient.organisation),
-            purpose: t.purpose,
-            channel: "link",
-            consent: t.consent,
-            legal_basis: t.exception.as_ref().map(|e| e.basis),
-            legal_reference: t.exception.as_ref().map(|e| e.reference.clone()),
-            inform_client: t.exception.as_ref().map(|e| e.inform_client),
-            status: t.status.as_str(),
-            status_reason: t.status_reason,
-            requested_at: t.requested_at,
-            documents: g
-                .documents
-                .into_iter()
-                .map(|(d, sha)| TransferDocumentView {
-                    id: d.id,
-                    classification: d.classification,
-                    size: d.size,
-                    released_sha256: sha,
-                })
-                .collect(),
-            approvals: approvals
-                .into_iter()
-                .map(|a| ApprovalView {
-                    person: a.person,
-                    slot: a.slot,
-                    at: a.at,
-                })
-                .collect(),
-            checks,
-            link: link.as_ref().map(|l| link_view(l, now)),
-            downloads: downloads
-                .into_iter()
-                .map(|d| DownloadView {
-                    document: d.document,
-                    at: d.at,
-                    address: d.address,
-                })
-                .collect(),
-        })
     }
 
     /// The approval facts of a transfer.

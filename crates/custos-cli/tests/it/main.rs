@@ -28,6 +28,7 @@ mod logs;
 mod mail;
 mod network_policy;
 mod node;
+mod recipients;
 mod review;
 mod review_walls;
 mod round_trips;

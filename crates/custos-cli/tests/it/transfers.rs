@@ -6,13 +6,13 @@ use crate::harness::{TestFirm, TestResult, request_id, spawn_demo_firm};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn today() -> String {
+pub(crate) fn today() -> String {
     let d = time::OffsetDateTime::now_utc().date();
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// A recipient with a verified address and an agreement in force; returns its id.
-async fn expert(t: &TestFirm, officer: &str, email: &str) -> String {
+pub(crate) async fn expert(t: &TestFirm, officer: &str, email: &str) -> String {
     let r = t
         .post_json(
             officer,
@@ -42,7 +42,7 @@ async fn expert(t: &TestFirm, officer: &str, email: &str) -> String {
     id
 }
 
-async fn consent(t: &TestFirm, token: &str, client: &str, body: Value) -> String {
+pub(crate) async fn consent(t: &TestFirm, token: &str, client: &str, body: Value) -> String {
     let r = t
         .post_json(token, &format!("/api/clients/{client}/consents"), &body)
         .await;

@@ -79,6 +79,27 @@ pub(super) fn decide(
                 false,
             ),
         },
+        (Action::VetThirdParty, Resource::Firm) => {
+            if principal.role == Role::Officer {
+                allow("the confidentiality officer vets outside recipients")
+            } else {
+                deny_default(
+                    "only the confidentiality officer verifies a recipient's address, records \
+                     their agreement or links their account",
+                    false,
+                )
+            }
+        }
+        (Action::ReceiveTransfers, Resource::Firm) => {
+            if principal.role == Role::External {
+                allow("an outside recipient sees what was released to them")
+            } else {
+                deny_default(
+                    "only an outside recipient's account receives released documents",
+                    false,
+                )
+            }
+        }
         (
             Action::ViewThirdParties | Action::ViewTransfers | Action::RevokeRelease,
             Resource::Firm,

@@ -9,6 +9,7 @@ mod jobs;
 mod matters;
 mod people;
 mod policies;
+mod received;
 mod session;
 mod teams;
 mod transfers;
@@ -247,6 +248,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(jobs::routes())
         .merge(documents::routes())
         .merge(transfers::routes())
+        .merge(received::routes())
         .routes(utoipa_axum::routes!(health))
         .routes(utoipa_axum::routes!(openapi_document))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));

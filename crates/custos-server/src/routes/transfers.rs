@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custos_app::{
     ConsentView, LinkView, MailView, NewConsent, NewThirdParty, NewTransfer, Page, PageRequest,
-    ReleaseView, ThirdPartyUpdate, ThirdPartyView, TransferList, TransferView, WithReason,
+    RegisterFilter, ReleaseView, ThirdPartyUpdate, ThirdPartyView, TransferList, TransferView,
+    WithReason,
 };
 use custos_domain::{ClientId, ConsentId, DocumentId, RequestId, ThirdPartyId, TransferId};
 use serde::Deserialize;
@@ -197,9 +198,44 @@ pub struct TransfersQuery {
     #[param(minimum = 1, maximum = 200)]
     #[serde(default, deserialize_with = "super::limit_up_to::<_, 200>")]
     limit: Option<u32>,
+    /// Register only: one client's transfers.
+    #[param(format = Uuid)]
+    client: Option<uuid::Uuid>,
+    /// Register only: one recipient's.
+    #[param(format = Uuid)]
+    recipient: Option<uuid::Uuid>,
+    /// Register only: asked on or after this day (UTC, `YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "custos_domain::iso_date::option")]
+    from: Option<custos_domain::Date>,
+    /// Register only: asked on or before this day (UTC, `YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
+    #[serde(default, with = "custos_domain::iso_date::option")]
+    until: Option<custos_domain::Date>,
+    /// Register only: only disclosures without consent whose client is owed word of them now.
+    #[serde(default)]
+    inform_due: bool,
 }
 
-/// Transfers: the register, the caller's approval queue, or their own requests.
+impl TransfersQuery {
+    /// Which list, with the register's filters.
+    pub(crate) fn list(&self) -> TransferList {
+        match self.which.unwrap_or(WhichTransfers::Mine) {
+            WhichTransfers::Register => TransferList::Register(RegisterFilter {
+                client: self.client.map(ClientId),
+                recipient: self.recipient.map(ThirdPartyId),
+                from: self.from,
+                until: self.until,
+                inform_due: self.inform_due,
+            }),
+            WhichTransfers::Queue => TransferList::Queue,
+            WhichTransfers::Mine => TransferList::Mine,
+        }
+    }
+}
+
+/// Transfers: the register (filterable; its JSON export), the caller's approval queue, or
+/// their own requests.
 #[utoipa::path(get, path = "/api/transfers", tag = "transfers", security(("bearer" = [])),
     params(TransfersQuery),
     responses((status = 200, body = Page<TransferView>), (status = 403, body = ErrorBody)))]
@@ -208,11 +244,7 @@ async fn list_transfers(
     Authed(caller): Authed,
     Query(q): Query<TransfersQuery>,
 ) -> Result<axum::Json<Page<TransferView>>, ApiError> {
-    let which = match q.which.unwrap_or(WhichTransfers::Mine) {
-        WhichTransfers::Register => TransferList::Register,
-        WhichTransfers::Queue => TransferList::Queue,
-        WhichTransfers::Mine => TransferList::Mine,
-    };
+    let which = q.list();
     let page = PageRequest {
         cursor: q.cursor,
         limit: q.limit,
@@ -396,7 +428,7 @@ pub(crate) fn release_session_cookie(token: &str, session: &str) -> Option<Heade
     HeaderValue::from_str(&cookie).ok()
 }
 
-fn release_cookie(headers: &HeaderMap) -> Option<String> {
+pub(super) fn release_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -420,21 +452,35 @@ async fn release_download(
     headers: HeaderMap,
     Path((token, document)): Path<(String, uuid::Uuid)>,
 ) -> Result<Response, ApiError> {
-    let address = client_address(
-        client.map(|Extension(a)| a),
-        &headers,
-        state.app.trusted_proxies(),
-    )
-    .parse()
-    .ok();
+    let address = request_address(&state, client, &headers);
     let session = release_cookie(&headers).unwrap_or_default();
     let download = state
         .app
         .release_download(&token, &session, DocumentId(document), address, request_id)
         .await?;
+    Ok(released_content(download))
+}
+
+/// Where a request came from (for the download log).
+pub(super) fn request_address(
+    state: &AppState,
+    client: Option<Extension<ClientAddr>>,
+    headers: &HeaderMap,
+) -> Option<std::net::IpAddr> {
+    client_address(
+        client.map(|Extension(a)| a),
+        headers,
+        state.app.trusted_proxies(),
+    )
+    .parse()
+    .ok()
+}
+
+/// A released document's bytes, never cached.
+pub(super) fn released_content(download: custos_app::DocumentDownload) -> Response {
     let mut response = super::documents::content_response(download);
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    response
 }

@@ -251,7 +251,7 @@ fn known_actions(c: &Chrome) -> Vec<(String, String)> {
 }
 
 /// A filter field holding a record's number (`C-0007`, `M-0042`) rather than an id.
-fn is_number(raw: &str) -> bool {
+pub(super) fn is_number(raw: &str) -> bool {
     let raw = raw.trim();
     !raw.is_empty() && raw.len() <= 12 && raw.parse::<uuid::Uuid>().is_err()
 }
@@ -376,7 +376,7 @@ async fn explorer(
 
 /// One CSV cell: quoted when needed, and a leading `= + - @` defused so that a spreadsheet
 /// does not run it as a formula.
-fn cell(value: &str) -> String {
+pub(super) fn cell(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
@@ -524,6 +524,11 @@ async fn export(
         names: HashMap::new(),
     };
     let body = Body::from_stream(futures_util::stream::unfold(ex, next_chunk));
+    csv_response(body, "attachment; filename=\"custos-audit.csv\"")
+}
+
+/// A CSV download (UTF-8), never cached.
+pub(super) fn csv_response(body: Body, disposition: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -532,8 +537,9 @@ async fn export(
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"custos-audit.csv\""),
+        HeaderValue::from_static(disposition),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

@@ -27,6 +27,9 @@ struct HomePage {
 }
 
 pub(super) async fn home(State(state): State<AppState>, v: Viewer) -> Response {
+    if v.person.role == custos_domain::Role::External {
+        return super::see_other("/received");
+    }
     let page = match state
         .app
         .list_matters(

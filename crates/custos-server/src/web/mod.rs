@@ -19,6 +19,9 @@ pub(crate) mod i18n;
 mod matters;
 mod people;
 mod policies;
+mod received;
+mod recipients;
+mod register;
 mod release;
 mod sign_in;
 #[cfg(test)]
@@ -61,6 +64,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(emergency::routes())
         .merge(policies::routes())
         .merge(transfers::routes())
+        .merge(recipients::routes())
+        .merge(register::routes())
+        .merge(received::routes())
         .merge(release::routes());
     crate::pages::with_page_policy(pages).merge(assets::routes())
 }
@@ -149,6 +155,12 @@ impl Me {
             self.role,
             Role::Officer | Role::Partner | Role::TeamLead | Role::Lawyer | Role::Paralegal
         )
+    }
+
+    /// Whether this is an outside recipient's account: the navigation offers only what was
+    /// released to them.
+    pub(crate) fn is_external(&self) -> bool {
+        self.role == Role::External
     }
 
     /// Whether the navigation offers the audit explorer.

@@ -12,14 +12,8 @@ use axum::body::Bytes;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use custos_app::{
-    MailView, NewConsent, NewThirdParty, NewTransfer, PageRequest, ThirdPartyUpdate, TransferList,
-    TransferView,
-};
-use custos_domain::{
-    ClientId, ConsentId, DocumentId, MatterId, RecipientCategory, Role, ThirdPartyId, TransferId,
-    parse_date,
-};
+use custos_app::{MailView, NewException, NewTransfer, PageRequest, TransferList, TransferView};
+use custos_domain::{ConsentId, DocumentId, MatterId, Role, ThirdPartyId, TransferId};
 use serde::Deserialize;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -29,16 +23,6 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/transfers/{id}/approve", post(approve))
         .route("/transfers/{id}/refuse", post(refuse))
         .route("/transfers/{id}/revoke-link", post(revoke_link))
-        .route(
-            "/third-parties",
-            get(third_parties_page).post(create_third_party),
-        )
-        .route("/third-parties/{id}", post(update_third_party))
-        .route(
-            "/clients/{id}/consents",
-            get(consents_page).post(record_consent),
-        )
-        .route("/consents/{id}/revoke", post(revoke_consent))
 }
 
 pub(super) struct CheckLine {
@@ -55,6 +39,8 @@ pub(super) struct TransferCard {
     status: String,
     status_reason: Option<String>,
     documents: String,
+    /// Each document's title as the viewer may see it.
+    titles: Vec<String>,
     checks: Vec<CheckLine>,
     approvals: String,
     link: Option<String>,
@@ -79,20 +65,27 @@ fn checks(c: &Chrome, list: &[custos_app::TransferCheckLine]) -> Vec<CheckLine> 
         .collect()
 }
 
-fn card(c: &Chrome, t: &TransferView) -> TransferCard {
-    let basis = match (&t.legal_basis, &t.legal_reference) {
-        (Some(b), reference) => c.t.with_all(
+/// What a transfer rests on, in words: its legal basis and reference, or `consent` (the
+/// client's consent, with its id when `consent` is given).
+pub(super) fn basis_words(c: &Chrome, t: &TransferView, consent_id: bool) -> String {
+    match (&t.legal_basis, &t.consent) {
+        (Some(b), _) => c.t.with_all(
             "transfer-basis-legal",
             &[
                 (
                     "basis",
                     c.t.get(&format!("legal-basis-{}", b.as_str().replace('_', "-"))),
                 ),
-                ("reference", reference.clone().unwrap_or_default()),
+                ("reference", t.legal_reference.clone().unwrap_or_default()),
             ],
         ),
+        (None, Some(k)) if consent_id => c.t.with("register-consent", "id", k.0),
         (None, _) => c.t.get("transfer-basis-consent"),
-    };
+    }
+}
+
+fn card(c: &Chrome, t: &TransferView) -> TransferCard {
+    let basis = basis_words(c, t, false);
     let approvals = if t.approvals.is_empty() {
         c.t.get("transfer-no-approvals")
     } else {
@@ -116,6 +109,15 @@ fn card(c: &Chrome, t: &TransferView) -> TransferCard {
         status: c.t.get(&format!("transfer-status-{}", t.status)),
         status_reason: t.status_reason.clone(),
         documents: c.t.with("transfer-documents-n", "n", t.documents.len()),
+        titles: t
+            .documents
+            .iter()
+            .map(|d| {
+                d.title
+                    .clone()
+                    .unwrap_or_else(|| c.t.with("transfer-document-hidden", "id", d.id.0))
+            })
+            .collect(),
         checks: checks(c, &t.checks),
         approvals,
         link: t.link.as_ref().map(|l| {
@@ -134,6 +136,11 @@ fn card(c: &Chrome, t: &TransferView) -> TransferCard {
     }
 }
 
+pub(super) struct LiveLine {
+    transfer: String,
+    line: String,
+}
+
 pub(super) struct MailLine {
     to: String,
     subject: String,
@@ -149,7 +156,11 @@ struct TransfersPage {
     c: Chrome,
     queue: Vec<TransferCard>,
     mine: Vec<TransferCard>,
-    register: Option<Vec<TransferCard>>,
+    register: bool,
+    /// Live links and their expiry (every one for the officer, one's own otherwise).
+    links: Vec<LiveLine>,
+    /// Disclosures without consent whose client is owed word now (the officer's reminder).
+    inform_due: usize,
     outbox: Option<Vec<MailLine>>,
     /// A relay sends the outbox (else the officer passes each message on).
     relay: bool,
@@ -157,9 +168,9 @@ struct TransfersPage {
 }
 
 #[derive(Deserialize)]
-struct Done {
+pub(super) struct Done {
     #[serde(default)]
-    done: Option<String>,
+    pub(super) done: Option<String>,
 }
 
 async fn transfers_page(
@@ -182,13 +193,39 @@ async fn transfers_page(
         Ok(p) => p.items.iter().map(|t| card(c, t)).collect(),
         Err(e) => return error_page(c, e),
     };
-    let register = if matches!(v.person.role, Role::Officer | Role::Partner) {
-        list(TransferList::Register)
+    let register = matches!(v.person.role, Role::Officer | Role::Partner);
+    let links = app
+        .live_links(&v.caller)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.live)
+        .map(|l| LiveLine {
+            transfer: l.transfer.0.to_string(),
+            line: c.t.with_all(
+                "transfer-link-line",
+                &[
+                    ("until", c.when(&l.expires_at)),
+                    ("downloads", l.downloads.to_string()),
+                    ("limit", l.download_limit.to_string()),
+                ],
+            ),
+        })
+        .collect();
+    let inform_due = if v.person.role == Role::Officer {
+        let due = custos_app::RegisterFilter {
+            inform_due: true,
+            ..Default::default()
+        };
+        let page = PageRequest {
+            cursor: None,
+            limit: Some(200),
+        };
+        app.list_transfers(&v.caller, TransferList::Register(due), &page)
             .await
-            .ok()
-            .map(|p| p.items.iter().map(|t| card(c, t)).collect())
+            .map_or(0, |p| p.items.len())
     } else {
-        None
+        0
     };
     let outbox = if v.person.role == Role::Officer {
         app.outbox(&v.caller, &first).await.ok().map(|p| {
@@ -211,6 +248,8 @@ async fn transfers_page(
         queue,
         mine,
         register,
+        links,
+        inform_due,
         outbox,
         relay: app.sends_mail(),
         notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
@@ -231,9 +270,9 @@ async fn approve(State(state): State<AppState>, v: Viewer, Path(id): Path<String
 }
 
 #[derive(Deserialize)]
-struct ReasonForm {
+pub(super) struct ReasonForm {
     #[serde(default)]
-    reason: String,
+    pub(super) reason: String,
 }
 
 async fn refuse(
@@ -267,9 +306,9 @@ async fn revoke_link(
 }
 
 pub(super) struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) selected: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -282,6 +321,16 @@ struct NewTransferPage {
     consents: Vec<Choice>,
     documents: Vec<Choice>,
     purpose: String,
+    /// Legal bases (R13) and the one chosen.
+    bases: Vec<Choice>,
+    basis: String,
+    reference: String,
+    /// The matter's documents that may be the order.
+    orders: Vec<Choice>,
+    inform: String,
+    forbidden_until: String,
+    link_days: String,
+    download_limit: String,
     checks: Option<Vec<CheckLine>>,
     passed: bool,
     error: Option<String>,
@@ -303,6 +352,13 @@ struct Typed {
     documents: Vec<String>,
     passphrase: String,
     act: String,
+    basis: String,
+    reference: String,
+    order: String,
+    inform: String,
+    forbidden_until: String,
+    link_days: String,
+    download_limit: String,
 }
 
 fn typed(body: &[u8]) -> Typed {
@@ -317,6 +373,13 @@ fn typed(body: &[u8]) -> Typed {
             "document" => t.documents.push(v),
             "passphrase" => t.passphrase = v,
             "act" => t.act = v,
+            "basis" => t.basis = v,
+            "reference" => t.reference = v,
+            "order" => t.order = v,
+            "inform" => t.inform = v,
+            "forbidden_until" => t.forbidden_until = v,
+            "link_days" => t.link_days = v,
+            "download_limit" => t.download_limit = v,
             _ => {}
         }
     }
@@ -366,16 +429,31 @@ async fn form_page(state: &AppState, v: &Viewer, t: &Typed) -> Result<NewTransfe
         cursor: None,
         limit: Some(200),
     };
-    let documents = app
+    let listed = app
         .list_documents(&v.caller, matter, &page)
         .await
         .map_err(|e| error_page(c, e))?
-        .items
-        .into_iter()
-        .map(|d| Choice {
-            selected: t.documents.contains(&d.id.0.to_string()),
-            value: d.id.0.to_string(),
-            label: d.title.unwrap_or_else(|| d.id.0.to_string()),
+        .items;
+    let choices = |chosen: &dyn Fn(&str) -> bool| -> Vec<Choice> {
+        listed
+            .iter()
+            .map(|d| Choice {
+                selected: chosen(&d.id.0.to_string()),
+                value: d.id.0.to_string(),
+                label: d.title.clone().unwrap_or_else(|| d.id.0.to_string()),
+            })
+            .collect()
+    };
+    let documents = choices(&|id| t.documents.iter().any(|d| d == id));
+    let orders = choices(&|id| t.order == id);
+    let bases = custos_domain::LegalBasis::ALL
+        .iter()
+        .map(|b| Choice {
+            value: b.as_str().to_owned(),
+            label: c
+                .t
+                .get(&format!("legal-basis-{}", b.as_str().replace('_', "-"))),
+            selected: t.basis == b.as_str(),
         })
         .collect();
     Ok(NewTransferPage {
@@ -385,6 +463,22 @@ async fn form_page(state: &AppState, v: &Viewer, t: &Typed) -> Result<NewTransfe
         consents,
         documents,
         purpose: t.purpose.clone(),
+        bases,
+        basis: t.basis.clone(),
+        reference: t.reference.clone(),
+        orders,
+        inform: t.inform.clone(),
+        forbidden_until: t.forbidden_until.clone(),
+        link_days: if t.link_days.is_empty() {
+            "7".to_owned()
+        } else {
+            t.link_days.clone()
+        },
+        download_limit: if t.download_limit.is_empty() {
+            "3".to_owned()
+        } else {
+            t.download_limit.clone()
+        },
         checks: None,
         passed: false,
         error: None,
@@ -422,15 +516,31 @@ async fn new_submit(State(state): State<AppState>, v: Viewer, body: Bytes) -> Re
     ) else {
         return super::bad_request(c, c.t.get("transfer-form-incomplete"));
     };
+    let exception = match custos_domain::LegalBasis::parse(&t.basis) {
+        Err(_) => None,
+        Ok(basis) => {
+            let Ok(forbidden_until) = super::recipients::opt_date(&t.forbidden_until) else {
+                return super::bad_request(c, c.t.get("date-bad"));
+            };
+            Some(NewException {
+                basis,
+                reference: t.reference.clone(),
+                order: super::record_id(&t.order).map(DocumentId),
+                inform_client: t.inform != "forbidden",
+                forbidden_until,
+            })
+        }
+    };
+    let number = |raw: &str| raw.trim().parse::<u32>().ok();
     let input = NewTransfer {
         matter,
         recipient,
         purpose: t.purpose.clone(),
         documents,
         consent: super::record_id(&t.consent).map(ConsentId),
-        exception: None,
-        link_days: None,
-        download_limit: None,
+        exception,
+        link_days: number(&t.link_days),
+        download_limit: number(&t.download_limit),
         passphrase: Some(t.passphrase.clone()).filter(|p| !p.trim().is_empty()),
     };
     if t.act == "submit" {
@@ -449,296 +559,6 @@ async fn new_submit(State(state): State<AppState>, v: Viewer, body: Bytes) -> Re
             page.error = Some(m);
             page.into_response()
         }
-        Err(e) => error_page(c, e),
-    }
-}
-
-pub(super) struct RecipientLine {
-    id: String,
-    name: String,
-    category: String,
-    email: String,
-    verified: bool,
-    agreement: String,
-    in_force: bool,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "third_parties.html")]
-struct ThirdPartiesPage {
-    c: Chrome,
-    recipients: Vec<RecipientLine>,
-    may_manage: bool,
-    notice: Option<String>,
-}
-
-async fn third_parties_page(
-    State(state): State<AppState>,
-    v: Viewer,
-    Query(q): Query<Done>,
-) -> Response {
-    let c = &v.chrome;
-    let recipients = match state.app.list_third_parties(&v.caller).await {
-        Ok(list) => list
-            .into_iter()
-            .map(|r| RecipientLine {
-                id: r.id.0.to_string(),
-                name: format!("{} ({})", r.name, r.organisation),
-                category: c.t.get(&format!(
-                    "category-{}",
-                    r.category.as_str().replace('_', "-")
-                )),
-                email: r.email,
-                verified: r.address_verified,
-                agreement: match (r.agreement_signed_on, r.agreement_expires_on) {
-                    (None, _) => c.t.get("agreement-none"),
-                    (Some(s), None) => custos_domain::iso(s),
-                    (Some(s), Some(u)) => {
-                        format!("{} – {}", custos_domain::iso(s), custos_domain::iso(u))
-                    }
-                },
-                in_force: r.agreement_in_force,
-            })
-            .collect(),
-        Err(e) => return error_page(c, e),
-    };
-    ThirdPartiesPage {
-        recipients,
-        may_manage: matches!(
-            v.person.role,
-            Role::Officer | Role::Partner | Role::TeamLead
-        ),
-        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
-        c: v.chrome.clone(),
-    }
-    .into_response()
-}
-
-#[derive(Deserialize)]
-struct RecipientForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    organisation: String,
-    #[serde(default)]
-    category: String,
-    #[serde(default)]
-    email: String,
-}
-
-async fn create_third_party(
-    State(state): State<AppState>,
-    v: Viewer,
-    Form(f): Form<RecipientForm>,
-) -> Response {
-    let c = &v.chrome;
-    let Ok(category) = RecipientCategory::parse(&f.category) else {
-        return super::bad_request(c, c.t.get("transfer-form-incomplete"));
-    };
-    let input = NewThirdParty {
-        name: f.name,
-        organisation: f.organisation,
-        category,
-        email: f.email,
-    };
-    match state.app.create_third_party(&v.caller, input).await {
-        Ok(_) => see_other("/third-parties?done=recipient-registered"),
-        Err(e) => error_page(c, e),
-    }
-}
-
-#[derive(Deserialize)]
-struct RecipientUpdateForm {
-    #[serde(default)]
-    signed_on: String,
-    #[serde(default)]
-    expires_on: String,
-    #[serde(default)]
-    verified_how: String,
-}
-
-fn opt_date(raw: &str) -> Result<Option<custos_domain::Date>, custos_domain::DomainError> {
-    match raw.trim() {
-        "" => Ok(None),
-        d => parse_date("date", d).map(Some),
-    }
-}
-
-async fn update_third_party(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Form(f): Form<RecipientUpdateForm>,
-) -> Response {
-    let c = &v.chrome;
-    let Some(id) = super::record_id(&id).map(ThirdPartyId) else {
-        return super::not_found(c);
-    };
-    let (Ok(signed), Ok(expires)) = (opt_date(&f.signed_on), opt_date(&f.expires_on)) else {
-        return super::bad_request(c, c.t.get("date-bad"));
-    };
-    let input = ThirdPartyUpdate {
-        agreement_signed_on: signed,
-        agreement_expires_on: expires,
-        agreement_sha256: None,
-        address_verified_how: Some(f.verified_how).filter(|h| !h.trim().is_empty()),
-    };
-    match state.app.update_third_party(&v.caller, id, input).await {
-        Ok(_) => see_other("/third-parties?done=recipient-updated"),
-        Err(e) => error_page(c, e),
-    }
-}
-
-pub(super) struct ConsentLine {
-    id: String,
-    purposes: String,
-    whom: String,
-    form: String,
-    given: String,
-    until: String,
-    in_force: bool,
-    revoked: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "consents.html")]
-struct ConsentsPage {
-    c: Chrome,
-    client: String,
-    client_number: String,
-    consents: Vec<ConsentLine>,
-    recipients: Vec<Choice>,
-    notice: Option<String>,
-}
-
-async fn consents_page(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Query(q): Query<Done>,
-) -> Response {
-    let c = &v.chrome;
-    let Some(client) = super::record_id(&id).map(ClientId) else {
-        return super::not_found(c);
-    };
-    let app = &state.app;
-    let number = match app.get_client(&v.caller, client).await {
-        Ok(view) => view.number.to_string(),
-        Err(e) => return error_page(c, e),
-    };
-    let recipients: Vec<Choice> = app
-        .list_third_parties(&v.caller)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| Choice {
-            value: r.id.0.to_string(),
-            label: format!("{} ({})", r.name, r.organisation),
-            selected: false,
-        })
-        .collect();
-    let consents = match app.list_consents(&v.caller, client).await {
-        Ok(list) => list
-            .into_iter()
-            .map(|k| ConsentLine {
-                id: k.id.0.to_string(),
-                purposes: k.purposes.join(", "),
-                whom: match (k.recipient, k.category) {
-                    (Some(r), _) => recipients
-                        .iter()
-                        .find(|x| x.value == r.0.to_string())
-                        .map_or_else(|| r.0.to_string(), |x| x.label.clone()),
-                    (None, Some(cat)) => {
-                        c.t.get(&format!("category-{}", cat.as_str().replace('_', "-")))
-                    }
-                    (None, None) => String::new(),
-                },
-                form: c.t.get(&format!("consent-form-{}", k.form)),
-                given: custos_domain::iso(k.given_on),
-                until: k.expires_on.map(custos_domain::iso).unwrap_or_default(),
-                in_force: k.in_force,
-                revoked: k.revoke_reason,
-            })
-            .collect(),
-        Err(e) => return error_page(c, e),
-    };
-    ConsentsPage {
-        client: client.0.to_string(),
-        client_number: number,
-        consents,
-        recipients,
-        notice: q.done.and_then(|d| c.t.try_get(&format!("done-{d}"))),
-        c: v.chrome.clone(),
-    }
-    .into_response()
-}
-
-#[derive(Deserialize)]
-struct ConsentForm {
-    #[serde(default)]
-    purposes: String,
-    #[serde(default)]
-    recipient: String,
-    #[serde(default)]
-    category: String,
-    #[serde(default)]
-    given_on: String,
-    #[serde(default)]
-    expires_on: String,
-}
-
-async fn record_consent(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Form(f): Form<ConsentForm>,
-) -> Response {
-    let c = &v.chrome;
-    let Some(client) = super::record_id(&id).map(ClientId) else {
-        return super::not_found(c);
-    };
-    let (Ok(Some(given_on)), Ok(expires_on)) = (opt_date(&f.given_on), opt_date(&f.expires_on))
-    else {
-        return super::bad_request(c, c.t.get("date-bad"));
-    };
-    let input = NewConsent {
-        purposes: f
-            .purposes
-            .split([',', ' '])
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        recipient: super::record_id(&f.recipient).map(ThirdPartyId),
-        category: RecipientCategory::parse(&f.category).ok(),
-        matters: vec![],
-        document: None,
-        given_on,
-        expires_on,
-    };
-    match state.app.record_consent(&v.caller, client, input).await {
-        Ok(_) => see_other(&format!(
-            "/clients/{}/consents?done=consent-recorded",
-            client.0
-        )),
-        Err(e) => error_page(c, e),
-    }
-}
-
-async fn revoke_consent(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(id): Path<String>,
-    Form(form): Form<ReasonForm>,
-) -> Response {
-    let c = &v.chrome;
-    let Some(id) = super::record_id(&id).map(ConsentId) else {
-        return super::not_found(c);
-    };
-    match state.app.revoke_consent(&v.caller, id, &form.reason).await {
-        Ok(k) => see_other(&format!(
-            "/clients/{}/consents?done=consent-revoked",
-            k.client.0
-        )),
         Err(e) => error_page(c, e),
     }
 }

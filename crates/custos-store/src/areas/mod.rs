@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod people;
 pub mod policies;
 pub mod records;
+pub mod release;
 pub mod sessions;
 pub mod staffing;
 pub mod transfers;
@@ -24,10 +25,11 @@ pub use jobs::{JobRow, JobsTx};
 pub use people::PeopleTx;
 pub use policies::{FirmPolicyRow, PoliciesTx};
 pub use records::{NumberKind, RecordsTx};
+pub use release::{DownloadRow, MailRow, ReleaseCodeRow, ReleaseLinkRow, ReleaseTx};
 pub use sessions::SessionsTx;
 pub use staffing::StaffingTx;
 pub use transfers::{
-    ApprovalRow, ConsentRow, DownloadRow, ExceptionRow, MailRow, ReleaseCodeRow, ReleaseLinkRow,
-    ThirdPartyRow, TransferFilter, TransferRow, TransferStatus, TransfersTx,
+    ApprovalRow, ConsentRow, ExceptionRow, ThirdPartyRow, TransferFilter, TransferRow,
+    TransferStatus, TransfersTx,
 };
 pub use walls::WallsTx;

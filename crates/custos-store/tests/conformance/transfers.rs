@@ -44,6 +44,7 @@ pub(crate) async fn approvals_of_one_transfer_serialize([a, b]: [Arc<dyn Store>;
             order: None,
             inform_client: true,
             forbidden_until: None,
+            informed: None,
         }),
         status: TransferStatus::Pending,
         status_reason: None,

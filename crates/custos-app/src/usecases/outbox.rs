@@ -1,0 +1,66 @@
+//! The mail outbox (R12): what waits for the relay or, with no relay, for the officer to pass
+//! on by hand; a sent message's text is erased.
+
+use crate::{App, AppError, Caller, Page, PageRequest};
+use custos_domain::Timestamp;
+use custos_policy::{Action, Resource};
+use serde::Serialize;
+
+/// A mail in the outbox.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailView {
+    /// To.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub body: String,
+    /// Queued at.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub queued_at: Timestamp,
+    /// Sent at (absent: waiting).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub sent_at: Option<Timestamp>,
+    /// Attempts to hand it to the relay.
+    pub attempts: i64,
+    /// The relay's last refusal.
+    pub last_error: Option<String>,
+}
+
+impl App {
+    /// The mail outbox, newest first (the officer).
+    pub async fn outbox(
+        &self,
+        caller: &Caller,
+        page: &PageRequest,
+    ) -> Result<Page<MailView>, AppError> {
+        let tx = self.store.begin_read().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ViewOutbox, &Resource::Firm)
+            .await?;
+        let limit = page.limit();
+        let rows = tx.list_outbox(page.cursor, limit).await?;
+        tx.commit().await?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| rows.last().map(|r| r.id.to_string()))
+            .flatten();
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|m| MailView {
+                    to: m.to,
+                    subject: m.subject,
+                    body: m.body,
+                    queued_at: m.created_at,
+                    sent_at: m.sent_at,
+                    attempts: m.attempts,
+                    last_error: m.last_error,
+                })
+                .collect(),
+            next_cursor,
+        })
+    }
+}

@@ -1,0 +1,8 @@
+-- Issue 16, second part: an outside recipient's own account (at most one recipient per
+-- account), the register's filters by client and recipient, and R13's "client informed
+-- afterwards" (when and by whom).
+CREATE UNIQUE INDEX third_parties_person ON third_parties(person_id);
+CREATE INDEX transfers_recipient ON transfers(recipient_id, id);
+CREATE INDEX transfers_client ON transfers(client_id, id);
+ALTER TABLE transfers ADD COLUMN client_informed_at INTEGER;
+ALTER TABLE transfers ADD COLUMN client_informed_by TEXT REFERENCES people(id);
