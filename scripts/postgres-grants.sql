@@ -18,7 +18,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE
        second_factors, recovery_codes, login_throttle, api_tokens, account_recoveries, jobs,
        counters, break_glass, firm_policies, third_parties, consents, transfers,
        transfer_documents, transfer_approvals, release_links, release_codes, release_sessions,
-       release_downloads, outbox
+       release_downloads, outbox, mail_addresses
     TO custos_app;
 GRANT SELECT, INSERT ON audit_log, audit_tree, audit_checkpoints, audit_cosignatures TO custos_app;
 GRANT SELECT, UPDATE ON audit_head TO custos_app;

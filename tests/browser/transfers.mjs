@@ -30,6 +30,16 @@ async function main() {
     const cp = await carl.newPage();
     await enrol(cp, base, "carl.corplead");
 
+    // ---- Notices by mail: the officer gives her address on her account page.
+    console.log("notices");
+    await op.goto(`${base}/account`);
+    await op.fill("#email", "olivia@firm.example");
+    await op.locator("form[action='/account/mail-address'] button").click();
+    await op.waitForURL(/done=mail-address-saved/);
+    check(await op.inputValue("#email") === "olivia@firm.example", "the address for notices is kept");
+    await shot(op, "account-notices");
+    await accessible(op, "account with notices");
+
     // ---- The outside recipient (R11).
     console.log("outside recipient");
     await op.goto(`${base}/third-parties`);
@@ -96,6 +106,9 @@ async function main() {
 
     // ---- Two approvals.
     console.log("approvals");
+    await op.goto(`${base}/transfers`);
+    const notice = await op.locator("section[aria-labelledby=outbox] tbody tr", { hasText: "olivia@firm.example" }).first().textContent();
+    check(notice.includes("waits for your approval"), "the officer is told by mail that a transfer waits for her approval");
     await cp.goto(`${base}/transfers`);
     check((await cp.textContent("section[aria-labelledby=queue]")).includes("M-0001"), "the team lead's queue holds the request");
     await cp.locator("form[action$='/approve'] button").click();

@@ -36,7 +36,7 @@ pub use custos_audit::{AuditEntry, AuditRecord, Outcome};
 pub use custos_domain::{SessionKind, SessionStage};
 pub use custos_policy::Effect;
 pub use custos_policy::{Check as TransferCheckLine, TransferCheck};
-pub use custos_policy::{Rule as PolicyRule, Scope, firm_policy_schema, may_break_glass};
+pub use custos_policy::{Rule as PolicyRule, Scope, firm_policy_schema, is_staff, may_break_glass};
 pub use custos_store::{AuditFilter, redact_url};
 pub use demo::{
     DEMO, DEMO_PASSWORD, DemoClient, DemoDocument, DemoFirm, DemoMatter, DemoPerson, DemoSpec,

@@ -70,6 +70,8 @@ pub const ACTION_TRANSFER_VOID: &str = "transfer.void";
 pub const ACTION_TRANSFER_RELEASE: &str = "transfer.release";
 /// Audit action `transfer.informed`: the client told of a disclosure without consent (R13).
 pub const ACTION_TRANSFER_INFORMED: &str = "transfer.informed";
+/// Audit action `person.mail_address`: a person set or removed their address for notices.
+pub const ACTION_MAIL_ADDRESS: &str = "person.mail_address";
 /// Audit action `release.code`: a one-time code mailed to the recipient.
 pub const ACTION_RELEASE_CODE: &str = "release.code";
 /// Audit action `release.open`: the recipient's code checked (allowed or not).
@@ -116,6 +118,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_TRANSFER_VOID,
     ACTION_TRANSFER_RELEASE,
     ACTION_TRANSFER_INFORMED,
+    ACTION_MAIL_ADDRESS,
     ACTION_RELEASE_CODE,
     ACTION_RELEASE_OPEN,
     ACTION_RELEASE_DOWNLOAD,

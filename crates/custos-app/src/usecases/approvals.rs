@@ -2,6 +2,7 @@
 //! revocation, and the outbox.
 
 use crate::usecases::consents::bounded_text;
+use crate::usecases::notices::Notice;
 use crate::usecases::transfer_views::{LinkView, TransferView, inform_due, link_view};
 use crate::usecases::transfers::{Gathered, TransferList, fingerprint};
 use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, Tx, reject};
@@ -123,6 +124,8 @@ impl App {
                 message.clone(),
             )
             .await?;
+            self.notify(&mut *tx, &[t.requester], id, Notice::Voided)
+                .await?;
             tx.commit().await?;
             return Err(AppError::Conflict(message));
         }
@@ -140,6 +143,8 @@ impl App {
         .await?;
         if facts.given.len() + 1 >= 2 {
             self.release(&mut *tx, caller, &t, &g, now).await?;
+            self.notify(&mut *tx, &[t.requester], id, Notice::Released)
+                .await?;
         }
         let view = self.transfer_view(&mut *tx, id, &approver).await?;
         tx.commit().await?;
@@ -272,6 +277,8 @@ impl App {
             "refused with a reason".to_owned(),
         )
         .await?;
+        self.notify(&mut *tx, &[t.requester], id, Notice::Refused)
+            .await?;
         let view = self.transfer_view(&mut *tx, id, &approver).await?;
         tx.commit().await?;
         Ok(view)

@@ -306,6 +306,13 @@ impl App {
             let why = format!("consent {id} was revoked: {reason}");
             // Pending or released, whichever it is once a concurrent approval committed.
             tx.void_transfer(t.id, &why, now).await?;
+            self.notify(
+                &mut *tx,
+                &[t.requester],
+                t.id,
+                crate::usecases::notices::Notice::Voided,
+            )
+            .await?;
             if let Some(link) = tx.link_of(t.id).await? {
                 tx.revoke_link(link.id, None, now, "the consent was revoked")
                     .await?;

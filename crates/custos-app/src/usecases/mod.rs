@@ -17,6 +17,7 @@ pub(crate) mod lockouts;
 pub(crate) mod login;
 pub(crate) mod matters;
 mod media_type;
+pub(crate) mod notices;
 pub(crate) mod outbox;
 pub(crate) mod people;
 pub(crate) mod person_access;

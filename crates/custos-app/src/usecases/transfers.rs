@@ -4,6 +4,7 @@
 
 use crate::facts::{document_facts, matter_facts};
 use crate::usecases::consents::bounded_text;
+use crate::usecases::notices::Notice;
 use crate::usecases::transfer_views::TransferView;
 use crate::{App, AppError, AuditEvent, Caller, Tx, reject};
 use custos_audit::Outcome;
@@ -315,6 +316,11 @@ impl App {
             },
         )
         .await?;
+        let g = self.gather(&mut *tx, &row).await?;
+        let a = self.approval_facts(&mut *tx, &row, &g).await?;
+        let approvers = self.approvers_of(&mut *tx, &g, &a).await?;
+        self.notify(&mut *tx, &approvers, row.id, Notice::ApprovalWaiting)
+            .await?;
         let viewer = self.principal_context(&mut *tx, caller.person).await?;
         let view = self.transfer_view(&mut *tx, row.id, &viewer).await?;
         tx.commit().await?;

@@ -105,6 +105,8 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "POST /api/transfers/{id}/revoke-link",
         "POST /api/transfers/{id}/client-informed",
         "GET /api/received",
+        "GET /api/me/mail-address",
+        "PUT /api/me/mail-address",
         "GET /api/received/{transfer}/documents/{document}",
         "GET /api/outbox",
         "GET /api/release/{token}",

@@ -412,3 +412,122 @@ async fn a_disclosure_without_consent_is_flagged_and_its_client_informed_only_wh
     assert_eq!(due["items"].as_array().map(Vec::len), Some(0), "{due}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_reach_approvers_and_requesters_and_hold_no_client_information() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let carl = t.login("carl.corplead").await;
+    let lena = t.login("lena.lawyer").await;
+    for (token, email) in [
+        (&officer, "olivia@firm.example"),
+        (&carl, "carl@firm.example"),
+        (&lena, "lena@firm.example"),
+    ] {
+        let r = t
+            .send_json(
+                Method::PUT,
+                token,
+                "/api/me/mail-address",
+                &json!({ "email": email }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = t
+        .send_json(
+            Method::PUT,
+            &lena,
+            "/api/me/mail-address",
+            &json!({ "email": "not an address" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let (_, mine) = t.get_json(&lena, "/api/me/mail-address").await;
+    assert_eq!(mine["email"], "lena@firm.example");
+    let recipient = expert(&t, &officer, "erin@walsh-forensics.example").await;
+    let consent_id = consent(
+        &t,
+        &lena,
+        &t.client("C1"),
+        json!({ "purposes": ["expert_report"], "recipient": recipient, "given_on": today() }),
+    )
+    .await;
+    let released = released_transfer(&t, &recipient, json!({ "consent": consent_id }), 2).await;
+    // A second request, refused with a reason that must not travel by mail.
+    let request = json!({
+        "matter": t.matter("M1"), "recipient": recipient, "purpose": "expert_report",
+        "documents": [t.document("D2")], "consent": consent_id,
+    });
+    let r = t.post_json(&lena, "/api/transfers", &request).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let refused = r.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let secret = "the client's merger with Zenith is still confidential";
+    let r = t
+        .post_json(
+            &carl,
+            &format!("/api/transfers/{refused}/refuse"),
+            &json!({ "reason": secret }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, outbox) = t.get_json(&officer, "/api/outbox?limit=200").await;
+    let mails = outbox["items"].as_array().cloned().unwrap_or_default();
+    let to = |who: &str, subject: &str, transfer: &str| {
+        mails
+            .iter()
+            .filter(|m| {
+                m["to"] == who
+                    && m["subject"].as_str().unwrap_or_default().contains(subject)
+                    && m["body"].as_str().unwrap_or_default().contains(transfer)
+            })
+            .count()
+    };
+    for approver in ["olivia@firm.example", "carl@firm.example"] {
+        assert_eq!(
+            to(approver, "waits for your approval", &released),
+            1,
+            "{approver}"
+        );
+        assert_eq!(
+            to(approver, "waits for your approval", &refused),
+            1,
+            "{approver}"
+        );
+    }
+    assert_eq!(
+        to("lena@firm.example", "waits for your approval", &released),
+        0
+    );
+    assert_eq!(to("lena@firm.example", "was released", &released), 1);
+    assert_eq!(to("lena@firm.example", "was refused", &refused), 1);
+    let (_, d2) = t
+        .get_json(&lena, &format!("/api/documents/{}", t.document("D2")))
+        .await;
+    let title = d2["title"].as_str().unwrap_or("D2 title").to_owned();
+    let (_, client) = t
+        .get_json(&lena, &format!("/api/clients/{}", t.client("C1")))
+        .await;
+    let client_name = client["name"].as_str().unwrap_or("C1 name").to_owned();
+    for m in mails
+        .iter()
+        .filter(|m| m["to"] != "erin@walsh-forensics.example")
+    {
+        let text = format!("{} {}", m["subject"], m["body"]);
+        for content in [
+            secret,
+            title.as_str(),
+            client_name.as_str(),
+            &t.client("C1"),
+        ] {
+            assert!(
+                !text.contains(content),
+                "a notice leaks `{content}`: {text}"
+            );
+        }
+    }
+    Ok(())
+}

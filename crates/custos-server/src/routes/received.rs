@@ -2,7 +2,10 @@
 //! record that a client was informed of a disclosure without consent (R13).
 
 use crate::auth::{Authed, ClientAddr};
-use crate::error::{ApiError, ErrorBody, extract::Path};
+use crate::error::{
+    ApiError, ErrorBody,
+    extract::{Json, Path},
+};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::State;
@@ -10,6 +13,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use custos_app::{ReceivedView, TransferView};
 use custos_domain::{DocumentId, TransferId};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -17,6 +22,47 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(received))
         .routes(routes!(receive_document))
         .routes(routes!(client_informed))
+        .routes(routes!(my_mail_address, set_my_mail_address))
+}
+
+/// The caller's address for notices.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailAddress {
+    /// Where notices go (transfers waiting for one's approval; one's own request refused,
+    /// voided or released); empty or absent: none are sent. Notices never hold client
+    /// information.
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// The caller's own address for notices.
+#[utoipa::path(get, path = "/api/me/mail-address", tag = "account", security(("bearer" = [])),
+    responses((status = 200, body = MailAddress), (status = 401, body = ErrorBody)))]
+async fn my_mail_address(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<axum::Json<MailAddress>, ApiError> {
+    Ok(axum::Json(MailAddress {
+        email: state.app.my_mail_address(&caller).await?,
+    }))
+}
+
+/// Set (or, empty, remove) the caller's own address for notices.
+#[utoipa::path(put, path = "/api/me/mail-address", tag = "account", security(("bearer" = [])),
+    request_body = MailAddress,
+    responses((status = 200, body = MailAddress), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody)))]
+async fn set_my_mail_address(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Json(body): Json<MailAddress>,
+) -> Result<axum::Json<MailAddress>, ApiError> {
+    let email = state
+        .app
+        .set_my_mail_address(&caller, body.email.as_deref().unwrap_or_default())
+        .await?;
+    Ok(axum::Json(MailAddress { email }))
 }
 
 /// The transfers released to the caller's own account (`external` role) whose link still

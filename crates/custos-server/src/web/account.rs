@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/account", get(account))
         .route("/account/password", post(change_password))
+        .route("/account/mail-address", post(set_mail))
         .route("/account/recovery-codes", post(recovery_codes))
         .route("/account/sessions/end", post(end_session))
         .route("/account/tokens", post(create_token))
@@ -56,6 +57,27 @@ struct AccountPage {
     notice: Option<String>,
     error: Option<String>,
     new_token: Option<String>,
+    /// The address for notices (transfers waiting for one's approval, one's own refused or
+    /// released); staff only.
+    mail: Option<String>,
+    staff: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct MailForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn set_mail(State(state): State<AppState>, v: Viewer, Form(f): Form<MailForm>) -> Response {
+    match state.app.set_my_mail_address(&v.caller, &f.email).await {
+        Ok(_) => super::see_other("/account?done=mail-address-saved"),
+        Err(custos_app::AppError::Invalid(e)) => {
+            let error = e.to_string();
+            render(&state, v, None, Some(error), None).await
+        }
+        Err(e) => error_page(&v.chrome, e),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +106,11 @@ async fn render(
         Ok(found) => found,
         Err(e) => return error_page(&v.chrome, e),
     };
+    let mail = state
+        .app
+        .my_mail_address(&v.caller)
+        .await
+        .unwrap_or_default();
     let c = &v.chrome;
     let sessions = sessions
         .into_iter()
@@ -122,6 +149,8 @@ async fn render(
             notice,
             error,
             new_token,
+            mail,
+            staff: custos_app::is_staff(v.person.role),
         },
     )
         .into_response()

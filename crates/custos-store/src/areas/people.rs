@@ -3,7 +3,7 @@
 use crate::StoreError;
 use crate::rows::{PersonRow, PrincipalRow};
 use crate::sql::exec::{SqlTx, q};
-use crate::sql::{PRINCIPAL_FACTS, after_key, found, ms, person_row, principal_facts};
+use crate::sql::{PRINCIPAL_FACTS, SqlRow, after_key, found, ms, person_row, principal_facts};
 use async_trait::async_trait;
 use custos_domain::{Compliance, PersonId, PersonStatus, Timestamp};
 
@@ -135,6 +135,58 @@ pub trait PeopleTx: SqlTx {
             .all(self.conn())
             .await?;
         principal_facts(&rows)
+    }
+
+    /// Sets (or, with `None`, removes) a person's mail address for notices.
+    async fn set_mail_address(
+        &mut self,
+        person: PersonId,
+        email: Option<&str>,
+        by: PersonId,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        match email {
+            Some(email) => {
+                q(
+                    "INSERT INTO mail_addresses (person_id, email, set_by, set_at)
+                   VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (person_id) DO UPDATE
+                   SET email = excluded.email, set_by = excluded.set_by, set_at = excluded.set_at",
+                )
+                .bind(person.to_string())
+                .bind(email)
+                .bind(by.to_string())
+                .bind(ms(at))
+                .run(self.conn())
+                .await?;
+            }
+            None => {
+                q("DELETE FROM mail_addresses WHERE person_id = $1")
+                    .bind(person.to_string())
+                    .run(self.conn())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A person's mail address for notices, if they gave one.
+    async fn mail_address(&mut self, person: PersonId) -> Result<Option<String>, StoreError> {
+        q("SELECT email FROM mail_addresses WHERE person_id = $1")
+            .bind(person.to_string())
+            .get(self.conn(), |r| r.text("email"))
+            .await
+    }
+
+    /// The active people of a role (a few: officers, partners).
+    async fn active_with_role(
+        &mut self,
+        role: custos_domain::Role,
+    ) -> Result<Vec<PersonId>, StoreError> {
+        q("SELECT id FROM people WHERE role = $1 AND status = 'active' ORDER BY id LIMIT 100")
+            .bind(role.as_str())
+            .list(self.conn(), |r| crate::sql::uuid_col(r, "id").map(PersonId))
+            .await
     }
 }
 
