@@ -7,7 +7,7 @@ use crate::usecases::consents::bounded_text;
 use crate::{App, AppError, AuditEvent, Caller, reject};
 use custos_audit::Outcome;
 use custos_domain::{
-    Date, PersonId, RecipientCategory, Role, ThirdPartyId, email_address, iso_date,
+    Date, DocumentId, PersonId, RecipientCategory, Role, ThirdPartyId, email_address, iso_date,
 };
 use custos_policy::{Action, Resource, Rule};
 use custos_store::ThirdPartyRow;
@@ -44,6 +44,10 @@ pub struct ThirdPartyUpdate {
     /// SHA-256 (hex) of the signed agreement kept on file.
     #[serde(default)]
     pub agreement_sha256: Option<String>,
+    /// The signed agreement, uploaded first as a document of the matter it was signed for.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    #[serde(default)]
+    pub agreement_document: Option<DocumentId>,
     /// How the address was verified (e.g. "called the expert's office, read back the
     /// address"): records the address as verified.
     #[serde(default)]
@@ -84,6 +88,11 @@ pub struct ThirdPartyView {
     pub agreement_expires_on: Option<Date>,
     /// Whether the agreement is in force today.
     pub agreement_in_force: bool,
+    /// SHA-256 (hex) of the signed agreement kept on file.
+    pub agreement_sha256: Option<String>,
+    /// The signed agreement, a document of a matter.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
+    pub agreement_document: Option<DocumentId>,
     /// Their own account, when linked.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Uuid))]
     pub account: Option<PersonId>,
@@ -120,6 +129,8 @@ pub(crate) fn third_party_view(t: ThirdPartyRow, today: Date) -> ThirdPartyView 
         verified_how: t.verified.map(|v| v.2),
         agreement_signed_on: t.agreement_signed_on,
         agreement_expires_on: t.agreement_expires_on,
+        agreement_sha256: t.agreement_sha256,
+        agreement_document: t.agreement_document,
         account: t.person,
     }
 }
@@ -150,6 +161,7 @@ impl App {
             agreement_signed_on: None,
             agreement_expires_on: None,
             agreement_sha256: None,
+            agreement_document: None,
             person: None,
             created_by: caller.person,
             created_at: now,
@@ -206,10 +218,25 @@ impl App {
                 );
                 return Err(reject(tx, e).await);
             }
-            tx.set_third_party_agreement(id, signed, input.agreement_expires_on, sha.as_deref())
-                .await?;
+            if let Some(doc) = input.agreement_document
+                && tx.document(doc).await?.is_none()
+            {
+                let e = AppError::UnknownReference(format!("no document {doc}"));
+                return Err(reject(tx, e).await);
+            }
+            tx.set_third_party_agreement(
+                id,
+                signed,
+                input.agreement_expires_on,
+                sha.as_deref(),
+                input.agreement_document,
+            )
+            .await?;
             what.push("agreement recorded");
-        } else if input.agreement_expires_on.is_some() || sha.is_some() {
+        } else if input.agreement_expires_on.is_some()
+            || sha.is_some()
+            || input.agreement_document.is_some()
+        {
             let e = AppError::BadInput("agreement_signed_on is missing".to_owned());
             return Err(reject(tx, e).await);
         }

@@ -127,6 +127,27 @@ async fn only_the_officer_vets_and_an_outside_account_receives_only_its_release(
     )
     .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    // The signed agreement itself, kept as a sealed document of a matter; a document that
+    // does not exist is refused.
+    let r = vet(
+        &t,
+        &officer,
+        &recipient,
+        json!({ "agreement_signed_on": today(), "agreement_document": uuid::Uuid::nil() }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = vet(
+        &t,
+        &officer,
+        &recipient,
+        json!({ "agreement_signed_on": today(), "agreement_document": t.document("D3") }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await?;
+    assert_eq!(v["agreement_document"], t.document("D3").as_str());
+    assert_eq!(v["agreement_in_force"], true);
 
     // Nothing is released yet: the account sees nothing, and no firm record.
     let (status, got) = t.get_json(&erin, "/api/received").await;

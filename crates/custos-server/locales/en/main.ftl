@@ -827,3 +827,5 @@ mail-address = Notices by mail
 mail-address-hint = Custos mails you when a transfer waits for your approval and when your own request is refused, voided or released. The mail names no client and holds no client information. Leave empty to receive none.
 mail-address-label = Your mail address
 done-mail-address-saved = Your address for notices was saved.
+agreement-document = Signed agreement (document id)
+agreement-document-hint = To keep the signed agreement itself, upload it first as a document of the matter it was signed for (sealed like any document), then give its document id with the dates.

@@ -808,3 +808,5 @@ mail-address = 邮件通知
 mail-address-hint = 当有对外传输等待您批准，或您本人的申请被拒绝、作废或发布时，Custos 会给您发邮件。邮件不提及任何客户，也不含客户信息。留空则不接收。
 mail-address-label = 您的邮箱地址
 done-mail-address-saved = 已保存您接收通知的地址。
+agreement-document = 已签署的协议（文件 ID）
+agreement-document-hint = 如需保存已签署的协议本身，请先将其作为签署所涉案件的文件上传（与其他文件一样加密封存），再连同日期填写其文件 ID。

@@ -187,6 +187,8 @@ struct RecipientUpdateForm {
     #[serde(default)]
     sha256: String,
     #[serde(default)]
+    agreement_document: String,
+    #[serde(default)]
     account: String,
 }
 
@@ -216,6 +218,7 @@ async fn update_third_party(
         agreement_signed_on: signed,
         agreement_expires_on: expires,
         agreement_sha256: Some(f.sha256).filter(|h| !h.trim().is_empty()),
+        agreement_document: super::record_id(&f.agreement_document).map(custos_domain::DocumentId),
         address_verified_how: Some(f.verified_how).filter(|h| !h.trim().is_empty()),
         account: super::record_id(&f.account).map(custos_domain::PersonId),
     };

@@ -3,6 +3,8 @@
 -- afterwards" (when and by whom); the firm's people's mail addresses for notices (approvals
 -- waiting, refusals, releases: never client content).
 CREATE UNIQUE INDEX third_parties_person ON third_parties(person_id);
+-- The signed agreement, uploaded and sealed as a document of a matter it was signed for.
+ALTER TABLE third_parties ADD COLUMN agreement_document_id TEXT REFERENCES documents(id);
 CREATE INDEX transfers_recipient ON transfers(recipient_id, id);
 CREATE INDEX transfers_client ON transfers(client_id, id);
 ALTER TABLE transfers ADD COLUMN client_informed_at INTEGER;

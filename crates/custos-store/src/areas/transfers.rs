@@ -73,6 +73,8 @@ pub struct ThirdPartyRow {
     pub agreement_expires_on: Option<Date>,
     /// SHA-256 (hex) of the signed agreement.
     pub agreement_sha256: Option<String>,
+    /// The signed agreement, a document of a matter (sealed like any document).
+    pub agreement_document: Option<DocumentId>,
     /// Their account, if any.
     pub person: Option<PersonId>,
     /// Registered by.
@@ -101,6 +103,7 @@ fn third_party_row(row: &impl SqlRow) -> Result<ThirdPartyRow, StoreError> {
         agreement_signed_on: date(row, "agreement_signed_on")?,
         agreement_expires_on: date(row, "agreement_expires_on")?,
         agreement_sha256: row.opt_text("agreement_sha256")?,
+        agreement_document: opt_id(row, "agreement_document_id")?.map(DocumentId),
         person: opt_id(row, "person_id")?.map(PersonId),
         created_by: PersonId(uuid_col(row, "created_by")?),
         created_at: from_ms(row.int("created_at")?)?,
@@ -380,22 +383,24 @@ pub trait TransfersTx: SqlTx {
             .await
     }
 
-    /// Records a recipient's agreement (dates and the signed copy's hash).
+    /// Records a recipient's agreement (dates, the signed copy's hash and document).
     async fn set_third_party_agreement(
         &mut self,
         id: ThirdPartyId,
         signed_on: Date,
         expires_on: Option<Date>,
         sha256: Option<&str>,
+        document: Option<DocumentId>,
     ) -> Result<(), StoreError> {
         let n = q(
             "UPDATE third_parties SET agreement_signed_on = $2, agreement_expires_on = $3,
-                   agreement_sha256 = $4 WHERE id = $1",
+                   agreement_sha256 = $4, agreement_document_id = $5 WHERE id = $1",
         )
         .bind(id.to_string())
         .bind(iso(signed_on))
         .bind(opt_iso(expires_on))
         .bind(sha256)
+        .bind(document.map(|d| d.to_string()))
         .run(self.conn())
         .await?;
         found(n, "third party")

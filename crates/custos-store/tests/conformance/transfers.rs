@@ -26,6 +26,7 @@ pub(crate) async fn approvals_of_one_transfer_serialize([a, b]: [Arc<dyn Store>;
         agreement_signed_on: None,
         agreement_expires_on: None,
         agreement_sha256: None,
+        agreement_document: None,
         person: None,
         created_by: officer.person.id,
         created_at: now(),
