@@ -552,3 +552,59 @@ async fn notices_reach_approvers_and_requesters_and_hold_no_client_information()
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_on_the_recipients_account_refuses_the_request_and_stops_a_release() -> TestResult {
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let lena = t.login("lena.lawyer").await;
+    let erin = t.login("erin.expert").await;
+    let recipient = expert(&t, &officer, "erin@walsh-forensics.example").await;
+    let r = vet(
+        &t,
+        &officer,
+        &recipient,
+        json!({ "account": t.person("erin.expert") }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let consent_id = consent(
+        &t,
+        &lena,
+        &t.client("C1"),
+        json!({ "purposes": ["expert_report"], "recipient": recipient, "given_on": today() }),
+    )
+    .await;
+    let released = released_transfer(&t, &recipient, json!({ "consent": consent_id }), 5).await;
+    let doc = format!("/api/received/{released}/documents/{}", t.document("D1"));
+    assert_eq!(t.get(&erin, &doc).await.status(), StatusCode::OK);
+    // A conflict is found: the expert is walled off the client.
+    let wall = json!({
+        "subject": { "kind": "person", "id": t.person("erin.expert") },
+        "object": { "kind": "client", "id": t.client("C1") },
+        "reason": "the expert was retained by the other side",
+    });
+    assert_eq!(
+        t.post_json(&officer, "/api/walls", &wall).await.status(),
+        StatusCode::CREATED
+    );
+    // The release stops at the next request, with the wall named.
+    let r = t.get(&erin, &doc).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await?.contains("R3"));
+    // A new request to her is refused before anyone approves.
+    let request = json!({
+        "matter": t.matter("M1"), "recipient": recipient, "purpose": "expert_report",
+        "documents": [t.document("D1")], "consent": consent_id,
+    });
+    let r = t.post_json(&lena, "/api/transfers/check", &request).await;
+    let check: Value = r.json().await?;
+    assert_eq!(check["passed"], false, "{check}");
+    assert!(
+        check.to_string().contains("recipient is screened"),
+        "{check}"
+    );
+    let r = t.post_json(&lena, "/api/transfers", &request).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    Ok(())
+}
