@@ -31,6 +31,7 @@ mod caps;
 mod decision;
 mod firm;
 mod firm_slices;
+mod release;
 mod rules;
 mod transfer;
 

@@ -4,7 +4,8 @@
 use super::*;
 use crate::Holder;
 use custos_domain::{
-    Classification, Compliance, DocumentId, TeamId, WallId, WallKind, WallObject, WallSubject,
+    Classification, Compliance, DocumentId, TeamId, Timestamp, WallId, WallKind, WallObject,
+    WallSubject,
 };
 
 fn d(y: i32, m: u8, day: u8) -> Date {

@@ -36,8 +36,8 @@ pub use areas::{
     ThirdPartyRow, TransferFilter, TransferRow, TransferStatus,
 };
 use areas::{
-    AuditTx, CheckpointsTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecordsTx,
-    ReleaseTx, SessionsTx, StaffingTx, TransfersTx, WallsTx,
+    AuditTx, CheckpointsTx, CredentialsTx, EmergencyTx, JobsTx, PeopleTx, PoliciesTx, RecipientsTx,
+    RecordsTx, ReleaseTx, SessionsTx, StaffingTx, TransfersTx, WallsTx,
 };
 pub use areas::{
     BreakGlassFilter, CheckpointRow, ClientAudience, CosignatureRow, FirmPolicyRow, JobRow,
@@ -142,6 +142,7 @@ pub trait StoreTx:
     + JobsTx
     + AuditTx
     + CheckpointsTx
+    + RecipientsTx
     + TransfersTx
     + ReleaseTx
     + Send

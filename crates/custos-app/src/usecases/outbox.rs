@@ -4,6 +4,7 @@
 use crate::{App, AppError, Caller, Page, PageRequest};
 use custos_domain::Timestamp;
 use custos_policy::{Action, Resource};
+use custos_store::{MailRow, StoreTx};
 use serde::Serialize;
 
 /// A mail in the outbox.
@@ -62,5 +63,27 @@ impl App {
                 .collect(),
             next_cursor,
         })
+    }
+
+    /// Queues a mail to the outbox (never client content).
+    pub(crate) async fn queue_mail(
+        &self,
+        tx: &mut dyn StoreTx,
+        to: &str,
+        subject: String,
+        body: String,
+    ) -> Result<(), AppError> {
+        tx.queue_mail(&MailRow {
+            id: uuid::Uuid::now_v7(),
+            to: to.to_owned(),
+            subject,
+            body,
+            created_at: self.now(),
+            sent_at: None,
+            attempts: 0,
+            last_error: None,
+        })
+        .await?;
+        Ok(())
     }
 }

@@ -4,7 +4,8 @@
 //! active account stands in for the mailed code; link live, limit, consent, agreement, walls
 //! and approved facts still apply). Nothing else of the firm is open to them.
 
-use crate::usecases::release::{Delivery, ReleasedDocument};
+use crate::usecases::delivery::Delivery;
+use crate::usecases::release::ReleasedDocument;
 use crate::usecases::transfers::fingerprint;
 use crate::{App, AppError, Caller, DocumentDownload, reject};
 use custos_domain::{DocumentId, Timestamp, TransferId};

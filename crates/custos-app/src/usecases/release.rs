@@ -4,28 +4,15 @@
 //! (link live, limit, consent, agreement, walls, approved facts), counted, logged and audited
 //! before any byte leaves.
 
-use crate::usecases::transfers::{Gathered, fingerprint, stored_hash};
+use crate::usecases::delivery::Delivery;
+use crate::usecases::transfers::{fingerprint, stored_hash};
 use crate::{App, AppError, AuditEvent, DocumentDownload, Tx};
 use custos_audit::Outcome;
 use custos_domain::{DocumentId, ReleaseLinkId, RequestId, Timestamp};
 use custos_policy::{LinkFacts, Rule, decide_release};
-use custos_store::{DownloadRow, ReleaseLinkRow, StoreTx, TransferStatus};
+use custos_store::{ReleaseLinkRow, StoreTx, TransferStatus};
 use serde::Serialize;
 use zeroize::Zeroizing;
-
-/// One document to hand out under a release.
-pub(crate) struct Delivery<'a> {
-    /// The release link (its limit and its log of downloads).
-    pub(crate) link: &'a ReleaseLinkRow,
-    /// The document.
-    pub(crate) document: custos_store::DocumentRow,
-    /// Where the request came from.
-    pub(crate) address: Option<std::net::IpAddr>,
-    /// The request.
-    pub(crate) request_id: RequestId,
-    /// The recipient's account, when they signed in (`None`: a link's session).
-    pub(crate) actor: Option<custos_domain::PersonId>,
-}
 
 /// Wrong codes after which a link is locked (revoked) for good.
 pub const RELEASE_WRONG_CODES: u32 = 5;
@@ -386,138 +373,5 @@ impl App {
             actor: None,
         };
         self.deliver(tx, delivery, &g, decision).await
-    }
-
-    /// Hands out one document of a release once the policy decided: a refusal (or the limit
-    /// reached by a concurrent download) is audited and answered; an allow is counted, logged
-    /// with time and address and audited before the first byte, then streamed and hashed.
-    pub(crate) async fn deliver(
-        &self,
-        mut tx: Tx,
-        d: Delivery<'_>,
-        g: &Gathered,
-        decision: custos_policy::Decision,
-    ) -> Result<DocumentDownload, AppError> {
-        let now = self.now();
-        let document = d.document.id;
-        let detail = serde_json::json!({
-            "document": document.to_string(),
-            "address": d.address.map(|a| a.to_string()),
-        });
-        if !decision.is_allowed() || !tx.count_download(d.link.id).await? {
-            let reason = decision
-                .reasons()
-                .first()
-                .map(|r| (r.rule, r.message.clone()))
-                .filter(|_| !decision.is_allowed())
-                .unwrap_or((Rule::Release, "the download limit is reached".to_owned()));
-            self.audit_event(
-                &mut *tx,
-                AuditEvent {
-                    request_id: d.request_id,
-                    actor: d.actor,
-                    action: crate::vocabulary::ACTION_RELEASE_DOWNLOAD,
-                    resource: format!("transfer:{}", d.link.transfer),
-                    outcome: Outcome::Deny,
-                    rule: reason.0.code(),
-                    message: reason.1.clone(),
-                    detail,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(if decision.conceals_existence() {
-                AppError::NotFound
-            } else {
-                AppError::Forbidden {
-                    rule: reason.0.code().to_owned(),
-                    message: reason.1,
-                }
-            });
-        }
-        tx.insert_download(
-            d.link.id,
-            &DownloadRow {
-                document,
-                at: now,
-                address: d.address.map(|a| a.to_string()),
-            },
-        )
-        .await?;
-        self.audit_event(
-            &mut *tx,
-            AuditEvent {
-                request_id: d.request_id,
-                actor: d.actor,
-                action: crate::vocabulary::ACTION_RELEASE_DOWNLOAD,
-                resource: format!("transfer:{}", d.link.transfer),
-                outcome: Outcome::Allow,
-                rule: Rule::Release.code(),
-                message: format!("document {document} downloaded by the recipient"),
-                detail,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        let Some(permit) = decision.into_permit() else {
-            return Err(AppError::Internal("an allow without a permit".to_owned()));
-        };
-        let download = self.stream_document(&permit, d.document, &g.matter).await?;
-        Ok(self.hashed(download, d.link.transfer, document))
-    }
-
-    /// The download, hashed as it streams: once every byte has left, the SHA-256 of the
-    /// released bytes is written to the transfer register (a failure to write it is logged; the
-    /// download itself was audited before it began).
-    fn hashed(
-        &self,
-        download: DocumentDownload,
-        transfer: custos_domain::TransferId,
-        document: DocumentId,
-    ) -> DocumentDownload {
-        use futures_util::StreamExt;
-        let app = self.clone();
-        let state = (
-            download.content,
-            Some(custos_crypto::ContentHash::new()),
-            app,
-        );
-        let content = futures_util::stream::unfold(state, move |(mut inner, mut hash, app)| async move {
-            match inner.next().await {
-                Some(Ok(bytes)) => {
-                    if let Some(h) = hash.as_mut() {
-                        h.update(&bytes);
-                    }
-                    Some((Ok(bytes), (inner, hash, app)))
-                }
-                Some(Err(e)) => Some((Err(e), (inner, None, app))),
-                None => {
-                    if let Some(h) = hash.take() {
-                        let hex = h.finish_hex();
-                        if let Err(e) = app.record_released_hash(transfer, document, &hex).await {
-                            tracing::error!(%transfer, %document, error = %e, "released hash not recorded");
-                        }
-                    }
-                    None
-                }
-            }
-        })
-        .boxed();
-        DocumentDownload {
-            document: download.document,
-            content,
-        }
-    }
-
-    async fn record_released_hash(
-        &self,
-        transfer: custos_domain::TransferId,
-        document: DocumentId,
-        hex: &str,
-    ) -> Result<(), AppError> {
-        let mut tx = self.store.begin().await?;
-        tx.set_released_hash(transfer, document, hex).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }

@@ -9,16 +9,14 @@ use crate::usecases::transfer_views::TransferView;
 use crate::{App, AppError, AuditEvent, Caller, Tx, reject};
 use custos_audit::Outcome;
 use custos_domain::{
-    ConsentId, Date, DocumentId, LegalBasis, MatterId, PersonId, Role, ThirdPartyId, Timestamp,
-    TransferId, iso_date, purpose,
+    ConsentId, Date, DocumentId, LegalBasis, MatterId, ThirdPartyId, TransferId, iso_date, purpose,
 };
 use custos_policy::{
-    Action, ApprovalFacts, Basis, ConsentFacts, Context, Principal, RecipientFacts, Resource, Rule,
-    Slot, TransferCheck, TransferFacts, check_transfer,
+    Action, Basis, ConsentFacts, Context, Principal, RecipientFacts, Resource, Rule, TransferCheck,
+    TransferFacts, check_transfer,
 };
 use custos_store::{
-    ApprovalRow, ConsentRow, ExceptionRow, MailRow, MatterRow, StoreTx, ThirdPartyRow, TransferRow,
-    TransferStatus,
+    ConsentRow, ExceptionRow, MatterRow, StoreTx, ThirdPartyRow, TransferRow, TransferStatus,
 };
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -463,87 +461,5 @@ impl App {
             closed_at: None,
         };
         Ok((tx, row, check))
-    }
-
-    /// The approval facts of a transfer.
-    pub(crate) async fn approval_facts(
-        &self,
-        tx: &mut dyn StoreTx,
-        t: &TransferRow,
-        g: &Gathered,
-    ) -> Result<ApprovalFacts, AppError> {
-        let client = tx
-            .client(t.client)
-            .await?
-            .ok_or_else(|| AppError::Internal("a transfer's client vanished".to_owned()))?;
-        let given = tx
-            .approvals(t.id)
-            .await?
-            .into_iter()
-            .map(|a| {
-                let slot = if a.slot == "officer" {
-                    Slot::Officer
-                } else {
-                    Slot::Lead
-                };
-                (a.person, slot)
-            })
-            .collect();
-        Ok(ApprovalFacts {
-            requester: t.requester,
-            requester_leads_team: g.requester.0.led_teams.contains(&g.matter.team),
-            matter: g.facts.matter,
-            responsible_partner: client.responsible,
-            exception: t.exception.as_ref().map(|e| e.basis),
-            given,
-        })
-    }
-
-    /// Whether the caller may see a transfer: its requester, the officer, partners, and the
-    /// lead of the matter's team.
-    pub(crate) fn may_see_transfer(
-        principal: &Principal,
-        t: &TransferRow,
-        team: custos_domain::TeamId,
-    ) -> bool {
-        principal.id == t.requester
-            || matches!(principal.role, Role::Officer | Role::Partner)
-            || principal.led_teams.contains(&team)
-    }
-
-    /// Queues a mail to the outbox (never client content).
-    pub(crate) async fn queue_mail(
-        &self,
-        tx: &mut dyn StoreTx,
-        to: &str,
-        subject: String,
-        body: String,
-    ) -> Result<(), AppError> {
-        tx.queue_mail(&MailRow {
-            id: uuid::Uuid::now_v7(),
-            to: to.to_owned(),
-            subject,
-            body,
-            created_at: self.now(),
-            sent_at: None,
-            attempts: 0,
-            last_error: None,
-        })
-        .await?;
-        Ok(())
-    }
-
-    pub(crate) fn approval_row(
-        person: PersonId,
-        slot: Slot,
-        fingerprint: String,
-        at: Timestamp,
-    ) -> ApprovalRow {
-        ApprovalRow {
-            person,
-            slot: slot.as_str().to_owned(),
-            fingerprint,
-            at,
-        }
     }
 }

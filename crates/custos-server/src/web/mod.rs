@@ -26,6 +26,7 @@ mod release;
 mod sign_in;
 #[cfg(test)]
 mod tests;
+mod transfer_form;
 mod transfers;
 mod transparency;
 mod walls;
@@ -64,6 +65,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(emergency::routes())
         .merge(policies::routes())
         .merge(transfers::routes())
+        .merge(transfer_form::routes())
         .merge(recipients::routes())
         .merge(register::routes())
         .merge(received::routes())

@@ -10,6 +10,7 @@ pub mod emergency;
 pub mod jobs;
 pub mod people;
 pub mod policies;
+pub mod recipients;
 pub mod records;
 pub mod release;
 pub mod sessions;
@@ -24,12 +25,12 @@ pub use emergency::{BreakGlassFilter, ClientAudience, EmergencyTx, MatterAudienc
 pub use jobs::{JobRow, JobsTx};
 pub use people::PeopleTx;
 pub use policies::{FirmPolicyRow, PoliciesTx};
+pub use recipients::{ConsentRow, RecipientsTx, ThirdPartyRow};
 pub use records::{NumberKind, RecordsTx};
 pub use release::{DownloadRow, MailRow, ReleaseCodeRow, ReleaseLinkRow, ReleaseTx};
 pub use sessions::SessionsTx;
 pub use staffing::StaffingTx;
 pub use transfers::{
-    ApprovalRow, ConsentRow, ExceptionRow, ThirdPartyRow, TransferFilter, TransferRow,
-    TransferStatus, TransfersTx,
+    ApprovalRow, ExceptionRow, TransferFilter, TransferRow, TransferStatus, TransfersTx,
 };
 pub use walls::WallsTx;
