@@ -261,7 +261,14 @@ async fn new_submit(State(state): State<AppState>, v: Viewer, body: Bytes) -> Re
     match state.app.check_transfer(&v.caller, input).await {
         Ok(check) => {
             page.passed = check.passed();
-            page.checks = Some(checks(c, &check.checks));
+            let id = recipient.0.to_string();
+            let name = page
+                .recipients
+                .iter()
+                .find(|r| r.value == id)
+                .map(|r| r.label.clone());
+            let named = name.as_deref().map(|n| (id.as_str(), n));
+            page.checks = Some(checks(c, &check.checks, named));
             page.into_response()
         }
         Err(custos_app::AppError::BadInput(m)) | Err(custos_app::AppError::UnknownReference(m)) => {

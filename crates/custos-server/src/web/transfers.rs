@@ -47,7 +47,13 @@ pub(super) struct TransferCard {
     legal: bool,
 }
 
-pub(super) fn checks(c: &Chrome, list: &[custos_app::TransferCheckLine]) -> Vec<CheckLine> {
+/// The checks in words; the recipient, named by its id in the policy's sentences, is shown by
+/// its name (`recipient`: its id and its name, when known).
+pub(super) fn checks(
+    c: &Chrome,
+    list: &[custos_app::TransferCheckLine],
+    recipient: Option<(&str, &str)>,
+) -> Vec<CheckLine> {
     list.iter()
         .map(|k| CheckLine {
             passed: k.passed,
@@ -58,7 +64,13 @@ pub(super) fn checks(c: &Chrome, list: &[custos_app::TransferCheckLine]) -> Vec<
                     k.rule.code().replace(['.', '_'], "-")
                 ))
                 .unwrap_or_else(|| k.rule.code().to_owned()),
-            message: k.message.clone(),
+            message: match recipient {
+                Some((id, name)) => k
+                    .message
+                    .replace(&format!("recipient {id}"), name)
+                    .replace(id, name),
+                None => k.message.clone(),
+            },
         })
         .collect()
 }
@@ -116,7 +128,11 @@ fn card(c: &Chrome, t: &TransferView) -> TransferCard {
                     .unwrap_or_else(|| c.t.with("transfer-document-hidden", "id", d.id.0))
             })
             .collect(),
-        checks: checks(c, &t.checks),
+        checks: checks(
+            c,
+            &t.checks,
+            Some((&t.recipient.0.to_string(), &t.recipient_name)),
+        ),
         approvals,
         link: t.link.as_ref().map(|l| {
             c.t.with_all(
