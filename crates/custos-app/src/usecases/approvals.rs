@@ -329,7 +329,7 @@ impl App {
 
     /// Audits a refusal on a transfer with the policy's reason, commits, and returns it as
     /// `Forbidden` (or the error that kept it from being audited: fail closed).
-    async fn refused(
+    pub(crate) async fn refused(
         &self,
         mut tx: Tx,
         caller: &Caller,

@@ -41,46 +41,29 @@ impl App {
             "document": document.to_string(),
             "address": d.address.map(|a| a.to_string()),
         });
-        if !decision.is_allowed() || !tx.count_download(d.link.id).await? {
+        // A concurrent download may have taken the last one: counting is the final check.
+        let counted = decision.is_allowed() && tx.count_download(d.link.id).await?;
+        let (outcome, rule, message) = if counted {
+            tx.insert_download(
+                d.link.id,
+                &DownloadRow {
+                    document,
+                    at: now,
+                    address: d.address.map(|a| a.to_string()),
+                },
+            )
+            .await?;
+            let words = format!("document {document} downloaded by the recipient");
+            (Outcome::Allow, Rule::Release, words)
+        } else {
             let reason = decision
                 .reasons()
                 .first()
                 .map(|r| (r.rule, r.message.clone()))
                 .filter(|_| !decision.is_allowed())
                 .unwrap_or((Rule::Release, "the download limit is reached".to_owned()));
-            self.audit_event(
-                &mut *tx,
-                AuditEvent {
-                    request_id: d.request_id,
-                    actor: d.actor,
-                    action: crate::vocabulary::ACTION_RELEASE_DOWNLOAD,
-                    resource: format!("transfer:{}", d.link.transfer),
-                    outcome: Outcome::Deny,
-                    rule: reason.0.code(),
-                    message: reason.1.clone(),
-                    detail,
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(if decision.conceals_existence() {
-                AppError::NotFound
-            } else {
-                AppError::Forbidden {
-                    rule: reason.0.code().to_owned(),
-                    message: reason.1,
-                }
-            });
-        }
-        tx.insert_download(
-            d.link.id,
-            &DownloadRow {
-                document,
-                at: now,
-                address: d.address.map(|a| a.to_string()),
-            },
-        )
-        .await?;
+            (Outcome::Deny, reason.0, reason.1)
+        };
         self.audit_event(
             &mut *tx,
             AuditEvent {
@@ -88,14 +71,24 @@ impl App {
                 actor: d.actor,
                 action: crate::vocabulary::ACTION_RELEASE_DOWNLOAD,
                 resource: format!("transfer:{}", d.link.transfer),
-                outcome: Outcome::Allow,
-                rule: Rule::Release.code(),
-                message: format!("document {document} downloaded by the recipient"),
+                outcome,
+                rule: rule.code(),
+                message: message.clone(),
                 detail,
             },
         )
         .await?;
         tx.commit().await?;
+        if !counted {
+            return Err(if decision.conceals_existence() {
+                AppError::NotFound
+            } else {
+                AppError::Forbidden {
+                    rule: rule.code().to_owned(),
+                    message,
+                }
+            });
+        }
         let Some(permit) = decision.into_permit() else {
             return Err(AppError::Internal("an allow without a permit".to_owned()));
         };

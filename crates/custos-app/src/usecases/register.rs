@@ -79,18 +79,21 @@ impl App {
         caller: &Caller,
         id: TransferId,
     ) -> Result<TransferView, AppError> {
-        let action = Action::ApproveTransfer;
+        // Loading the transfer is a view of it; what is recorded is `transfer.informed`.
+        let action = Action::ViewTransfers;
         let tx = self.store.begin().await?;
         let (mut tx, t, viewer) = self.transfer_for(tx, caller, action, id).await?;
-        let today = self.today(self.now());
-        let refusal = if viewer.0.role != Role::Officer {
-            Some(AppError::Forbidden {
-                rule: Rule::LegalException.code().to_owned(),
+        if viewer.0.role != Role::Officer {
+            let why = custos_policy::Reason {
+                rule: Rule::LegalException,
                 message: "the confidentiality officer records that the client was informed"
                     .to_owned(),
-            })
-        } else if !inform_due(&t, today) {
-            Some(AppError::Conflict(match &t.exception {
+            };
+            let informed = crate::vocabulary::ACTION_TRANSFER_INFORMED;
+            return Err(self.refused(tx, caller, id, informed, why).await);
+        }
+        if !inform_due(&t, self.today(self.now())) {
+            let e = AppError::Conflict(match &t.exception {
                 None => "this transfer rests on the client's consent: nothing to inform".to_owned(),
                 Some(e) if e.informed.is_some() => "the client was already informed".to_owned(),
                 Some(e) if !e.inform_client => format!(
@@ -100,11 +103,7 @@ impl App {
                         .unwrap_or_default()
                 ),
                 Some(_) => "the transfer was not released".to_owned(),
-            }))
-        } else {
-            None
-        };
-        if let Some(e) = refusal {
+            });
             return Err(reject(tx, e).await);
         }
         let now = self.now();

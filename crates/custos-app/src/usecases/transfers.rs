@@ -134,6 +134,7 @@ impl RegisterFilter {
             recipient: self.recipient,
             from: self.from.map(midnight),
             until: self.until.and_then(|d| d.next_day()).map(midnight),
+            uninformed: self.inform_due,
         })
     }
 }
@@ -319,8 +320,9 @@ impl App {
         let approvers = self.approvers_of(&mut *tx, &g, &a).await?;
         self.notify(&mut *tx, &approvers, row.id, Notice::ApprovalWaiting)
             .await?;
-        let viewer = self.principal_context(&mut *tx, caller.person).await?;
-        let view = self.transfer_view(&mut *tx, row.id, &viewer).await?;
+        // The caller is the requester: the facts just gathered are the viewer's.
+        let viewer = g.requester.clone();
+        let view = self.transfer_view_of(&mut *tx, row, g, &viewer).await?;
         tx.commit().await?;
         Ok(view)
     }

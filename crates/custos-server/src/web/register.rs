@@ -131,13 +131,7 @@ fn row(c: &Chrome, t: &TransferView, names: &HashMap<PersonId, String>) -> Regis
         });
     RegisterRow {
         id: t.id.0.to_string(),
-        heading: c.t.with_all(
-            "transfer-heading",
-            &[
-                ("matter", t.matter_number.to_string()),
-                ("recipient", t.recipient_name.clone()),
-            ],
-        ),
+        heading: super::transfers::heading(c, t),
         purpose: t.purpose.clone(),
         basis,
         legal: t.legal_basis.is_some(),

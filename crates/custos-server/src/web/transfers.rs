@@ -94,6 +94,17 @@ pub(super) fn basis_words(c: &Chrome, t: &TransferView, consent_id: bool) -> Str
     }
 }
 
+/// "M-0001 to Dr Erin Walsh (Walsh Forensics)".
+pub(super) fn heading(c: &Chrome, t: &TransferView) -> String {
+    c.t.with_all(
+        "transfer-heading",
+        &[
+            ("matter", t.matter_number.to_string()),
+            ("recipient", t.recipient_name.clone()),
+        ],
+    )
+}
+
 fn card(c: &Chrome, t: &TransferView) -> TransferCard {
     let basis = basis_words(c, t, false);
     let approvals = if t.approvals.is_empty() {
@@ -107,13 +118,7 @@ fn card(c: &Chrome, t: &TransferView) -> TransferCard {
     };
     TransferCard {
         id: t.id.0.to_string(),
-        heading: c.t.with_all(
-            "transfer-heading",
-            &[
-                ("matter", t.matter_number.to_string()),
-                ("recipient", t.recipient_name.clone()),
-            ],
-        ),
+        heading: heading(c, t),
         purpose: t.purpose.clone(),
         basis,
         status: c.t.get(&format!("transfer-status-{}", t.status)),

@@ -203,6 +203,9 @@ pub enum TransferFilter {
         from: Option<Timestamp>,
         /// Asked before.
         until: Option<Timestamp>,
+        /// Only those released on a legal basis whose client was not told yet (the app
+        /// decides which of them are due today).
+        uninformed: bool,
     },
     /// Those waiting for approvals.
     Pending,
@@ -314,17 +317,21 @@ pub trait TransfersTx: SqlTx {
                 recipient,
                 from,
                 until,
+                uninformed,
             } => q("SELECT * FROM transfers WHERE id < $1
                  AND (CAST($3 AS TEXT) IS NULL OR client_id = $3)
                  AND (CAST($4 AS TEXT) IS NULL OR recipient_id = $4)
                  AND requested_at >= $5 AND requested_at < $6
+                 AND ($7 = 0 OR (status = 'released' AND legal_basis IS NOT NULL
+                                 AND client_informed_at IS NULL))
                  ORDER BY id DESC LIMIT $2")
             .bind(before)
             .bind(i64::from(limit))
             .bind(client.map(|c| c.to_string()))
             .bind(recipient.map(|r| r.to_string()))
             .bind(from.map_or(i64::MIN, ms))
-            .bind(until.map_or(i64::MAX, ms)),
+            .bind(until.map_or(i64::MAX, ms))
+            .bind(i64::from(uninformed)),
             TransferFilter::Pending => q("SELECT * FROM transfers WHERE id < $1
                  AND status = 'pending' ORDER BY id DESC LIMIT $2")
             .bind(before)

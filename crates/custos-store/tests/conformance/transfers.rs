@@ -116,6 +116,59 @@ pub(crate) async fn approvals_of_one_transfer_serialize([a, b]: [Arc<dyn Store>;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     drop(tx);
 
+    // The register's filters (client, recipient, range, clients still to be told) and the
+    // recipient's own list, on every backend.
+    let register = |client, uninformed| TransferFilter::Register {
+        client,
+        recipient: Some(recipient.id),
+        from: Some(now() - time::Duration::days(1)),
+        until: None,
+        uninformed,
+    };
+    let mut read = a.begin_read().await?;
+    let n = |v: Vec<TransferRow>| v.len();
+    assert_eq!(
+        n(read
+            .list_transfers(register(Some(c.id), true), None, 10)
+            .await?),
+        1
+    );
+    assert_eq!(
+        n(read
+            .list_transfers(register(Some(ClientId::new()), false), None, 10)
+            .await?),
+        0
+    );
+    assert_eq!(
+        n(read
+            .list_transfers(TransferFilter::ReleasedTo(recipient.id), None, 10)
+            .await?),
+        1
+    );
+    read.commit().await?;
+    let mut tx = a.begin().await?;
+    assert!(
+        tx.set_client_informed(t.id, officer.person.id, now())
+            .await?
+    );
+    assert!(
+        !tx.set_client_informed(t.id, officer.person.id, now())
+            .await?
+    );
+    tx.commit().await?;
+    let mut read = a.begin_read().await?;
+    assert_eq!(
+        n(read
+            .list_transfers(register(Some(c.id), true), None, 10)
+            .await?),
+        0
+    );
+    assert_eq!(
+        n(read.list_transfers(register(None, false), None, 10).await?),
+        1
+    );
+    read.commit().await?;
+
     // A released transfer is voided by a revocation, once; it is then no longer pending.
     let mut tx = a.begin().await?;
     assert!(tx.void_transfer(t.id, "consent revoked", now()).await?);
