@@ -39,6 +39,7 @@
 pub mod checkpoint;
 pub mod merkle;
 pub mod proof;
+pub mod stored;
 pub mod witness;
 
 use custos_domain::{PersonId, RequestId};
@@ -162,6 +163,16 @@ impl AuditRecord {
         out.push(b'}');
         out
     }
+}
+
+/// `value` as the canonical encoding writes it (object keys sorted, no whitespace): how the
+/// store keeps an entry's `detail`, so that `audit verify` can hash the stored text as it is
+/// ([`stored::StoredEntry::leaf_hash`]).
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = Vec::with_capacity(64);
+    push_json_value(&mut out, value);
+    // INVARIANT: only UTF-8 text (JSON punctuation and the value's own strings) is written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Appends `value` as JSON with every object's keys sorted (byte order), whatever order

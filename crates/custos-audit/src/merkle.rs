@@ -262,6 +262,28 @@ impl Frontier {
         self.size += 1;
     }
 
+    /// Adds `2^height` leaves at once by the root of their subtree (computed elsewhere, e.g.
+    /// by another thread), when the size is a multiple of `2^height` (the subtree is then one
+    /// of the tree's own); otherwise answers false and adds nothing.
+    pub fn push_subtree(&mut self, height: u32, root: Hash) -> bool {
+        let Some(width) = 1u64.checked_shl(height) else {
+            return false;
+        };
+        if !self.size.is_multiple_of(width) {
+            return false;
+        }
+        let mut h = root;
+        let mut n = self.size >> height;
+        while n & 1 == 1 {
+            let Some(left) = self.peaks.pop() else { break };
+            h = node_hash(&left, &h);
+            n >>= 1;
+        }
+        self.peaks.push(h);
+        self.size += width;
+        true
+    }
+
     /// How many leaves.
     pub fn size(&self) -> u64 {
         self.size

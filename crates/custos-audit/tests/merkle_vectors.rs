@@ -214,3 +214,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Adding whole subtrees by their roots (as `audit verify`'s threads hand them over)
+    /// gives the tree of the same leaves added one by one, at every size on the way; a
+    /// subtree that is not one of the tree's own (the size is not a multiple of its width) is
+    /// refused and changes nothing.
+    #[test]
+    fn subtrees_added_by_their_roots_give_the_same_tree(
+        heights in prop::collection::vec(0u32..5, 1..12), singles in prop::collection::vec(0usize..3, 1..12),
+        seed in any::<u8>(),
+    ) {
+        let (tree, leaves) = tree_of(600, seed);
+        let mut by_subtree = Frontier::default();
+        let mut at = 0usize;
+        for (h, extra) in heights.iter().zip(singles.iter().cycle()) {
+            let width = 1usize << h;
+            let mut sub = Frontier::default();
+            leaves[at..at + width].iter().for_each(|l| sub.push(*l));
+            let aligned = at.is_multiple_of(width);
+            let before = by_subtree.clone();
+            prop_assert_eq!(by_subtree.push_subtree(*h, sub.root()), aligned);
+            if aligned {
+                at += width;
+            } else {
+                prop_assert_eq!(&by_subtree, &before);
+            }
+            for _ in 0..*extra {
+                by_subtree.push(leaves[at]);
+                at += 1;
+            }
+            prop_assert_eq!(by_subtree.size(), at as u64);
+            prop_assert_eq!(by_subtree.root(), tree.root_at(at as u64).unwrap());
+        }
+    }
+}

@@ -12,6 +12,7 @@
 //! against every backend are the check, and no database is needed to build.
 
 pub mod areas;
+mod audit_scan;
 mod blob;
 mod group_commit;
 mod postgres;
@@ -21,6 +22,7 @@ mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
+pub use audit_scan::AuditRowReader;
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};
 pub use group_commit::AuditBatches;
 pub use postgres::{PgStore, redact_url};
@@ -124,6 +126,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Read units waiting for their audit entries to be written now.
     fn audit_units_waiting(&self) -> usize;
+
+    /// A reader of the audit log's rows as stored, on a connection of its own, for verifying
+    /// the whole log (`custos audit verify`); `None` when this backend has none (the log is
+    /// then read through read units).
+    fn audit_row_reader(&self) -> Result<Option<Box<dyn AuditRowReader>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// One unit of work; dropped without [`StoreTx::commit`], nothing of it happened. Its

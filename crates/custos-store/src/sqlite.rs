@@ -48,6 +48,8 @@ pub struct SqliteStore {
     options: SqliteConnectOptions,
     /// Read units' audit entries waiting for the writer.
     group: Arc<GroupCommit>,
+    /// The database file (for the raw reader of the audit log).
+    path: std::path::PathBuf,
 }
 
 impl SqliteStore {
@@ -112,6 +114,7 @@ impl SqliteStore {
             checker: Arc::new(tokio::sync::Mutex::new(None)),
             options: options.create_if_missing(false),
             group: Arc::default(),
+            path: path.to_owned(),
         })
     }
 
@@ -265,6 +268,12 @@ impl Store for SqliteStore {
 
     fn audit_units_waiting(&self) -> usize {
         self.group.waiting()
+    }
+
+    fn audit_row_reader(&self) -> Result<Option<Box<dyn crate::AuditRowReader>>, StoreError> {
+        Ok(Some(Box::new(crate::audit_scan::SqliteRowReader::open(
+            &self.path,
+        )?)))
     }
 }
 

@@ -453,6 +453,12 @@ impl CheckpointTargets {
         }
     }
 
+    /// Whether a checkpoint commits to a size in `first..=last` (its root is then needed
+    /// inside that stretch of entries).
+    pub(crate) fn any_within(&self, first: u64, last: u64) -> bool {
+        self.targets.range(first..=last).next().is_some()
+    }
+
     /// The checkpoints larger than the log (`size` entries): entries were cut.
     pub(crate) fn finish(mut self, size: u64) -> Vec<String> {
         for (at, expected) in std::mem::take(&mut self.targets) {

@@ -5,6 +5,7 @@ pub(crate) mod account;
 pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod audit_export;
+mod audit_verify;
 pub(crate) mod break_glass;
 pub(crate) mod checkpoints;
 pub(crate) mod client_access;

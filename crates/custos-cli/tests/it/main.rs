@@ -36,5 +36,6 @@ mod scaleout;
 mod tamper;
 mod transfers;
 mod transparency;
+mod verify_stretches;
 mod what_if;
 mod witness;

@@ -118,7 +118,7 @@ pub(crate) async fn insert_many(
                         .bind(Some(record.resource.clone()))
                         .bind(Some(record.outcome.as_str()))
                         .bind(Some(reasons))
-                        .bind(Some(record.detail.to_string()))
+                        .bind(Some(custos_audit::canonical_json(&record.detail)))
                         .bind(Some(entry.leaf_hash.to_vec()))
                         .bind(Some(entry.chain_hash.to_vec()))
                 }
