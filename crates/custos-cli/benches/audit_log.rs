@@ -13,7 +13,12 @@
 //!    every row from the database (same pages of 1,000) and hashing its columns' bytes (the
 //!    limit of reading the log at all), alternating, three rounds.
 //!
-//! Writes `bench-results/audit_log.json`. `CUSTOS_BENCH_SMOKE=1` shrinks everything.
+//! 3. PostgreSQL, when `CUSTOS_TEST_POSTGRES_URL` is set: `verify` of
+//!    `CUSTOS_BENCH_PG_ENTRIES` (200,000) entries on its fast path against the exact path (the
+//!    same store without its raw row reader) and SHA-256 of the leaves in memory.
+//!
+//! Writes `bench-results/audit_log.json` (SQLite figures). `CUSTOS_BENCH_SMOKE=1` shrinks
+//! everything.
 
 #![allow(
     clippy::unwrap_used,
@@ -285,6 +290,188 @@ async fn main() {
     )
     .unwrap();
     app.close().await;
+    postgres_part().await;
+}
+
+/// The same store without its raw row reader: `verify` then takes the exact path throughout
+/// (decode, encode again, `verify_chain`), as it did on PostgreSQL before the fast path.
+#[derive(Debug)]
+struct ExactOnly(Arc<dyn Store>);
+
+#[async_trait::async_trait]
+impl Store for ExactOnly {
+    async fn begin(&self) -> Result<Box<dyn custos_store::StoreTx>, custos_store::StoreError> {
+        self.0.begin().await
+    }
+    async fn begin_read(&self) -> Result<Box<dyn custos_store::StoreTx>, custos_store::StoreError> {
+        self.0.begin_read().await
+    }
+    async fn session_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<
+        Option<(custos_store::SessionRow, custos_domain::PersonStatus)>,
+        custos_store::StoreError,
+    > {
+        self.0.session_and_status(token_hash).await
+    }
+    async fn touch_session(
+        &self,
+        token_hash: &[u8; 32],
+        at: custos_domain::Timestamp,
+    ) -> Result<(), custos_store::StoreError> {
+        self.0.touch_session(token_hash, at).await
+    }
+    async fn snapshot_into(&self, to: &std::path::Path) -> Result<(), custos_store::StoreError> {
+        self.0.snapshot_into(to).await
+    }
+    async fn close(&self) {
+        self.0.close().await;
+    }
+    async fn missing_audit_guards(&self) -> Result<Vec<&'static str>, custos_store::StoreError> {
+        self.0.missing_audit_guards().await
+    }
+    async fn api_token_and_status(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> Result<
+        Option<(custos_store::ApiTokenRow, custos_domain::PersonStatus)>,
+        custos_store::StoreError,
+    > {
+        self.0.api_token_and_status(token_hash).await
+    }
+    fn audit_batches(&self) -> custos_store::AuditBatches {
+        self.0.audit_batches()
+    }
+    fn audit_units_waiting(&self) -> usize {
+        self.0.audit_units_waiting()
+    }
+}
+
+fn app_over(store: Arc<dyn Store>, blobs: &std::path::Path) -> custos_app::App {
+    custos_app::App::new(
+        store,
+        Arc::new(custos_store::LocalBlobStore::open(blobs).unwrap()),
+        custos_crypto::Kek::generate().unwrap(),
+        Arc::new(custos_domain::SystemClock),
+        custos_app::AppSettings::default(),
+    )
+    .unwrap()
+}
+
+/// PostgreSQL (when `CUSTOS_TEST_POSTGRES_URL` is set): `verify` of `CUSTOS_BENCH_PG_ENTRIES`
+/// (default 200,000) entries on the fast path against the exact path and SHA-256 of the
+/// leaves in memory, alternating, three rounds.
+async fn postgres_part() {
+    use custos_store::testing::PgScratch;
+    let Some(scratch) = PgScratch::create("audit_log bench").await else {
+        return;
+    };
+    let scratch = scratch.unwrap();
+    let size = env_or("CUSTOS_BENCH_PG_ENTRIES", 200_000, 2_000);
+    let store: Arc<dyn Store> = Arc::new(
+        custos_store::PgStore::connect(&scratch.url, 8, true)
+            .await
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let mut conn = scratch.connect().await.unwrap();
+    let (mut tree, mut chain) = (MemoryTree::default(), custos_audit::GENESIS);
+    let mut canonical = Vec::new();
+    let mut seq = 0u64;
+    while seq < size {
+        let mut columns: (Vec<i64>, Vec<i64>, Vec<String>, Vec<Option<String>>) =
+            Default::default();
+        let mut texts: [Vec<String>; 5] = Default::default();
+        let mut hashes: (Vec<Vec<u8>>, Vec<Vec<u8>>) = Default::default();
+        for _ in 0..5_000.min(size - seq) {
+            seq += 1;
+            let r = record(seq);
+            let bytes = r.canonical_bytes(seq);
+            let leaf = custos_audit::leaf_hash(&bytes);
+            chain = custos_audit::chain_hash(&chain, &leaf);
+            tree.push(leaf).unwrap();
+            canonical.push(bytes);
+            columns.0.push(i64::try_from(seq).unwrap());
+            columns.1.push(r.at_ms);
+            columns.2.push(r.request_id.to_string());
+            columns.3.push(r.actor.map(|a| a.to_string()));
+            texts[0].push(r.action.clone());
+            texts[1].push(r.resource.clone());
+            texts[2].push(r.outcome.as_str().to_owned());
+            texts[3].push(serde_json::to_string(&r.reasons).unwrap());
+            texts[4].push(custos_audit::canonical_json(&r.detail));
+            hashes.0.push(leaf.to_vec());
+            hashes.1.push(chain.to_vec());
+        }
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, resource, outcome, \
+             reasons, detail, leaf_hash, chain_hash) SELECT * FROM UNNEST($1::bigint[], \
+             $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+             $8::text[], $9::text[], $10::bytea[], $11::bytea[])",
+        )
+        .bind(columns.0)
+        .bind(columns.1)
+        .bind(columns.2)
+        .bind(columns.3)
+        .bind(std::mem::take(&mut texts[0]))
+        .bind(std::mem::take(&mut texts[1]))
+        .bind(std::mem::take(&mut texts[2]))
+        .bind(std::mem::take(&mut texts[3]))
+        .bind(std::mem::take(&mut texts[4]))
+        .bind(hashes.0)
+        .bind(hashes.1)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let stored = tree.stored_hashes();
+    for (from, part) in stored.chunks(20_000).enumerate() {
+        let idx: Vec<i64> = (0..part.len())
+            .map(|i| i64::try_from(from * 20_000 + i).unwrap())
+            .collect();
+        let hashes: Vec<Vec<u8>> = part.iter().map(|h| h.to_vec()).collect();
+        sqlx::query(
+            "INSERT INTO audit_tree (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+        )
+        .bind(idx)
+        .bind(hashes)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    println!(
+        "PostgreSQL: wrote {size} entries and their tree in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let blobs = tempfile::tempdir().unwrap();
+    let fast = app_over(Arc::clone(&store), blobs.path());
+    let exact = app_over(Arc::new(ExactOnly(Arc::clone(&store))), blobs.path());
+    let (mut fast_s, mut exact_s, mut sha_s) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..if smoke() { 1 } else { 3 } {
+        let t = Instant::now();
+        assert_eq!(exact.verify_audit_log().await.unwrap(), size);
+        exact_s.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        assert_eq!(fast.verify_audit_log().await.unwrap(), size);
+        fast_s.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let mut acc = 0u8;
+        for bytes in &canonical {
+            acc ^= custos_audit::leaf_hash(bytes)[0];
+        }
+        std::hint::black_box(acc);
+        sha_s.push(t.elapsed().as_secs_f64());
+    }
+    let (fast_s, exact_s, sha_s) = (stats(fast_s).0, stats(exact_s).0, stats(sha_s).0);
+    println!(
+        "PostgreSQL verify of {size} entries: fast path {fast_s:.2} s, exact path {exact_s:.2} s \
+         (fast x{:.2} of exact); SHA-256 of the leaves in memory {sha_s:.3} s (fast x{:.2})",
+        fast_s / exact_s,
+        fast_s / sha_s
+    );
+    fast.close().await;
+    scratch.drop_schema().await;
 }
 
 /// Reads every row of the log (pages of 1,000, as verify does) and hashes each row's columns:

@@ -1,10 +1,11 @@
-//! The audit log's rows as stored, read straight from the SQLite file for `custos audit
-//! verify` (every entry, once): on connections of their own, one per verifying thread, with
-//! each column borrowed from SQLite's row (no decoding, no allocation per row).
+//! The audit log's rows as stored, for `custos audit verify` (every entry, once), each column
+//! borrowed from the database's row (no decoding into records, no allocation per column).
 //!
-//! sqlx hands every row to the async side through its worker thread and copies each value,
-//! which costs more than hashing the row (~3-4.7 µs a row here); this reader is the floor of
-//! reading the log at all. It only reads: the file is opened read-only.
+//! SQLite: straight from the file, on read-only rusqlite connections of their own, one per
+//! verifying thread (sqlx hands every row to the async side through its worker thread and
+//! copies each value, which costs more than hashing the row: ~3-4.7 µs a row here).
+//! PostgreSQL: a stretch of rows fetched through the store's pool, the thread waiting on the
+//! runtime for it, then read in place.
 
 use crate::StoreError;
 use custos_audit::stored::StoredEntry;
@@ -35,6 +36,10 @@ pub(crate) struct SqliteRowReader {
 const ROWS: &str = "SELECT seq, at_ms, request_id, actor_id, action, resource, outcome, \
                     reasons, detail, leaf_hash, chain_hash FROM audit_log \
                     WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq";
+/// The same in PostgreSQL's placeholders.
+const PG_ROWS: &str = "SELECT seq, at_ms, request_id, actor_id, action, resource, outcome, \
+                       reasons, detail, leaf_hash, chain_hash FROM audit_log \
+                       WHERE seq BETWEEN $1 AND $2 ORDER BY seq";
 
 /// The most of the database file mapped (address space, not memory; SQLite caps it at 2 GiB
 /// unless built otherwise, and reads the rest of a larger file as before).
@@ -98,13 +103,46 @@ fn row_entry<'r>(row: &'r rusqlite::Row<'_>) -> Option<StoredEntry<'r>> {
     })
 }
 
-impl AuditRowReader for SqliteRowReader {
+/// A sequence number as the databases store it.
+fn bound(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The last sequence number read (`max(seq)`: none in an empty log).
+fn seq_of(last: Option<i64>) -> u64 {
+    last.and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
+}
+
+/// [`AuditRowReader`] through the PostgreSQL pool, from a thread outside the runtime.
+pub(crate) struct PgRowReader {
+    pub(crate) pool: sqlx::PgPool,
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+fn pg_entry(row: &sqlx::postgres::PgRow) -> Option<StoredEntry<'_>> {
+    use sqlx::Row;
+    Some(StoredEntry {
+        seq: row.try_get(0).ok()?,
+        at_ms: row.try_get(1).ok()?,
+        request_id: row.try_get(2).ok()?,
+        actor: row.try_get(3).ok()?,
+        action: row.try_get(4).ok()?,
+        resource: row.try_get(5).ok()?,
+        outcome: row.try_get(6).ok()?,
+        reasons: row.try_get(7).ok()?,
+        detail: row.try_get(8).ok()?,
+        leaf_hash: row.try_get(9).ok()?,
+        chain_hash: row.try_get(10).ok()?,
+    })
+}
+
+impl AuditRowReader for PgRowReader {
     fn last_seq(&mut self) -> Result<u64, StoreError> {
         let last: Option<i64> = self
-            .conn
-            .query_row("SELECT max(seq) FROM audit_log", [], |row| row.get(0))
-            .map_err(err)?;
-        Ok(last.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+            .runtime
+            .block_on(sqlx::query_scalar("SELECT max(seq) FROM audit_log").fetch_one(&self.pool))
+            .map_err(crate::sql::map_err)?;
+        Ok(seq_of(last))
     }
 
     fn visit(
@@ -113,7 +151,37 @@ impl AuditRowReader for SqliteRowReader {
         last: u64,
         visit: &mut dyn FnMut(Option<StoredEntry<'_>>),
     ) -> Result<(), StoreError> {
-        let bound = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let rows = self
+            .runtime
+            .block_on(
+                sqlx::query(PG_ROWS)
+                    .bind(bound(first))
+                    .bind(bound(last))
+                    .fetch_all(&self.pool),
+            )
+            .map_err(crate::sql::map_err)?;
+        for row in &rows {
+            visit(pg_entry(row));
+        }
+        Ok(())
+    }
+}
+
+impl AuditRowReader for SqliteRowReader {
+    fn last_seq(&mut self) -> Result<u64, StoreError> {
+        let last: Option<i64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM audit_log", [], |row| row.get(0))
+            .map_err(err)?;
+        Ok(seq_of(last))
+    }
+
+    fn visit(
+        &mut self,
+        first: u64,
+        last: u64,
+        visit: &mut dyn FnMut(Option<StoredEntry<'_>>),
+    ) -> Result<(), StoreError> {
         let mut statement = self.conn.prepare_cached(ROWS).map_err(err)?;
         let mut rows = statement.query([bound(first), bound(last)]).map_err(err)?;
         while let Some(row) = rows.next().map_err(err)? {

@@ -127,9 +127,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Read units waiting for their audit entries to be written now.
     fn audit_units_waiting(&self) -> usize;
 
-    /// A reader of the audit log's rows as stored, on a connection of its own, for verifying
-    /// the whole log (`custos audit verify`); `None` when this backend has none (the log is
-    /// then read through read units).
+    /// A reader of the audit log's rows as stored, for verifying the whole log (`custos audit
+    /// verify`), to be used from a thread outside the async runtime (SQLite: a connection of
+    /// its own; PostgreSQL: the pool, waiting on the runtime); `None` when there is none (the
+    /// log is then read through read units).
     fn audit_row_reader(&self) -> Result<Option<Box<dyn AuditRowReader>>, StoreError> {
         Ok(None)
     }

@@ -230,6 +230,17 @@ impl Store for PgStore {
     fn audit_units_waiting(&self) -> usize {
         self.group.waiting()
     }
+
+    fn audit_row_reader(&self) -> Result<Option<Box<dyn crate::AuditRowReader>>, StoreError> {
+        // Read from threads outside the runtime, which wait on it for each stretch; without
+        // a runtime to wait on, the log is read through read units.
+        Ok(tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            Box::new(crate::audit_scan::PgRowReader {
+                pool: self.pool.clone(),
+                runtime,
+            }) as Box<dyn crate::AuditRowReader>
+        }))
+    }
 }
 
 /// A unit of work on one pooled connection, held from `BEGIN` to `COMMIT` (statements written

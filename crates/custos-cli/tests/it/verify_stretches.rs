@@ -1,5 +1,6 @@
 //! `custos audit verify` on a log of several stretches (the fast path reads 1,024 entries at a
-//! time, one thread per core): the verdict is the one the entry-by-entry path gives. An
+//! time, one thread per core), on SQLite and PostgreSQL: the verdict is the one the
+//! entry-by-entry path gives. An
 //! intact log and a row stored in an older but equivalent form verify; a change, a deleted
 //! row, two rows swapped across a stretch boundary, a recorded head that differs and a cut
 //! tail are each named by their sequence number, wherever they fall.
@@ -38,10 +39,8 @@ fn record(n: u64) -> AuditRecord {
     }
 }
 
-/// A database of `ENTRIES` entries written through the store (100 per unit), closed.
-async fn written_log(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("custos.db");
-    let store = SqliteStore::open(&path, true).await.unwrap();
+/// Appends `ENTRIES` entries through the store, 100 per unit.
+async fn write_log(store: &dyn Store) {
     let mut n = 0;
     while n < ENTRIES {
         let mut tx = store.begin().await.unwrap();
@@ -51,12 +50,9 @@ async fn written_log(dir: &Path) -> std::path::PathBuf {
         }
         tx.commit().await.unwrap();
     }
-    store.close().await;
-    path
 }
 
-async fn app_on(path: &Path, blobs: &Path) -> App {
-    let store = Arc::new(SqliteStore::open(path, false).await.unwrap());
+fn app_on(store: Arc<dyn Store>, blobs: &Path) -> App {
     App::new(
         store,
         Arc::new(custos_store::LocalBlobStore::open(blobs).unwrap()),
@@ -67,175 +63,214 @@ async fn app_on(path: &Path, blobs: &Path) -> App {
     .unwrap()
 }
 
-/// Runs `statements` on a copy of the log as a hostile administrator would (the append-only
-/// triggers dropped, then put back) and verifies the copy against `known`.
-async fn verdict_after(
-    original: &Path,
-    statements: &[&str],
-    known: &[AuditHead],
-) -> Result<u64, String> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("custos.db");
-    std::fs::copy(original, &path).unwrap();
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        let mut triggers: Vec<(String, String)> = Vec::new();
-        {
-            let mut query = conn
-                .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-                .unwrap();
-            let rows = query
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-                .unwrap();
-            for row in rows {
-                triggers.push(row.unwrap());
-            }
-        }
-        for (name, _) in &triggers {
-            conn.execute_batch(&format!("DROP TRIGGER {name}")).unwrap();
-        }
-        for statement in statements {
-            conn.execute_batch(statement).unwrap();
-        }
-        for (_, sql) in &triggers {
-            conn.execute_batch(sql).unwrap();
-        }
-    }
-    let blobs = tempfile::tempdir().unwrap();
-    let app = app_on(&path, blobs.path()).await;
-    let verdict = app
-        .verify_audit_log_against(known)
+/// Entry `seq` as the store reads it.
+async fn entry(store: &dyn Store, seq: u64) -> custos_audit::AuditEntry {
+    let mut tx = store.begin_read().await.unwrap();
+    let mut found = tx
+        .audit_entries(&custos_store::AuditFilter::default(), seq - 1, 1)
         .await
-        .map(|v| v.entries)
-        .map_err(|e| e.to_string());
-    app.close().await;
-    verdict
+        .unwrap();
+    tx.commit().await.unwrap();
+    found.remove(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_log_of_several_stretches_gets_the_entry_by_entry_verdict() -> TestResult {
-    let dir = tempfile::tempdir()?;
-    let original = written_log(dir.path()).await;
-    let intact = verdict_after(&original, &[], &[]).await;
-    assert_eq!(intact, Ok(ENTRIES));
+/// A change and what `custos audit verify` must say about it.
+struct Case {
+    kind: &'static str,
+    statements: Vec<String>,
+    known: Vec<AuditHead>,
+    /// `Ok(entries)`, or the words the refusal must contain.
+    verdict: Result<u64, &'static str>,
+}
 
-    // The chain hash of entry 2,100, as a head recorded outside the database would hold it.
-    let head_at = |seq: u64| {
-        let conn = rusqlite::Connection::open(&original).unwrap();
-        let chain: Vec<u8> = conn
-            .query_row(
-                "SELECT chain_hash FROM audit_log WHERE seq = ?1",
-                [i64::try_from(seq).unwrap()],
-                |row| row.get(0),
-            )
-            .unwrap();
-        AuditHead {
-            seq,
-            chain_hash: chain.try_into().unwrap(),
-        }
+/// The cases, on a log read through `store`; `bytea` writes bytes as the dialect's literal.
+async fn cases(store: &dyn Store, bytea: fn(&[u8]) -> String) -> Vec<Case> {
+    let head_at = |e: custos_audit::AuditEntry| AuditHead {
+        seq: e.seq,
+        chain_hash: e.chain_hash,
     };
-    let recorded = head_at(2_100);
-    assert_eq!(
-        verdict_after(&original, &[], &[recorded, head_at(ENTRIES)]).await,
-        Ok(ENTRIES)
-    );
-
-    // Entry 1,500 written by an older version: its detail's keys in another order. Same
-    // entry, same canonical bytes: it verifies (read again on the exact path).
-    let older = verdict_after(
-        &original,
-        &[r#"UPDATE audit_log SET detail = '{"withheld":1,"shown":1500}' WHERE seq = 1500"#],
-        &[],
-    )
-    .await;
-    assert_eq!(older, Ok(ENTRIES));
-
+    let recorded = head_at(entry(store, 2_100).await);
+    let last = head_at(entry(store, ENTRIES).await);
     // Entry 2,601 turned around and its leaf hash written again to match (its chain hash
     // left): only the chain catches it.
-    let forged = {
-        let conn = rusqlite::Connection::open(&original).unwrap();
-        let record = conn
-            .query_row(
-                "SELECT at_ms, request_id, actor_id, action, resource, reasons, detail \
-                 FROM audit_log WHERE seq = 2601",
-                [],
-                |row| {
-                    let text = |i: usize| row.get::<_, String>(i);
-                    Ok(AuditRecord {
-                        at_ms: row.get(0)?,
-                        request_id: RequestId(text(1)?.parse().unwrap()),
-                        actor: row
-                            .get::<_, Option<String>>(2)?
-                            .map(|a| PersonId(a.parse().unwrap())),
-                        action: text(3)?,
-                        resource: text(4)?,
-                        outcome: Outcome::Deny,
-                        reasons: serde_json::from_str(&text(5)?).unwrap(),
-                        detail: serde_json::from_str(&text(6)?).unwrap(),
-                    })
-                },
-            )
-            .unwrap();
-        let leaf = custos_audit::leaf_hash(&record.canonical_bytes(2601));
-        let hex: String = leaf.iter().map(|b| format!("{b:02x}")).collect();
-        format!("UPDATE audit_log SET outcome = 'deny', leaf_hash = X'{hex}' WHERE seq = 2601")
+    let mut turned = entry(store, 2_601).await.record;
+    turned.outcome = Outcome::Deny;
+    let forged = format!(
+        "UPDATE audit_log SET outcome = 'deny', leaf_hash = {} WHERE seq = 2601",
+        bytea(&custos_audit::leaf_hash(&turned.canonical_bytes(2_601)))
+    );
+    let case = |kind, statements: &[&str], known: Vec<AuditHead>, verdict| Case {
+        kind,
+        statements: statements.iter().map(|s| (*s).to_owned()).collect(),
+        known,
+        verdict,
     };
-    let wrong_head = AuditHead {
-        chain_hash: [7; 32],
-        ..recorded
-    };
-    let cases: [(&str, Vec<&str>, Vec<AuditHead>, &str); 7] = [
-        (
-            "a decision turned around, its leaf hash written again",
-            vec![&forged],
-            vec![],
-            "audit entry 2601 does not match its hash",
+    vec![
+        case("intact", &[], vec![], Ok(ENTRIES)),
+        case(
+            "recorded heads kept",
+            &[],
+            vec![recorded, last],
+            Ok(ENTRIES),
         ),
-        (
+        // Entry 1,500 written by an older version: its detail's keys in another order. Same
+        // entry, same canonical bytes: it verifies (read again on the exact path).
+        case(
+            "an older but equivalent row",
+            &[r#"UPDATE audit_log SET detail = '{"withheld":1,"shown":1500}' WHERE seq = 1500"#],
+            vec![],
+            Ok(ENTRIES),
+        ),
+        Case {
+            kind: "a decision turned around, its leaf hash written again",
+            statements: vec![forged],
+            known: vec![],
+            verdict: Err("audit entry 2601 does not match its hash"),
+        },
+        case(
             "a decision turned around",
-            vec!["UPDATE audit_log SET outcome = 'deny' WHERE seq = 2601"],
+            &["UPDATE audit_log SET outcome = 'deny' WHERE seq = 2601"],
             vec![],
-            "audit entry 2601 does not match its hash",
+            Err("audit entry 2601 does not match its hash"),
         ),
-        (
+        case(
             "a detail changed",
-            vec![r#"UPDATE audit_log SET detail = '{"shown":1500,"withheld":0}' WHERE seq = 1500"#],
+            &[r#"UPDATE audit_log SET detail = '{"shown":1500,"withheld":0}' WHERE seq = 1500"#],
             vec![],
-            "audit entry 1500 does not match its hash",
+            Err("audit entry 1500 does not match its hash"),
         ),
-        (
+        case(
             "a row deleted",
-            vec!["DELETE FROM audit_log WHERE seq = 1030"],
+            &["DELETE FROM audit_log WHERE seq = 1030"],
             vec![],
-            "audit entry 1031 follows 1029",
+            Err("audit entry 1031 follows 1029"),
         ),
-        (
+        case(
             "two rows swapped across a stretch boundary",
-            vec![
+            &[
                 "UPDATE audit_log SET seq = -2048 WHERE seq = 2048",
                 "UPDATE audit_log SET seq = 2048 WHERE seq = 2049",
                 "UPDATE audit_log SET seq = 2049 WHERE seq = -2048",
             ],
             vec![],
-            "audit entry 2048 does not match its hash",
+            Err("audit entry 2048 does not match its hash"),
         ),
-        (
+        case(
             "a head recorded outside differs",
-            vec![],
-            vec![wrong_head],
-            "entry 2100 differs from the recorded head",
+            &[],
+            vec![AuditHead {
+                chain_hash: [7; 32],
+                ..recorded
+            }],
+            Err("entry 2100 differs from the recorded head"),
         ),
-        (
+        case(
             "the tail cut",
-            vec!["DELETE FROM audit_log WHERE seq > 3000"],
-            vec![head_at(ENTRIES)],
-            "the log ends at entry 3000, but entry 3300 was recorded",
+            &["DELETE FROM audit_log WHERE seq > 3000"],
+            vec![last],
+            Err("the log ends at entry 3000, but entry 3300 was recorded"),
         ),
-    ];
-    for (kind, statements, known, named) in cases {
-        let verdict = verdict_after(&original, &statements, &known).await;
-        let message = verdict.err().unwrap_or_default();
-        assert!(message.contains(named), "{kind}: {message}");
+    ]
+}
+
+fn check(case: &Case, verdict: Result<u64, String>) {
+    match (&case.verdict, verdict) {
+        (Ok(entries), Ok(got)) => assert_eq!(*entries, got, "{}", case.kind),
+        (Err(named), Err(message)) => {
+            assert!(message.contains(named), "{}: {message}", case.kind);
+        }
+        (want, got) => panic!("{}: wanted {want:?}, got {got:?}", case.kind),
+    }
+}
+
+async fn verify(app: &App, known: &[AuditHead]) -> Result<u64, String> {
+    app.verify_audit_log_against(known)
+        .await
+        .map(|v| v.entries)
+        .map_err(|e| format!("{e} ({e:?})"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_verify_of_several_stretches_gets_the_entry_by_entry_verdict() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let original = dir.path().join("custos.db");
+    let store = SqliteStore::open(&original, true).await?;
+    write_log(&store).await;
+    let cases = cases(&store, |b| format!("X'{}'", hex(b))).await;
+    store.close().await;
+    for case in &cases {
+        // Each change on a copy of the log, as a hostile administrator would make it (the
+        // append-only triggers dropped, then put back).
+        let copy = tempfile::tempdir()?;
+        let path = copy.path().join("custos.db");
+        std::fs::copy(&original, &path)?;
+        {
+            let conn = rusqlite::Connection::open(&path)?;
+            let triggers: Vec<(String, String)> = conn
+                .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (name, _) in &triggers {
+                conn.execute_batch(&format!("DROP TRIGGER {name}"))?;
+            }
+            for statement in &case.statements {
+                conn.execute_batch(statement)?;
+            }
+            for (_, sql) in &triggers {
+                conn.execute_batch(sql)?;
+            }
+        }
+        let app = app_on(
+            Arc::new(SqliteStore::open(&path, false).await?),
+            copy.path(),
+        );
+        check(case, verify(&app, &case.known).await);
+        app.close().await;
     }
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_verify_of_several_stretches_gets_the_entry_by_entry_verdict() -> TestResult {
+    use custos_store::testing::PgScratch;
+    let Some(scratch) =
+        PgScratch::create("postgres_verify_of_several_stretches_gets_the_entry_by_entry_verdict")
+            .await
+    else {
+        return Ok(());
+    };
+    let scratch = scratch?;
+    let store = Arc::new(custos_store::PgStore::connect(&scratch.url, 4, true).await?);
+    write_log(&*store).await;
+    let cases = cases(&*store, |b| format!("'\\x{}'::bytea", hex(b))).await;
+    let mut conn = scratch.connect().await?;
+    sqlx::raw_sql("CREATE TABLE pristine AS SELECT * FROM audit_log")
+        .execute(&mut conn)
+        .await?;
+    let blobs = tempfile::tempdir()?;
+    let app = app_on(store, blobs.path());
+    for case in &cases {
+        // The log put back as written, then changed with the triggers off (a superuser's
+        // session_replication_role), as a hostile administrator would.
+        let mut script = String::from(
+            "SET session_replication_role = replica; DELETE FROM audit_log; \
+             INSERT INTO audit_log SELECT * FROM pristine;",
+        );
+        for statement in &case.statements {
+            script.push_str(statement);
+            script.push(';');
+        }
+        script.push_str("SET session_replication_role = origin;");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+            .execute(&mut conn)
+            .await?;
+        check(case, verify(&app, &case.known).await);
+    }
+    app.close().await;
+    scratch.drop_schema().await;
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
