@@ -77,9 +77,9 @@ impl StoredEntry<'_> {
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"action\":");
-        push_str(out, self.action);
+        crate::push_json_str(out, self.action);
         out.extend_from_slice(b",\"resource\":");
-        push_str(out, self.resource);
+        crate::push_json_str(out, self.resource);
         out.extend_from_slice(b",\"outcome\":\"");
         out.extend_from_slice(self.outcome.as_bytes());
         out.extend_from_slice(b"\",\"reasons\":");
@@ -259,7 +259,7 @@ impl<'a> Parser<'a> {
         loop {
             let rest = &self.bytes[self.at..];
             let stop = memchr::memchr2(b'"', b'\\', rest)?;
-            if has_control(&rest[..stop]) {
+            if crate::has_control(&rest[..stop]) {
                 return None;
             }
             self.at += stop + 1;
@@ -293,31 +293,6 @@ impl<'a> Parser<'a> {
                 _ => return None,
             }
         }
-    }
-}
-
-/// Whether `bytes` holds a control character (below U+0020), which a JSON string escapes.
-/// Checked 32 bytes at a time without an early exit inside a block, so that it is vectorised.
-fn has_control(bytes: &[u8]) -> bool {
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
-        if block.iter().fold(false, |any, &c| any | (c < 0x20)) {
-            return true;
-        }
-    }
-    blocks.remainder().iter().any(|&c| c < 0x20)
-}
-
-/// Appends `text` as a JSON string, as [`crate::push_json_str`] does, copying it at once when
-/// nothing in it needs an escape (the usual case: actions and resources are ids).
-fn push_str(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    if memchr::memchr2(b'"', b'\\', bytes).is_none() && !has_control(bytes) {
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-    } else {
-        crate::push_json_str(out, text);
     }
 }
 
