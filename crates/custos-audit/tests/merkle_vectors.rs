@@ -251,3 +251,32 @@ proptest! {
         }
     }
 }
+
+/// Proving reads few stored hashes, never the log: an inclusion or consistency proof in a tree
+/// of n leaves reads at most 2 * bits(n) of them (bits(n): the bits of n, so 2 log2 n + 2), and a
+/// root at most bits(n). Every size up to 1,100 and every index or older size of it.
+#[test]
+fn proofs_read_at_most_two_hashes_a_level() {
+    let mut worst = (0, 0, 0);
+    for n in 1..=1_100u64 {
+        let bits = (64 - n.leading_zeros()) as usize;
+        assert!(
+            custos_audit::merkle::root_needs(n).len() <= bits,
+            "root of {n}"
+        );
+        for i in 0..n {
+            let inclusion = custos_audit::merkle::inclusion_needs(n, i).unwrap().len();
+            let consistency = custos_audit::merkle::consistency_needs(i + 1, n)
+                .unwrap()
+                .len();
+            assert!(
+                inclusion <= 2 * bits,
+                "inclusion of {i} in {n}: {inclusion}"
+            );
+            assert!(consistency <= 2 * bits, "{} to {n}: {consistency}", i + 1);
+            worst = worst.max((inclusion.max(consistency), n, i));
+        }
+    }
+    // The bound is all but reached (so it is the right one): 19 hashes, at 1,023 leaves.
+    assert_eq!(worst.0, 19, "{worst:?}");
+}

@@ -15,6 +15,7 @@ pub mod areas;
 mod audit_scan;
 mod blob;
 mod group_commit;
+mod pg_append;
 mod postgres;
 mod rows;
 mod sql;

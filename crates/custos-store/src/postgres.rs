@@ -12,6 +12,7 @@
 
 use crate::areas::{AuditTx, audit};
 use crate::group_commit::{AuditBatches, GroupCommit};
+use crate::pg_append::{self, Tip, TipCache};
 use crate::rows::{ApiTokenRow, AuditFilter, SessionRow};
 use crate::sql::exec::{Conn, SqlTx, q};
 use crate::sql::{
@@ -37,6 +38,8 @@ pub struct PgStore {
     pool: PgPool,
     /// Read units' audit entries waiting for a writer on this node.
     group: Arc<GroupCommit>,
+    /// The log's tip as this node last committed it (`pg_append`).
+    tip: TipCache,
 }
 
 /// The URL without its password (nor its query, which may hold one), for messages and logs.
@@ -94,6 +97,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             group: Arc::default(),
+            tip: TipCache::default(),
         })
     }
 
@@ -137,13 +141,17 @@ async fn check_schema(pool: &PgPool) -> Result<(), StoreError> {
 #[async_trait]
 impl Store for PgStore {
     async fn begin(&self) -> Result<Box<dyn StoreTx>, StoreError> {
-        Ok(Box::new(PgTx::open(&self.pool, "BEGIN", None).await?))
+        Ok(Box::new(
+            PgTx::open(&self.pool, "BEGIN", None, self.tip.clone()).await?,
+        ))
     }
 
     async fn begin_read(&self) -> Result<Box<dyn StoreTx>, StoreError> {
         let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
         let group = Some((Arc::clone(&self.group), self.pool.clone()));
-        Ok(Box::new(PgTx::open(&self.pool, begin, group).await?))
+        Ok(Box::new(
+            PgTx::open(&self.pool, begin, group, self.tip.clone()).await?,
+        ))
     }
 
     async fn session_and_status(
@@ -257,6 +265,8 @@ struct PgTx {
     read_only: Option<(Arc<GroupCommit>, PgPool)>,
     /// Statements run through [`SqlTx::conn`] (each one round trip to the server).
     statements: u64,
+    /// The node's tip (`pg_append`).
+    tip: TipCache,
 }
 
 impl PgTx {
@@ -264,6 +274,7 @@ impl PgTx {
         pool: &PgPool,
         begin: &'static str,
         read_only: Option<(Arc<GroupCommit>, PgPool)>,
+        tip: TipCache,
     ) -> Result<Self, StoreError> {
         let conn = pool.acquire().await.map_err(map_err)?;
         let mut tx = PgTx {
@@ -272,6 +283,7 @@ impl PgTx {
             pending: Vec::new(),
             read_only,
             statements: 0,
+            tip,
         };
         tx.simple(begin).await?;
         Ok(tx)
@@ -286,8 +298,9 @@ impl PgTx {
         Ok(())
     }
 
-    /// Numbers and writes the pending audit entries. The sequencer row stays locked until the
-    /// unit ends: the next entry of any node follows these.
+    /// Numbers and writes the pending audit entries: in one statement at the node's tip if it
+    /// still holds (`pg_append`), the general way if not. Either way the sequencer row stays
+    /// locked until the unit ends: the next entry of any node follows these.
     async fn sequence_pending(&mut self) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
@@ -296,6 +309,18 @@ impl PgTx {
             .one(self.conn())
             .await?;
         let mut prev = audit::head_of(&head)?;
+        // The row is locked: if it holds the node's tip, one statement writes everything.
+        if let Some(tip) = self.tip.peek().filter(|t| (t.seq, t.chain) == prev) {
+            let records = std::mem::take(&mut self.pending);
+            self.statements += 1;
+            match pg_append::append_at_tip(&mut *self.conn, &tip, records).await? {
+                Ok(next) => {
+                    self.tip.publish(next);
+                    return Ok(());
+                }
+                Err(records) => self.pending = records,
+            }
+        }
         let first = prev.0;
         let mut entries = Vec::with_capacity(self.pending.len());
         for record in std::mem::take(&mut self.pending) {
@@ -305,24 +330,49 @@ impl PgTx {
         }
         audit::insert_many(self.conn(), &entries).await?;
         let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
-        crate::areas::audit_tree::extend(self.conn(), first, &leaves).await?;
+        let edge = crate::areas::audit_tree::extend(self.conn(), first, &leaves).await?;
         q("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
             .bind(i64::try_from(prev.0).map_err(|_| StoreError::Corrupt("seq".into()))?)
             .bind(&prev.1[..])
             .run(self.conn())
             .await?;
+        self.tip.publish(Tip {
+            seq: prev.0,
+            chain: prev.1,
+            edge,
+        });
+        Ok(())
+    }
+
+    /// Commits the unit.
+    async fn finish(&mut self) -> Result<(), StoreError> {
+        self.simple("COMMIT").await?;
+        self.open = false;
         Ok(())
     }
 }
 
-/// Numbers and writes a batch of read units' entries in one short transaction of its own.
-async fn write_batch(pool: &PgPool, records: Vec<AuditRecord>) -> Result<(), StoreError> {
-    let mut tx = PgTx::open(pool, "BEGIN", None).await?;
+/// Numbers and writes a batch of read units' entries in one short transaction of its own: one
+/// statement at the node's tip if it still holds, the general way if not.
+async fn write_batch(
+    pool: &PgPool,
+    tip: TipCache,
+    records: Vec<AuditRecord>,
+) -> Result<(), StoreError> {
+    let records = match tip.peek() {
+        Some(at) => match pg_append::append_at_tip(pool, &at, records).await? {
+            Ok(next) => {
+                tip.publish(next);
+                return Ok(());
+            }
+            Err(records) => records,
+        },
+        None => records,
+    };
+    let mut tx = PgTx::open(pool, "BEGIN", None, tip).await?;
     tx.pending = records;
     tx.sequence_pending().await?;
-    tx.simple("COMMIT").await?;
-    tx.open = false;
-    Ok(())
+    tx.finish().await
 }
 
 impl Drop for PgTx {
@@ -354,17 +404,16 @@ impl StoreTx for PgTx {
                 self.simple("COMMIT").await?;
                 self.open = false;
                 let pending = std::mem::take(&mut self.pending);
+                let tip = self.tip.clone();
                 drop(self);
                 let write = Box::new(move |records| {
-                    Box::pin(async move { write_batch(&pool, records).await }) as _
+                    Box::pin(async move { write_batch(&pool, tip, records).await }) as _
                 });
                 group.submit(pending, write).await
             }
             _ => {
                 self.sequence_pending().await?;
-                self.simple("COMMIT").await?;
-                self.open = false;
-                Ok(())
+                self.finish().await
             }
         }
     }

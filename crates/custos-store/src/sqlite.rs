@@ -377,7 +377,9 @@ async fn append_after_head(
     }
     audit::insert_many(Conn::Lite(tx), &entries).await?;
     let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
-    crate::areas::audit_tree::extend(Conn::Lite(tx), first, &leaves).await
+    crate::areas::audit_tree::extend(Conn::Lite(tx), first, &leaves)
+        .await
+        .map(drop)
 }
 
 /// Writes a batch of read units' `records`, in one short transaction on the writer connection.

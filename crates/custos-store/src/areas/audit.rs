@@ -101,27 +101,19 @@ pub(crate) async fn insert_many(
         });
         let places = if chunk.len() == 1 { 1 } else { 8 };
         for place in 0..places {
-            statement = match chunk.get(place) {
-                Some(entry) => {
-                    let record = &entry.record;
-                    let reasons = serde_json::to_string(&record.reasons)
-                        .map_err(|e| StoreError::Database(e.to_string()))?;
-                    statement
-                        .bind(
-                            i64::try_from(entry.seq)
-                                .map_err(|_| StoreError::Corrupt("seq".into()))?,
-                        )
-                        .bind(Some(record.at_ms))
-                        .bind(Some(record.request_id.to_string()))
-                        .bind(record.actor.map(|a| a.to_string()))
-                        .bind(Some(record.action.clone()))
-                        .bind(Some(record.resource.clone()))
-                        .bind(Some(record.outcome.as_str()))
-                        .bind(Some(reasons))
-                        .bind(Some(custos_audit::canonical_json(&record.detail)))
-                        .bind(Some(entry.leaf_hash.to_vec()))
-                        .bind(Some(entry.chain_hash.to_vec()))
-                }
+            statement = match chunk.get(place).map(Columns::of).transpose()? {
+                Some(c) => statement
+                    .bind(Some(c.seq))
+                    .bind(Some(c.at_ms))
+                    .bind(Some(c.request_id))
+                    .bind(c.actor_id)
+                    .bind(Some(c.action))
+                    .bind(Some(c.resource))
+                    .bind(Some(c.outcome))
+                    .bind(Some(c.reasons))
+                    .bind(Some(c.detail))
+                    .bind(Some(c.leaf_hash))
+                    .bind(Some(c.chain_hash)),
                 None => statement
                     .bind(None::<i64>)
                     .bind(None::<i64>)
@@ -139,6 +131,42 @@ pub(crate) async fn insert_many(
         statement.run(conn.reborrow()).await?;
     }
     Ok(())
+}
+
+/// An entry's `audit_log` columns, as every backend stores them (`detail` in canonical form,
+/// so that `audit verify` can hash it as stored).
+pub(crate) struct Columns {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub request_id: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub resource: String,
+    pub outcome: &'static str,
+    pub reasons: String,
+    pub detail: String,
+    pub leaf_hash: Vec<u8>,
+    pub chain_hash: Vec<u8>,
+}
+
+impl Columns {
+    pub(crate) fn of(entry: &AuditEntry) -> Result<Self, StoreError> {
+        let record = &entry.record;
+        Ok(Columns {
+            seq: i64::try_from(entry.seq).map_err(|_| StoreError::Corrupt("seq".into()))?,
+            at_ms: record.at_ms,
+            request_id: record.request_id.to_string(),
+            actor_id: record.actor.map(|a| a.to_string()),
+            action: record.action.clone(),
+            resource: record.resource.clone(),
+            outcome: record.outcome.as_str(),
+            reasons: serde_json::to_string(&record.reasons)
+                .map_err(|e| StoreError::Database(e.to_string()))?,
+            detail: custos_audit::canonical_json(&record.detail),
+            leaf_hash: entry.leaf_hash.to_vec(),
+            chain_hash: entry.chain_hash.to_vec(),
+        })
+    }
 }
 
 /// Committed entries matching `filter`, in sequence order after `after`; or, when the filter

@@ -10,6 +10,7 @@ use crate::sql::SqlRow;
 use crate::sql::exec::{Conn, q};
 use custos_audit::merkle::{self, Hash, MemoryTree};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("audit tree: {what}"))
@@ -25,13 +26,25 @@ fn hash_of(row: &impl SqlRow) -> Result<Hash, StoreError> {
         .map_err(|_| corrupt("a hash is not 32 bytes"))
 }
 
-/// The stored hashes at `indexes` that are written, eight to a statement.
+/// Places in one fetch statement: a tree's whole right edge (one hash per bit of its size) and
+/// a proof's hashes fit in one round trip.
+const FETCH_PLACES: usize = 64;
+
+/// `SELECT ... WHERE idx IN ($1, ..., $64)`: unused places are bound to NULL.
+static FETCH: LazyLock<String> = LazyLock::new(|| {
+    let places: Vec<String> = (1..=FETCH_PLACES).map(|i| format!("${i}")).collect();
+    format!(
+        "SELECT idx, hash FROM audit_tree WHERE idx IN ({})",
+        places.join(", ")
+    )
+});
+
+/// The stored hashes at `indexes` that are written, 64 to a statement.
 async fn fetch(mut conn: Conn<'_>, indexes: &[u64]) -> Result<HashMap<u64, Hash>, StoreError> {
     let mut out = HashMap::new();
-    for chunk in indexes.chunks(8) {
-        let mut statement =
-            q("SELECT idx, hash FROM audit_tree WHERE idx IN ($1, $2, $3, $4, $5, $6, $7, $8)");
-        for place in 0..8 {
+    for chunk in indexes.chunks(FETCH_PLACES) {
+        let mut statement = q(FETCH.as_str());
+        for place in 0..FETCH_PLACES {
             statement = statement.bind(chunk.get(place).map(|i| int(*i)).transpose()?);
         }
         for row in statement.all(conn.reborrow()).await? {
@@ -88,34 +101,28 @@ async fn write(mut conn: Conn<'_>, rows: &[(u64, Hash)], filling: bool) -> Resul
     Ok(())
 }
 
-/// Adds leaves `first`, `first + 1`, ... (their leaf hashes) to the tree, in the transaction
-/// that writes their entries. If the tree lacks the leaves before `first` (a log from before
-/// the tree existed), they are added first, from the log's leaf hashes.
-pub(crate) async fn extend(
-    mut conn: Conn<'_>,
+/// The stored hashes a tree of `size` leaves keeps on its right edge: the roots of its
+/// complete subtrees, the only hashes below leaf `size` that appending any later leaf reads.
+pub(crate) fn edge_indexes(size: u64) -> Vec<u64> {
+    (0..64u8)
+        .rev()
+        .filter(|level| (size >> level) & 1 == 1)
+        .map(|level| merkle::stored_index(level, (size >> level) - 1))
+        .collect()
+}
+
+/// The right edge of a tree of `size` leaves (see [`edge_indexes`]), by stored-hash index.
+pub(crate) type Edge = HashMap<u64, Hash>;
+
+/// The stored hashes that adding leaves `first`, `first + 1`, ... (their leaf hashes) writes,
+/// given the stored hashes below them they read (at least the right edge of `first` leaves),
+/// and the right edge of the tree after them.
+pub(crate) fn plan(
     first: u64,
     leaves: &[Hash],
-) -> Result<(), StoreError> {
-    if leaves.is_empty() {
-        return Ok(());
-    }
+    old: &Edge,
+) -> Result<(Vec<(u64, Hash)>, Edge), StoreError> {
     let base = merkle::stored_index(0, first);
-    // The stored hashes below this batch that it reads, and the last one of the previous leaf
-    // (present unless the log predates the tree), fetched together.
-    let mut wanted: Vec<u64> = (first..first + leaves.len() as u64)
-        .flat_map(merkle::append_needs)
-        .filter(|idx| *idx < base)
-        .collect();
-    if first > 0 {
-        wanted.push(base - 1);
-    }
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut old = fetch(conn.reborrow(), &wanted).await?;
-    if first > 0 && !old.contains_key(&(base - 1)) {
-        rebuild(conn.reborrow(), first).await?;
-        old = fetch(conn.reborrow(), &wanted).await?;
-    }
     // Hashes this batch computed (indexes from `base` on, in order).
     let mut new: Vec<(u64, Hash)> = Vec::new();
     for (n, leaf) in (first..).zip(leaves) {
@@ -133,7 +140,50 @@ pub(crate) async fn extend(
         }
         new.extend(merkle::append(n, leaf, &needed).map_err(|e| corrupt(&e.to_string()))?);
     }
-    write(conn, &new, false).await
+    let size = first + leaves.len() as u64;
+    let edge = edge_indexes(size)
+        .into_iter()
+        .map(|idx| {
+            let hash = match idx.checked_sub(base) {
+                Some(i) => usize::try_from(i)
+                    .ok()
+                    .and_then(|i| new.get(i))
+                    .map(|(_, h)| *h),
+                None => old.get(&idx).copied(),
+            };
+            hash.map(|h| (idx, h))
+                .ok_or_else(|| corrupt("a stored hash is missing"))
+        })
+        .collect::<Result<Edge, _>>()?;
+    Ok((new, edge))
+}
+
+/// Adds leaves `first`, `first + 1`, ... (their leaf hashes) to the tree, in the transaction
+/// that writes their entries, and returns the tree's right edge after them. If the tree lacks
+/// the leaves before `first` (a log from before the tree existed), they are added first, from
+/// the log's leaf hashes.
+pub(crate) async fn extend(
+    mut conn: Conn<'_>,
+    first: u64,
+    leaves: &[Hash],
+) -> Result<Edge, StoreError> {
+    let base = merkle::stored_index(0, first);
+    // The right edge below this batch, and the last stored hash of the previous leaf (present
+    // unless the log predates the tree), fetched together.
+    let mut wanted = edge_indexes(first);
+    if first > 0 {
+        wanted.push(base - 1);
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut old = fetch(conn.reborrow(), &wanted).await?;
+    if first > 0 && !old.contains_key(&(base - 1)) {
+        rebuild(conn.reborrow(), first).await?;
+        old = fetch(conn.reborrow(), &wanted).await?;
+    }
+    let (new, edge) = plan(first, leaves, &old)?;
+    write(conn, &new, false).await?;
+    Ok(edge)
 }
 
 /// Writes the stored hashes of leaves `0..upto` that are missing, from audit_log's leaf hashes
@@ -170,4 +220,49 @@ async fn rebuild(mut conn: Conn<'_>, upto: u64) -> Result<(), StoreError> {
         .map(|(i, h)| (i, *h))
         .collect();
     write(conn, &rows, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// For every size up to 600: the right edge holds every stored hash below the size that
+    /// appending any of the next 70 leaves reads, and [`plan`] from the edge alone writes the
+    /// same hashes as a tree built leaf by leaf, ending at that tree's edge.
+    #[test]
+    fn the_right_edge_is_all_that_appending_reads() {
+        let leaf = |n: u64| merkle::leaf_hash(&n.to_be_bytes());
+        let mut tree = MemoryTree::default();
+        for n in 0..670u64 {
+            tree.push(leaf(n)).unwrap_or_else(|e| unreachable!("{e}"));
+        }
+        let stored = tree.stored_hashes();
+        let at = |idx: u64| stored[usize::try_from(idx).unwrap_or(usize::MAX)];
+        for size in 0..600u64 {
+            let edge_idx = edge_indexes(size);
+            let base = merkle::stored_index(0, size);
+            for later in size..size + 70 {
+                for idx in merkle::append_needs(later) {
+                    assert!(idx >= base || edge_idx.contains(&idx), "{size}, {later}");
+                }
+            }
+            let edge: Edge = edge_idx.iter().map(|i| (*i, at(*i))).collect();
+            let leaves: Vec<Hash> = (size..size + 9).map(leaf).collect();
+            let (new, after) = plan(size, &leaves, &edge).unwrap_or_else(|e| unreachable!("{e}"));
+            for (idx, hash) in &new {
+                assert_eq!(*hash, at(*idx), "size {size}, index {idx}");
+            }
+            let expected: Edge = edge_indexes(size + 9)
+                .into_iter()
+                .map(|i| (i, at(i)))
+                .collect();
+            assert_eq!(after, expected, "edge after {size} + 9");
+            // One hash short of the edge is refused, not guessed.
+            if let Some(first) = edge_idx.first() {
+                let mut short = edge.clone();
+                short.remove(first);
+                assert!(plan(size, &leaves, &short).is_err(), "size {size}");
+            }
+        }
+    }
 }

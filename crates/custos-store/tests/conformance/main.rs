@@ -9,6 +9,7 @@ use custos_store::*;
 use std::sync::Arc;
 
 mod audit;
+mod audit_tip;
 mod auth;
 mod decisions;
 mod facts;

@@ -1,0 +1,172 @@
+//! PostgreSQL: a batch of audit entries in one statement, when this node knows the log's tip.
+//!
+//! The general way to append (`PgTx::sequence_pending`) locks the sequencer row, reads the
+//! head and the tree's right edge, writes the entries, the tree's hashes and the new head, and
+//! commits: seven or eight round trips, all of them under the row lock that every node's
+//! appends wait for. But the node that wrote last already knows what it would read: the head
+//! and right edge its own write left (the [`Tip`]). With it, the writes are one statement:
+//!
+//! - the sequencer row is updated to the batch's last entry only if it still holds the tip's
+//!   sequence number and chain hash (the row lock is taken, and a concurrent append waited for,
+//!   exactly as `SELECT ... FOR UPDATE` would);
+//! - the entries and the tree's hashes are inserted only if that update happened.
+//!
+//! A batch of the group commit sends it as a transaction of its own: one round trip and one
+//! commit in all. A unit that writes records locks the row first (it must hold it until it
+//! commits anyway) and sends the statement if the row holds the tip: three round trips instead
+//! of seven.
+//!
+//! If another node or unit appended since, the row no longer holds the tip, nothing is written,
+//! and the batch goes the general way, which learns the tip again. A tip is only ever a guess:
+//! the statement checks it against the row under the lock, and the chain hash it checks
+//! commits to every entry before it (and so to the tree's edge), so a stale or wrong tip costs
+//! a round trip, never an entry in the wrong place.
+
+use crate::StoreError;
+use crate::areas::audit::{self, Columns};
+use crate::areas::audit_tree::{self, Edge};
+use crate::sql::map_err;
+use custos_audit::{AuditEntry, AuditRecord};
+use sqlx::Postgres;
+use std::sync::{Arc, Mutex};
+
+/// The last entry's sequence number and chain hash, and the tree's right edge after it, as
+/// written by this node's last append.
+#[derive(Debug, Clone)]
+pub(crate) struct Tip {
+    pub seq: u64,
+    pub chain: [u8; 32],
+    pub edge: Edge,
+}
+
+/// This node's latest known tip (none: the next batch goes the general way).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TipCache(Arc<Mutex<Option<Tip>>>);
+
+impl TipCache {
+    /// The latest known tip. A failed write leaves it as it was: a failed statement writes
+    /// nothing, and a write whose outcome is unknown only makes the tip stale.
+    pub(crate) fn peek(&self) -> Option<Tip> {
+        self.0.lock().ok().and_then(|tip| tip.clone())
+    }
+
+    /// Remembers the tip a write just made, unless a later one is known. A unit publishes
+    /// before it commits, while it still holds the sequencer row, so that the unit waiting for
+    /// the row finds it: if the commit then fails, the tip is wrong and the next write, finding
+    /// the row elsewhere, goes the general way and publishes the right one (at the same
+    /// sequence number, which therefore replaces it).
+    pub(crate) fn publish(&self, tip: Tip) {
+        if let Ok(mut known) = self.0.lock()
+            && known.as_ref().is_none_or(|k| k.seq <= tip.seq)
+        {
+            *known = Some(tip);
+        }
+    }
+}
+
+/// A batch numbered after a tip: its entries, the tree hashes they add, and the tip after them.
+struct Numbered {
+    entries: Vec<AuditEntry>,
+    hashes: Vec<(u64, [u8; 32])>,
+    next: Tip,
+}
+
+/// Numbers `records` after `tip`.
+fn number(tip: &Tip, records: Vec<AuditRecord>) -> Result<Numbered, StoreError> {
+    let mut prev = (tip.seq, tip.chain);
+    let mut entries = Vec::with_capacity(records.len());
+    for record in records {
+        let entry = audit::next_entry(Some(prev), record);
+        prev = (entry.seq, entry.chain_hash);
+        entries.push(entry);
+    }
+    let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
+    let (hashes, edge) = audit_tree::plan(tip.seq, &leaves, &tip.edge)?;
+    let next = Tip {
+        seq: prev.0,
+        chain: prev.1,
+        edge,
+    };
+    Ok(Numbered {
+        entries,
+        hashes,
+        next,
+    })
+}
+
+/// The sequencer row moves from the tip to the batch's last entry, or nothing is written.
+const APPEND_AT_TIP: &str = "WITH head AS (
+        UPDATE audit_head SET seq = $1, chain_hash = $2
+        WHERE id = 1 AND seq = $3 AND chain_hash = $4
+        RETURNING seq
+    ), entries AS (
+        INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, resource, outcome,
+            reasons, detail, leaf_hash, chain_hash)
+        SELECT * FROM unnest($5::BIGINT[], $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[],
+            $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[], $14::BYTEA[], $15::BYTEA[])
+        WHERE EXISTS (SELECT 1 FROM head)
+    ), tree AS (
+        INSERT INTO audit_tree (idx, hash)
+        SELECT * FROM unnest($16::BIGINT[], $17::BYTEA[])
+        WHERE EXISTS (SELECT 1 FROM head)
+    )
+    SELECT count(*) FROM head";
+
+/// Writes `records` after `tip` in one statement, through `executor`: a pool (the statement
+/// is its own transaction, durable when it returns) or a unit's connection (the entries commit
+/// with the unit). `Ok(Ok(tip))`: written, and the tip they make, to publish once committed.
+/// `Ok(Err(records))`: the log has moved on from `tip`; nothing was written, and the records
+/// go the general way.
+pub(crate) async fn append_at_tip<'c, E>(
+    executor: E,
+    tip: &Tip,
+    records: Vec<AuditRecord>,
+) -> Result<Result<Tip, Vec<AuditRecord>>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Postgres>,
+{
+    let Numbered {
+        entries,
+        hashes,
+        next,
+    } = number(tip, records)?;
+    let int = |n: u64| i64::try_from(n).map_err(|_| StoreError::Corrupt("seq".into()));
+    let mut c = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        c.push(Columns::of(entry)?);
+    }
+    let mut idx = Vec::with_capacity(hashes.len());
+    for (i, _) in &hashes {
+        idx.push(int(*i)?);
+    }
+    let written: i64 = sqlx::query_scalar(APPEND_AT_TIP)
+        .bind(int(next.seq)?)
+        .bind(&next.chain[..])
+        .bind(int(tip.seq)?)
+        .bind(&tip.chain[..])
+        .bind(c.iter().map(|c| c.seq).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.at_ms).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.request_id.as_str()).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.actor_id.as_deref()).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.action.as_str()).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.resource.as_str()).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.outcome).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.reasons.as_str()).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.detail.as_str()).collect::<Vec<_>>())
+        .bind(c.iter().map(|c| c.leaf_hash.as_slice()).collect::<Vec<_>>())
+        .bind(
+            c.iter()
+                .map(|c| c.chain_hash.as_slice())
+                .collect::<Vec<_>>(),
+        )
+        .bind(idx)
+        .bind(hashes.iter().map(|(_, h)| &h[..]).collect::<Vec<_>>())
+        .fetch_one(executor)
+        .await
+        .map_err(map_err)?;
+    if written == 1 {
+        Ok(Ok(next))
+    } else {
+        Ok(Err(entries.into_iter().map(|e| e.record).collect()))
+    }
+}
