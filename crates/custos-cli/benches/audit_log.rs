@@ -198,14 +198,7 @@ async fn main() {
 
     // 2. Verify versus SHA-256 over the same bytes, alternating.
     let blobs = tempfile::tempdir_in(&base).unwrap();
-    let app = custos_app::App::new(
-        store.clone(),
-        Arc::new(custos_store::LocalBlobStore::open(blobs.path()).unwrap()),
-        custos_crypto::Kek::generate().unwrap(),
-        Arc::new(custos_domain::SystemClock),
-        custos_app::AppSettings::default(),
-    )
-    .unwrap();
+    let app = app_over(store.clone(), blobs.path());
     let (mut verify, mut hashing, mut reading) = (Vec::new(), Vec::new(), Vec::new());
     let mut all_hashing = Vec::new();
     let pool = sqlx::sqlite::SqlitePoolOptions::new()

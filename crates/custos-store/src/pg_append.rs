@@ -73,20 +73,13 @@ struct Numbered {
 
 /// Numbers `records` after `tip`.
 fn number(tip: &Tip, records: Vec<AuditRecord>) -> Result<Numbered, StoreError> {
-    let mut prev = (tip.seq, tip.chain);
-    let mut entries = Vec::with_capacity(records.len());
-    for record in records {
-        let entry = audit::next_entry(Some(prev), record);
-        prev = (entry.seq, entry.chain_hash);
-        entries.push(entry);
-    }
+    let entries = audit::number_after(Some((tip.seq, tip.chain)), records);
+    let (seq, chain) = entries
+        .last()
+        .map_or((tip.seq, tip.chain), |e| (e.seq, e.chain_hash));
     let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
     let (hashes, edge) = audit_tree::plan(tip.seq, &leaves, &tip.edge)?;
-    let next = Tip {
-        seq: prev.0,
-        chain: prev.1,
-        edge,
-    };
+    let next = Tip { seq, chain, edge };
     Ok(Numbered {
         entries,
         hashes,

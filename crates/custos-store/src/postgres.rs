@@ -308,7 +308,7 @@ impl PgTx {
         let head = q("SELECT seq, chain_hash FROM audit_head WHERE id = 1 FOR UPDATE")
             .one(self.conn())
             .await?;
-        let mut prev = audit::head_of(&head)?;
+        let prev = audit::head_of(&head)?;
         // The row is locked: if it holds the node's tip, one statement writes everything.
         if let Some(tip) = self.tip.peek().filter(|t| (t.seq, t.chain) == prev) {
             let records = std::mem::take(&mut self.pending);
@@ -321,26 +321,17 @@ impl PgTx {
                 Err(records) => self.pending = records,
             }
         }
-        let first = prev.0;
-        let mut entries = Vec::with_capacity(self.pending.len());
-        for record in std::mem::take(&mut self.pending) {
-            let entry = audit::next_entry(Some(prev), record);
-            prev = (entry.seq, entry.chain_hash);
-            entries.push(entry);
-        }
+        let entries = audit::number_after(Some(prev), std::mem::take(&mut self.pending));
+        let (seq, chain) = entries.last().map_or(prev, |e| (e.seq, e.chain_hash));
         audit::insert_many(self.conn(), &entries).await?;
         let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
-        let edge = crate::areas::audit_tree::extend(self.conn(), first, &leaves).await?;
+        let edge = crate::areas::audit_tree::extend(self.conn(), prev.0, &leaves).await?;
         q("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
-            .bind(i64::try_from(prev.0).map_err(|_| StoreError::Corrupt("seq".into()))?)
-            .bind(&prev.1[..])
+            .bind(i64::try_from(seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
+            .bind(&chain[..])
             .run(self.conn())
             .await?;
-        self.tip.publish(Tip {
-            seq: prev.0,
-            chain: prev.1,
-            edge,
-        });
+        self.tip.publish(Tip { seq, chain, edge });
         Ok(())
     }
 

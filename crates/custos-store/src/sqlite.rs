@@ -367,14 +367,9 @@ async fn append_after_head(
     tx: &mut Transaction<'static, Sqlite>,
     records: Vec<AuditRecord>,
 ) -> Result<(), StoreError> {
-    let mut prev = audit::head(Conn::Lite(tx)).await?;
+    let prev = audit::head(Conn::Lite(tx)).await?;
     let first = prev.map_or(0, |(seq, _)| seq);
-    let mut entries = Vec::with_capacity(records.len());
-    for record in records {
-        let entry = audit::next_entry(prev, record);
-        prev = Some((entry.seq, entry.chain_hash));
-        entries.push(entry);
-    }
+    let entries = audit::number_after(prev, records);
     audit::insert_many(Conn::Lite(tx), &entries).await?;
     let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
     crate::areas::audit_tree::extend(Conn::Lite(tx), first, &leaves)

@@ -68,6 +68,21 @@ pub(crate) fn next_entry(prev: Option<(u64, [u8; 32])>, record: AuditRecord) -> 
     }
 }
 
+/// `records` numbered and chained after `prev` (`None`: the log is empty), in order; the last
+/// one is the log's new head.
+pub(crate) fn number_after(
+    mut prev: Option<(u64, [u8; 32])>,
+    records: Vec<AuditRecord>,
+) -> Vec<AuditEntry> {
+    let mut entries = Vec::with_capacity(records.len());
+    for record in records {
+        let entry = next_entry(prev, record);
+        prev = Some((entry.seq, entry.chain_hash));
+        entries.push(entry);
+    }
+    entries
+}
+
 /// Up to eight entries in one statement: unused places are bound to NULL and skipped.
 const INSERT_EIGHT: &str = "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, \
     resource, outcome, reasons, detail, leaf_hash, chain_hash) \

@@ -123,38 +123,30 @@ pub(crate) fn plan(
     old: &Edge,
 ) -> Result<(Vec<(u64, Hash)>, Edge), StoreError> {
     let base = merkle::stored_index(0, first);
-    // Hashes this batch computed (indexes from `base` on, in order).
+    // The hash at `idx`: one this batch computed (indexes from `base` on, in order), or one
+    // below it that was given.
+    let at = |idx: u64, new: &[(u64, Hash)]| {
+        let hash = match idx.checked_sub(base) {
+            Some(i) => usize::try_from(i)
+                .ok()
+                .and_then(|i| new.get(i))
+                .map(|(_, h)| *h),
+            None => old.get(&idx).copied(),
+        };
+        hash.ok_or_else(|| corrupt("a stored hash is missing"))
+    };
     let mut new: Vec<(u64, Hash)> = Vec::new();
     for (n, leaf) in (first..).zip(leaves) {
-        let mut needed = Vec::new();
-        for idx in merkle::append_needs(n) {
-            let hash = if idx >= base {
-                usize::try_from(idx - base)
-                    .ok()
-                    .and_then(|i| new.get(i))
-                    .map(|(_, h)| *h)
-            } else {
-                old.get(&idx).copied()
-            };
-            needed.push(hash.ok_or_else(|| corrupt("a stored hash is missing"))?);
-        }
+        let needed = merkle::append_needs(n)
+            .into_iter()
+            .map(|idx| at(idx, &new))
+            .collect::<Result<Vec<_>, _>>()?;
         new.extend(merkle::append(n, leaf, &needed).map_err(|e| corrupt(&e.to_string()))?);
     }
-    let size = first + leaves.len() as u64;
-    let edge = edge_indexes(size)
+    let edge = edge_indexes(first + leaves.len() as u64)
         .into_iter()
-        .map(|idx| {
-            let hash = match idx.checked_sub(base) {
-                Some(i) => usize::try_from(i)
-                    .ok()
-                    .and_then(|i| new.get(i))
-                    .map(|(_, h)| *h),
-                None => old.get(&idx).copied(),
-            };
-            hash.map(|h| (idx, h))
-                .ok_or_else(|| corrupt("a stored hash is missing"))
-        })
-        .collect::<Result<Edge, _>>()?;
+        .map(|idx| Ok((idx, at(idx, &new)?)))
+        .collect::<Result<Edge, StoreError>>()?;
     Ok((new, edge))
 }
 
