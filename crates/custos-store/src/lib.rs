@@ -22,6 +22,7 @@ mod sql;
 mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod tip;
 
 pub use audit_scan::AuditRowReader;
 pub use blob::{BlobReader, BlobStore, BlobWriter, LocalBlobStore, STALE_PART};

@@ -23,69 +23,11 @@
 //! a round trip, never an entry in the wrong place.
 
 use crate::StoreError;
-use crate::areas::audit::{self, Columns};
-use crate::areas::audit_tree::{self, Edge};
+use crate::areas::audit::Columns;
 use crate::sql::map_err;
-use custos_audit::{AuditEntry, AuditRecord};
+use crate::tip::{Numbered, Tip, number};
+use custos_audit::AuditRecord;
 use sqlx::Postgres;
-use std::sync::{Arc, Mutex};
-
-/// The last entry's sequence number and chain hash, and the tree's right edge after it, as
-/// written by this node's last append.
-#[derive(Debug, Clone)]
-pub(crate) struct Tip {
-    pub seq: u64,
-    pub chain: [u8; 32],
-    pub edge: Edge,
-}
-
-/// This node's latest known tip (none: the next batch goes the general way).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TipCache(Arc<Mutex<Option<Tip>>>);
-
-impl TipCache {
-    /// The latest known tip. A failed write leaves it as it was: a failed statement writes
-    /// nothing, and a write whose outcome is unknown only makes the tip stale.
-    pub(crate) fn peek(&self) -> Option<Tip> {
-        self.0.lock().ok().and_then(|tip| tip.clone())
-    }
-
-    /// Remembers the tip a write just made, unless a later one is known. A unit publishes
-    /// before it commits, while it still holds the sequencer row, so that the unit waiting for
-    /// the row finds it: if the commit then fails, the tip is wrong and the next write, finding
-    /// the row elsewhere, goes the general way and publishes the right one (at the same
-    /// sequence number, which therefore replaces it).
-    pub(crate) fn publish(&self, tip: Tip) {
-        if let Ok(mut known) = self.0.lock()
-            && known.as_ref().is_none_or(|k| k.seq <= tip.seq)
-        {
-            *known = Some(tip);
-        }
-    }
-}
-
-/// A batch numbered after a tip: its entries, the tree hashes they add, and the tip after them.
-struct Numbered {
-    entries: Vec<AuditEntry>,
-    hashes: Vec<(u64, [u8; 32])>,
-    next: Tip,
-}
-
-/// Numbers `records` after `tip`.
-fn number(tip: &Tip, records: Vec<AuditRecord>) -> Result<Numbered, StoreError> {
-    let entries = audit::number_after(Some((tip.seq, tip.chain)), records);
-    let (seq, chain) = entries
-        .last()
-        .map_or((tip.seq, tip.chain), |e| (e.seq, e.chain_hash));
-    let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
-    let (hashes, edge) = audit_tree::plan(tip.seq, &leaves, &tip.edge)?;
-    let next = Tip { seq, chain, edge };
-    Ok(Numbered {
-        entries,
-        hashes,
-        next,
-    })
-}
 
 /// The sequencer row moves from the tip to the batch's last entry, or nothing is written.
 const APPEND_AT_TIP: &str = "WITH head AS (

@@ -12,13 +12,14 @@
 
 use crate::areas::{AuditTx, audit};
 use crate::group_commit::{AuditBatches, GroupCommit};
-use crate::pg_append::{self, Tip, TipCache};
+use crate::pg_append;
 use crate::rows::{ApiTokenRow, AuditFilter, SessionRow};
 use crate::sql::exec::{Conn, SqlTx, q};
 use crate::sql::{
     API_TOKEN_AND_STATUS, SESSION_AND_STATUS, TOUCH_SESSION, api_token_and_status_row, map_err, ms,
     session_and_status_row,
 };
+use crate::tip::{Tip, TipCache};
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord};

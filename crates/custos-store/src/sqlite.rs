@@ -1,6 +1,6 @@
 //! The SQLite implementation of the store traits (WAL, full sync, foreign keys on).
 
-use crate::areas::{AuditTx, audit};
+use crate::areas::{AuditTx, audit, audit_tree};
 use crate::group_commit::{AuditBatches, GroupCommit};
 use crate::rows::{ApiTokenRow, AuditFilter, SessionRow};
 use crate::sql::exec::{Conn, SqlTx};
@@ -8,6 +8,7 @@ use crate::sql::{
     API_TOKEN_AND_STATUS, SESSION_AND_STATUS, TOUCH_SESSION, api_token_and_status_row, map_err, ms,
     session_and_status_row,
 };
+use crate::tip::{Tip, TipCache};
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord};
@@ -31,7 +32,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// the unit and are written, numbered and chained, in a short write on the writer connection
 /// when the unit commits, before the commit returns: no answer leaves before its entry is
 /// durable. Read units committing together share that write (group commit: one transaction,
-/// one sync, for every entry waiting when the writer is free).
+/// one sync, for every entry waiting when the writer is free). Appends start from the tip the
+/// writer's last append left (`tip.rs`), checked against the log under the write lock.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// The one connection that writes.
@@ -50,6 +52,8 @@ pub struct SqliteStore {
     group: Arc<GroupCommit>,
     /// The database file (for the raw reader of the audit log).
     path: std::path::PathBuf,
+    /// The log's tip as the writer connection last left it (`tip.rs`).
+    tip: TipCache,
 }
 
 impl SqliteStore {
@@ -115,6 +119,7 @@ impl SqliteStore {
             options: options.create_if_missing(false),
             group: Arc::default(),
             path: path.to_owned(),
+            tip: TipCache::default(),
         })
     }
 
@@ -168,6 +173,7 @@ impl Store for SqliteStore {
             tx,
             read_only: None,
             statements: 0,
+            tip: self.tip.clone(),
         }))
     }
 
@@ -176,6 +182,7 @@ impl Store for SqliteStore {
         Ok(Box::new(SqliteTx {
             tx,
             statements: 0,
+            tip: self.tip.clone(),
             read_only: Some(ReadOnly {
                 pending: Vec::new(),
                 writer: self.pool.clone(),
@@ -283,8 +290,11 @@ impl Store for SqliteStore {
 struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
     read_only: Option<ReadOnly>,
-    /// Statements run through [`SqlTx::conn`] (calls into the embedded library).
+    /// Statements run through [`SqlTx::conn`] (calls into the embedded library), and by
+    /// appends to the log.
     statements: u64,
+    /// The store's tip (`tip.rs`).
+    tip: TipCache,
 }
 
 /// What a read-only unit keeps until it commits.
@@ -310,7 +320,9 @@ impl StoreTx for SqliteTx {
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         // A snapshot ends first (a reader holds nothing the writer waits for anyway).
-        let SqliteTx { tx, read_only, .. } = *self;
+        let SqliteTx {
+            tx, read_only, tip, ..
+        } = *self;
         tx.commit().await.map_err(map_err)?;
         match read_only {
             Some(ReadOnly {
@@ -319,7 +331,7 @@ impl StoreTx for SqliteTx {
                 group,
             }) if !pending.is_empty() => {
                 let write = Box::new(move |records| {
-                    Box::pin(async move { write_audit_entries(&writer, records).await }) as _
+                    Box::pin(async move { write_audit_entries(&writer, &tip, records).await }) as _
                 });
                 group.submit(pending, write).await
             }
@@ -338,7 +350,11 @@ impl AuditTx for SqliteTx {
             }
             // The unit holds SQLite's one write lock (BEGIN IMMEDIATE), so the last row cannot
             // change before this one commits: sequence order is commit order.
-            None => append_after_head(&mut self.tx, vec![record.clone()]).await,
+            None => {
+                self.statements +=
+                    append_after_head(&mut self.tx, &self.tip, vec![record.clone()]).await?;
+                Ok(())
+            }
         }
     }
 
@@ -362,30 +378,57 @@ impl AuditTx for SqliteTx {
 }
 
 /// Numbers, chains and writes `records` after the log's last entry, inside `tx`, which holds
-/// the write lock.
+/// the write lock, and returns how many statements that took. At the store's tip if the log
+/// still ends there (two statements: the entries, written only if it does, and the tree's
+/// hashes, computed from the tip's edge); if not, or with no tip yet, the general way (the
+/// head, the entries, the tree's edge read and its hashes written), which learns the tip.
 async fn append_after_head(
     tx: &mut Transaction<'static, Sqlite>,
+    tip: &TipCache,
     records: Vec<AuditRecord>,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
+    let mut statements = 0;
+    let records = match tip.peek() {
+        Some(at) => {
+            let numbered = crate::tip::number(&at, records)?;
+            statements += 1;
+            if audit::insert_at_tip(Conn::Lite(tx), (at.seq, at.chain), &numbered.entries).await? {
+                audit_tree::write(Conn::Lite(tx), &numbered.hashes, false).await?;
+                // Set before the unit commits, while it holds the write lock: if it rolls back
+                // instead, the next append finds the log short of this tip and goes the
+                // general way.
+                tip.set(numbered.next);
+                return Ok(statements + 1);
+            }
+            numbered.entries.into_iter().map(|e| e.record).collect()
+        }
+        None => records,
+    };
     let prev = audit::head(Conn::Lite(tx)).await?;
     let first = prev.map_or(0, |(seq, _)| seq);
     let entries = audit::number_after(prev, records);
     audit::insert_many(Conn::Lite(tx), &entries).await?;
     let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
-    crate::areas::audit_tree::extend(Conn::Lite(tx), first, &leaves)
-        .await
-        .map(drop)
+    let edge = audit_tree::extend(Conn::Lite(tx), first, &leaves).await?;
+    let (seq, chain) = entries
+        .last()
+        .map(|e| (e.seq, e.chain_hash))
+        .or(prev)
+        .unwrap_or((0, custos_audit::GENESIS));
+    tip.set(Tip { seq, chain, edge });
+    Ok(statements + 3)
 }
 
 /// Writes a batch of read units' `records`, in one short transaction on the writer connection.
 async fn write_audit_entries(
     writer: &SqlitePool,
+    tip: &TipCache,
     records: Vec<AuditRecord>,
 ) -> Result<(), StoreError> {
     let mut tx = writer
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(map_err)?;
-    append_after_head(&mut tx, records).await?;
+    append_after_head(&mut tx, tip, records).await?;
     tx.commit().await.map_err(map_err)
 }

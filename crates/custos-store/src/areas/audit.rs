@@ -4,7 +4,7 @@
 
 use crate::StoreError;
 use crate::rows::AuditFilter;
-use crate::sql::exec::{Conn, q};
+use crate::sql::exec::{Conn, Q, q};
 use crate::sql::{SqlRow, audit_entry};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord, Outcome};
@@ -83,19 +83,40 @@ pub(crate) fn number_after(
     entries
 }
 
-/// Up to eight entries in one statement: unused places are bound to NULL and skipped.
-const INSERT_EIGHT: &str = "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, \
-    resource, outcome, reasons, detail, leaf_hash, chain_hash) \
-    SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, \
-    column10, column11 FROM (VALUES \
-    ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11), \
-    ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), \
-    ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33), \
-    ($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44), \
-    ($45, $46, $47, $48, $49, $50, $51, $52, $53, $54, $55), \
-    ($56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66), \
-    ($67, $68, $69, $70, $71, $72, $73, $74, $75, $76, $77), \
-    ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88)) AS v WHERE column1 IS NOT NULL";
+/// Up to eight entries in one statement, then `$condition`: unused places are bound to NULL
+/// and skipped.
+macro_rules! insert_eight {
+    ($condition:literal) => {
+        concat!(
+            "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, \
+            resource, outcome, reasons, detail, leaf_hash, chain_hash) \
+            SELECT column1, column2, column3, column4, column5, column6, column7, column8, \
+            column9, column10, column11 FROM (VALUES \
+            ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11), \
+            ($12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), \
+            ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33), \
+            ($34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44), \
+            ($45, $46, $47, $48, $49, $50, $51, $52, $53, $54, $55), \
+            ($56, $57, $58, $59, $60, $61, $62, $63, $64, $65, $66), \
+            ($67, $68, $69, $70, $71, $72, $73, $74, $75, $76, $77), \
+            ($78, $79, $80, $81, $82, $83, $84, $85, $86, $87, $88)) AS v \
+            WHERE column1 IS NOT NULL",
+            $condition
+        )
+    };
+}
+
+/// Eight places.
+const INSERT_EIGHT: &str = insert_eight!("");
+
+/// Eight places, written only if the log's last entry is the given tip: sequence number `$89`
+/// (0: the log is empty) with chain hash `$90` (NULL for 0). SQLite evaluates these
+/// uncorrelated subqueries once, before it inserts (a statement that reads the table it
+/// writes has its rows computed first), and [`insert_at_tip`] refuses a partial insert anyway.
+const INSERT_EIGHT_AT_TIP: &str = insert_eight!(
+    " AND NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > $89) \
+    AND (SELECT chain_hash FROM audit_log WHERE seq = $89) IS $90"
+);
 
 /// One entry.
 const INSERT_ONE: &str = "INSERT INTO audit_log (seq, at_ms, request_id, actor_id, action, \
@@ -109,43 +130,74 @@ pub(crate) async fn insert_many(
     entries: &[AuditEntry],
 ) -> Result<(), StoreError> {
     for chunk in entries.chunks(8) {
-        let mut statement = q(if chunk.len() == 1 {
-            INSERT_ONE
+        let statement = if chunk.len() == 1 {
+            bind(q(INSERT_ONE), chunk, 1)?
         } else {
-            INSERT_EIGHT
-        });
-        let places = if chunk.len() == 1 { 1 } else { 8 };
-        for place in 0..places {
-            statement = match chunk.get(place).map(Columns::of).transpose()? {
-                Some(c) => statement
-                    .bind(Some(c.seq))
-                    .bind(Some(c.at_ms))
-                    .bind(Some(c.request_id))
-                    .bind(c.actor_id)
-                    .bind(Some(c.action))
-                    .bind(Some(c.resource))
-                    .bind(Some(c.outcome))
-                    .bind(Some(c.reasons))
-                    .bind(Some(c.detail))
-                    .bind(Some(c.leaf_hash))
-                    .bind(Some(c.chain_hash)),
-                None => statement
-                    .bind(None::<i64>)
-                    .bind(None::<i64>)
-                    .bind(None::<String>)
-                    .bind(None::<String>)
-                    .bind(None::<String>)
-                    .bind(None::<String>)
-                    .bind(None::<&'static str>)
-                    .bind(None::<String>)
-                    .bind(None::<String>)
-                    .bind(None::<Vec<u8>>)
-                    .bind(None::<Vec<u8>>),
-            };
-        }
+            bind(q(INSERT_EIGHT), chunk, 8)?
+        };
         statement.run(conn.reborrow()).await?;
     }
     Ok(())
+}
+
+/// SQLite: writes entries numbered after the tip `(seq, chain)`, in a unit holding the write
+/// lock, only if the log's last entry is still that tip. `Ok(false)`: it is not (another
+/// process appended, or the unit that made the tip rolled back) and nothing was written.
+pub(crate) async fn insert_at_tip(
+    mut conn: Conn<'_>,
+    (seq, chain): (u64, [u8; 32]),
+    entries: &[AuditEntry],
+) -> Result<bool, StoreError> {
+    let (first, rest) = entries.split_at(entries.len().min(8));
+    let seq = i64::try_from(seq).map_err(|_| StoreError::Corrupt("seq".into()))?;
+    let written = bind(q(INSERT_EIGHT_AT_TIP), first, 8)?
+        .bind(seq)
+        .bind((seq > 0).then(|| chain.to_vec()))
+        .run(conn.reborrow())
+        .await?;
+    match usize::try_from(written) {
+        Ok(0) => Ok(false),
+        Ok(n) if n == first.len() => {
+            insert_many(conn, rest).await?;
+            Ok(true)
+        }
+        _ => Err(StoreError::Database(
+            "an append at the tip wrote part of its entries".into(),
+        )),
+    }
+}
+
+/// Binds `chunk` to a statement's first `places` places, padding with NULLs.
+fn bind(mut statement: Q, chunk: &[AuditEntry], places: usize) -> Result<Q, StoreError> {
+    for place in 0..places {
+        statement = match chunk.get(place).map(Columns::of).transpose()? {
+            Some(c) => statement
+                .bind(Some(c.seq))
+                .bind(Some(c.at_ms))
+                .bind(Some(c.request_id))
+                .bind(c.actor_id)
+                .bind(Some(c.action))
+                .bind(Some(c.resource))
+                .bind(Some(c.outcome))
+                .bind(Some(c.reasons))
+                .bind(Some(c.detail))
+                .bind(Some(c.leaf_hash))
+                .bind(Some(c.chain_hash)),
+            None => statement
+                .bind(None::<i64>)
+                .bind(None::<i64>)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(None::<&'static str>)
+                .bind(None::<String>)
+                .bind(None::<String>)
+                .bind(None::<Vec<u8>>)
+                .bind(None::<Vec<u8>>),
+        };
+    }
+    Ok(statement)
 }
 
 /// An entry's `audit_log` columns, as every backend stores them (`detail` in canonical form,

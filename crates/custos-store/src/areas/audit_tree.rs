@@ -83,7 +83,11 @@ macro_rules! insert_rows {
 
 /// Writes stored hashes, eight to a statement; a row already there is an error, unless
 /// `filling` (the rebuild of a log from before the tree, which adds only what is missing).
-async fn write(mut conn: Conn<'_>, rows: &[(u64, Hash)], filling: bool) -> Result<(), StoreError> {
+pub(crate) async fn write(
+    mut conn: Conn<'_>,
+    rows: &[(u64, Hash)],
+    filling: bool,
+) -> Result<(), StoreError> {
     for chunk in rows.chunks(8) {
         let mut statement = q(if filling {
             insert_rows!(" ON CONFLICT (idx) DO NOTHING")
