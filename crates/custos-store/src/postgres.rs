@@ -29,6 +29,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -41,6 +42,34 @@ pub struct PgStore {
     group: Arc<GroupCommit>,
     /// The log's tip as this node last committed it (`pg_append`).
     tip: TipCache,
+}
+
+/// A pooled connection idle this long is pinged before use (a server restart may have ended it).
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// For this long after a connection was found lost, every pooled connection is pinged before
+/// use: the others were likely ended by the same restart.
+const SUSPECT_FOR: Duration = Duration::from_secs(5);
+
+/// When a connection was last found lost, in ms since the Unix epoch (0: never).
+static LOST_AT_MS: AtomicU64 = AtomicU64::new(0);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Notes that a connection was found lost (`sql::map_err`, for an I/O or protocol error or a
+/// PostgreSQL "connection exception" or "operator intervention" code).
+pub(crate) fn connection_lost() {
+    LOST_AT_MS.store(now_ms(), Ordering::Relaxed);
+}
+
+/// Whether a connection was found lost within [`SUSPECT_FOR`] (or the clock went back since).
+fn connections_suspect() -> bool {
+    let lost = LOST_AT_MS.load(Ordering::Relaxed);
+    lost != 0 && u128::from(now_ms().saturating_sub(lost)) < SUSPECT_FOR.as_millis()
 }
 
 /// The URL without its password (nor its query, which may hold one), for messages and logs.
@@ -82,8 +111,18 @@ impl PgStore {
         };
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            // A connection killed by a server restart is found and replaced before use.
-            .test_before_acquire(true)
+            // A connection killed by a server restart is found and replaced before use: it is
+            // pinged if it sat idle a while, or if a connection was lost lately (not on every
+            // use: that was one more round trip per unit of work under load).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_CHECK || connections_suspect() {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await

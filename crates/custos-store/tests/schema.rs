@@ -205,6 +205,56 @@ async fn postgres_connection_loss_is_unavailable_then_recovers() -> TestResult {
     Ok(())
 }
 
+/// Ends every connection of the test's pools (named after its schema), as a server restart
+/// would, but the admin connection itself.
+async fn terminate_pools(scratch: &PgScratch) -> TestResult {
+    let mut admin = scratch.connect().await?;
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE application_name = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&scratch.schema)
+    .execute(&mut admin)
+    .await?;
+    Ok(())
+}
+
+/// Pooled connections are not pinged on every use, yet one ended by a restart is not used: a
+/// connection idle for a second is pinged first, and so is every one for a while after any
+/// connection was found lost (the others went with the same restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_dead_idle_connections_are_replaced_before_use() -> TestResult {
+    let Some(scratch) = PgScratch::create("postgres_dead_idle").await else {
+        return Ok(());
+    };
+    let scratch = scratch?;
+    let store = PgStore::connect(&scratch.url, 2, true).await?;
+    let both = || async {
+        let (a, b) = tokio::join!(one_entry(&store), one_entry(&store));
+        a.and(b)
+    };
+    // A quiet restart: both connections idle for over a second, then ended.
+    both().await?;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    terminate_pools(&scratch).await?;
+    one_entry(&store).await?;
+    both().await?;
+    // A restart under load: one connection in a unit, the other idle for a moment only.
+    let mut tx = store.begin().await?;
+    tx.append_audit(&record()).await?;
+    terminate_pools(&scratch).await?;
+    let failed = tx.commit().await;
+    assert!(
+        matches!(failed, Err(StoreError::Unavailable(_))),
+        "{failed:?}"
+    );
+    // That loss makes the idle one suspect: it is pinged, found dead and replaced.
+    both().await?;
+    store.close().await;
+    scratch.drop_schema().await;
+    Ok(())
+}
+
 /// The URL of `admin_url` for another user (trust auth on the test server).
 fn as_user(admin_url: &str, user: &str) -> String {
     let (scheme, rest) = admin_url

@@ -102,8 +102,10 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
                 StoreError::Conflict("already exists".to_owned())
             } else if db.is_foreign_key_violation() {
                 StoreError::Conflict("refers to a record that does not exist".to_owned())
-            } else if unavailable_code(&code)
-                || contention_code(&code)
+            } else if unavailable_code(&code) {
+                crate::postgres::connection_lost();
+                StoreError::Unavailable(db.message().to_owned())
+            } else if contention_code(&code)
                 || db.message().contains("locked")
                 || db.message().contains("busy")
             {
@@ -112,12 +114,13 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
                 StoreError::Database(db.message().to_owned())
             }
         }
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
+            crate::postgres::connection_lost();
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+            StoreError::Unavailable(e.to_string())
+        }
         _ => StoreError::Database(e.to_string()),
     }
 }
