@@ -28,6 +28,7 @@ mod logs;
 mod mail;
 mod network_policy;
 mod node;
+mod policy_flows;
 mod recipients;
 mod review;
 mod review_walls;
