@@ -19,7 +19,7 @@ use crate::sql::{
     API_TOKEN_AND_STATUS, SESSION_AND_STATUS, TOUCH_SESSION, api_token_and_status_row, map_err, ms,
     session_and_status_row,
 };
-use crate::tip::{Tip, TipCache};
+use crate::tip::TipCache;
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord};
@@ -60,8 +60,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Notes that a connection was found lost (`sql::map_err`, for an I/O or protocol error or a
-/// PostgreSQL "connection exception" or "operator intervention" code).
+/// Notes that a connection was found lost (`sql::map_err`, for an I/O, TLS or protocol error or
+/// a PostgreSQL "connection exception", "insufficient resources" or "operator intervention"
+/// code: classes 08, 53, 57).
 pub(crate) fn connection_lost() {
     LOST_AT_MS.store(now_ms(), Ordering::Relaxed);
 }
@@ -361,17 +362,16 @@ impl PgTx {
                 Err(records) => self.pending = records,
             }
         }
-        let entries = audit::number_after(Some(prev), std::mem::take(&mut self.pending));
-        let (seq, chain) = entries.last().map_or(prev, |e| (e.seq, e.chain_hash));
-        audit::insert_many(self.conn(), &entries).await?;
-        let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
-        let edge = crate::areas::audit_tree::extend(self.conn(), prev.0, &leaves).await?;
+        let records = std::mem::take(&mut self.pending);
+        // Two store calls (the entries, the tree), counted as the unit's own calls are.
+        self.statements += 1;
+        let next = crate::tip::write_after(self.conn(), Some(prev), records).await?;
         q("UPDATE audit_head SET seq = $1, chain_hash = $2 WHERE id = 1")
-            .bind(i64::try_from(seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
-            .bind(&chain[..])
+            .bind(i64::try_from(next.seq).map_err(|_| StoreError::Corrupt("seq".into()))?)
+            .bind(&next.chain[..])
             .run(self.conn())
             .await?;
-        self.tip.publish(Tip { seq, chain, edge });
+        self.tip.publish(next);
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use crate::sql::{
     API_TOKEN_AND_STATUS, SESSION_AND_STATUS, TOUCH_SESSION, api_token_and_status_row, map_err, ms,
     session_and_status_row,
 };
-use crate::tip::{Tip, TipCache};
+use crate::tip::TipCache;
 use crate::{Store, StoreError, StoreTx};
 use async_trait::async_trait;
 use custos_audit::{AuditEntry, AuditRecord};
@@ -405,17 +405,7 @@ async fn append_after_head(
         None => records,
     };
     let prev = audit::head(Conn::Lite(tx)).await?;
-    let first = prev.map_or(0, |(seq, _)| seq);
-    let entries = audit::number_after(prev, records);
-    audit::insert_many(Conn::Lite(tx), &entries).await?;
-    let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
-    let edge = audit_tree::extend(Conn::Lite(tx), first, &leaves).await?;
-    let (seq, chain) = entries
-        .last()
-        .map(|e| (e.seq, e.chain_hash))
-        .or(prev)
-        .unwrap_or((0, custos_audit::GENESIS));
-    tip.set(Tip { seq, chain, edge });
+    tip.set(crate::tip::write_after(Conn::Lite(tx), prev, records).await?);
     Ok(statements + 3)
 }
 

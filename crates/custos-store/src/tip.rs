@@ -12,6 +12,7 @@
 use crate::StoreError;
 use crate::areas::audit;
 use crate::areas::audit_tree::{self, Edge};
+use crate::sql::exec::Conn;
 use custos_audit::{AuditEntry, AuditRecord};
 use std::sync::{Arc, Mutex};
 
@@ -78,4 +79,25 @@ pub(crate) fn number(tip: &Tip, records: Vec<AuditRecord>) -> Result<Numbered, S
         hashes,
         next,
     })
+}
+
+/// The general way, in a unit holding the log's write lock: numbers `records` after the head
+/// it read (`prev`; `None`: the log is empty), writes them and the tree's hashes (reading the
+/// tree's right edge), and returns the tip they make. Two calls on `conn`.
+pub(crate) async fn write_after(
+    mut conn: Conn<'_>,
+    prev: Option<(u64, [u8; 32])>,
+    records: Vec<AuditRecord>,
+) -> Result<Tip, StoreError> {
+    let entries = audit::number_after(prev, records);
+    let (seq, chain) = entries
+        .last()
+        .map(|e| (e.seq, e.chain_hash))
+        .or(prev)
+        .unwrap_or((0, custos_audit::GENESIS));
+    audit::insert_many(conn.reborrow(), &entries).await?;
+    let leaves: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
+    let first = prev.map_or(0, |(seq, _)| seq);
+    let edge = audit_tree::extend(conn, first, &leaves).await?;
+    Ok(Tip { seq, chain, edge })
 }

@@ -177,16 +177,7 @@ async fn postgres_connection_loss_is_unavailable_then_recovers() -> TestResult {
     // "unavailable", and nothing of it is kept.
     let mut tx = store.begin().await?;
     tx.append_audit(&record()).await?;
-    let mut admin = scratch.connect().await?;
-    // Terminate every backend of this test's pools (named after its schema), as a server
-    // restart would, except the admin connection itself.
-    sqlx::query(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-         WHERE application_name = $1 AND pid <> pg_backend_pid()",
-    )
-    .bind(&scratch.schema)
-    .execute(&mut admin)
-    .await?;
+    terminate_pools(&scratch).await?;
     let failed = tx.commit().await;
     assert!(
         matches!(failed, Err(StoreError::Unavailable(_))),
