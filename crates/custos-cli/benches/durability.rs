@@ -20,10 +20,9 @@
     reason = "a benchmark binary"
 )]
 
-use custos_app::{init_data_dir, seed_demo_firm};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -32,87 +31,15 @@ use std::time::{Duration, Instant};
 #[allow(dead_code, reason = "the tests use more of it")]
 mod node;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "seed.rs"]
+mod seed;
 
-/// A served demo firm with one read token per client and the documents Lena may read.
-struct Firm {
-    _dir: tempfile::TempDir,
-    node: node::Node,
-    cert: PathBuf,
-    tokens: Vec<String>,
-    docs: Arc<Vec<String>>,
-}
-
-async fn firm(base_dir: &str, clients: usize) -> Firm {
-    let dir = tempfile::Builder::new()
-        .prefix("custos-durability-")
-        .tempdir_in(base_dir)
-        .unwrap();
-    let root = dir.path().join("firm");
-    let outcome = init_data_dir(&root, "olivia.officer", &Default::default())
-        .await
-        .unwrap();
-    let demo = seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
-        .await
-        .unwrap();
-    outcome.app.close().await;
-    drop(outcome.app);
-    let node = node::start(&["serve", "--data-dir", root.to_str().unwrap()]);
-    let cert = root.join("tls/cert.pem");
-    let http = node::client(&cert);
-    let session = node::first_login(&http, &node.base, "lena.lawyer", custos_app::DEMO_PASSWORD)
-        .await
-        .token;
-    let mut tokens = Vec::new();
-    for i in 0..clients {
-        let r: Value = http
-            .post(format!("{}/api/me/tokens", node.base))
-            .bearer_auth(&session)
-            .json(&json!({ "name": format!("bench {i}"), "scopes": ["read"], "days": 1 }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(r["token"].as_str().unwrap().to_owned());
-    }
-    let m1 = demo.matters["M1"];
-    let page: Value = http
-        .get(format!(
-            "{}/api/matters/{m1}/documents?limit=200",
-            node.base
-        ))
-        .bearer_auth(&tokens[0])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let docs: Vec<String> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert!(!docs.is_empty());
-    Firm {
-        _dir: dir,
-        node,
-        cert,
-        tokens,
-        docs: Arc::new(docs),
-    }
-}
+#[path = "served_firm.rs"]
+mod served_firm;
+use served_firm::{ServedFirm, env_or, served_firm};
 
 /// Every client loops audited reads for `secs`; returns the successful reads.
-fn load(firm: &Firm, secs: f64) -> u64 {
+fn load(firm: &ServedFirm, secs: f64) -> u64 {
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = firm
@@ -179,8 +106,8 @@ async fn main() {
     let tmpfs_dir = std::env::var("CUSTOS_BENCH_DIR").unwrap_or_else(|_| "/dev/shm".to_owned());
     let disk_dir = std::env::var("CUSTOS_BENCH_DISK_DIR")
         .unwrap_or_else(|_| std::env::temp_dir().to_string_lossy().into_owned());
-    let disk = firm(&disk_dir, clients).await;
-    let tmpfs = firm(&tmpfs_dir, clients).await;
+    let disk = served_firm(&disk_dir, "custos-durability-", 0, clients).await;
+    let tmpfs = served_firm(&tmpfs_dir, "custos-durability-", 0, clients).await;
     let syncs = syncs_per_second(Path::new(&disk_dir), secs.min(2.0));
     println!("disk ({disk_dir}): {syncs:.0} syncs/s (4 KiB + fdatasync)");
     let (mut on_disk, mut on_tmpfs) = (0u64, 0u64);

@@ -21,27 +21,21 @@
     reason = "a benchmark binary"
 )]
 
-use custos_app::{Caller, init_data_dir, seed_demo_firm};
-use custos_domain::RequestId;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[path = "seed.rs"]
 mod seed;
-use seed::seed_documents;
 
 #[path = "../tests/it/node.rs"]
 #[allow(dead_code, reason = "the tests use more of it")]
 mod node;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "served_firm.rs"]
+mod served_firm;
+use served_firm::{env_or, served_firm};
 
 /// One client's API token (each client gets its own connection on its own runtime).
 struct Client {
@@ -105,78 +99,16 @@ async fn main() {
     let secs: f64 = env_or("CUSTOS_BENCH_SECS", 3.0);
     let rounds: usize = env_or("CUSTOS_BENCH_ROUNDS", 3);
     let base_dir = std::env::var("CUSTOS_BENCH_DIR").unwrap_or_else(|_| "/dev/shm".to_owned());
-    let tmp = tempfile::Builder::new()
-        .prefix("custos-fairness-")
-        .tempdir_in(&base_dir)
-        .unwrap();
-    let dir = tmp.path().join("firm");
-    let outcome = init_data_dir(&dir, "olivia.officer", &Default::default())
-        .await
-        .unwrap();
-    let firm = seed_demo_firm(&outcome.app, outcome.officer.id, outcome.officer_password)
-        .await
-        .unwrap();
-    let lena = Caller {
-        person: firm.people["lena.lawyer"],
-        request_id: RequestId::new(),
-        via: custos_app::Via::Internal,
-        address: None,
-    };
-    let m1 = firm.matters["M1"];
-    let t0 = Instant::now();
-    seed_documents(&outcome.app, lena, m1, n_docs).await;
-    println!(
-        "seeded {n_docs} documents in {:.1} s ({base_dir})",
-        t0.elapsed().as_secs_f64()
-    );
-    outcome.app.close().await;
-    drop(outcome.app);
-
-    let node = node::start(&["serve", "--data-dir", dir.to_str().unwrap()]);
-    let cert = dir.join("tls/cert.pem");
-    let login_http = node::client(&cert);
-    let session = node::first_login(
-        &login_http,
-        &node.base,
-        "lena.lawyer",
-        custos_app::DEMO_PASSWORD,
-    )
-    .await
-    .token;
-    let mut clients = Vec::new();
-    for i in 0..9 {
-        let r: Value = login_http
-            .post(format!("{}/api/me/tokens", node.base))
-            .bearer_auth(&session)
-            .json(&json!({ "name": format!("bench {i}"), "scopes": ["read"], "days": 1 }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        clients.push(Client {
-            token: r["token"].as_str().unwrap().to_owned(),
-        });
-    }
-    let base = node.base.clone();
-    let page: Value = login_http
-        .get(format!("{base}/api/matters/{m1}/documents?limit=200"))
-        .bearer_auth(&clients[0].token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let docs: Arc<Vec<String>> = Arc::new(
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["id"].as_str().unwrap().to_owned())
-            .collect(),
-    );
+    let firm = served_firm(&base_dir, "custos-fairness-", n_docs, 9).await;
+    let (base, cert, m1) = (firm.node.base.clone(), firm.cert.clone(), firm.m1);
+    let clients: Vec<Client> = firm
+        .tokens
+        .iter()
+        .map(|token| Client {
+            token: token.clone(),
+        })
+        .collect();
+    let docs = Arc::clone(&firm.docs);
     // `CUSTOS_BENCH_VICTIM=health` makes the victim ask an endpoint without database or
     // decision (to tell database waits from CPU scheduling).
     let victim_health = std::env::var("CUSTOS_BENCH_VICTIM").is_ok_and(|v| v == "health");
