@@ -37,11 +37,6 @@ mod node;
 mod served_firm;
 use served_firm::{env_or, served_firm};
 
-/// One client's API token (each client gets its own connection on its own runtime).
-struct Client {
-    token: String,
-}
-
 /// Runs one client's loop on a runtime and OS thread of its own, with a connection of its own,
 /// so that clients never queue behind each other inside the load generator (the server is
 /// what is measured). `make(http)` gives each step.
@@ -101,13 +96,8 @@ async fn main() {
     let base_dir = std::env::var("CUSTOS_BENCH_DIR").unwrap_or_else(|_| "/dev/shm".to_owned());
     let firm = served_firm(&base_dir, "custos-fairness-", n_docs, 9).await;
     let (base, cert, m1) = (firm.node.base.clone(), firm.cert.clone(), firm.m1);
-    let clients: Vec<Client> = firm
-        .tokens
-        .iter()
-        .map(|token| Client {
-            token: token.clone(),
-        })
-        .collect();
+    // One API token per client.
+    let clients = &firm.tokens;
     let docs = Arc::clone(&firm.docs);
     // `CUSTOS_BENCH_VICTIM=health` makes the victim ask an endpoint without database or
     // decision (to tell database waits from CPU scheduling).
@@ -120,8 +110,8 @@ async fn main() {
         HeaviestListing,
         ListAndGet,
     }
-    let spawn = |work: Work, client: &Client, stop: &Arc<AtomicBool>, seed: u64| {
-        let (base, docs, token) = (base.clone(), Arc::clone(&docs), client.token.clone());
+    let spawn = |work: Work, token: &String, stop: &Arc<AtomicBool>, seed: u64| {
+        let (base, docs, token) = (base.clone(), Arc::clone(&docs), token.clone());
         on_own_runtime(Arc::clone(stop), cert.clone(), move |http| {
             let mut i = seed as usize;
             Box::new(move || {

@@ -24,6 +24,11 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// The JSON body of the answer to `request`.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// A served demo firm.
 pub struct ServedFirm {
     pub _dir: tempfile::TempDir,
@@ -82,30 +87,22 @@ pub async fn served_firm(
         .token;
     let mut read_tokens = Vec::new();
     for i in 0..tokens {
-        let r: Value = http
-            .post(format!("{}/api/me/tokens", node.base))
-            .bearer_auth(&session)
-            .json(&json!({ "name": format!("bench {i}"), "scopes": ["read"], "days": 1 }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = json_of(
+            http.post(format!("{}/api/me/tokens", node.base))
+                .bearer_auth(&session)
+                .json(&json!({ "name": format!("bench {i}"), "scopes": ["read"], "days": 1 })),
+        )
+        .await;
         read_tokens.push(r["token"].as_str().unwrap().to_owned());
     }
-    let page: Value = http
-        .get(format!(
+    let page = json_of(
+        http.get(format!(
             "{}/api/matters/{m1}/documents?limit=200",
             node.base
         ))
-        .bearer_auth(&read_tokens[0])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .bearer_auth(&read_tokens[0]),
+    )
+    .await;
     let docs: Vec<String> = page["items"]
         .as_array()
         .unwrap()

@@ -175,14 +175,7 @@ async fn postgres_connection_loss_is_unavailable_then_recovers() -> TestResult {
     let store = PgStore::connect(&scratch.url, 2, true).await?;
     // A unit of work in flight when its backend is terminated: its commit fails as
     // "unavailable", and nothing of it is kept.
-    let mut tx = store.begin().await?;
-    tx.append_audit(&record()).await?;
-    terminate_pools(&scratch).await?;
-    let failed = tx.commit().await;
-    assert!(
-        matches!(failed, Err(StoreError::Unavailable(_))),
-        "{failed:?}"
-    );
+    unit_in_flight_is_lost_in_a_restart(&store, &scratch).await?;
     // The pool replaces dead connections by itself: the next unit works.
     one_entry(&store).await?;
     let mut tx = store.begin().await?;
@@ -193,6 +186,20 @@ async fn postgres_connection_loss_is_unavailable_then_recovers() -> TestResult {
     drop(tx);
     store.close().await;
     scratch.drop_schema().await;
+    Ok(())
+}
+
+/// A unit of work in flight when every connection is ended: its commit fails as
+/// "unavailable".
+async fn unit_in_flight_is_lost_in_a_restart(store: &PgStore, scratch: &PgScratch) -> TestResult {
+    let mut tx = store.begin().await?;
+    tx.append_audit(&record()).await?;
+    terminate_pools(scratch).await?;
+    let failed = tx.commit().await;
+    assert!(
+        matches!(failed, Err(StoreError::Unavailable(_))),
+        "{failed:?}"
+    );
     Ok(())
 }
 
@@ -231,14 +238,7 @@ async fn postgres_dead_idle_connections_are_replaced_before_use() -> TestResult 
     one_entry(&store).await?;
     both().await?;
     // A restart under load: one connection in a unit, the other idle for a moment only.
-    let mut tx = store.begin().await?;
-    tx.append_audit(&record()).await?;
-    terminate_pools(&scratch).await?;
-    let failed = tx.commit().await;
-    assert!(
-        matches!(failed, Err(StoreError::Unavailable(_))),
-        "{failed:?}"
-    );
+    unit_in_flight_is_lost_in_a_restart(&store, &scratch).await?;
     // That loss makes the idle one suspect: it is pinged, found dead and replaced.
     both().await?;
     store.close().await;
