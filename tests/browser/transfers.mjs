@@ -194,9 +194,15 @@ async function main() {
     await erinRow.locator("button").click();
     await op.waitForURL(/done=recipient-updated/);
     check((await op.locator("main table tbody tr", { hasText: "Walsh Forensics" }).textContent()).includes("erin.expert"), "the recipient's account is linked");
+    // Linking mailed the account a new one-time password, to the recipient alone (the demo
+    // has no relay: the officer's outbox holds it, as it holds the link).
+    await op.goto(`${base}/transfers`);
+    const accountMail = await op.locator("pre.mail", { hasText: "erin.expert" }).first().textContent();
+    const mailed = accountMail.match(/one-time password ([0-9A-Za-z]+)/)?.[1];
+    check(!!mailed, "the account's one-time password went to the recipient's verified address");
     const erin = await newContext();
     const ep = await erin.newPage();
-    await enrol(ep, base, "erin.expert");
+    await enrol(ep, base, "erin.expert", undefined, mailed);
     check(new URL(ep.url()).pathname === "/received", "an outside account lands on what was released to it");
     check((await ep.textContent("nav")).includes("Received") && !(await ep.textContent("nav")).includes("Matters"), "its navigation offers nothing of the firm");
     check((await ep.locator("article a[download]").count()) === 1, "the released document is offered");

@@ -26,6 +26,7 @@ pub(crate) async fn principal_and_walls(
             staffed_matters: vec![],
             compliance: Compliance::default(),
             emergency: vec![],
+            emergencies_last_day: 0,
         };
         return Ok((departed, Context::at(now, today), 0));
     };
@@ -47,6 +48,7 @@ pub(crate) async fn principal_and_walls(
                     expires_at: e.expires_at,
                 })
                 .collect(),
+            emergencies_last_day: row.emergencies_last_day,
         },
         Context {
             walls: row.walls,

@@ -215,7 +215,7 @@ impl App {
     /// per record after gating the container gathers them once).
     pub(crate) async fn gate_with(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         caller: &Caller,
         action: Action,
         resource: &Resource,
@@ -223,6 +223,20 @@ impl App {
     ) -> Result<(Tx, Permit), AppError> {
         self.gate_statements.record(tx.statements_run());
         let decision = Self::decide(principal, action, resource, ctx);
+        self.enforce(tx, caller, action, resource, decision).await
+    }
+
+    /// Writes `decision` about `action` on `resource` to the audit log and answers with it:
+    /// the permit of an allow, or (committed with its entry) the refusal in words; the log
+    /// says exactly what the caller is told.
+    pub(crate) async fn enforce(
+        &self,
+        mut tx: Tx,
+        caller: &Caller,
+        action: Action,
+        resource: &Resource,
+        decision: Decision,
+    ) -> Result<(Tx, Permit), AppError> {
         // A denial records whether the caller was told "not found": their own trail must not
         // say more than that answer did.
         let detail = if decision.by_break_glass() {

@@ -146,6 +146,7 @@ impl App {
         tx.commit().await?;
         let mut run = OutboxRun::default();
         for m in queued {
+            let m = self.open_mail(m)?;
             let outcome = mailer.send(&m.to, &m.subject, &m.body).await;
             let mut tx = self.store.begin().await?;
             match outcome {

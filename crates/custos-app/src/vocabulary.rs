@@ -52,6 +52,8 @@ pub const ACTION_COMPLIANCE_RECORD: &str = "person.compliance_record";
 pub const ACTION_BREAK_GLASS_OPEN: &str = "break_glass.open";
 /// Audit action `break_glass.close`: the officer's review closed (R6).
 pub const ACTION_BREAK_GLASS_CLOSE: &str = "break_glass.close";
+/// Audit action `break_glass.end`: the officer ended an open access at once (R6).
+pub const ACTION_BREAK_GLASS_END: &str = "break_glass.end";
 /// Audit action `break_glass.list`.
 pub const ACTION_BREAK_GLASS_LIST: &str = "break_glass.list";
 /// Audit action `matter.access_list`: who can access a matter, and why.
@@ -146,6 +148,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_COMPLIANCE_RECORD,
     ACTION_BREAK_GLASS_OPEN,
     ACTION_BREAK_GLASS_CLOSE,
+    ACTION_BREAK_GLASS_END,
     ACTION_BREAK_GLASS_LIST,
     ACTION_ACCESS_LIST,
     ACTION_POLICY_SAVE,

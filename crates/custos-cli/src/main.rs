@@ -391,6 +391,13 @@ async fn serve_app(
     // lapses and the job runs again on the next node to tick.
     scheduler.abort();
     witnesses.abort();
+    // A clean stop signs what the log holds (otherwise up to a minute of entries would be
+    // covered by the chain alone until the next start), then records it outside the database.
+    if app.log_verifier_key().is_some()
+        && let Err(e) = app.sign_checkpoint(custos_app::Signing::Now).await
+    {
+        tracing::error!(error = %e, "no checkpoint signed at the stop");
+    }
     record_audit_head(dir, &app).await?;
     // How many commits the audited reads shared (group commit), for the operator.
     let (shared, _) = app.audit_group_commit();

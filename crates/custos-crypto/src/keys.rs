@@ -348,6 +348,7 @@ mod tests {
                 training_valid_until: Some(time::macros::date!(2099 - 12 - 31)),
             },
             emergency: vec![],
+            emergencies_last_day: 0,
         };
         let now = time::macros::datetime!(2026-12-03 12:00 UTC);
         let d = decide(

@@ -106,6 +106,7 @@ fn firm(people: usize, teams: usize, matters: usize) -> Firm {
                 training_valid_until: Some(today + time::Duration::days(10)),
             },
             emergency: vec![],
+            emergencies_last_day: 0,
         })
         .collect();
     Firm {

@@ -63,6 +63,7 @@ fn main() {
             training_valid_until: Some(today + time::Duration::days(10)),
         },
         emergency: vec![],
+        emergencies_last_day: 0,
     };
     // Firm policies a firm would have: one without a guard runs on every document read (so
     // Cedar is asked for each document in both arms), the others are sliced away.

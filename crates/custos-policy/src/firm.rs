@@ -22,6 +22,8 @@ use std::sync::{Arc, OnceLock};
 
 const SCHEMA: &str = include_str!("firm.cedarschema");
 pub(crate) const BASE_ALLOW: &str = "custos_base_allow";
+/// The stack Cedar parses and validates a policy text on (reserved, touched only as used).
+const PARSE_STACK: usize = 64 * 1024 * 1024;
 
 /// The schema, parsed once.
 fn schema() -> Option<&'static Schema> {
@@ -77,7 +79,21 @@ impl Eq for FirmPolicies {}
 impl FirmPolicies {
     /// Parses and checks `text` as version `version`: Cedar syntax, `forbid` only, valid
     /// against the schema (strict). The error is the parser's or validator's message.
+    /// The text is bounded first (size, nesting, operators: `firm_bounds`), and Cedar runs
+    /// on a thread with a stack of its own, so no text can overflow a server worker's stack.
     pub fn parse(version: i64, text: &str) -> Result<Arc<Self>, FirmPolicyError> {
+        crate::firm_bounds::check(text)?;
+        let owned = text.to_owned();
+        std::thread::Builder::new()
+            .name("cedar-parse".to_owned())
+            .stack_size(PARSE_STACK)
+            .spawn(move || Self::parse_bounded(version, &owned))
+            .map_err(|e| FirmPolicyError(format!("the policies could not be checked: {e}")))?
+            .join()
+            .map_err(|_| FirmPolicyError("the policies could not be checked".to_owned()))?
+    }
+
+    fn parse_bounded(version: i64, text: &str) -> Result<Arc<Self>, FirmPolicyError> {
         let firm = PolicySet::from_str(text)
             .map_err(|e| FirmPolicyError(format!("the policies do not parse: {e}")))?;
         let mut names = HashMap::new();
@@ -349,6 +365,7 @@ mod tests {
             staffed_matters: vec![],
             compliance: Compliance::default(),
             emergency: vec![],
+            emergencies_last_day: 0,
         }
     }
 

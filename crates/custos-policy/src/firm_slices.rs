@@ -295,6 +295,7 @@ mod tests {
                 staffed_matters: vec![],
                 compliance: Compliance::default(),
                 emergency: vec![],
+                emergencies_last_day: 0,
             }
         }
 

@@ -17,7 +17,7 @@
 //! let lawyer = Principal {
 //!     id: PersonId::new(), role: Role::Lawyer, status: PersonStatus::Active,
 //!     teams: vec![], led_teams: vec![], staffed_matters: vec![],
-//!     compliance: Compliance::default(), emergency: vec![],
+//!     compliance: Compliance::default(), emergency: vec![], emergencies_last_day: 0,
 //! };
 //! let matter = MatterFacts { id: MatterId::new(), client: ClientId::new(), team: TeamId::new(),
 //!     lead: PersonId::new() };
@@ -30,6 +30,7 @@
 mod caps;
 mod decision;
 mod firm;
+mod firm_bounds;
 mod firm_slices;
 mod release;
 mod rules;
@@ -285,6 +286,8 @@ pub struct Principal {
     pub compliance: Compliance,
     /// R6: their open emergency accesses (the policy checks each one's expiry).
     pub emergency: Vec<Emergency>,
+    /// R6: how many emergency accesses they opened in the last 24 hours, ended or not.
+    pub emergencies_last_day: u32,
 }
 
 /// One open break-glass access (R6): a person's emergency access to one matter until a time.
@@ -362,6 +365,28 @@ pub enum Resource {
     Document(DocumentFacts),
     /// A person's own audit trail.
     AuditTrailOf(PersonId),
+    /// A pending two-person account recovery of a person, started by someone.
+    Recovery {
+        /// The person whose account is recovered.
+        person: PersonId,
+        /// Their role.
+        role: Role,
+        /// Who started the recovery (the first person).
+        started_by: PersonId,
+    },
+    /// An external transfer, as far as seeing it goes (R12: the register is need-to-know).
+    Transfer(TransferSight),
+}
+
+/// The facts about a transfer that decide who may see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferSight {
+    /// The transfer.
+    pub id: custos_domain::TransferId,
+    /// Who asked for it.
+    pub requester: PersonId,
+    /// The matter its documents come from (walls on it screen the transfer too).
+    pub matter: MatterFacts,
 }
 
 impl Resource {
@@ -369,7 +394,9 @@ impl Resource {
     pub fn audit_name(&self) -> String {
         match self {
             Resource::Firm => "firm".to_owned(),
-            Resource::Person { id, .. } => format!("person:{id}"),
+            Resource::Person { id, .. } | Resource::Recovery { person: id, .. } => {
+                format!("person:{id}")
+            }
             Resource::Team(id) => format!("team:{id}"),
             Resource::Client(c) => format!("client:{}", c.id),
             Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => {
@@ -377,6 +404,7 @@ impl Resource {
             }
             Resource::Document(d) => format!("document:{}", d.id),
             Resource::AuditTrailOf(id) => format!("audit_trail:{id}"),
+            Resource::Transfer(t) => format!("transfer:{}", t.id),
         }
     }
 }

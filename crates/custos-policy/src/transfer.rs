@@ -83,7 +83,7 @@ pub struct TransferFacts {
 
 impl TransferFacts {
     /// A canonical text of every fact an approval rests on (consent and its state, agreement,
-    /// documents with their classification, walls naming the recipient). Two approvals given
+    /// documents with their classification, active walls on the transfer's matter or client). Two approvals given
     /// on different fingerprints were given on different facts: the first is void.
     pub fn fingerprint(&self, requester_walls: &[Wall]) -> String {
         use std::fmt::Write;
@@ -125,12 +125,19 @@ impl TransferFacts {
         for (id, class) in docs {
             let _ = write!(out, "doc={id}:{class};");
         }
+        // Only walls on this transfer's matter or client bear on it: a wall raised anywhere
+        // else in the firm (the context holds every inclusionary wall) changes nothing here.
+        let bears = |w: &&Wall| match w.object {
+            custos_domain::WallObject::Matter(m) => m == self.matter.id,
+            custos_domain::WallObject::Client(c) => c == self.matter.client,
+        };
         let mut walls: Vec<_> = self
             .recipient
             .walls
             .iter()
             .chain(requester_walls)
             .filter(|w| w.is_active())
+            .filter(bears)
             .map(|w| w.id)
             .collect();
         walls.sort();
@@ -376,6 +383,7 @@ fn recipient_wall_check(t: &TransferFacts, ctx: &Context) -> Check {
         staffed_matters: vec![],
         compliance: custos_domain::Compliance::default(),
         emergency: vec![],
+        emergencies_last_day: 0,
     };
     let walls = Context {
         walls: r.walls.clone(),

@@ -54,6 +54,7 @@ fn person(role: Role) -> Principal {
             training_valid_until: Some(d(2027, 12, 31)),
         },
         emergency: vec![],
+        emergencies_last_day: 0,
     }
 }
 
@@ -347,6 +348,13 @@ fn the_fingerprint_changes_with_every_fact_an_approval_rests_on() {
         WallObject::Client(w.facts.matter.client),
     );
     assert_ne!(w.facts.fingerprint(&[raised]), base);
+    // A wall on another client's matter does not bear on this transfer (issue 33: one
+    // inclusionary wall anywhere voided every approved transfer of the firm).
+    let elsewhere = wall(
+        WallSubject::Person(w.lawyer.id),
+        WallObject::Matter(custos_domain::MatterId::new()),
+    );
+    assert_eq!(w.facts.fingerprint(&[elsewhere]), base);
     // Order of documents does not matter.
     let mut reordered = w.facts.clone();
     reordered.documents.reverse();

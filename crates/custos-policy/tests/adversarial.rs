@@ -14,6 +14,7 @@ fn person(role: Role) -> Principal {
         staffed_matters: vec![],
         compliance: on_file(),
         emergency: vec![],
+        emergencies_last_day: 0,
     }
 }
 

@@ -237,6 +237,8 @@ pub struct PrincipalRow {
     pub walls: Vec<custos_domain::Wall>,
     /// Their break-glass accesses that have not expired, by id.
     pub emergency: Vec<OpenBreakGlass>,
+    /// How many break-glass accesses they opened in the last 24 hours (R6's daily bound).
+    pub emergencies_last_day: u32,
     /// The firm policy version in force (0: none saved).
     pub firm_policy_version: i64,
 }

@@ -367,6 +367,8 @@ pub(crate) fn principal_of(
             .filter(|e| e.person == p.id)
             .map(emergency)
             .collect(),
+        // Who can access reads; opening another emergency access is not asked here.
+        emergencies_last_day: 0,
     }
 }
 

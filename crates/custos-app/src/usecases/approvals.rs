@@ -3,12 +3,12 @@
 use crate::usecases::consents::bounded_text;
 use crate::usecases::notices::Notice;
 use crate::usecases::transfer_views::TransferView;
-use crate::usecases::transfers::{Gathered, fingerprint};
+use crate::usecases::transfers::{Gathered, fingerprint, sealed_context};
 use crate::{App, AppError, AuditEvent, Caller, Tx, reject};
 use custos_audit::Outcome;
-use custos_domain::{PersonId, Role, Timestamp, TransferId};
+use custos_domain::{PersonId, Timestamp, TransferId};
 use custos_policy::{
-    Action, ApprovalFacts, Principal, Resource, Rule, Slot, approval_slot, check_transfer,
+    Action, ApprovalFacts, Resource, Rule, Slot, TransferSight, approval_slot, check_transfer,
     may_revoke_release,
 };
 use custos_store::{ApprovalRow, ReleaseLinkRow, StoreTx, TransferRow, TransferStatus};
@@ -32,20 +32,26 @@ impl App {
     > {
         let mut tx = tx;
         let facts = self.facts(&mut *tx, caller, action).await?;
-        let (mut tx, _permit) = self
-            .gate_with(tx, caller, action, &Resource::Firm, &facts)
-            .await?;
+        let name = || format!("transfer:{id}");
         let loaded = tx.transfer(id).await?;
-        let team = match &loaded {
-            Some(t) => tx.matter(t.matter).await?.map(|m| m.team),
-            None => None,
+        let (mut tx, t) = self.found(tx, caller, action, name, loaded).await?;
+        let matter = tx.matter(t.matter).await?;
+        let (tx, matter) = self.found(tx, caller, action, name, matter).await?;
+        let sight = Resource::Transfer(TransferSight {
+            id,
+            requester: t.requester,
+            matter: crate::facts::matter_facts(&matter),
+        });
+        // Seeing the transfer comes first: one the caller may not see is refused as not found,
+        // and that refusal is what the log says; then the action's own rule.
+        let seen = Self::decide(&facts.0, Action::ViewTransfers, &sight, &facts.1);
+        let (tx, _permit) = if action == Action::ViewTransfers || !seen.is_allowed() {
+            self.enforce(tx, caller, action, &sight, seen).await?
+        } else {
+            self.gate_with(tx, caller, action, &Resource::Firm, &facts)
+                .await?
         };
-        match (loaded, team) {
-            (Some(t), Some(team)) if Self::may_see_transfer(&facts.0, &t, team) => {
-                Ok((tx, t, facts))
-            }
-            _ => Err(reject(tx, AppError::NotFound).await),
-        }
+        Ok((tx, t, facts))
     }
 
     /// A transfer, with the checks run now.
@@ -261,11 +267,12 @@ impl App {
                 .await);
         }
         let now = self.now();
+        let sealed = self.seal_note(&sealed_context("status_reason", id), &reason)?;
         tx.close_transfer(
             id,
             TransferStatus::Pending,
             TransferStatus::Refused,
-            Some(&reason),
+            Some(&sealed),
             now,
         )
         .await?;
@@ -303,7 +310,8 @@ impl App {
         let now = self.now();
         let revoked = match tx.link_of(id).await? {
             Some(link) => {
-                tx.revoke_link(link.id, Some(caller.person), now, &reason)
+                let sealed = self.seal_note(&sealed_context("revoke_reason", link.id), &reason)?;
+                tx.revoke_link(link.id, Some(caller.person), now, &sealed)
                     .await?
             }
             None => false,
@@ -419,18 +427,6 @@ impl App {
             exception: t.exception.as_ref().map(|e| e.basis),
             given,
         })
-    }
-
-    /// Whether the caller may see a transfer: its requester, the officer, partners, and the
-    /// lead of the matter's team.
-    pub(crate) fn may_see_transfer(
-        principal: &Principal,
-        t: &TransferRow,
-        team: custos_domain::TeamId,
-    ) -> bool {
-        principal.id == t.requester
-            || matches!(principal.role, Role::Officer | Role::Partner)
-            || principal.led_teams.contains(&team)
     }
 
     pub(crate) fn approval_row(

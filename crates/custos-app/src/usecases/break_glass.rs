@@ -1,6 +1,8 @@
 //! Break-glass (R6): emergency access to one matter with a written justification, for a limited
 //! time, never through a wall; every entry it produces is flagged, and it waits in the officer's
-//! review queue until she closes it as justified or not.
+//! review queue until she closes it as justified or not. Bounded (issue 33): one open at a time
+//! and three a day (the policy's rule), never a restricted record, every opening mailed to the
+//! officers, and the officer ends an access at once (an unjustified verdict ends it too).
 
 use crate::facts::matter_facts;
 use crate::{App, AppError, AuditEvent, Caller, Page, PageRequest, reject};
@@ -69,6 +71,16 @@ fn justification_context(id: BreakGlassId) -> String {
 
 fn comment_context(id: BreakGlassId) -> String {
     format!("break_glass.review_comment:{id}")
+}
+
+/// A time as mails give it: the day and the minute, in UTC.
+fn utc_minute(t: Timestamp) -> String {
+    format!(
+        "{} {:02}:{:02}",
+        custos_domain::iso(t.date()),
+        t.hour(),
+        t.minute()
+    )
 }
 
 fn text(field: &'static str, raw: &str, min: usize) -> Result<String, AppError> {
@@ -160,13 +172,90 @@ impl App {
         )
         .await?;
         let view = self.break_glass_view(&mut *tx, stored, now).await?;
+        self.alert_officers(&mut tx, &view).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// R6 "notified": every active confidentiality officer with a mail address is mailed at
+    /// once, in the unit that opens the access (it names the person and the matter's number,
+    /// never the client or the justification).
+    async fn alert_officers(&self, tx: &mut crate::Tx, v: &BreakGlassView) -> Result<(), AppError> {
+        let firm = self.settings.firm_name.clone();
+        let url = format!("{}/break-glass", self.settings.public_url);
+        for officer in tx.active_with_role(custos_domain::Role::Officer).await? {
+            if let Some(to) = tx.mail_address(officer).await? {
+                let body = format!(
+                    "{} opened emergency access to matter {} at {} (UTC), until {} (UTC), with \
+                     a written justification.\n\nReview it, or end it at once: {url}\n\n\
+                     This message names no client and holds no client information.",
+                    v.person_name,
+                    v.matter_number,
+                    utc_minute(v.opened_at),
+                    utc_minute(v.expires_at),
+                );
+                self.queue_mail(
+                    &mut **tx,
+                    &to,
+                    format!("Emergency access opened ({firm})"),
+                    body,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends an open emergency access at once (the officer): it opens nothing from the next
+    /// request on, and stays in the review queue until reviewed.
+    pub async fn end_break_glass(
+        &self,
+        caller: &Caller,
+        id: BreakGlassId,
+    ) -> Result<BreakGlassView, AppError> {
+        let tx = self.store.begin().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ReviewBreakGlass, &Resource::Firm)
+            .await?;
+        let Some(row) = tx.break_glass(id).await? else {
+            return Err(reject(tx, AppError::NotFound).await);
+        };
+        let now = self.now();
+        if !tx.end_break_glass(id, now).await? {
+            let err = AppError::Conflict("this emergency access has already ended".to_owned());
+            return Err(reject(tx, err).await);
+        }
+        self.audit_event(
+            &mut *tx,
+            AuditEvent {
+                request_id: caller.request_id,
+                actor: Some(caller.person),
+                action: crate::vocabulary::ACTION_BREAK_GLASS_END,
+                resource: format!("break_glass:{id}"),
+                outcome: Outcome::Allow,
+                rule: Rule::BreakGlass.code(),
+                message: format!("the officer ended break-glass {id} at once"),
+                detail: serde_json::json!({ "person": row.person.to_string() }),
+            },
+        )
+        .await?;
+        let view = self
+            .break_glass_view(
+                &mut *tx,
+                BreakGlassRow {
+                    expires_at: now,
+                    ..row
+                },
+                now,
+            )
+            .await?;
         tx.commit().await?;
         Ok(view)
     }
 
     /// Closes the officer's review of a break-glass access as justified or not, with a
-    /// comment. An access still open stays open until it expires (closing the review does not
-    /// end it; lifting need is what a wall is for).
+    /// comment. A justified access still open stays open until it expires; an unjustified one
+    /// ends at once.
     pub async fn review_break_glass(
         &self,
         caller: &Caller,
@@ -193,6 +282,9 @@ impl App {
             let err = AppError::Conflict("this emergency access was already reviewed".to_owned());
             return Err(reject(tx, err).await);
         }
+        // An unjustified access ends now, if it is still open.
+        let ended = !justified && tx.end_break_glass(id, now).await?;
+        let expires_at = if ended { now } else { row.expires_at };
         let verdict = if justified {
             "justified"
         } else {
@@ -207,8 +299,19 @@ impl App {
                 resource: format!("break_glass:{id}"),
                 outcome: Outcome::Allow,
                 rule: Rule::BreakGlass.code(),
-                message: format!("the officer closed the review of break-glass {id}: {verdict}"),
-                detail: serde_json::json!({ "verdict": verdict, "person": row.person.to_string() }),
+                message: format!(
+                    "the officer closed the review of break-glass {id}: {verdict}{}",
+                    if ended {
+                        "; the access ended at once"
+                    } else {
+                        ""
+                    }
+                ),
+                detail: serde_json::json!({
+                    "verdict": verdict,
+                    "person": row.person.to_string(),
+                    "ended": ended,
+                }),
             },
         )
         .await?;
@@ -217,6 +320,7 @@ impl App {
                 &mut *tx,
                 BreakGlassRow {
                     review: Some(review),
+                    expires_at,
                     ..row
                 },
                 now,

@@ -101,8 +101,9 @@ pub(crate) fn consent_in_force(c: &ConsentRow, today: Date) -> bool {
     c.revoked.is_none() && c.given_on <= today && c.expires_on.is_none_or(|u| u >= today)
 }
 
-fn consent_view(c: ConsentRow, today: Date) -> ConsentView {
-    ConsentView {
+fn consent_view(app: &App, c: ConsentRow, today: Date) -> Result<ConsentView, AppError> {
+    let context = format!("consent.revoke_reason:{}", c.id);
+    Ok(ConsentView {
         in_force: consent_in_force(&c, today),
         id: c.id,
         client: c.client,
@@ -119,9 +120,12 @@ fn consent_view(c: ConsentRow, today: Date) -> ConsentView {
         given_on: c.given_on,
         expires_on: c.expires_on,
         revoked_at: c.revoked.as_ref().map(|r| r.0),
-        revoke_reason: c.revoked.map(|r| r.2),
+        revoke_reason: c
+            .revoked
+            .map(|r| app.open_note(&context, &r.2))
+            .transpose()?,
         recorded_by: c.recorded_by,
-    }
+    })
 }
 
 impl App {
@@ -231,7 +235,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(consent_view(stored, today))
+        consent_view(self, stored, today)
     }
 
     /// A client's consents, for those who may see the client in full.
@@ -254,7 +258,9 @@ impl App {
         let today = self.today(self.now());
         let rows = tx.client_consents(client).await?;
         tx.commit().await?;
-        Ok(rows.into_iter().map(|c| consent_view(c, today)).collect())
+        rows.into_iter()
+            .map(|c| consent_view(self, c, today))
+            .collect()
     }
 
     /// Revokes a consent at once: every transfer pending or released on it is voided in the
@@ -280,7 +286,8 @@ impl App {
             .gate(tx, caller, action, &Resource::Client(facts))
             .await?;
         let now = self.now();
-        if !tx.revoke_consent(id, caller.person, now, &reason).await? {
+        let sealed = self.seal_note(&format!("consent.revoke_reason:{id}"), &reason)?;
+        if !tx.revoke_consent(id, caller.person, now, &sealed).await? {
             let e = AppError::Conflict("this consent was already revoked".to_owned());
             return Err(reject(tx, e).await);
         }
@@ -337,6 +344,6 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Internal("revoked consent vanished".to_owned()))?;
         tx.commit().await?;
-        Ok(consent_view(row, self.today(now)))
+        consent_view(self, row, self.today(now))
     }
 }

@@ -25,6 +25,41 @@ pub(crate) struct Delivery<'a> {
 }
 
 impl App {
+    /// An approval given on other facts is void for good: when a download finds the facts
+    /// changed since the approvals, the released transfer is voided (so it does not come back
+    /// when the facts do, e.g. a wall lifted again) and its requester is told.
+    pub(crate) async fn void_stale_release(
+        &self,
+        tx: &mut dyn custos_store::StoreTx,
+        t: &custos_store::TransferRow,
+        fingerprint_matches: bool,
+    ) -> Result<(), AppError> {
+        if fingerprint_matches || t.status != custos_store::TransferStatus::Released {
+            return Ok(());
+        }
+        let why = "the facts changed since the approvals (consent, agreement, documents or \
+                   walls): the approvals are void";
+        let voided = tx
+            .close_transfer(
+                t.id,
+                custos_store::TransferStatus::Released,
+                custos_store::TransferStatus::Voided,
+                Some(why),
+                self.now(),
+            )
+            .await?;
+        if voided {
+            self.notify(
+                tx,
+                &[t.requester],
+                t.id,
+                crate::usecases::notices::Notice::Voided,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Hands out one document of a release once the policy decided: a refusal (or the limit
     /// reached by a concurrent download) is audited and answered; an allow is counted, logged
     /// with time and address and audited before the first byte, then streamed and hashed.

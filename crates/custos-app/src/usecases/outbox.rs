@@ -1,5 +1,7 @@
 //! The mail outbox (R12): what waits for the relay or, with no relay, for the officer to pass
-//! on by hand; a sent message's text is erased.
+//! on by hand; a sent message's text is erased. Address, subject and body are sealed under the
+//! key-encryption key, each bound to the mail's id: a release link or a one-time code is a
+//! credential, and whoever reads the database (an administrator, a backup) must not hold one.
 
 use crate::{App, AppError, Caller, Page, PageRequest};
 use custos_domain::Timestamp;
@@ -51,16 +53,19 @@ impl App {
         Ok(Page {
             items: rows
                 .into_iter()
-                .map(|m| MailView {
-                    to: m.to,
-                    subject: m.subject,
-                    body: m.body,
-                    queued_at: m.created_at,
-                    sent_at: m.sent_at,
-                    attempts: m.attempts,
-                    last_error: m.last_error,
+                .map(|m| {
+                    let m = self.open_mail(m)?;
+                    Ok(MailView {
+                        to: m.to,
+                        subject: m.subject,
+                        body: m.body,
+                        queued_at: m.created_at,
+                        sent_at: m.sent_at,
+                        attempts: m.attempts,
+                        last_error: m.last_error,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, AppError>>()?,
             next_cursor,
         })
     }
@@ -73,11 +78,12 @@ impl App {
         subject: String,
         body: String,
     ) -> Result<(), AppError> {
+        let id = uuid::Uuid::now_v7();
         tx.queue_mail(&MailRow {
-            id: uuid::Uuid::now_v7(),
-            to: to.to_owned(),
-            subject,
-            body,
+            id,
+            to: self.seal_note(&mail_context("to", id), to)?,
+            subject: self.seal_note(&mail_context("subject", id), &subject)?,
+            body: self.seal_note(&mail_context("body", id), &body)?,
             created_at: self.now(),
             sent_at: None,
             attempts: 0,
@@ -85,5 +91,23 @@ impl App {
         })
         .await?;
         Ok(())
+    }
+}
+
+/// What a sealed part of a mail is bound to: the part and the mail's id, so a sealed body
+/// cannot be moved to another mail or read as its address.
+fn mail_context(part: &str, id: uuid::Uuid) -> String {
+    format!("outbox.{part}:{id}")
+}
+
+impl App {
+    /// A stored mail with its address, subject and body opened (an erased body stays empty).
+    pub(crate) fn open_mail(&self, m: MailRow) -> Result<MailRow, AppError> {
+        Ok(MailRow {
+            to: self.open_note(&mail_context("to", m.id), &m.to)?,
+            subject: self.open_note(&mail_context("subject", m.id), &m.subject)?,
+            body: self.open_note(&mail_context("body", m.id), &m.body)?,
+            ..m
+        })
     }
 }

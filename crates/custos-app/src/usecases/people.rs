@@ -20,7 +20,7 @@ pub struct NewPerson {
 }
 
 /// A one-time password: 96 random bits, shown once.
-fn one_time_password() -> Result<Zeroizing<String>, AppError> {
+pub(crate) fn one_time_password() -> Result<Zeroizing<String>, AppError> {
     let token = custos_crypto::random_token()?;
     Ok(Zeroizing::new(token[..24].to_owned()))
 }

@@ -123,6 +123,8 @@ impl App {
             code_verified: false,
             fingerprint_matches: approvals.iter().all(|a| a.fingerprint == print),
         };
+        self.void_stale_release(&mut *tx, &t, link_facts.fingerprint_matches)
+            .await?;
         let resource = crate::facts::document_facts(doc, &g.matter);
         let (requester, ctx) = &g.requester;
         let decision =

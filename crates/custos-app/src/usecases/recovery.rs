@@ -9,7 +9,7 @@
 
 use crate::{App, AppError, AuditEvent, Caller, reject};
 use custos_domain::PersonId;
-use custos_policy::Action;
+use custos_policy::{Action, Resource};
 use custos_store::RecoveryRow;
 use zeroize::Zeroizing;
 
@@ -76,26 +76,33 @@ impl App {
         caller: &Caller,
         person: PersonId,
     ) -> Result<Zeroizing<String>, AppError> {
-        let (mut tx, _row) = self
-            .gated_person(caller, person, Action::ConfirmRecovery)
+        let action = Action::ConfirmRecovery;
+        let mut tx = self.store.begin().await?;
+        let loaded = tx.person(person).await?;
+        let (mut tx, row) = self
+            .found(tx, caller, action, || format!("person:{person}"), loaded)
             .await?;
+        let role = row.person.role;
         let pending = tx
             .recovery(person)
             .await?
             .filter(|r| r.expires_at > self.now());
         let Some(pending) = pending else {
+            let (tx, _permit) = self
+                .gate(tx, caller, action, &Resource::Person { id: person, role })
+                .await?;
             let err = AppError::Conflict(format!(
                 "no account recovery of `{person}` is waiting (none was started, or it expired)"
             ));
             return Err(reject(tx, err).await);
         };
-        if caller.person == pending.started_by || caller.person == person {
-            let err = AppError::Forbidden {
-                rule: "R2.two_person".to_owned(),
-                message: "a second, different person must complete the recovery".to_owned(),
-            };
-            return Err(reject(tx, err).await);
-        }
+        // The second person is the policy's rule (R2 two-person): the log says the refusal.
+        let resource = Resource::Recovery {
+            person,
+            role,
+            started_by: pending.started_by,
+        };
+        let (mut tx, _permit) = self.gate(tx, caller, action, &resource).await?;
         let first = self
             .kek
             .open_account_secret(&sealed_field(person), &pending.sealed_half)?;

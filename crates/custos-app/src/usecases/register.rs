@@ -139,7 +139,7 @@ impl App {
                 None => false,
             };
             if mine || facts.0.role == Role::Officer {
-                out.push(link_view(&l, now));
+                out.push(link_view(self, &l, now)?);
             }
         }
         tx.commit().await?;

@@ -117,8 +117,13 @@ pub(crate) fn agreement_in_force(t: &ThirdPartyRow, today: Date) -> bool {
         && t.agreement_expires_on.is_none_or(|u| u >= today)
 }
 
-pub(crate) fn third_party_view(t: ThirdPartyRow, today: Date) -> ThirdPartyView {
-    ThirdPartyView {
+pub(crate) fn third_party_view(
+    app: &App,
+    t: ThirdPartyRow,
+    today: Date,
+) -> Result<ThirdPartyView, AppError> {
+    let context = format!("third_party.verified_how:{}", t.id);
+    Ok(ThirdPartyView {
         agreement_in_force: agreement_in_force(&t, today),
         id: t.id,
         name: t.name,
@@ -126,13 +131,16 @@ pub(crate) fn third_party_view(t: ThirdPartyRow, today: Date) -> ThirdPartyView 
         category: t.category,
         email: t.email,
         address_verified: t.verified.is_some(),
-        verified_how: t.verified.map(|v| v.2),
+        verified_how: t
+            .verified
+            .map(|v| app.open_note(&context, &v.2))
+            .transpose()?,
         agreement_signed_on: t.agreement_signed_on,
         agreement_expires_on: t.agreement_expires_on,
         agreement_sha256: t.agreement_sha256,
         agreement_document: t.agreement_document,
         account: t.person,
-    }
+    })
 }
 
 impl App {
@@ -184,7 +192,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(third_party_view(row, self.today(now)))
+        third_party_view(self, row, self.today(now))
     }
 
     /// Records a recipient's agreement, how their address was verified and/or their account
@@ -241,17 +249,40 @@ impl App {
             return Err(reject(tx, e).await);
         }
         if let Some(how) = how {
-            tx.verify_third_party(id, caller.person, now, &how).await?;
+            let sealed = self.seal_note(&format!("third_party.verified_how:{id}"), &how)?;
+            tx.verify_third_party(id, caller.person, now, &sealed)
+                .await?;
             what.push("address verified");
         }
         if let Some(account) = input.account {
-            let role = tx.person(account).await?.map(|p| p.person.role);
-            if role != Some(Role::External) {
+            let person = tx.person(account).await?.map(|p| p.person);
+            let Some(person) = person.filter(|p| p.role == Role::External) else {
                 let e = AppError::BadInput(
                     "account must be an existing person with the `external` role".to_owned(),
                 );
                 return Err(reject(tx, e).await);
+            };
+            // The account will receive client content: it must be the recipient's alone. One
+            // that anyone has signed in to (whoever created it, admin/IT included) is refused,
+            // and linking replaces the password its creator was given with one mailed to the
+            // recipient's verified address.
+            if !tx.factors_of(account).await?.is_empty() {
+                let e = AppError::Conflict(format!(
+                    "the account `{}` has been signed in to: only an account no one has used \
+                     yet may receive transfers; create a new one for this recipient",
+                    person.user_name
+                ));
+                return Err(reject(tx, e).await);
             }
+            let row = tx.third_party(id).await?;
+            let Some(row) = row.filter(|r| r.verified.is_some()) else {
+                let e = AppError::Conflict(
+                    "verify the recipient's address first: the account's password is mailed \
+                     there"
+                        .to_owned(),
+                );
+                return Err(reject(tx, e).await);
+            };
             if let Err(e) = tx.set_third_party_person(id, account).await {
                 let e = match e {
                     custos_store::StoreError::Conflict(_) => {
@@ -261,7 +292,9 @@ impl App {
                 };
                 return Err(reject(tx, e).await);
             }
-            what.push("account linked");
+            self.mail_account_password(&mut tx, &person, &row.email)
+                .await?;
+            what.push("account linked, its password mailed to the verified address");
         }
         if what.is_empty() {
             let e = AppError::BadInput("nothing to record".to_owned());
@@ -274,7 +307,34 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Internal("recipient vanished".to_owned()))?;
         tx.commit().await?;
-        Ok(third_party_view(row, today))
+        third_party_view(self, row, today)
+    }
+
+    /// Replaces a linked account's password with a new one-time password, mailed (sealed in
+    /// the outbox) to the recipient's verified address and never shown to the officer's
+    /// screen; every session and token of the account ends.
+    async fn mail_account_password(
+        &self,
+        tx: &mut crate::Tx,
+        person: &custos_domain::Person,
+        to: &str,
+    ) -> Result<(), AppError> {
+        let password = crate::usecases::people::one_time_password()?;
+        let hash = self.passwords.hash(password.clone()).await?;
+        tx.set_password(person.id, &hash, true, self.now()).await?;
+        self.end_access(tx, person.id).await?;
+        let firm = self.settings.firm_name.clone();
+        let body = format!(
+            "{firm} has opened an account for you in Custos, to receive documents it releases \
+             to you.\n\nSign in at {}/ with the user name {} and the one-time password {}.\n\
+             You will choose your own password and set up an authenticator app.\n\n\
+             If you did not expect this, do not sign in and tell {firm}.",
+            self.settings.public_url,
+            person.user_name,
+            password.as_str()
+        );
+        self.queue_mail(&mut **tx, to, format!("Your account at {firm}"), body)
+            .await
     }
 
     /// Every outside recipient.
@@ -293,7 +353,9 @@ impl App {
             let page = tx.list_third_parties(after, 200).await?;
             after = page.last().map(|t| t.id);
             let done = page.len() < 200;
-            out.extend(page.into_iter().map(|t| third_party_view(t, today)));
+            for t in page {
+                out.push(third_party_view(self, t, today)?);
+            }
             if done {
                 break;
             }

@@ -2,7 +2,7 @@
 //! the viewer may see them, approvals, the link (never its token), downloads, and the checks
 //! run now; and the register's CSV.
 
-use crate::usecases::transfers::Gathered;
+use crate::usecases::transfers::{Gathered, sealed_context};
 use crate::{App, AppError};
 use custos_domain::{
     ClientId, ConsentId, DocumentId, LegalBasis, MatterId, PersonId, ThirdPartyId, Timestamp,
@@ -159,8 +159,13 @@ pub struct TransferView {
     pub downloads: Vec<DownloadView>,
 }
 
-pub(crate) fn link_view(l: &ReleaseLinkRow, now: Timestamp) -> LinkView {
-    LinkView {
+pub(crate) fn link_view(
+    app: &App,
+    l: &ReleaseLinkRow,
+    now: Timestamp,
+) -> Result<LinkView, AppError> {
+    let context = crate::usecases::transfers::sealed_context("revoke_reason", l.id);
+    Ok(LinkView {
         transfer: l.transfer,
         expires_at: l.expires_at,
         download_limit: l.download_limit,
@@ -168,8 +173,12 @@ pub(crate) fn link_view(l: &ReleaseLinkRow, now: Timestamp) -> LinkView {
         passphrase: l.passphrase_hash.is_some(),
         live: l.revoked.is_none() && l.expires_at > now,
         revoked_at: l.revoked.as_ref().map(|r| r.0),
-        revoke_reason: l.revoked.as_ref().map(|r| r.2.clone()),
-    }
+        revoke_reason: l
+            .revoked
+            .as_ref()
+            .map(|r| app.open_note(&context, &r.2))
+            .transpose()?,
+    })
 }
 
 /// Whether the client is owed word of a disclosure without consent on `today` (R13): released,
@@ -264,14 +273,21 @@ impl App {
             channel: "link",
             consent: t.consent,
             legal_basis: t.exception.as_ref().map(|e| e.basis),
-            legal_reference: t.exception.as_ref().map(|e| e.reference.clone()),
+            legal_reference: t
+                .exception
+                .as_ref()
+                .map(|e| self.open_note(&sealed_context("legal_reference", t.id), &e.reference))
+                .transpose()?,
             inform_client: t.exception.as_ref().map(|e| e.inform_client),
             legal_order: t.exception.as_ref().and_then(|e| e.order),
             forbidden_until: t.exception.as_ref().and_then(|e| e.forbidden_until),
             client_informed_at: t.exception.as_ref().and_then(|e| e.informed.map(|i| i.0)),
             inform_due,
             status: t.status.as_str(),
-            status_reason: t.status_reason,
+            status_reason: t
+                .status_reason
+                .map(|r| self.open_note(&sealed_context("status_reason", t.id), &r))
+                .transpose()?,
             requested_at: t.requested_at,
             documents: g
                 .documents
@@ -294,7 +310,7 @@ impl App {
                 })
                 .collect(),
             checks,
-            link: link.as_ref().map(|l| link_view(l, now)),
+            link: link.as_ref().map(|l| link_view(self, l, now)).transpose()?,
             downloads: downloads
                 .into_iter()
                 .map(|d| DownloadView {

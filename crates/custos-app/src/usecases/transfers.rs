@@ -171,6 +171,12 @@ pub(crate) fn fingerprint(g: &Gathered) -> String {
     stored_hash(&g.facts.fingerprint(&g.requester.1.walls))
 }
 
+/// What a sealed free text of a transfer (a legal reference, a refusal's or revocation's
+/// reason) is bound to: its kind and its record's id.
+pub(crate) fn sealed_context(what: &str, id: impl std::fmt::Display) -> String {
+    format!("transfer.{what}:{id}")
+}
+
 impl App {
     /// Everything the checks of a stored transfer depend on, read now.
     pub(crate) async fn gather(
@@ -281,10 +287,15 @@ impl App {
                 message,
             });
         }
-        let row = TransferRow {
+        let mut row = TransferRow {
             passphrase_hash: passphrase,
             ..row
         };
+        // The legal-exception reference may name the client or the case: sealed at rest.
+        if let Some(e) = row.exception.as_mut() {
+            e.reference =
+                self.seal_note(&sealed_context("legal_reference", row.id), &e.reference)?;
+        }
         tx.insert_transfer(&row, &input.documents).await?;
         let rule = if row.exception.is_some() {
             Rule::LegalException

@@ -88,6 +88,7 @@ async fn openapi_document_matches_the_routes() -> TestResult {
         "POST /api/walls/preview",
         "GET /api/break-glass",
         "POST /api/break-glass",
+        "POST /api/break-glass/{id}/end",
         "POST /api/break-glass/{id}/review",
         "GET /api/clients/{id}/consents",
         "POST /api/clients/{id}/consents",

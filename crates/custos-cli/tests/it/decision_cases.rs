@@ -272,7 +272,14 @@ const ISSUE_14: &[Case] = &[
         .given(F::BreakGlass("M4")),
     case("lena.lawyer", A::ViewMatter, T::Matter("M7"), false, DEFAULT, true)
         .given(F::BreakGlass("M4")),
-    case("omar.lawyer", A::ReadDocumentContent, T::Doc("D9"), true, BG, false).given(F::BreakGlass("M6")),
+    // A restricted record is never opened by emergency access (issue 33: 12 of 14 documents,
+    // restricted included, were read under break-glass); its metadata stays visible.
+    case("omar.lawyer", A::ReadDocumentContent, T::Doc("D9"), false, BG, false)
+        .given(F::BreakGlass("M6")).says("never opens a restricted record"),
+    case("omar.lawyer", A::ViewDocument, T::Doc("D9"), true, BG, false).given(F::BreakGlass("M6")),
+    // One emergency access open at a time: a second matter waits for the officer to end it.
+    case("lena.lawyer", A::BreakGlass, T::Matter("M6"), false, BG, false)
+        .given(F::BreakGlass("M4")).says("one at a time"),
     case("omar.lawyer", A::ReadDocumentContent, T::Doc("D10"), true, BG, false).given(F::BreakGlass("M6")),
     case("carl.corplead", A::ReadDocumentContent, T::Doc("D11"), true, BG, false).given(F::BreakGlass("M5")),
     case("paula.partner", A::ReadDocumentContent, T::Doc("D8"), true, BG, false).given(F::BreakGlass("M4")),

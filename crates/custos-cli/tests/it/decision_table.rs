@@ -63,6 +63,7 @@ fn principal(firm: &DemoFirm, user: &str, status: PersonStatus) -> Principal {
             .collect(),
         compliance: custos_app::demo_compliance(now().date()),
         emergency: vec![],
+        emergencies_last_day: 0,
     }
 }
 

@@ -228,6 +228,48 @@ impl TestFirm {
             .unwrap_or_default()
     }
 
+    /// The first sign-in of an outside account linked to a recipient: the one-time password
+    /// is read from the mail the link sent to the recipient (the officer's outbox view), the
+    /// account enrolls a factor and chooses the demo password. Later calls of `login` return
+    /// the same session.
+    pub async fn login_with_mailed_password(&self, officer: &str, user: &str) -> String {
+        let (status, outbox) = self.get_json(officer, "/api/outbox?limit=200").await;
+        assert_eq!(status, StatusCode::OK);
+        let marker = format!("user name {user} and the one-time password ");
+        let body = outbox["items"]
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .filter_map(|m| m["body"].as_str())
+                    .find(|b| b.contains(&marker))
+            })
+            .unwrap_or_else(|| panic!("no password mail for {user}"))
+            .to_owned();
+        let at = body.find(&marker).map_or(0, |i| i + marker.len());
+        let password: String = body[at..]
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        let enrolled = crate::node::first_login(&self.http, &self.base, user, &password).await;
+        let r = self
+            .send_json(
+                reqwest::Method::PUT,
+                &enrolled.token,
+                "/api/me/password",
+                &serde_json::json!({ "current": password, "new": DEMO_PASSWORD }),
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::NO_CONTENT,
+            "password change of {user}"
+        );
+        let token = enrolled.token.clone();
+        self.accounts.lock().await.insert(user.to_owned(), enrolled);
+        token
+    }
+
     /// The officer's view of the audit entries of one request.
     pub async fn audit_of_request(&self, officer_token: &str, request_id: &str) -> Vec<Value> {
         let (status, body) = self

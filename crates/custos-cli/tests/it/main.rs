@@ -22,6 +22,7 @@ mod decision_flows;
 mod decision_http;
 mod decision_table;
 mod harness;
+mod hostile_review;
 mod jobs;
 mod listing_reach;
 mod logs;

@@ -63,7 +63,6 @@ async fn only_the_officer_vets_and_an_outside_account_receives_only_its_release(
     let officer = t.login("olivia.officer").await;
     let carl = t.login("carl.corplead").await;
     let lena = t.login("lena.lawyer").await;
-    let erin = t.login("erin.expert").await;
     // A team lead registers a recipient but cannot vouch for it: no address verification, no
     // agreement, no account; so no transfer to it can be asked for.
     let r = t
@@ -119,6 +118,7 @@ async fn only_the_officer_vets_and_an_outside_account_receives_only_its_release(
         r.json::<Value>().await?["account"],
         t.person("erin.expert").as_str()
     );
+    let erin = t.login_with_mailed_password(&officer, "erin.expert").await;
     let r = vet(
         &t,
         &officer,
@@ -558,7 +558,6 @@ async fn a_wall_on_the_recipients_account_refuses_the_request_and_stops_a_releas
     let t = spawn_demo_firm().await;
     let officer = t.login("olivia.officer").await;
     let lena = t.login("lena.lawyer").await;
-    let erin = t.login("erin.expert").await;
     let recipient = expert(&t, &officer, "erin@walsh-forensics.example").await;
     let r = vet(
         &t,
@@ -568,6 +567,7 @@ async fn a_wall_on_the_recipients_account_refuses_the_request_and_stops_a_releas
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
+    let erin = t.login_with_mailed_password(&officer, "erin.expert").await;
     let consent_id = consent(
         &t,
         &lena,

@@ -65,7 +65,7 @@ pub(crate) async fn last_mail(t: &TestFirm, officer: &str, to: &str) -> String {
         .to_owned()
 }
 
-fn link_token(mail: &str) -> String {
+pub(crate) fn link_token(mail: &str) -> String {
     let at = mail.find("/release/").map_or(0, |i| i + "/release/".len());
     mail[at..]
         .chars()
@@ -73,7 +73,7 @@ fn link_token(mail: &str) -> String {
         .collect()
 }
 
-fn code_of(mail: &str) -> String {
+pub(crate) fn code_of(mail: &str) -> String {
     mail.split_whitespace()
         .find(|w| {
             w.trim_end_matches('.').len() == 6

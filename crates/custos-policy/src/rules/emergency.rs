@@ -11,6 +11,54 @@ pub fn may_break_glass(role: Role) -> bool {
     matches!(role, Role::Partner | Role::TeamLead | Role::Lawyer)
 }
 
+/// At most this many emergency accesses a person may open in 24 hours (R6 is for the
+/// emergency, not for browsing the firm: the hostile review opened 6 of 9 matters in a second).
+pub const EMERGENCIES_PER_DAY: u32 = 3;
+
+/// The bounds on opening another emergency access: one open at a time (to another matter: the
+/// officer ends the first; to the same matter the caller is told it is still open), and at most
+/// [`EMERGENCIES_PER_DAY`] in 24 hours, ended ones included. `None`: within bounds.
+fn bound(
+    principal: &Principal,
+    matter: custos_domain::MatterId,
+    ctx: &Context,
+) -> Option<Decision> {
+    if !may_break_glass(principal.role) {
+        return None;
+    }
+    if let Some(open) = principal
+        .emergency
+        .iter()
+        .find(|e| e.expires_at > ctx.now && e.matter != matter)
+    {
+        return Some(Decision::deny(
+            reason(
+                Rule::BreakGlass,
+                format!(
+                    "an emergency access of yours (to matter {}) is still open: one at a time; \
+                     the confidentiality officer can end it",
+                    open.matter
+                ),
+            ),
+            false,
+        ));
+    }
+    if principal.emergencies_last_day >= EMERGENCIES_PER_DAY {
+        return Some(Decision::deny(
+            reason(
+                Rule::BreakGlass,
+                format!(
+                    "you opened {} emergency accesses in the last 24 hours, the most allowed; \
+                     ask the confidentiality officer or the matter's lead for access",
+                    principal.emergencies_last_day
+                ),
+            ),
+            false,
+        ));
+    }
+    None
+}
+
 /// The rule of `action` on `resource` for this family, or `None` when the pair is not one of
 /// its own (the caller then denies by default). Walls were checked before (a wall always wins:
 /// no break-glass through one), and the preconditions are checked after.
@@ -18,13 +66,15 @@ pub(super) fn decide(
     principal: &Principal,
     action: Action,
     resource: &Resource,
-    _ctx: &Context,
+    ctx: &Context,
 ) -> Option<Decision> {
     let allow =
         |scope: Scope, why: Reason| Decision::allow(principal.id, action, resource, scope, why);
     Some(match (action, resource) {
         (Action::BreakGlass, Resource::Matter(matter)) => {
-            if may_break_glass(principal.role) {
+            if let Some(bound) = bound(principal, matter.id, ctx) {
+                bound
+            } else if may_break_glass(principal.role) {
                 allow(
                     Scope::Full,
                     reason(

@@ -93,6 +93,7 @@ pub fn screening_wall(principal: &Principal, resource: &Resource, ctx: &Context)
         Resource::Client(c) => (c.id, None),
         Resource::Matter(m) | Resource::NewMatter { matter: m, .. } => (m.client, Some(m.id)),
         Resource::Document(d) => (d.matter.client, Some(d.matter.id)),
+        Resource::Transfer(t) => (t.matter.client, Some(t.matter.id)),
         _ => return None,
     };
     let covers = |wall: &&Wall| {

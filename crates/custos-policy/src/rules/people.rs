@@ -61,19 +61,34 @@ pub(super) fn decide(
         (Action::CreatePerson | Action::ResetCredentials, Resource::Person { role, .. }) => {
             content_account_duty(principal, action, *role, allow)
         }
-        (Action::ConfirmRecovery, Resource::Person { .. }) => match principal.role {
-            Role::Officer | Role::Partner | Role::Admin => allow(
-                Scope::Full,
-                reason(
-                    Rule::RoleDuty,
-                    "the officer, a partner or admin/IT may be the second person of a recovery",
+        (
+            Action::ConfirmRecovery,
+            Resource::Recovery {
+                person, started_by, ..
+            },
+        ) if principal.id == *started_by || principal.id == *person => Decision::deny(
+            reason(
+                Rule::TwoPerson,
+                "a second, different person must complete the recovery: not the one who \
+                 started it, nor the person recovered",
+            ),
+            false,
+        ),
+        (Action::ConfirmRecovery, Resource::Person { .. } | Resource::Recovery { .. }) => {
+            match principal.role {
+                Role::Officer | Role::Partner | Role::Admin => allow(
+                    Scope::Full,
+                    reason(
+                        Rule::RoleDuty,
+                        "the officer, a partner or admin/IT may be the second person of a recovery",
+                    ),
                 ),
-            ),
-            _ => deny_default(
-                "only the officer, partners and admin/IT confirm account recoveries",
-                false,
-            ),
-        },
+                _ => deny_default(
+                    "only the officer, partners and admin/IT confirm account recoveries",
+                    false,
+                ),
+            }
+        }
         (Action::ViewTeams, Resource::Team(_) | Resource::Firm) => {
             if crate::is_staff(principal.role) {
                 allow(
@@ -112,7 +127,11 @@ fn content_account_duty(
     } else {
         "reset the credentials of"
     };
-    let reads_content = crate::content_cap(role).is_some();
+    // An outside account receives released client content: whoever resets it could sign in
+    // as the recipient, so its credentials are the officer's (admin/IT may still create one;
+    // linking it to a recipient mails it a new password, see `update_third_party`).
+    let reads_content = crate::content_cap(role).is_some()
+        || (action == Action::ResetCredentials && role == Role::External);
     match principal.role {
         Role::Officer => allow(
             Scope::Full,

@@ -73,6 +73,19 @@ pub(super) fn decide(
                 ));
             }
             if let Some(why) = grounds(principal, &doc.matter, ctx) {
+                if why.rule == Rule::BreakGlass
+                    && doc.classification == custos_domain::Classification::Restricted
+                {
+                    return Some(Decision::deny(
+                        reason(
+                            Rule::BreakGlass,
+                            "emergency access never opens a restricted record: restricted \
+                             content is read only on the matter team (ask the matter's lead to \
+                             staff you); its metadata stays visible",
+                        ),
+                        false,
+                    ));
+                }
                 allow(Scope::Full, why)
             } else {
                 Decision::deny(

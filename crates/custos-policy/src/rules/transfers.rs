@@ -110,6 +110,24 @@ pub(super) fn decide(
                 deny_default("only firm staff", false)
             }
         }
+        // A transfer is seen by whoever asked for it, the officer and partners (who approve
+        // and answer for the register), and the lead of the team that owns its matter; to
+        // anyone else it does not exist.
+        (Action::ViewTransfers, Resource::Transfer(t)) => {
+            if t.requester == principal.id {
+                allow("the requester sees their own transfer")
+            } else if matches!(principal.role, Role::Officer | Role::Partner) {
+                allow("the officer and partners see every transfer of the register")
+            } else if principal.led_teams.contains(&t.matter.team) {
+                allow("the team lead sees the transfers of the team's matters")
+            } else {
+                deny_default(
+                    "only the requester, the officer, partners and the matter's team lead see \
+                     a transfer",
+                    true,
+                )
+            }
+        }
         (Action::ApproveTransfer, Resource::Firm) => match principal.role {
             Role::Officer | Role::Partner | Role::TeamLead => {
                 allow("officers, partners and team leads approve transfers")

@@ -18,6 +18,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_break_glass, open_break_glass))
         .routes(routes!(review_break_glass))
+        .routes(routes!(end_break_glass))
 }
 
 /// Emergency access to open. The justification is read by the officer: say what the
@@ -143,5 +144,21 @@ async fn review_break_glass(
             .app
             .review_break_glass(&caller, BreakGlassId(id), justified, &body.comment)
             .await?,
+    ))
+}
+
+/// End an open emergency access at once (confidentiality officer): it opens nothing from the
+/// next request on and stays in the review queue.
+#[utoipa::path(post, path = "/api/break-glass/{id}/end", tag = "break-glass", security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid)),
+    responses((status = 200, body = BreakGlassView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn end_break_glass(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<axum::Json<BreakGlassView>, ApiError> {
+    Ok(axum::Json(
+        state.app.end_break_glass(&caller, BreakGlassId(id)).await?,
     ))
 }

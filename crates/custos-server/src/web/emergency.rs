@@ -17,6 +17,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/break-glass", get(break_glass).post(open_break_glass))
         .route("/break-glass/{id}/review", post(review))
+        .route("/break-glass/{id}/end", post(end))
 }
 
 pub(super) struct EmergencyRow {
@@ -210,6 +211,16 @@ async fn review(
         .await
     {
         Ok(_) => see_other("/break-glass?done=break-glass-reviewed"),
+        Err(e) => error_page(&v.chrome, e),
+    }
+}
+
+async fn end(State(state): State<AppState>, v: Viewer, Path(id): Path<String>) -> Response {
+    let Some(id) = super::record_id(&id).map(BreakGlassId) else {
+        return super::not_found(&v.chrome);
+    };
+    match state.app.end_break_glass(&v.caller, id).await {
+        Ok(_) => see_other("/break-glass?done=break-glass-ended"),
         Err(e) => error_page(&v.chrome, e),
     }
 }

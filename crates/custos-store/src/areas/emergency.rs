@@ -138,6 +138,21 @@ pub trait EmergencyTx: SqlTx {
         Ok(done == 1)
     }
 
+    /// Ends an open break-glass access at `now` (the officer's decision, or an "unjustified"
+    /// verdict); `false` when it had already ended.
+    async fn end_break_glass(
+        &mut self,
+        id: BreakGlassId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = q("UPDATE break_glass SET expires_at = $2 WHERE id = $1 AND expires_at > $2")
+            .bind(id.to_string())
+            .bind(ms(now))
+            .run(self.conn())
+            .await?;
+        Ok(done == 1)
+    }
+
     /// Everyone's facts about `matter` at `now`, in five statements whatever the firm's size.
     async fn matter_audience(
         &mut self,

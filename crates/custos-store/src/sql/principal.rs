@@ -1,6 +1,6 @@
 //! A decision's facts about the person asking, in one statement: their row, teams, led teams,
-//! staffing, the walls that may screen them, their open break-glass accesses and the firm
-//! policy version in force, as one `UNION ALL` of narrow rows tagged by `fact` (one round trip
+//! staffing, the walls that may screen them, their open break-glass accesses (and how many
+//! they opened in the last 24 hours) and the firm policy version in force, as one `UNION ALL` of narrow rows tagged by `fact` (one round trip
 //! on PostgreSQL, one call into SQLite, whatever the number of teams or walls).
 
 use super::SqlRow;
@@ -39,6 +39,9 @@ UNION ALL
 SELECT 'break_glass', id, matter_id, NULL, NULL, NULL, NULL, NULL, NULL, expires_at
   FROM break_glass WHERE person_id = $1 AND expires_at > $2
 UNION ALL
+SELECT 'break_glass_day', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(*)
+  FROM break_glass WHERE person_id = $1 AND opened_at > $2 - CAST(86400000 AS BIGINT)
+UNION ALL
 SELECT 'policy', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        CAST(COALESCE(MAX(version), 0) AS BIGINT)
   FROM firm_policies";
@@ -55,6 +58,7 @@ pub(crate) fn principal_facts(rows: &[impl SqlRow]) -> Result<Option<PrincipalRo
         staffed_matters: vec![],
         walls: vec![],
         emergency: vec![],
+        emergencies_last_day: 0,
         firm_policy_version: 0,
     };
     for row in rows {
@@ -83,6 +87,10 @@ pub(crate) fn principal_facts(rows: &[impl SqlRow]) -> Result<Option<PrincipalRo
                 matter: MatterId(uuid_col(row, "a")?),
                 expires_at: time_col(row, "n")?,
             }),
+            "break_glass_day" => {
+                out.emergencies_last_day =
+                    u32::try_from(row.int("n")?).map_err(|_| corrupt("count"))?;
+            }
             "policy" => out.firm_policy_version = row.int("n")?,
             _ => return Err(corrupt("fact")),
         }
