@@ -118,7 +118,8 @@ async function main() {
     await accessible(op, "break-glass review queue");
     await op.locator("input[name=verdict][value=justified]").check();
     await op.locator("section[aria-labelledby=queue] textarea").fill("Hearing confirmed with the court registry");
-    await op.locator("section[aria-labelledby=queue] form button").click();
+    check(await op.locator("section[aria-labelledby=queue] form[action$='/end'] button", { hasText: "End it now" }).count() === 1, "the officer may end the open access at once");
+    await op.locator("section[aria-labelledby=queue] form[action$='/review'] button").click();
     await op.waitForURL(/done=break-glass-reviewed/);
     check((await op.textContent("section[aria-labelledby=queue]")).includes("No emergency access waits"), "the reviewed access leaves the queue");
     check((await op.textContent("section[aria-labelledby=closed]")).includes("Justified"), "and is listed with the verdict");

@@ -13,6 +13,9 @@ pub enum AppError {
     /// Wrong user name or password (deliberately not saying which).
     #[error("user name or password is wrong")]
     BadCredentials,
+    /// A release link's one-time code is wrong, expired or used (the link itself is known).
+    #[error("the code is wrong, expired or already used; ask for a new one")]
+    WrongCode,
     /// Too many failed logins for this account or address; retry after the delay.
     #[error("too many failed attempts; try again in {retry_after_secs} s")]
     Throttled {

@@ -73,6 +73,7 @@ impl From<AppError> for ApiError {
         let (status, code) = match &e {
             AppError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated"),
             AppError::BadCredentials => (S::UNAUTHORIZED, "bad_credentials"),
+            AppError::WrongCode => (S::UNAUTHORIZED, "wrong_code"),
             AppError::NotFound => (S::NOT_FOUND, "not_found"),
             AppError::UnknownReference(_) => (S::NOT_FOUND, "unknown_reference"),
             AppError::Throttled { .. } => (S::TOO_MANY_REQUESTS, "too_many_attempts"),

@@ -192,11 +192,7 @@ impl App {
             now,
         )
         .await?;
-        let firm = if self.settings.firm_name.is_empty() {
-            "the firm"
-        } else {
-            self.settings.firm_name.as_str()
-        };
+        let firm = self.firm_in_words();
         let body = format!(
             "{firm} has released {} document(s) to you through Custos.\n\n\
              Open: {}/release/{}\n\n\

@@ -35,6 +35,13 @@ impl App {
         from_ms: Option<i64>,
         until_ms: Option<i64>,
     ) -> Result<AuditExport, AppError> {
+        if let (Some(from), Some(until)) = (from_ms, until_ms)
+            && until <= from
+        {
+            return Err(AppError::BadInput(
+                "the export's range ends before it starts".to_owned(),
+            ));
+        }
         let tx = self.store.begin_read().await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::QueryAudit, &Resource::Firm)

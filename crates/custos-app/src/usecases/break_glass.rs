@@ -181,7 +181,7 @@ impl App {
     /// once, in the unit that opens the access (it names the person and the matter's number,
     /// never the client or the justification).
     async fn alert_officers(&self, tx: &mut crate::Tx, v: &BreakGlassView) -> Result<(), AppError> {
-        let firm = self.settings.firm_name.clone();
+        let firm = self.firm_in_words();
         let url = format!("{}/break-glass", self.settings.public_url);
         for officer in tx.active_with_role(custos_domain::Role::Officer).await? {
             if let Some(to) = tx.mail_address(officer).await? {

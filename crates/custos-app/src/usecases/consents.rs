@@ -128,6 +128,10 @@ fn consent_view(app: &App, c: ConsentRow, today: Date) -> Result<ConsentView, Ap
     })
 }
 
+/// The most purposes one consent may name (the vocabulary is short; a longer list is a
+/// mistake, not a consent).
+const MAX_PURPOSES: usize = 20;
+
 impl App {
     /// Records a client's consent (R10). The caller acts for the client (or is the officer);
     /// a written consent's signed copy is a document of one of the client's matters; named
@@ -149,6 +153,13 @@ impl App {
         let (mut tx, _permit) = self.gate(tx, caller, action, &resource).await?;
         let now = self.now();
         let today = self.today(now);
+        if input.purposes.len() > MAX_PURPOSES {
+            let e = AppError::BadInput(format!(
+                "a consent names at most {MAX_PURPOSES} purposes ({} given)",
+                input.purposes.len()
+            ));
+            return Err(reject(tx, e).await);
+        }
         let mut purposes = Vec::new();
         for p in &input.purposes {
             match purpose(p) {
@@ -161,10 +172,17 @@ impl App {
             Some("a consent names at least one purpose".to_owned())
         } else if input.recipient.is_none() && input.category.is_none() {
             Some("a consent names a recipient or a category of recipients".to_owned())
+        } else if input.recipient.is_some() && input.category.is_some() {
+            Some("a consent names a recipient or a category of recipients, not both".to_owned())
         } else if input.given_on > today {
             Some("a consent cannot be given in the future".to_owned())
         } else if input.expires_on.is_some_and(|u| u < input.given_on) {
             Some("a consent cannot expire before it is given".to_owned())
+        } else if let Some(u) = input.expires_on.filter(|u| *u < today) {
+            Some(format!(
+                "this consent expired on {}: only a consent in force is recorded",
+                custos_domain::iso(u)
+            ))
         } else {
             input
                 .matters

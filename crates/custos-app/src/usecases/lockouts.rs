@@ -60,6 +60,13 @@ impl App {
     /// Clears a source address's failures and lock now (the officer). Other nodes may keep
     /// refusing it from their cache until the lock would have ended (at most an hour).
     pub async fn unlock_address(&self, caller: &Caller, address: &str) -> Result<bool, AppError> {
+        let bare = address.trim().trim_start_matches('[').trim_end_matches(']');
+        if bare != "unknown" && bare.parse::<std::net::IpAddr>().is_err() {
+            return Err(AppError::BadInput(format!(
+                "`{}` is not an address (e.g. 192.0.2.7 or 2001:db8::7)",
+                address.chars().take(64).collect::<String>()
+            )));
+        }
         let tx = self.store.begin().await?;
         let (mut tx, _permit) = self
             .gate(tx, caller, Action::QueryAudit, &Resource::Firm)

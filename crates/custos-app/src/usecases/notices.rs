@@ -25,6 +25,14 @@ pub(crate) enum Notice {
 }
 
 impl App {
+    /// The firm's name as mails and outside pages give it ("the firm" when none is set).
+    pub(crate) fn firm_in_words(&self) -> String {
+        match self.settings.firm_name.trim() {
+            "" => "the firm".to_owned(),
+            name => name.to_owned(),
+        }
+    }
+
     /// Queues `notice` about transfer `id` to each of `people` who gave a mail address.
     pub(crate) async fn notify(
         &self,
@@ -33,11 +41,7 @@ impl App {
         id: TransferId,
         notice: Notice,
     ) -> Result<(), AppError> {
-        let firm = if self.settings.firm_name.is_empty() {
-            "the firm".to_owned()
-        } else {
-            self.settings.firm_name.clone()
-        };
+        let firm = self.firm_in_words();
         let url = format!("{}/transfers", self.settings.public_url);
         let (subject, what) = match notice {
             Notice::ApprovalWaiting => (

@@ -141,7 +141,7 @@ impl App {
         let docs = tx.transfer_documents(link.transfer).await?;
         tx.commit().await?;
         Ok(ReleaseView {
-            firm: self.settings.firm_name.clone(),
+            firm: self.firm_in_words(),
             expires_at: link.expires_at,
             downloads_left: link.download_limit.saturating_sub(link.downloads),
             passphrase: link.passphrase_hash.is_some(),
@@ -188,7 +188,7 @@ impl App {
             now,
         )
         .await?;
-        let firm = self.settings.firm_name.clone();
+        let firm = self.firm_in_words();
         self.queue_mail(
             &mut *tx,
             &recipient.email,
@@ -297,11 +297,7 @@ impl App {
                 serde_json::Value::Null,
             )
             .await?;
-            Ok(if locked {
-                gone()
-            } else {
-                AppError::BadCredentials
-            })
+            Ok(if locked { gone() } else { AppError::WrongCode })
         }
         .await;
         let err = match outcome {

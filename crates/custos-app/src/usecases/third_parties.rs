@@ -323,7 +323,7 @@ impl App {
         let hash = self.passwords.hash(password.clone()).await?;
         tx.set_password(person.id, &hash, true, self.now()).await?;
         self.end_access(tx, person.id).await?;
-        let firm = self.settings.firm_name.clone();
+        let firm = self.firm_in_words();
         let body = format!(
             "{firm} has opened an account for you in Custos, to receive documents it releases \
              to you.\n\nSign in at {}/ with the user name {} and the one-time password {}.\n\

@@ -255,6 +255,11 @@ impl App {
     ) -> Result<TransferView, AppError> {
         let passphrase = match input.passphrase.as_deref().map(str::trim) {
             None | Some("") => None,
+            Some(p) if p.chars().any(char::is_control) => {
+                return Err(AppError::BadInput(
+                    "passphrase may not contain control characters".to_owned(),
+                ));
+            }
             Some(p) if (8..=128).contains(&p.chars().count()) => {
                 Some(self.passwords.hash(Zeroizing::new(p.to_owned())).await?)
             }
@@ -374,6 +379,15 @@ impl App {
             (None, Some(e)) => {
                 if e.basis == LegalBasis::CourtOrder && e.order.is_none() {
                     problems.push("a court order is uploaded and named as `order`".to_owned());
+                }
+                if e.forbidden_until
+                    .is_some_and(|u| u < self.today(self.now()))
+                {
+                    problems.push(
+                        "forbidden_until is a day to come: an order that no longer forbids \
+                         informing the client forbids nothing"
+                            .to_owned(),
+                    );
                 }
                 if e.inform_client && e.forbidden_until.is_some() {
                     problems.push(

@@ -378,3 +378,143 @@ async fn reasons_written_about_a_transfer_are_sealed() -> TestResult {
     assert!(leaks.is_empty(), "a reason in clear in: {leaks:?}");
     Ok(())
 }
+
+/// The review's low findings: a client's consents answer the same for a hidden client as for
+/// no client at all, and each piece of bad input is a clear 400 (it was accepted, or silently
+/// changed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existence_first_and_bad_input_is_refused_in_words() -> TestResult {
+    use crate::transfers::{expert, today};
+    use serde_json::{Value, json};
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let lena = t.login("lena.lawyer").await;
+    let pat = t.login("pat.paralegal").await;
+
+    // Pat (paralegal on M2, M5, M6: clients C1, C4, C5) may not record consents: for C3,
+    // which she does not see, 404 as for a random id; 403 only for a client she knows (C1).
+    let nil = uuid::Uuid::nil();
+    for (client, want) in [
+        (t.client("C3"), StatusCode::NOT_FOUND),
+        (nil.to_string(), StatusCode::NOT_FOUND),
+        (t.client("C1"), StatusCode::FORBIDDEN),
+    ] {
+        let r = t
+            .get(&pat, &format!("/api/clients/{client}/consents"))
+            .await;
+        assert_eq!(r.status(), want, "{client}");
+    }
+
+    let recipient = expert(&t, &officer, "inputs@expert.example").await;
+    let consent = |body: Value| {
+        let t = &t;
+        let lena = &lena;
+        async move {
+            let path = format!("/api/clients/{}/consents", t.client("C1"));
+            let r = t.post_json(lena, &path, &body).await;
+            (r.status(), r.text().await.unwrap_or_default())
+        }
+    };
+    let many: Vec<String> = (0..100).map(|i| format!("purpose_{i}")).collect();
+    let (status, text) = consent(json!({ "purposes": many, "category": "expert_witness",
+                                         "given_on": today() }))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("at most"), "{text}");
+    let (status, text) = consent(
+        json!({ "purposes": ["expert_report"], "recipient": recipient,
+                                         "category": "expert_witness", "given_on": today() }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("not both"), "{text}");
+    let (status, text) = consent(
+        json!({ "purposes": ["expert_report"], "category": "expert_witness",
+                                         "given_on": "2020-01-01", "expires_on": "2020-12-31" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("expired on 2020-12-31"), "{text}");
+
+    // NUL in a firm policy and in a transfer's passphrase.
+    let r = t
+        .send_json(
+            reqwest::Method::PUT,
+            &officer,
+            "/api/policies",
+            &json!({ "text": "forbid(principal, action, resource);\u{0}" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = t
+        .post_json(
+            &lena,
+            "/api/transfers",
+            &json!({ "matter": t.matter("M1"), "recipient": recipient, "purpose": "expert_report",
+                     "documents": [t.document("D1")], "passphrase": "correct\u{0}horse battery" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await?.contains("control characters"));
+
+    // An export range that ends before it starts; a parameter the operation does not have.
+    let r = t
+        .get(
+            &officer,
+            &format!(
+                "/api/audit/export?client={}&from_ms=2000&until_ms=1000",
+                t.client("C1")
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = t
+        .get(&officer, "/api/audit/proof/consistency?from=1&to=5")
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "unknown parameter `to`"
+    );
+    // Unlocking "not-an-ip".
+    let r = t
+        .http
+        .delete(t.url("/api/lockouts/addresses/not-an-ip"))
+        .bearer_auth(&officer)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    Ok(())
+}
+
+/// A wrong one-time code on a release link says that the code is wrong, not that a user name
+/// or password is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_release_code_is_called_a_wrong_code() -> TestResult {
+    use serde_json::json;
+    let t = spawn_demo_firm().await;
+    let (base, _) = released(&t, "wording@expert.example", 1).await;
+    t.http.post(t.url(&format!("{base}/code"))).send().await?;
+    let r = t
+        .http
+        .post(t.url(&format!("{base}/open")))
+        .json(&json!({ "code": "12345x" }))
+        .send()
+        .await?;
+    let status = r.status();
+    let text = r.text().await?;
+    assert!(
+        status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST,
+        "{text}"
+    );
+    let r = t
+        .http
+        .post(t.url(&format!("{base}/open")))
+        .json(&json!({ "code": "000000" }))
+        .send()
+        .await?;
+    let text = r.text().await?;
+    assert!(text.contains("code is wrong"), "{text}");
+    assert!(!text.contains("user name"), "{text}");
+    Ok(())
+}

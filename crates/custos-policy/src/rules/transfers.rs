@@ -36,6 +36,10 @@ pub(super) fn decide(
                 principal.role,
                 Role::Partner | Role::TeamLead | Role::Lawyer
             ) {
+                // Existence first: a client the caller may not see stays hidden (404), like
+                // one that does not exist; one they see is refused in words (403).
+                let sees = records::decide(principal, Action::ViewClient, resource, ctx)
+                    .is_some_and(|v| v.is_allowed());
                 return Some(Decision::deny(
                     reason(
                         Rule::RoleCap,
@@ -44,7 +48,7 @@ pub(super) fn decide(
                             principal.role.as_str()
                         ),
                     ),
-                    false,
+                    !sees,
                 ));
             }
             let view = records::decide(principal, Action::ViewClient, resource, ctx)

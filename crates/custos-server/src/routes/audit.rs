@@ -42,6 +42,7 @@ pub struct SeqPage {
 /// Filters of the officer's query.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only this actor.
     actor: Option<uuid::Uuid>,
@@ -140,6 +141,7 @@ async fn sign_checkpoint(
 /// Which entry to prove.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     /// The entry's sequence number.
     #[param(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
@@ -150,6 +152,7 @@ pub struct EntryQuery {
 /// From which tree size.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FromQuery {
     /// The earlier tree's size (a checkpoint you kept).
     #[param(minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
@@ -189,6 +192,7 @@ async fn consistency_proof(
 /// What an export with proofs covers: exactly one of client, matter or person.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// A client: its record, its matters and their documents.
     client: Option<uuid::Uuid>,

@@ -56,6 +56,7 @@ pub struct ReviewBreakGlass {
 /// Which emergency accesses to list.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct BreakGlassQuery {
     /// `awaiting_review` (the officer's queue, the default for the officer), `all` (the
     /// officer), or `mine`.

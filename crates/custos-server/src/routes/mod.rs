@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
 /// Pagination by cursor.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<uuid::Uuid>,

@@ -188,6 +188,7 @@ pub enum WhichTransfers {
 /// Which transfers, paged.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct TransfersQuery {
     /// `register`, `queue` or `mine` (default).
     #[param(inline)]

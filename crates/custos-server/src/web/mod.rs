@@ -333,6 +333,7 @@ pub(crate) fn error_page(c: &Chrome, e: AppError) -> Response {
             t.with("throttled-text", "minutes", retry_after_secs.div_ceil(60)),
             None,
         ),
+        AppError::WrongCode => (t.get("invalid-heading"), t.get("release-code-wrong"), None),
         AppError::Invalid(_) | AppError::BadInput(_) | AppError::Conflict(_) => (
             t.get("invalid-heading"),
             t.get("invalid-text"),

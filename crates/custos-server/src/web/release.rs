@@ -169,7 +169,7 @@ async fn open(
             }
             response
         }
-        Err(custos_app::AppError::BadCredentials) => {
+        Err(custos_app::AppError::WrongCode) => {
             let error = Some(c.t.get("release-code-wrong"));
             render(&state, &headers, &token, false, None, error).await
         }
