@@ -16,6 +16,9 @@ pub const CONFIG_FILE: &str = "custos.toml";
 /// Name of the file, inside the data directory, that records the audit log's last head outside
 /// the database (`<seq>:<chain hash hex>`), so that a cut tail or an emptied log is detected.
 pub const AUDIT_HEAD_FILE: &str = "audit.head";
+/// Beside the head: the size of the latest checkpoint this directory's node saw signed, so a
+/// log whose checkpoints vanished from the database is refused (`App::check_signed_tail`).
+pub const AUDIT_SIGNED_FILE: &str = "audit.signed";
 
 /// Name of the file, inside the data directory, that keeps the latest signed checkpoint of the
 /// audit log outside the database (a signed note), so that a log cut or rewritten after it
@@ -304,6 +307,37 @@ impl DataDir {
     /// A configured path, resolved against the data directory.
     pub fn path(&self, configured: &Path) -> PathBuf {
         self.root.join(configured)
+    }
+
+    /// The size of the latest signed checkpoint recorded in the data directory (0: none).
+    pub fn recorded_signed_size(&self) -> Result<u64, AppError> {
+        let path = self.root.join(AUDIT_SIGNED_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text.trim().parse().map_err(|_| {
+                AppError::AuditTampered(format!(
+                    "{} does not hold a checkpoint size",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io_error("read", &path, e)),
+        }
+    }
+
+    /// Records that a checkpoint of `size` entries was signed (atomically, only forward).
+    pub fn record_signed_size(&self, size: u64) -> Result<bool, AppError> {
+        if self.recorded_signed_size()? >= size {
+            return Ok(false);
+        }
+        let path = self.root.join(AUDIT_SIGNED_FILE);
+        let temp = self.root.join(format!("{AUDIT_SIGNED_FILE}.tmp"));
+        let _ = std::fs::remove_file(&temp);
+        write_file(&temp, format!("{size}\n").as_bytes(), 0o600)?;
+        std::fs::rename(&temp, &path).map_err(|e| io_error("replace", &path, e))?;
+        std::fs::File::open(&self.root)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| io_error("sync", &self.root, e))?;
+        Ok(true)
     }
 
     /// The audit head recorded in the data directory, if any.

@@ -28,7 +28,8 @@ pub mod vocabulary;
 pub use backup::{BackupReport, RestoreReport, restore};
 pub use caller::{Caller, Via};
 pub use config::{
-    AUDIT_CHECKPOINT_FILE, AUDIT_HEAD_FILE, Config, DataDir, DatabaseConfig, WitnessConfig,
+    AUDIT_CHECKPOINT_FILE, AUDIT_HEAD_FILE, AUDIT_SIGNED_FILE, Config, DataDir, DatabaseConfig,
+    WitnessConfig,
 };
 pub use custos_audit::proof::{AuditExport, ConsistencyProof, InclusionProof, ProofFile};
 pub use custos_audit::witness;
@@ -120,6 +121,9 @@ pub struct App {
     log_key: Option<Arc<log_key::LogKey>>,
     /// The firm's mail relay (none: mail waits in the outbox).
     mailer: Option<Arc<mail::Mailer>>,
+    /// The largest checkpoint size this node knows was signed (its own, and what its data
+    /// directory recorded): it never signs while the database holds none that large.
+    signed_floor: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A unit of work.
@@ -150,6 +154,7 @@ impl App {
             gate_statements: Arc::default(),
             log_key: None,
             mailer: None,
+            signed_floor: Arc::default(),
             settings,
         })
     }

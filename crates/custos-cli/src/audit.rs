@@ -297,7 +297,9 @@ async fn verify(data_dir: &Path, head: Option<&str>, checkpoints: &[PathBuf]) ->
         ));
     }
     let app = dir.open_app().await?;
-    let report = app.verify_audit_log_with(&known, &kept).await;
+    let report = app
+        .verify_audit_log_signed(&known, &kept, dir.recorded_signed_size()?)
+        .await;
     app.close().await;
     let report = report?;
     println!(

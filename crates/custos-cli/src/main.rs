@@ -348,6 +348,9 @@ async fn serve_app(
 ) -> Result<()> {
     app.check_audit_log_at_start(dir.recorded_audit_head()?)
         .await?;
+    // Checkpoints this directory saw signed must still be there, the latest must still match
+    // the tree and the entries after it their hashes; a log never signed is signed now.
+    app.check_signed_tail(dir.recorded_signed_size()?).await?;
     if let Some(note) = dir.recorded_checkpoint()? {
         app.check_recorded_checkpoint(&note).await?;
     }
@@ -424,6 +427,7 @@ async fn record_audit_head(dir: &DataDir, app: &custos_app::App) -> Result<()> {
     }
     if let Some(checkpoint) = app.checkpoint_console().await? {
         dir.record_checkpoint(checkpoint.size, &checkpoint.note)?;
+        dir.record_signed_size(checkpoint.size)?;
     }
     Ok(())
 }

@@ -158,6 +158,18 @@ impl App {
         known: &[AuditHead],
         kept: &[(String, String)],
     ) -> Result<AuditVerification, AppError> {
+        self.verify_audit_log_signed(known, kept, 0).await
+    }
+
+    /// [`App::verify_audit_log_with`], and the database still holds a checkpoint of at least
+    /// `signed` entries (the size the data directory saw signed, `audit.signed`): a log whose
+    /// checkpoints were all removed, then rewritten, is not intact.
+    pub async fn verify_audit_log_signed(
+        &self,
+        known: &[AuditHead],
+        kept: &[(String, String)],
+        signed: u64,
+    ) -> Result<AuditVerification, AppError> {
         let mut checkpoints = self.checkpoint_targets(kept).await?;
         let mut walk = Walk {
             seq: 0,
@@ -192,19 +204,29 @@ impl App {
             problems.extend(self.stored_tree_problem(&tree).await?);
         }
         let compared = checkpoints.compared;
+        let stored_largest = checkpoints.stored_largest;
         problems.extend(if read_all {
             checkpoints.finish(seq)
         } else {
             checkpoints.problems
         });
-        for head in known.iter().filter(|h| h.seq > seq) {
+        // Where the reading stopped at a bad row, the log does not end there: "cut" and
+        // "emptied" are said only of a log read to its end.
+        for head in known.iter().filter(|h| read_all && h.seq > seq) {
             problems.push(format!(
                 "the log ends at entry {seq}, but entry {} was recorded ({}): entries were cut",
                 head.seq,
                 head.to_line()
             ));
         }
-        if seq == 0 {
+        if stored_largest < signed {
+            problems.push(format!(
+                "a checkpoint of {signed} entries was signed (recorded beside the head), but the \
+                 database's largest is of {stored_largest} entries: checkpoints were removed \
+                 (only witnesses or checkpoints kept elsewhere tell a rewrite from the real log)"
+            ));
+        }
+        if read_all && seq == 0 {
             let mut tx = self.store.begin_read().await?;
             let people = tx.list_people(None, 1).await?;
             tx.commit().await?;

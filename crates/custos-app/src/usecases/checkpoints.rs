@@ -118,6 +118,23 @@ impl App {
             tx.commit().await?;
             return Ok(None);
         }
+        tx.commit().await?;
+        // Never sign on top of a tree that no longer has the previous signed root, nor when
+        // checkpoints this node knows were signed are gone: the log was rewritten, and
+        // signing would vouch for the forgery.
+        let floor = self.signed_floor.load(std::sync::atomic::Ordering::SeqCst);
+        if last_size < floor {
+            return Err(AppError::AuditTampered(format!(
+                "a checkpoint of {floor} entries was signed, but the database's latest is of \
+                 {last_size} entries: checkpoints were removed; nothing is signed until `custos \
+                 audit verify` passes"
+            )));
+        }
+        if let Some(previous) = &latest {
+            self.check_note_against_tree(&previous.note, "the latest stored checkpoint")
+                .await?;
+        }
+        let mut tx = self.store.begin_read().await?;
         let root = merkle::root(
             size,
             &tx.audit_tree_hashes(&merkle::root_needs(size)).await?,
@@ -128,6 +145,8 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.save_checkpoint(size, &note, now).await?;
         tx.commit().await?;
+        self.signed_floor
+            .fetch_max(size, std::sync::atomic::Ordering::SeqCst);
         Ok(Some(CheckpointView {
             size,
             root: hex::encode(root),
@@ -402,6 +421,8 @@ pub(crate) struct CheckpointTargets {
     pub(crate) problems: Vec<String>,
     /// Checkpoints the entries matched.
     pub(crate) compared: u64,
+    /// The size of the largest checkpoint the database holds (0: none).
+    pub(crate) stored_largest: u64,
 }
 
 impl CheckpointTargets {
@@ -499,6 +520,7 @@ impl App {
             tx.commit().await?;
             let Some(last) = rows.last() else { break };
             after = last.size;
+            out.stored_largest = out.stored_largest.max(last.size);
             for row in &rows {
                 let label = format!(
                     "the stored checkpoint of {} entries (signed {})",
@@ -517,15 +539,33 @@ impl App {
     /// rewritten after it. A cheap check for every start (it reads `log2 n` stored hashes; the
     /// entries themselves are compared with the tree by `custos audit verify`).
     pub async fn check_recorded_checkpoint(&self, note: &str) -> Result<(), AppError> {
+        let label = format!(
+            "the checkpoint recorded in {}",
+            crate::AUDIT_CHECKPOINT_FILE
+        );
+        self.check_note_against_tree(note, &label).await
+    }
+
+    /// Whether the stored tree still has the root the signed `note` commits to (`label` names
+    /// the note in the refusal).
+    async fn check_note_against_tree(&self, note: &str, label: &str) -> Result<(), AppError> {
         let key = self.key()?;
         let tampered = |why: String| {
-            AppError::AuditTampered(format!(
-                "the checkpoint recorded in {} {why}; run `custos audit verify`",
-                crate::AUDIT_CHECKPOINT_FILE
-            ))
+            AppError::AuditTampered(format!("{label} {why}; run `custos audit verify`"))
         };
-        let body = custos_audit::checkpoint::verify(note.as_bytes(), key.verifier_key())
-            .map_err(|e| tampered(format!("is refused ({e})")))?;
+        // Signed with this log's key or one it had before (a restore without the key file).
+        let mut verified = Err(String::new());
+        for verifier in key.verifiers() {
+            match custos_audit::checkpoint::verify(note.as_bytes(), verifier) {
+                Ok(body) => {
+                    verified = Ok(body);
+                    break;
+                }
+                Err(e) if verified.is_err() => verified = Err(e.to_string()),
+                Err(_) => {}
+            }
+        }
+        let body = verified.map_err(|e| tampered(format!("is refused ({e})")))?;
         let want = body.root().map_err(|e| tampered(e.to_string()))?;
         let mut tx = self.store.begin_read().await?;
         let size = tx.audit_head().await?.map_or(0, |(seq, _)| seq);
@@ -548,6 +588,80 @@ impl App {
                 body.size
             )));
         }
+        Ok(())
+    }
+}
+
+impl App {
+    /// Refuses to serve a log whose signed part can no longer be vouched for: checkpoints
+    /// gone below `signed` (the size this node's data directory saw signed, `audit.signed`),
+    /// the latest stored checkpoint's root no longer the stored tree's, or an entry after it
+    /// that no longer matches its hashes. A log with entries that was never signed is signed
+    /// now. The entries below the checkpoint are compared with the tree by `audit verify`.
+    pub async fn check_signed_tail(&self, signed: u64) -> Result<(), AppError> {
+        if self.log_key.is_none() {
+            return Ok(());
+        }
+        self.signed_floor
+            .fetch_max(signed, std::sync::atomic::Ordering::SeqCst);
+        let mut tx = self.store.begin_read().await?;
+        let head = tx.audit_head().await?;
+        let latest = tx.latest_checkpoint().await?;
+        tx.commit().await?;
+        let Some((size, _)) = head else {
+            return Ok(());
+        };
+        let vanished = |latest: u64| {
+            AppError::AuditTampered(format!(
+                "a checkpoint of {signed} entries was signed (recorded in {}), but the \
+                 database's latest is of {latest} entries (log of {size}): checkpoints were \
+                 removed; run `custos audit verify` and compare with the witnesses",
+                crate::config::AUDIT_SIGNED_FILE
+            ))
+        };
+        let Some(latest) = latest else {
+            if signed > 0 {
+                return Err(vanished(0));
+            }
+            self.sign_checkpoint(Signing::Now).await?;
+            return Ok(());
+        };
+        if latest.size < signed {
+            return Err(vanished(latest.size));
+        }
+        self.signed_floor
+            .fetch_max(latest.size, std::sync::atomic::Ordering::SeqCst);
+        self.check_note_against_tree(&latest.note, "the latest stored checkpoint")
+            .await?;
+        let mut tx = self.store.begin_read().await?;
+        let mut chain = match entry_at(&mut tx, latest.size).await? {
+            Some(e) => e.chain_hash,
+            None => {
+                tx.commit().await?;
+                return Err(AppError::AuditTampered(format!(
+                    "entry {} of the latest checkpoint is missing; run `custos audit verify`",
+                    latest.size
+                )));
+            }
+        };
+        let mut after = latest.size;
+        loop {
+            let batch = tx
+                .audit_entries(&custos_store::AuditFilter::default(), after, 1000)
+                .await?;
+            let Some(last) = batch.last().map(|e| e.seq) else {
+                break;
+            };
+            chain = custos_audit::verify_chain(after, chain, &batch).map_err(|e| {
+                AppError::AuditTampered(format!(
+                    "an entry after the latest checkpoint ({} entries) no longer matches its \
+                     hashes ({e}); run `custos audit verify`",
+                    latest.size
+                ))
+            })?;
+            after = last;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -518,3 +518,96 @@ async fn a_wrong_release_code_is_called_a_wrong_code() -> TestResult {
     assert!(!text.contains("user name"), "{text}");
     Ok(())
 }
+
+/// A database administrator without the signing key rewrites the log from scratch (hashes and
+/// tree recomputed), deletes the stored checkpoints, their cosignatures and the
+/// `audit.checkpoint` file. `audit verify` no longer says "intact", the node refuses to start
+/// (checkpoints it saw signed are gone) and refuses to sign the forged tree; a row changed
+/// after the latest checkpoint stops a start too, and a bad row is not also called a cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_laundered_log_neither_verifies_nor_serves_nor_is_signed() -> TestResult {
+    use crate::transparency::{rewrite_from_scratch, sign_now};
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    // The node signed and recorded, beside the head, what it signed.
+    let signed = sign_now(&t, &officer).await;
+    let size = signed["size"].as_u64().ok_or("no size")?;
+    let note = signed["note"].as_str().ok_or("no note")?.to_owned();
+    t.data_dir.record_checkpoint(size, &note)?;
+    assert!(t.data_dir.record_signed_size(size)?);
+    let recorded = t.data_dir.recorded_signed_size()?;
+    assert_eq!(recorded, size);
+    t.app.check_signed_tail(recorded).await?;
+    t.app
+        .verify_audit_log_signed(&[], &[], recorded)
+        .await
+        .map_err(|e| format!("intact before: {e}"))?;
+
+    rewrite_from_scratch(&t).await?.close().await;
+    std::fs::remove_file(t.data_dir.root().join(custos_app::AUDIT_CHECKPOINT_FILE))?;
+    // Inside the database everything agrees, and no kept checkpoint is left: the hole.
+    assert!(t.app.verify_audit_log().await.is_ok());
+    let verdict = t.app.verify_audit_log_signed(&[], &[], recorded).await;
+    let message = verdict.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("checkpoints were removed"), "{message}");
+    let start = t.app.check_signed_tail(recorded).await;
+    assert!(
+        start
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("checkpoints were removed")),
+        "serve refuses: {start:?}"
+    );
+    // The running node will not sign the forged tree either.
+    let r = t
+        .post_json(&officer, "/api/audit/checkpoint", &serde_json::Value::Null)
+        .await;
+    assert!(!r.status().is_success(), "signed a forged tree");
+    let (_, latest) = t.get_json(&officer, "/api/audit/checkpoint").await;
+    assert!(latest.get("size").is_none(), "{latest}");
+
+    Ok(())
+}
+
+/// A row changed after the latest checkpoint stops a start (the entries since the checkpoint
+/// are checked at every start), and a bad row is not also reported as a cut or emptied log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_changed_after_the_latest_checkpoint_stops_a_start() -> TestResult {
+    use crate::transparency::sign_now;
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let size = sign_now(&t, &officer).await["size"]
+        .as_u64()
+        .ok_or("no size")?;
+    let lena = t.login("lena.lawyer").await;
+    assert_eq!(t.get(&lena, "/api/matters").await.status(), StatusCode::OK);
+    let head = t.app.audit_head().await?.ok_or("empty")?;
+    assert!(head.seq > size);
+    t.app.check_signed_tail(size).await?;
+    let db_path = t.data_dir.path(&t.data_dir.config.database.path);
+    let db = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", db_path.display()))
+        .await?;
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&db)
+        .await?;
+    sqlx::query("UPDATE audit_log SET resource = 'laundered' WHERE seq = $1")
+        .bind(i64::try_from(head.seq)?)
+        .execute(&db)
+        .await?;
+    let start = t.app.check_signed_tail(size).await;
+    assert!(
+        start
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("no longer matches its hashes")),
+        "{start:?}"
+    );
+    let verdict = t.app.verify_audit_log_against(&[head]).await;
+    let message = verdict.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(!message.is_empty(), "a changed row is found");
+    assert!(
+        !message.contains("entries were cut") && !message.contains("emptied"),
+        "a bad row is not also a cut: {message}"
+    );
+    Ok(())
+}

@@ -13,7 +13,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn sign_now(t: &TestFirm, officer: &str) -> Value {
+pub(crate) async fn sign_now(t: &TestFirm, officer: &str) -> Value {
     let r = t
         .post_json(officer, "/api/audit/checkpoint", &Value::Null)
         .await;
@@ -215,7 +215,6 @@ async fn checkpoints_are_signed_and_proofs_verify_offline() -> TestResult {
 /// kept outside it (the file beside the key, a client's or auditor's copy) does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_rewritten_from_scratch_or_cut_is_caught_by_a_kept_checkpoint() -> TestResult {
-    use custos_store::{AuditFilter, SqliteStore, Store};
     let t = spawn_demo_firm().await;
     let officer = t.login("olivia.officer").await;
     let kept = sign_now(&t, &officer).await;
@@ -232,67 +231,7 @@ async fn a_log_rewritten_from_scratch_or_cut_is_caught_by_a_kept_checkpoint() ->
     let kept_files = [("kept".to_owned(), kept.clone())];
     t.app.verify_audit_log_with(&[], &kept_files).await?;
 
-    let db_path = t.data_dir.path(&t.data_dir.config.database.path);
-    let store = SqliteStore::open(&db_path, false).await?;
-    let mut tx = store.begin_read().await?;
-    let mut entries = tx
-        .audit_entries(&AuditFilter::default(), 0, 1_000_000)
-        .await?;
-    tx.commit().await?;
-    store.close().await;
-    let db = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&format!("sqlite://{}", db_path.display()))
-        .await?;
-    let triggers: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-            .fetch_all(&db)
-            .await?;
-    for (name, _) in &triggers {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
-            .execute(&db)
-            .await?;
-    }
-    let fifth = &mut entries[4].record;
-    fifth.outcome = match fifth.outcome {
-        custos_audit::Outcome::Allow => custos_audit::Outcome::Deny,
-        custos_audit::Outcome::Deny => custos_audit::Outcome::Allow,
-    };
-    let mut chain = custos_audit::GENESIS;
-    let mut tree = custos_audit::merkle::MemoryTree::default();
-    for e in &entries {
-        let leaf = custos_audit::leaf_hash(&e.record.canonical_bytes(e.seq));
-        chain = custos_audit::chain_hash(&chain, &leaf);
-        tree.push(leaf)?;
-        sqlx::query(
-            "UPDATE audit_log SET outcome = $1, leaf_hash = $2, chain_hash = $3 WHERE seq = $4",
-        )
-        .bind(e.record.outcome.as_str())
-        .bind(leaf.to_vec())
-        .bind(chain.to_vec())
-        .bind(i64::try_from(e.seq)?)
-        .execute(&db)
-        .await?;
-    }
-    sqlx::query("DELETE FROM audit_tree").execute(&db).await?;
-    for (idx, hash) in tree.stored_hashes().iter().enumerate() {
-        sqlx::query("INSERT INTO audit_tree (idx, hash) VALUES ($1, $2)")
-            .bind(i64::try_from(idx)?)
-            .bind(hash.to_vec())
-            .execute(&db)
-            .await?;
-    }
-    sqlx::query("DELETE FROM audit_cosignatures")
-        .execute(&db)
-        .await?;
-    sqlx::query("DELETE FROM audit_checkpoints")
-        .execute(&db)
-        .await?;
-    for (_, sql) in &triggers {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(&db)
-            .await?;
-    }
+    let db = rewrite_from_scratch(&t).await?;
 
     // Inside the database everything agrees: that is what a rewrite from scratch achieves.
     assert!(t.app.verify_audit_log().await.is_ok());
@@ -523,4 +462,77 @@ async fn each_kind_of_tamper_is_named_by_its_sequence_number() -> TestResult {
         );
     }
     Ok(())
+}
+
+/// A hostile database administrator's rewrite of a demo firm's log from scratch: the fifth
+/// decision flipped, every leaf and chain hash after it recomputed, the Merkle tree rebuilt,
+/// the stored checkpoints and cosignatures deleted, the triggers put back. Returns a
+/// connection to the database file.
+pub(crate) async fn rewrite_from_scratch(
+    t: &TestFirm,
+) -> Result<sqlx::SqlitePool, Box<dyn std::error::Error + Send + Sync>> {
+    use custos_store::{AuditFilter, SqliteStore, Store};
+    let db_path = t.data_dir.path(&t.data_dir.config.database.path);
+    let store = SqliteStore::open(&db_path, false).await?;
+    let mut tx = store.begin_read().await?;
+    let mut entries = tx
+        .audit_entries(&AuditFilter::default(), 0, 1_000_000)
+        .await?;
+    tx.commit().await?;
+    store.close().await;
+    let db = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", db_path.display()))
+        .await?;
+    let triggers: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&db)
+            .await?;
+    for (name, _) in &triggers {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
+            .execute(&db)
+            .await?;
+    }
+    let fifth = &mut entries[4].record;
+    fifth.outcome = match fifth.outcome {
+        custos_audit::Outcome::Allow => custos_audit::Outcome::Deny,
+        custos_audit::Outcome::Deny => custos_audit::Outcome::Allow,
+    };
+    let mut chain = custos_audit::GENESIS;
+    let mut tree = custos_audit::merkle::MemoryTree::default();
+    for e in &entries {
+        let leaf = custos_audit::leaf_hash(&e.record.canonical_bytes(e.seq));
+        chain = custos_audit::chain_hash(&chain, &leaf);
+        tree.push(leaf)?;
+        sqlx::query(
+            "UPDATE audit_log SET outcome = $1, leaf_hash = $2, chain_hash = $3 WHERE seq = $4",
+        )
+        .bind(e.record.outcome.as_str())
+        .bind(leaf.to_vec())
+        .bind(chain.to_vec())
+        .bind(i64::try_from(e.seq)?)
+        .execute(&db)
+        .await?;
+    }
+    sqlx::query("DELETE FROM audit_tree").execute(&db).await?;
+    for (idx, hash) in tree.stored_hashes().iter().enumerate() {
+        sqlx::query("INSERT INTO audit_tree (idx, hash) VALUES ($1, $2)")
+            .bind(i64::try_from(idx)?)
+            .bind(hash.to_vec())
+            .execute(&db)
+            .await?;
+    }
+    sqlx::query("DELETE FROM audit_cosignatures")
+        .execute(&db)
+        .await?;
+    sqlx::query("DELETE FROM audit_checkpoints")
+        .execute(&db)
+        .await?;
+    for (_, sql) in &triggers {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&db)
+            .await?;
+    }
+
+    Ok(db)
 }
