@@ -239,6 +239,22 @@ impl Kek {
         self.seal_account_secret(&format!("firm-text:{context}"), text.as_bytes())
     }
 
+    /// A keyed lookup tag of `value` in `context` (HMAC-SHA256 under a key derived from the
+    /// KEK), hex: lets the database enforce uniqueness of a sealed value (a recipient's
+    /// address) without holding it, and without a dictionary of addresses finding it.
+    pub fn lookup_tag(&self, context: &str, value: &str) -> String {
+        let derived = aws_lc_rs::hmac::sign(
+            &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.bytes[..]),
+            b"custos-lookup-tag-v1",
+        );
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, derived.as_ref());
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&key);
+        ctx.update(context.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(value.as_bytes());
+        lower_hex(ctx.sign().as_ref())
+    }
+
     /// Opens firm-level text sealed under the same `context`.
     pub fn open_firm_text(&self, context: &str, sealed: &[u8]) -> Result<String, CryptoError> {
         let bytes = self.open_account_secret(&format!("firm-text:{context}"), sealed)?;

@@ -40,6 +40,24 @@ impl From<custos_store::FirmPolicyRow> for FirmPolicyView {
     }
 }
 
+/// What a version's sealed text is bound to.
+fn policy_context(version: i64) -> String {
+    format!("firm_policy.text:{version}")
+}
+
+impl App {
+    /// A stored version with its text opened (versions of earlier releases are in clear).
+    fn open_policy(
+        &self,
+        r: custos_store::FirmPolicyRow,
+    ) -> Result<custos_store::FirmPolicyRow, AppError> {
+        Ok(custos_store::FirmPolicyRow {
+            text: self.open_note(&policy_context(r.version), &r.text)?,
+            ..r
+        })
+    }
+}
+
 /// Longest policy text accepted.
 const MAX_TEXT: usize = 64 * 1024;
 
@@ -115,6 +133,7 @@ impl App {
             .firm_policy(version)
             .await?
             .ok_or_else(|| AppError::Internal("the firm policy in force is missing".to_owned()))?;
+        let row = self.open_policy(row)?;
         // Fail closed: a stored set that no longer checks (a schema change) stops client data
         // until the officer saves one that does.
         let firm = FirmPolicies::parse(version, &row.text).map_err(|e| {
@@ -145,6 +164,7 @@ impl App {
         let mut tx = self.store.begin_read().await?;
         let old = tx.firm_policy(version).await?;
         tx.commit().await?;
+        let old = old.map(|r| self.open_policy(r)).transpose()?;
         let Some(old) = old else {
             let tx = self.store.begin().await?;
             let (tx, _permit) = self
@@ -174,9 +194,16 @@ impl App {
             return Err(reject(tx, AppError::BadInput(e.0)).await);
         }
         let now = self.now();
+        // The text names clients ("interns never see Acme"): sealed, bound to its version.
+        let expected = tx.firm_policy_version().await? + 1;
+        let sealed = self.seal_note(&policy_context(expected), text)?;
         let version = tx
-            .insert_firm_policy(text, &note, caller.person, now)
+            .insert_firm_policy(&sealed, &note, caller.person, now)
             .await?;
+        if version != expected {
+            let e = AppError::Conflict("another version was saved at the same time".to_owned());
+            return Err(reject(tx, e).await);
+        }
         self.audit_event(
             &mut *tx,
             AuditEvent {
@@ -212,6 +239,8 @@ impl App {
             .await?;
         let rows = tx.list_firm_policies(None, 200).await?;
         tx.commit().await?;
-        Ok(rows.into_iter().map(FirmPolicyView::from).collect())
+        rows.into_iter()
+            .map(|r| Ok(FirmPolicyView::from(self.open_policy(r)?)))
+            .collect()
     }
 }

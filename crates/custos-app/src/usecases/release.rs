@@ -177,7 +177,10 @@ impl App {
             return Err(crate::reject(tx, e).await);
         }
         let transfer = tx.transfer(link.transfer).await?.ok_or_else(gone)?;
-        let recipient = tx.third_party(transfer.recipient).await?.ok_or_else(gone)?;
+        let recipient = self
+            .recipient(&mut *tx, transfer.recipient)
+            .await?
+            .ok_or_else(gone)?;
         let n = u32::from_le_bytes(custos_crypto::random_bytes::<4>()?) % 1_000_000;
         let code = Zeroizing::new(format!("{n:06}"));
         let now = self.now();

@@ -143,7 +143,36 @@ pub(crate) fn third_party_view(
     })
 }
 
+/// What a sealed part of a recipient is bound to: the part and the recipient's id.
+fn recipient_context(part: &str, id: ThirdPartyId) -> String {
+    format!("third_party.{part}:{id}")
+}
+
 impl App {
+    /// A stored recipient with its name, organisation and address opened (rows of earlier
+    /// versions hold them in clear and are shown as they are).
+    pub(crate) fn open_recipient(&self, t: ThirdPartyRow) -> Result<ThirdPartyRow, AppError> {
+        Ok(ThirdPartyRow {
+            name: self.open_note(&recipient_context("name", t.id), &t.name)?,
+            organisation: self
+                .open_note(&recipient_context("organisation", t.id), &t.organisation)?,
+            email: self.open_note(&recipient_context("email", t.id), &t.email)?,
+            ..t
+        })
+    }
+
+    /// The recipient `id`, opened.
+    pub(crate) async fn recipient(
+        &self,
+        tx: &mut dyn custos_store::StoreTx,
+        id: ThirdPartyId,
+    ) -> Result<Option<ThirdPartyRow>, AppError> {
+        tx.third_party(id)
+            .await?
+            .map(|t| self.open_recipient(t))
+            .transpose()
+    }
+
     /// Registers an outside recipient (R11). Their address is not verified and no agreement
     /// is on file until recorded.
     pub async fn create_third_party(
@@ -159,12 +188,17 @@ impl App {
             .gate(tx, caller, Action::ManageThirdParties, &Resource::Firm)
             .await?;
         let now = self.now();
+        let id = ThirdPartyId::new();
         let row = ThirdPartyRow {
-            id: ThirdPartyId::new(),
-            name,
-            organisation,
+            id,
+            name: self.seal_note(&recipient_context("name", id), &name)?,
+            organisation: self.seal_note(&recipient_context("organisation", id), &organisation)?,
             category: input.category,
-            email,
+            email_key: Some(
+                self.kek
+                    .lookup_tag("third_party.email", &email.to_lowercase()),
+            ),
+            email: self.seal_note(&recipient_context("email", id), &email)?,
             verified: None,
             agreement_signed_on: None,
             agreement_expires_on: None,
@@ -192,7 +226,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        third_party_view(self, row, self.today(now))
+        third_party_view(self, self.open_recipient(row)?, self.today(now))
     }
 
     /// Records a recipient's agreement, how their address was verified and/or their account
@@ -274,7 +308,7 @@ impl App {
                 ));
                 return Err(reject(tx, e).await);
             }
-            let row = tx.third_party(id).await?;
+            let row = self.recipient(&mut *tx, id).await?;
             let Some(row) = row.filter(|r| r.verified.is_some()) else {
                 let e = AppError::Conflict(
                     "verify the recipient's address first: the account's password is mailed \
@@ -302,8 +336,8 @@ impl App {
         }
         self.third_party_event(&mut *tx, caller, action, id, &what.join(", "))
             .await?;
-        let row = tx
-            .third_party(id)
+        let row = self
+            .recipient(&mut *tx, id)
             .await?
             .ok_or_else(|| AppError::Internal("recipient vanished".to_owned()))?;
         tx.commit().await?;
@@ -354,7 +388,7 @@ impl App {
             after = page.last().map(|t| t.id);
             let done = page.len() < 200;
             for t in page {
-                out.push(third_party_view(self, t, today)?);
+                out.push(third_party_view(self, self.open_recipient(t)?, today)?);
             }
             if done {
                 break;

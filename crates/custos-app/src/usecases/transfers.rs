@@ -186,7 +186,10 @@ impl App {
     ) -> Result<Gathered, AppError> {
         let missing = || AppError::Internal("a transfer's record vanished".to_owned());
         let matter = tx.matter(t.matter).await?.ok_or_else(missing)?;
-        let recipient = tx.third_party(t.recipient).await?.ok_or_else(missing)?;
+        let recipient = self
+            .recipient(&mut *tx, t.recipient)
+            .await?
+            .ok_or_else(missing)?;
         let basis = match (&t.consent, &t.exception) {
             (Some(c), _) => {
                 Basis::Consent(consent_facts(&tx.consent(*c).await?.ok_or_else(missing)?))
@@ -425,7 +428,7 @@ impl App {
         let (mut tx, _permit) = self
             .gate_with(tx, caller, action, &resource, &facts)
             .await?;
-        let Some(recipient) = tx.third_party(input.recipient).await? else {
+        let Some(recipient) = self.recipient(&mut *tx, input.recipient).await? else {
             let e = AppError::UnknownReference(format!("no recipient {}", input.recipient));
             return Err(reject(tx, e).await);
         };

@@ -300,6 +300,37 @@ async fn reasons_written_about_a_transfer_are_sealed() -> TestResult {
     let carl = t.login("carl.corplead").await;
 
     let recipient = expert(&t, &officer, "sealed@expert.example").await;
+    // A recipient's name, organisation and address name whom a client's documents go to.
+    let lower = marker.to_lowercase();
+    let r = t
+        .post_json(
+            &officer,
+            "/api/third-parties",
+            &json!({ "name": format!("Dr {marker}"), "organisation": format!("{marker} Forensics"),
+                     "category": "expert_witness", "email": format!("{lower}@expert.example") }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (_, listed) = t.get_json(&officer, "/api/third-parties").await;
+    assert!(
+        listed.to_string().contains(&format!("Dr {marker}")),
+        "{listed}"
+    );
+    assert!(
+        listed
+            .to_string()
+            .contains(&format!("{lower}@expert.example"))
+    );
+    // The same address again is still refused (a keyed tag keeps it unique, sealed).
+    let r = t
+        .post_json(
+            &officer,
+            "/api/third-parties",
+            &json!({ "name": "Someone else", "organisation": "Elsewhere",
+                     "category": "vendor", "email": format!("{}@EXPERT.example", lower.to_uppercase()) }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
     let r = t
         .send_json(
             reqwest::Method::PATCH,
@@ -312,6 +343,34 @@ async fn reasons_written_about_a_transfer_are_sealed() -> TestResult {
     assert!(
         r.text().await?.contains(&marker),
         "the officer reads it back"
+    );
+
+    // Firm policy text names clients.
+    let policy = format!(
+        "// {marker}: interns never see this client\n\
+         forbid(principal, action, resource) when {{ principal.role == \"intern\" && \
+         resource.client == Client::\"{}\" }};",
+        t.client("C5")
+    );
+    let r = t
+        .send_json(
+            reqwest::Method::PUT,
+            &officer,
+            "/api/policies",
+            &json!({ "text": policy }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await?);
+    let (_, versions) = t.get_json(&officer, "/api/policies").await;
+    assert!(
+        versions.to_string().contains(&marker),
+        "the officer reads it back"
+    );
+    let ivan = t.login("ivan.intern").await;
+    assert_eq!(
+        t.get(&ivan, "/api/matters").await.status(),
+        StatusCode::OK,
+        "in force"
     );
 
     // A link revoked with a reason.
@@ -372,7 +431,10 @@ async fn reasons_written_about_a_transfer_are_sealed() -> TestResult {
     files_under(t.data_dir.root(), &mut files)?;
     let leaks: Vec<String> = files
         .iter()
-        .filter(|f| std::fs::read(f).is_ok_and(|b| contains(&b, marker.as_bytes())))
+        .filter(|f| {
+            std::fs::read(f)
+                .is_ok_and(|b| contains(&b, marker.as_bytes()) || contains(&b, lower.as_bytes()))
+        })
         .map(|f| f.display().to_string())
         .collect();
     assert!(leaks.is_empty(), "a reason in clear in: {leaks:?}");

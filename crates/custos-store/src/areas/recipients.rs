@@ -29,6 +29,8 @@ pub struct ThirdPartyRow {
     pub category: RecipientCategory,
     /// Contact address (lowercase).
     pub email: String,
+    /// A keyed lookup tag of the address (unique), when the address is sealed.
+    pub email_key: Option<String>,
     /// When, by whom and how the address was verified.
     pub verified: Option<(Timestamp, PersonId, String)>,
     /// Agreement signed on.
@@ -63,6 +65,7 @@ fn third_party_row(row: &impl SqlRow) -> Result<ThirdPartyRow, StoreError> {
         category: RecipientCategory::parse(&row.text("category")?)
             .map_err(|_| corrupt("category"))?,
         email: row.text("email")?,
+        email_key: row.opt_text("email_key")?,
         verified,
         agreement_signed_on: date(row, "agreement_signed_on")?,
         agreement_expires_on: date(row, "agreement_expires_on")?,
@@ -143,8 +146,8 @@ pub trait RecipientsTx: SqlTx {
         q(
             "INSERT INTO third_parties (id, name, organisation, category, email,
                agreement_signed_on, agreement_expires_on, agreement_sha256, person_id,
-               created_by, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+               created_by, created_at, email_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(t.id.to_string())
         .bind(t.name.as_str())
@@ -157,6 +160,7 @@ pub trait RecipientsTx: SqlTx {
         .bind(t.person.map(|p| p.to_string()))
         .bind(t.created_by.to_string())
         .bind(ms(t.created_at))
+        .bind(t.email_key.clone())
         .run(self.conn())
         .await?;
         Ok(())

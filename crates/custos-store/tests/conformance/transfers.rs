@@ -22,6 +22,7 @@ pub(crate) async fn approvals_of_one_transfer_serialize([a, b]: [Arc<dyn Store>;
         organisation: "Court".to_owned(),
         category: RecipientCategory::Authority,
         email: format!("registry-{}@court.example", fresh_number()),
+        email_key: None,
         verified: None,
         agreement_signed_on: None,
         agreement_expires_on: None,
