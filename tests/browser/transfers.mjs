@@ -133,6 +133,7 @@ async function main() {
     await gp.goto(`${base}${path}`);
     check((await gp.textContent("h1")).includes("Documents for you"), "the recipient's page opens without an account");
     check(await gp.locator("a[download]").count() === 0, "no download before the code");
+    check((await gp.textContent("section[aria-labelledby=docs]")).includes("listed once you give the code"), "before the code the page says how many documents, not which");
     await shot(gp, "release-page");
     await accessible(gp, "recipient page");
     await gp.locator("form[action$='/code'] button").click();

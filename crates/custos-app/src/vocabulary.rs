@@ -54,6 +54,9 @@ pub const ACTION_BREAK_GLASS_OPEN: &str = "break_glass.open";
 pub const ACTION_BREAK_GLASS_CLOSE: &str = "break_glass.close";
 /// Audit action `break_glass.end`: the officer ended an open access at once (R6).
 pub const ACTION_BREAK_GLASS_END: &str = "break_glass.end";
+/// Audit action `release.download_interrupted`: a counted download that did not complete,
+/// given back to the link.
+pub const ACTION_RELEASE_DOWNLOAD_INTERRUPTED: &str = "release.download_interrupted";
 /// Audit action `break_glass.list`.
 pub const ACTION_BREAK_GLASS_LIST: &str = "break_glass.list";
 /// Audit action `matter.access_list`: who can access a matter, and why.
@@ -149,6 +152,7 @@ pub const EVENT_ACTIONS: &[&str] = &[
     ACTION_BREAK_GLASS_OPEN,
     ACTION_BREAK_GLASS_CLOSE,
     ACTION_BREAK_GLASS_END,
+    ACTION_RELEASE_DOWNLOAD_INTERRUPTED,
     ACTION_BREAK_GLASS_LIST,
     ACTION_ACCESS_LIST,
     ACTION_POLICY_SAVE,

@@ -128,7 +128,13 @@ impl App {
             return Err(AppError::Internal("an allow without a permit".to_owned()));
         };
         let download = self.stream_document(&permit, d.document, &g.matter).await?;
-        Ok(self.hashed(download, d.link.transfer, document))
+        let give_back = GiveBack {
+            app: Some(self.clone()),
+            link: d.link.id,
+            transfer: d.link.transfer,
+            document,
+        };
+        Ok(self.hashed(download, d.link.transfer, document, give_back))
     }
 
     /// The download, hashed as it streams: once every byte has left, the SHA-256 of the
@@ -139,6 +145,7 @@ impl App {
         download: DocumentDownload,
         transfer: custos_domain::TransferId,
         document: DocumentId,
+        give_back: GiveBack,
     ) -> DocumentDownload {
         use futures_util::StreamExt;
         let app = self.clone();
@@ -146,17 +153,20 @@ impl App {
             download.content,
             Some(custos_crypto::ContentHash::new()),
             app,
+            give_back,
         );
-        let content = futures_util::stream::unfold(state, move |(mut inner, mut hash, app)| async move {
+        let content = futures_util::stream::unfold(state, move |(mut inner, mut hash, app, mut give_back)| async move {
             match inner.next().await {
                 Some(Ok(bytes)) => {
                     if let Some(h) = hash.as_mut() {
                         h.update(&bytes);
                     }
-                    Some((Ok(bytes), (inner, hash, app)))
+                    Some((Ok(bytes), (inner, hash, app, give_back)))
                 }
-                Some(Err(e)) => Some((Err(e), (inner, None, app))),
+                Some(Err(e)) => Some((Err(e), (inner, None, app, give_back))),
                 None => {
+                    // Every byte left: the download is used for good.
+                    give_back.disarm();
                     if let Some(h) = hash.take() {
                         let hex = h.finish_hex();
                         if let Err(e) = app.record_released_hash(transfer, document, &hex).await {
@@ -174,6 +184,37 @@ impl App {
         }
     }
 
+    /// Gives back the download a cut connection (or a failed read) did not complete, and
+    /// says so in the log; the limit still holds for parallel downloads, which counted first.
+    async fn give_back_download(
+        &self,
+        link: custos_domain::ReleaseLinkId,
+        transfer: custos_domain::TransferId,
+        document: DocumentId,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin().await?;
+        if tx.uncount_download(link).await? {
+            self.audit_event(
+                &mut *tx,
+                AuditEvent {
+                    request_id: RequestId::new(),
+                    actor: None,
+                    action: crate::vocabulary::ACTION_RELEASE_DOWNLOAD_INTERRUPTED,
+                    resource: format!("transfer:{transfer}"),
+                    outcome: Outcome::Allow,
+                    rule: Rule::Release.code(),
+                    message: format!(
+                        "the download of document {document} did not complete: given back"
+                    ),
+                    detail: serde_json::json!({ "document": document.to_string() }),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn record_released_hash(
         &self,
         transfer: custos_domain::TransferId,
@@ -184,5 +225,38 @@ impl App {
         tx.set_released_hash(transfer, document, hex).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// A counted download until every byte has left: dropped before that (the connection cut, a
+/// read failed), it gives the download back.
+struct GiveBack {
+    /// `None` once the download completed.
+    app: Option<App>,
+    link: custos_domain::ReleaseLinkId,
+    transfer: custos_domain::TransferId,
+    document: DocumentId,
+}
+
+impl GiveBack {
+    /// Every byte left: nothing to give back.
+    fn disarm(&mut self) {
+        self.app = None;
+    }
+}
+
+impl Drop for GiveBack {
+    fn drop(&mut self) {
+        let Some(app) = self.app.take() else {
+            return;
+        };
+        let (link, transfer, document) = (self.link, self.transfer, self.document);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(e) = app.give_back_download(link, transfer, document).await {
+                    tracing::error!(%transfer, %document, error = %e, "an interrupted download was not given back");
+                }
+            });
+        }
     }
 }

@@ -37,7 +37,9 @@ pub struct ReleaseView {
     pub downloads_left: u32,
     /// Whether a passphrase is asked.
     pub passphrase: bool,
-    /// The documents (ids, sizes, types).
+    /// How many documents the link releases.
+    pub document_count: usize,
+    /// The documents (ids, sizes, types): once the code was proved (empty before).
     pub documents: Vec<ReleasedDocument>,
 }
 
@@ -134,17 +136,29 @@ impl App {
         Ok(link)
     }
 
-    /// What a link releases (no content, no titles).
-    pub async fn release_info(&self, token: &str) -> Result<ReleaseView, AppError> {
+    /// What a link releases (no content, no titles): how many documents, and which (their
+    /// ids, sizes and types) only to the session that proved the code (`session`).
+    pub async fn release_info(
+        &self,
+        token: &str,
+        session: Option<&str>,
+    ) -> Result<ReleaseView, AppError> {
         let mut tx = self.store.begin_read().await?;
         let link = self.live_link(&mut *tx, token, None).await?;
+        let proved = match session.filter(|s| !s.is_empty()) {
+            Some(s) => tx.release_session(&stored_hash(s), self.now()).await? == Some(link.id),
+            None => false,
+        };
         let docs = tx.transfer_documents(link.transfer).await?;
         tx.commit().await?;
+        let document_count = docs.len();
+        let docs = if proved { docs } else { Vec::new() };
         Ok(ReleaseView {
             firm: self.firm_in_words(),
             expires_at: link.expires_at,
             downloads_left: link.download_limit.saturating_sub(link.downloads),
             passphrase: link.passphrase_hash.is_some(),
+            document_count,
             documents: docs
                 .into_iter()
                 .map(|(d, _)| ReleasedDocument {

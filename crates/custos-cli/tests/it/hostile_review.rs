@@ -673,3 +673,67 @@ async fn a_row_changed_after_the_latest_checkpoint_stops_a_start() -> TestResult
     );
     Ok(())
 }
+
+/// A download cut off half-way no longer uses up one of the recipient's downloads: it is given
+/// back (and the log says so); a completed one stays counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_download_is_given_back() -> TestResult {
+    use crate::transfers::LargeRelease;
+    use futures_util::StreamExt;
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let big = LargeRelease::new(&t, "interrupted@expert.example").await;
+    let downloads = || {
+        let t = &t;
+        let officer = &officer;
+        let id = big.transfer.clone();
+        async move {
+            let (_, v) = t.get_json(officer, &format!("/api/transfers/{id}")).await;
+            v["link"]["downloads"].as_u64().unwrap_or(99)
+        }
+    };
+    let fetch = || {
+        t.http
+            .get(t.url(&big.document_path))
+            .header("cookie", &big.session)
+            .send()
+    };
+    let r = fetch().await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut stream = r.bytes_stream();
+    let first = stream.next().await.transpose()?.unwrap_or_default();
+    assert!(!first.is_empty());
+    assert_eq!(downloads().await, 1, "counted when it began");
+    drop(stream);
+    let mut given_back = false;
+    for _ in 0..50 {
+        if downloads().await == 0 {
+            given_back = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(given_back, "the cut download was given back");
+    // A complete download stays counted.
+    let got = fetch().await?.bytes().await?;
+    assert_eq!(got.len(), big.content.len());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(downloads().await, 1);
+    let (_, log) = t
+        .get_json(
+            &officer,
+            &format!("/api/audit?resource=transfer:{}&limit=500", big.transfer),
+        )
+        .await;
+    let interrupted = log["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|e| e["action"] == "release.download_interrupted")
+                .count()
+        })
+        .unwrap_or_default();
+    assert_eq!(interrupted, 1, "{log}");
+    Ok(())
+}

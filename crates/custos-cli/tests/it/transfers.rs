@@ -176,7 +176,10 @@ async fn a_consented_transfer_reaches_only_its_recipient_until_the_consent_is_re
     let r = anon(&base).send().await?;
     assert_eq!(r.status(), StatusCode::OK);
     let info: Value = r.json().await?;
-    assert_eq!(info["documents"].as_array().map(Vec::len), Some(2));
+    // Before the code: how many documents, not which (issue 33: ids, sizes and types were
+    // shown to whoever held the link).
+    assert_eq!(info["document_count"], 2);
+    assert_eq!(info["documents"].as_array().map(Vec::len), Some(0));
     // No content without the code.
     let doc = format!("{base}/documents/{}", t.document("D1"));
     assert_eq!(anon(&doc).send().await?.status(), StatusCode::FORBIDDEN);
@@ -205,6 +208,13 @@ async fn a_consented_transfer_reaches_only_its_recipient_until_the_consent_is_re
         "{cookie}"
     );
     let session = cookie.split(';').next().unwrap_or_default().to_owned();
+    let r = anon(&base).header("cookie", &session).send().await?;
+    let info: Value = r.json().await?;
+    assert_eq!(
+        info["documents"].as_array().map(Vec::len),
+        Some(2),
+        "{info}"
+    );
     // A replayed code is refused.
     assert_eq!(open(&code).await?.status(), StatusCode::UNAUTHORIZED);
     // Byte-exact download, compared with the lawyer's own.
@@ -616,71 +626,14 @@ async fn a_revocation_during_a_large_download_refuses_the_next_request() -> Test
     use futures_util::StreamExt;
     let t = spawn_demo_firm().await;
     let officer = t.login("olivia.officer").await;
-    let lena = t.login("lena.lawyer").await;
-    let carl = t.login("carl.corplead").await;
-    let content: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
-    let r = t
-        .upload(
-            &lena,
-            t.matter("M1"),
-            "expert bundle",
-            "confidential",
-            content.clone(),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let big = r.json::<Value>().await?["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let email = "race@expert.example";
-    let recipient = expert(&t, &officer, email).await;
-    let consent_id = consent(
-        &t,
-        &lena,
-        &t.client("C1"),
-        json!({ "purposes": ["expert_report"], "recipient": recipient, "given_on": today() }),
-    )
-    .await;
-    let r = t
-        .post_json(
-            &lena,
-            "/api/transfers",
-            &json!({ "matter": t.matter("M1"), "recipient": recipient,
-                     "purpose": "expert_report", "documents": [big],
-                     "consent": consent_id, "download_limit": 5 }),
-        )
-        .await;
-    let id = r.json::<Value>().await?["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    for who in [&carl, &officer] {
-        let r = t
-            .post_json(who, &format!("/api/transfers/{id}/approve"), &json!({}))
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-    }
-    let base = format!(
-        "/api/release/{}",
-        link_token(&last_mail(&t, &officer, email).await)
+    let big = LargeRelease::new(&t, "race@expert.example").await;
+    let (content, consent_id, id, session) = (
+        big.content.clone(),
+        big.consent.clone(),
+        big.transfer.clone(),
+        big.session.clone(),
     );
-    t.http.post(t.url(&format!("{base}/code"))).send().await?;
-    let code = code_of(&last_mail(&t, &officer, email).await);
-    let r = t
-        .http
-        .post(t.url(&format!("{base}/open")))
-        .json(&json!({ "code": code }))
-        .send()
-        .await?;
-    let session = r
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_default()
-        .to_owned();
-    let doc = format!("{base}/documents/{big}");
+    let doc = big.document_path.clone();
     let r = t
         .http
         .get(t.url(&doc))
@@ -833,4 +786,97 @@ async fn a_legal_exception_needs_its_basis_the_order_and_for_imminent_harm_a_par
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await?.contains("R11.agreement"));
     Ok(())
+}
+
+/// A released transfer of one 6 MiB document of M1 (limit 5), its code proved: what a test of
+/// a large download needs.
+pub(crate) struct LargeRelease {
+    pub(crate) content: Vec<u8>,
+    pub(crate) consent: String,
+    pub(crate) transfer: String,
+    /// The session cookie (`name=value`).
+    pub(crate) session: String,
+    /// The document's path under the link.
+    pub(crate) document_path: String,
+}
+
+impl LargeRelease {
+    pub(crate) async fn new(t: &TestFirm, email: &str) -> LargeRelease {
+        let officer = t.login("olivia.officer").await;
+        let lena = t.login("lena.lawyer").await;
+        let carl = t.login("carl.corplead").await;
+        let content: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+        let r = t
+            .upload(
+                &lena,
+                t.matter("M1"),
+                "expert bundle",
+                "confidential",
+                content.clone(),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let big = r.json::<Value>().await.unwrap_or_default()["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let recipient = expert(t, &officer, email).await;
+        let consent_id = consent(
+            t,
+            &lena,
+            &t.client("C1"),
+            json!({ "purposes": ["expert_report"], "recipient": recipient, "given_on": today() }),
+        )
+        .await;
+        let r = t
+            .post_json(
+                &lena,
+                "/api/transfers",
+                &json!({ "matter": t.matter("M1"), "recipient": recipient,
+                     "purpose": "expert_report", "documents": [big],
+                     "consent": consent_id, "download_limit": 5 }),
+            )
+            .await;
+        let id = r.json::<Value>().await.unwrap_or_default()["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for who in [&carl, &officer] {
+            let r = t
+                .post_json(who, &format!("/api/transfers/{id}/approve"), &json!({}))
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        let base = format!(
+            "/api/release/{}",
+            link_token(&last_mail(t, &officer, email).await)
+        );
+        t.http
+            .post(t.url(&format!("{base}/code")))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let code = code_of(&last_mail(t, &officer, email).await);
+        let r = t
+            .http
+            .post(t.url(&format!("{base}/open")))
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let session = r
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_default()
+            .to_owned();
+        LargeRelease {
+            content,
+            consent: consent_id,
+            transfer: id,
+            session,
+            document_path: format!("{base}/documents/{big}"),
+        }
+    }
 }

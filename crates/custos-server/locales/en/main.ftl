@@ -162,6 +162,7 @@ action-person-compliance-record = Agreement and training dates saved
 action-break-glass-open = Emergency access opened
 action-break-glass-close = Emergency access review closed
 action-break-glass-end = Emergency access ended by the officer
+action-release-download-interrupted = Interrupted download given back
 action-break-glass-list = Listed emergency accesses
 action-matter-access-list = Listed who can access a matter
 action-policy-manage = Managed the firm policies
@@ -744,6 +745,10 @@ release-the-firm = The firm
 release-until = Available until
 release-downloads-left = Downloads left
 release-documents = Documents
+release-document-count = { $n ->
+    [one] One document, listed once you give the code.
+   *[other] { $n } documents, listed once you give the code.
+}
 release-document-n = Document { $n }
 release-prove = Prove it is you
 release-prove-lead = We send a one-time code to your e-mail address. Enter it here to download.

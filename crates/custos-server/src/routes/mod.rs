@@ -14,7 +14,7 @@ mod session;
 mod teams;
 mod transfers;
 
-pub(crate) use transfers::{clean_token, release_session_cookie};
+pub(crate) use transfers::{clean_token, release_cookie, release_session_cookies};
 mod walls;
 
 use crate::error::{ApiError, ErrorBody};

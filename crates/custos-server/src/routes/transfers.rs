@@ -348,15 +348,20 @@ async fn outbox(
     Ok(axum::Json(state.app.outbox(&caller, &q.into()).await?))
 }
 
-/// What a release link holds (no account needed).
+/// What a release link holds (no account needed): how many documents; which ones (ids,
+/// sizes, types) once the code was proved (the session cookie of `open`).
 #[utoipa::path(get, path = "/api/release/{token}", tag = "release",
     params(("token" = String, Path)),
     responses((status = 200, body = ReleaseView), (status = 403, body = ErrorBody)))]
 async fn release_info(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Result<axum::Json<ReleaseView>, ApiError> {
-    Ok(axum::Json(state.app.release_info(&token).await?))
+    let session = release_cookie(&headers);
+    Ok(axum::Json(
+        state.app.release_info(&token, session.as_deref()).await?,
+    ))
 }
 
 /// Mail a one-time code to the recipient's verified address.
@@ -403,8 +408,8 @@ async fn release_open(
         .release_open(&token, &body.code, body.passphrase.as_deref(), request_id)
         .await?;
     let mut response = axum::Json(serde_json::json!({ "open": true })).into_response();
-    if let Some(cookie) = release_session_cookie(&token, &session) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    for cookie in release_session_cookies(&token, &session) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(response)
 }
@@ -419,17 +424,23 @@ pub(crate) fn clean_token(token: &str) -> String {
         .collect()
 }
 
-/// The recipient's session cookie, for this link's API path only.
-pub(crate) fn release_session_cookie(token: &str, session: &str) -> Option<HeaderValue> {
-    let cookie = format!(
-        "{RELEASE_COOKIE}={session}; Path=/api/release/{}; Max-Age=1800; HttpOnly; Secure; \
-         SameSite=Strict",
-        clean_token(token)
-    );
-    HeaderValue::from_str(&cookie).ok()
+/// The recipient's session cookies, for this link's paths only: its API (downloads) and its
+/// page (which lists the documents once the code was proved).
+pub(crate) fn release_session_cookies(token: &str, session: &str) -> Vec<HeaderValue> {
+    let token = clean_token(token);
+    [format!("/api/release/{token}"), format!("/release/{token}")]
+        .iter()
+        .filter_map(|path| {
+            HeaderValue::from_str(&format!(
+                "{RELEASE_COOKIE}={session}; Path={path}; Max-Age=1800; HttpOnly; Secure; \
+                 SameSite=Strict"
+            ))
+            .ok()
+        })
+        .collect()
 }
 
-pub(super) fn release_cookie(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn release_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

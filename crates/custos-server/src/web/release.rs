@@ -3,7 +3,7 @@
 //! documents download one by one, each decided, counted and logged.
 
 use super::{Chrome, cross_site, error_page, human_size, see_other};
-use crate::routes::{clean_token as clean, release_session_cookie};
+use crate::routes::{clean_token as clean, release_cookie, release_session_cookies};
 use crate::state::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -39,6 +39,8 @@ struct ReleasePage {
     left: u32,
     passphrase: bool,
     documents: Vec<ReleasedLine>,
+    /// How many documents the link releases (all that is said before the code).
+    count: usize,
     /// The session is open: downloads are offered.
     open: bool,
     notice: Option<String>,
@@ -63,10 +65,14 @@ async fn render(
 ) -> Response {
     let token = clean(token);
     let c = Chrome::anonymous(state, headers, &format!("/release/{token}"));
-    let info = match state.app.release_info(&token).await {
+    let session = release_cookie(headers);
+    let info = match state.app.release_info(&token, session.as_deref()).await {
         Ok(info) => info,
         Err(e) => return error_page(&c, e),
     };
+    // The documents are listed (and offered) only to the session that proved the code.
+    let open = open && !info.documents.is_empty();
+    let count = info.document_count;
     let documents = info
         .documents
         .iter()
@@ -87,6 +93,7 @@ async fn render(
         left: info.downloads_left,
         passphrase: info.passphrase,
         documents,
+        count,
         open,
         notice,
         error: error.clone(),
@@ -164,8 +171,8 @@ async fn open(
     {
         Ok(session) => {
             let mut response = see_other(&format!("/release/{token}?open=1"));
-            if let Some(cookie) = release_session_cookie(&token, &session) {
-                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            for cookie in release_session_cookies(&token, &session) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
         }

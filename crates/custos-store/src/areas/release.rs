@@ -208,6 +208,16 @@ pub trait ReleaseTx: SqlTx {
         Ok(n == 1)
     }
 
+    /// Gives back one download of a link (one that did not complete).
+    async fn uncount_download(&mut self, id: ReleaseLinkId) -> Result<bool, StoreError> {
+        let n = q("UPDATE release_links SET downloads = downloads - 1
+                   WHERE id = $1 AND downloads > 0")
+        .bind(id.to_string())
+        .run(self.conn())
+        .await?;
+        Ok(n == 1)
+    }
+
     /// Counts one wrong code and returns how many there were.
     async fn count_wrong_code(&mut self, id: ReleaseLinkId) -> Result<u32, StoreError> {
         q("UPDATE release_links SET wrong_codes = wrong_codes + 1 WHERE id = $1")
