@@ -737,3 +737,35 @@ async fn an_interrupted_download_is_given_back() -> TestResult {
     assert_eq!(interrupted, 1, "{log}");
     Ok(())
 }
+
+/// The recipient list (names, organisations, addresses) was shown to every staff role:
+/// interns, secretaries and admin/IT no longer see it; those who ask for transfers do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipient_list_is_need_to_know() -> TestResult {
+    use crate::transfers::expert;
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    expert(&t, &officer, "listed@expert.example").await;
+    for (user, want) in [
+        ("ivan.intern", StatusCode::FORBIDDEN),
+        ("sally.secretary", StatusCode::FORBIDDEN),
+        ("adam.admin", StatusCode::FORBIDDEN),
+        ("erin.expert", StatusCode::FORBIDDEN),
+        ("lena.lawyer", StatusCode::OK),
+        ("pat.paralegal", StatusCode::OK),
+        ("carl.corplead", StatusCode::OK),
+        ("paula.partner", StatusCode::OK),
+    ] {
+        let token = t.login(user).await;
+        let r = t.get(&token, "/api/third-parties").await;
+        let status = r.status();
+        let text = r.text().await?;
+        assert_eq!(status, want, "{user}: {text}");
+        assert_eq!(
+            text.contains("listed@expert.example"),
+            want == StatusCode::OK,
+            "{user}"
+        );
+    }
+    Ok(())
+}

@@ -104,10 +104,25 @@ pub(super) fn decide(
                 )
             }
         }
-        (
-            Action::ViewThirdParties | Action::ViewTransfers | Action::RevokeRelease,
-            Resource::Firm,
-        ) => {
+        // The recipients (names, organisations, addresses) are need-to-know too: those who
+        // ask for, approve or register transfers; never interns, secretaries, IT or outsiders.
+        (Action::ViewThirdParties, Resource::Firm) => match principal.role {
+            Role::Officer | Role::Partner | Role::TeamLead | Role::Lawyer | Role::Paralegal => {
+                allow("those who ask for, approve or register transfers see the recipients")
+            }
+            _ => Decision::deny(
+                reason(
+                    Rule::RoleCap,
+                    format!(
+                        "a {} neither asks for nor approves transfers: the recipients are not \
+                         shown",
+                        principal.role.as_str()
+                    ),
+                ),
+                false,
+            ),
+        },
+        (Action::ViewTransfers | Action::RevokeRelease, Resource::Firm) => {
             if staff {
                 allow("firm staff see the recipients and the transfers they take part in")
             } else {
