@@ -39,7 +39,7 @@ mod transfer;
 pub use caps::{content_cap, is_staff, may_act};
 pub use decision::{Decision, Effect, Holder, KeyScope, Permit, Reason, Rule, Scope};
 pub use firm::{FirmPolicies, FirmPolicyError, firm_policy_schema};
-pub use rules::{decide, listing_reach, may_break_glass, screening_wall};
+pub use rules::{decide, listing_reach, may_break_glass, may_read_legal_reference, screening_wall};
 pub use transfer::{
     ApprovalFacts, Basis, Check, ConsentFacts, LinkFacts, RecipientFacts, Slot, TransferCheck,
     TransferFacts, approval_slot, check_transfer, decide_release, decide_release_to_account,

@@ -276,6 +276,16 @@ impl App {
             legal_reference: t
                 .exception
                 .as_ref()
+                .filter(|e| {
+                    let today = self.today(now);
+                    let told = e.inform_client && e.forbidden_until.is_none_or(|u| u < today);
+                    let sight = custos_policy::TransferSight {
+                        id: t.id,
+                        requester: t.requester,
+                        matter: crate::facts::matter_facts(&g.matter),
+                    };
+                    custos_policy::may_read_legal_reference(&viewer.0, &sight, told)
+                })
                 .map(|e| self.open_note(&sealed_context("legal_reference", t.id), &e.reference))
                 .transpose()?,
             inform_client: t.exception.as_ref().map(|e| e.inform_client),

@@ -748,6 +748,12 @@ async fn a_legal_exception_needs_its_basis_the_order_and_for_imminent_harm_a_par
         .unwrap_or_default();
     assert_eq!(flagged["legal_reference"], "HC-2026-0412");
     assert_eq!(flagged["status"], "released");
+    // The order forbids telling the client: a partner sees the disclosure and its basis, not
+    // the reference (need-to-know, issue 33).
+    let paula = t.login("paula.partner").await;
+    let (_, seen) = t.get_json(&paula, &format!("/api/transfers/{id}")).await;
+    assert_eq!(seen["legal_basis"], "court_order", "{seen}");
+    assert!(seen["legal_reference"].is_null(), "{seen}");
     // Imminent harm: the team lead's approval does not count; a partner's does. An expert
     // (not an authority) still needs an agreement on file.
     body["exception"] = json!({ "basis": "imminent_harm",

@@ -10,6 +10,7 @@ mod transfers;
 
 pub use emergency::may_break_glass;
 pub use records::listing_reach;
+pub use transfers::may_read_legal_reference;
 
 use crate::decision::{Decision, Reason, Rule};
 use crate::{Action, Context, Principal, Resource};

@@ -7,6 +7,23 @@ use crate::decision::{Decision, Rule, Scope};
 use crate::{Action, Context, Principal, Resource};
 use custos_domain::Role;
 
+/// Whether `principal` may read a legal exception's reference (R13: an order's number, the
+/// harm reported): the officer, the requester and the lead of the matter's team always; a
+/// partner only while the client may be told of the disclosure. A reference the client may
+/// not be told of (an order forbids it, or the disclosure is kept from the client) is
+/// need-to-know: partners see that there was a disclosure and on which basis, not the
+/// reference.
+pub fn may_read_legal_reference(
+    principal: &Principal,
+    sight: &crate::TransferSight,
+    client_may_be_told: bool,
+) -> bool {
+    principal.role == Role::Officer
+        || principal.id == sight.requester
+        || principal.led_teams.contains(&sight.matter.team)
+        || (principal.role == Role::Partner && client_may_be_told)
+}
+
 /// The rule of `action` on `resource` for this family, or `None` when the pair is not one of
 /// its own.
 pub(super) fn decide(
