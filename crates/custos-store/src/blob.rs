@@ -46,8 +46,10 @@ impl std::fmt::Debug for BlobReader {
     }
 }
 
-/// A partial blob untouched this long belongs to a write that will never finish.
-pub const STALE_PART: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// A partial blob untouched this long belongs to a write that will never finish: a write in
+/// progress touches its file with every 64 KiB chunk, and an upload idle for an hour has long
+/// been cut by the server's timeouts (issue 33: a day kept abandoned parts across restarts).
+pub const STALE_PART: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Blobs as files in a local folder: `<root>/<2 hex>/<uuid>.blob`, written through `<root>/tmp`.
 /// The shard is the id's last byte: ids are UUIDv7, whose first bytes are a timestamp (every
