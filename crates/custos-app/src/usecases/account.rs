@@ -119,7 +119,18 @@ impl App {
         let hash = self.passwords.hash(normalized).await?;
         let mut tx = self.store.begin().await?;
         let now = self.now();
-        tx.set_password(caller.person, &hash, false, now).await?;
+        // The password proved above must still be the one in force: a reset, a recovery or a
+        // recipient's account being linked (which mails a new one) in the meantime wins.
+        if !tx
+            .replace_password(caller.person, &row.password_hash, &hash, now)
+            .await?
+        {
+            drop(tx);
+            return Err(AppError::Conflict(
+                "your password was replaced while this change was checked; sign in again"
+                    .to_owned(),
+            ));
+        }
         let mut ended = 0;
         let mut upgraded = false;
         if let Some((id, stage)) = session {

@@ -329,6 +329,10 @@ impl App {
         .await?;
         for t in affected {
             let why = format!("consent {id} was revoked: {reason}");
+            let why = self.seal_note(
+                &crate::usecases::transfers::sealed_context("status_reason", t.id),
+                &why,
+            )?;
             // Pending or released, whichever it is once a concurrent approval committed.
             tx.void_transfer(t.id, &why, now).await?;
             self.notify(

@@ -130,6 +130,7 @@ impl App {
         let download = self.stream_document(&permit, d.document, &g.matter).await?;
         let give_back = GiveBack {
             app: Some(self.clone()),
+            left: download.document.size,
             link: d.link.id,
             transfer: d.link.transfer,
             document,
@@ -161,6 +162,10 @@ impl App {
                     if let Some(h) = hash.as_mut() {
                         h.update(&bytes);
                     }
+                    // Once the last byte is handed out the download is used, whatever happens
+                    // to the connection after (a client cannot take every byte, then reset the
+                    // stream before its end to get the download back).
+                    give_back.produced(bytes.len() as u64);
                     Some((Ok(bytes), (inner, hash, app, give_back)))
                 }
                 Some(Err(e)) => Some((Err(e), (inner, None, app, give_back))),
@@ -233,6 +238,8 @@ impl App {
 struct GiveBack {
     /// `None` once the download completed.
     app: Option<App>,
+    /// Bytes not yet handed out.
+    left: u64,
     link: custos_domain::ReleaseLinkId,
     transfer: custos_domain::TransferId,
     document: DocumentId,
@@ -242,6 +249,14 @@ impl GiveBack {
     /// Every byte left: nothing to give back.
     fn disarm(&mut self) {
         self.app = None;
+    }
+
+    /// `n` more bytes were handed out; the last one disarms.
+    fn produced(&mut self, n: u64) {
+        self.left = self.left.saturating_sub(n);
+        if self.left == 0 {
+            self.disarm();
+        }
     }
 }
 

@@ -300,7 +300,9 @@ impl App {
             // that anyone has signed in to (whoever created it, admin/IT included) is refused,
             // and linking replaces the password its creator was given with one mailed to the
             // recipient's verified address.
-            if !tx.factors_of(account).await?.is_empty() {
+            if !tx.factors_of(account).await?.is_empty()
+                || !tx.sessions_of(account).await?.is_empty()
+            {
                 let e = AppError::Conflict(format!(
                     "the account `{}` has been signed in to: only an account no one has used \
                      yet may receive transfers; create a new one for this recipient",
@@ -345,8 +347,10 @@ impl App {
     }
 
     /// Replaces a linked account's password with a new one-time password, mailed (sealed in
-    /// the outbox) to the recipient's verified address and never shown to the officer's
-    /// screen; every session and token of the account ends.
+    /// the outbox) to the recipient's verified address; every session and token of the account
+    /// ends. With a relay the body is erased once sent; without one the officer is the
+    /// courier and can read it in the outbox, as she can read release links and codes there
+    /// (SECURITY.md).
     async fn mail_account_password(
         &self,
         tx: &mut crate::Tx,

@@ -93,6 +93,20 @@ async fn admin_it_cannot_receive_released_documents_through_an_account_it_made()
         }
     };
 
+    // An account admin/IT is signed in to right now (a setup session, no factor yet) is
+    // refused: its password could be changed under the link (the hostile review's race).
+    let (busy, busy_password) = create("walsh.busy").await;
+    let r = t
+        .http
+        .post(t.url("/api/session"))
+        .json(&json!({ "user_name": "walsh.busy", "password": busy_password }))
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = link(busy).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await?.contains("signed in to"));
+
     // The account admin/IT has signed in to (and enrolled its own factor on) is refused.
     let (used, used_password) = create("walsh.used").await;
     assert!(!used.is_empty() && !used_password.is_empty());
@@ -416,6 +430,21 @@ async fn reasons_written_about_a_transfer_are_sealed() -> TestResult {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await?.contains(&marker));
 
+    // A consent revoked with a reason, voiding a request that rests on it (the void's reason
+    // quotes it).
+    let r = t
+        .post_json(
+            &lena,
+            "/api/transfers",
+            &json!({ "matter": t.matter("M1"), "recipient": recipient, "purpose": "expert_report",
+                     "documents": [t.document("D1")], "consent": consent_id }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let voided = r.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     // A consent revoked with a reason.
     let r = t
         .post_json(
@@ -426,6 +455,15 @@ async fn reasons_written_about_a_transfer_are_sealed() -> TestResult {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await?.contains(&marker));
+    let (_, v) = t.get_json(&lena, &format!("/api/transfers/{voided}")).await;
+    assert_eq!(v["status"], "voided", "{v}");
+    assert!(
+        v["status_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&marker),
+        "{v}"
+    );
 
     let mut files = Vec::new();
     files_under(t.data_dir.root(), &mut files)?;

@@ -81,6 +81,28 @@ pub trait PeopleTx: SqlTx {
         found(done, "person")
     }
 
+    /// Replaces the password only if it is still `expected` (the hash its holder just proved):
+    /// `false` when another change (a reset, a recipient's account linked) came in between.
+    async fn replace_password(
+        &mut self,
+        id: PersonId,
+        expected: &str,
+        hash: &str,
+        changed_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = q(
+            "UPDATE people SET password_hash = $1, must_change_password = 0, password_changed_at = $3
+             WHERE id = $2 AND password_hash = $4",
+        )
+        .bind(hash)
+        .bind(id.to_string())
+        .bind(ms(changed_at))
+        .bind(expected)
+        .run(self.conn())
+        .await?;
+        Ok(done == 1)
+    }
+
     /// Replaces a person's password hash, whether it must be changed at next login, and when it
     /// was set ([`StoreError::NotFound`] if there is no such person).
     async fn set_password(
