@@ -154,7 +154,8 @@ impl App {
         let document_count = docs.len();
         let docs = if proved { docs } else { Vec::new() };
         Ok(ReleaseView {
-            firm: self.firm_in_words(),
+            // Empty when none is set: the page says "the firm" in the reader's language.
+            firm: self.settings.firm_name.trim().to_owned(),
             expires_at: link.expires_at,
             downloads_left: link.download_limit.saturating_sub(link.downloads),
             passphrase: link.passphrase_hash.is_some(),
