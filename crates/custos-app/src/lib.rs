@@ -124,6 +124,11 @@ pub struct App {
     /// The largest checkpoint size this node knows was signed (its own, and what its data
     /// directory recorded): it never signs while the database holds none that large.
     signed_floor: Arc<std::sync::atomic::AtomicU64>,
+    /// The latest head this node recorded outside the database, and whether the log was found
+    /// not to hold it any more: then nothing is signed until `custos audit verify` and a
+    /// restart (a cut or rewrite of the unsigned tail must not be signed over).
+    witnessed: Arc<std::sync::Mutex<Option<usecases::audit::AuditHead>>>,
+    tampered: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A unit of work.
@@ -155,6 +160,8 @@ impl App {
             log_key: None,
             mailer: None,
             signed_floor: Arc::default(),
+            witnessed: Arc::default(),
+            tampered: Arc::default(),
             settings,
         })
     }

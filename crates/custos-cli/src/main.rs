@@ -422,7 +422,9 @@ const AUDIT_HEAD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// Records the log's current head and latest signed checkpoint outside the database
 /// (`audit.head`, `audit.checkpoint`).
 async fn record_audit_head(dir: &DataDir, app: &custos_app::App) -> Result<()> {
-    if let Some(head) = app.audit_head().await? {
+    // Only forward from a head the log still holds: a tail cut or rewritten in the database
+    // is refused here (and stops signing on this node) instead of being recorded over.
+    if let Some(head) = app.witness_head(dir.recorded_audit_head()?).await? {
         dir.record_audit_head(head)?;
     }
     if let Some(checkpoint) = app.checkpoint_console().await? {

@@ -425,6 +425,22 @@ impl App {
         })
     }
 
+    /// Whether the caller may see transfer `t` (the policy's `ViewTransfers` on the transfer:
+    /// walls on its matter apply), for each row of a listing.
+    pub(crate) fn sees_transfer(
+        &self,
+        (principal, ctx): &(custos_policy::Principal, custos_policy::Context),
+        t: &TransferRow,
+        matter: &custos_store::MatterRow,
+    ) -> bool {
+        let sight = Resource::Transfer(TransferSight {
+            id: t.id,
+            requester: t.requester,
+            matter: crate::facts::matter_facts(matter),
+        });
+        Self::decide(principal, Action::ViewTransfers, &sight, ctx).is_allowed()
+    }
+
     pub(crate) fn approval_row(
         person: PersonId,
         slot: Slot,

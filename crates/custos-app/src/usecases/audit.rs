@@ -223,6 +223,44 @@ impl App {
         Ok(head.map(|(seq, chain_hash)| AuditHead { seq, chain_hash }))
     }
 
+    /// The head to record outside the database now, once the log still holds `recorded` (the
+    /// head recorded before, unchanged) and its triggers: a log cut or rewritten below the
+    /// recorded head is never recorded over, and this node signs nothing more (until a
+    /// restart after `custos audit verify`).
+    pub async fn witness_head(
+        &self,
+        recorded: Option<AuditHead>,
+    ) -> Result<Option<AuditHead>, AppError> {
+        if let Err(e) = self.check_audit_log_at_start(recorded).await {
+            self.tampered
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            return Err(e);
+        }
+        let head = self.audit_head().await?;
+        if let (Some(head), Ok(mut w)) = (head, self.witnessed.lock()) {
+            *w = Some(head);
+        }
+        Ok(head)
+    }
+
+    /// Whether the log still holds the head this node last witnessed (none witnessed: yes);
+    /// a log that does not is marked tampered on this node.
+    pub(crate) async fn still_holds_witnessed_head(&self) -> Result<bool, AppError> {
+        if self.tampered.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let witnessed = self.witnessed.lock().ok().and_then(|w| *w);
+        let holds = match witnessed {
+            None => true,
+            Some(h) => self.check_audit_log_at_start(Some(h)).await.is_ok(),
+        };
+        if !holds {
+            self.tampered
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(holds)
+    }
+
     /// Refuses to serve a log that lost its append-only triggers, or that no longer holds the
     /// head recorded outside the database (a cut tail): cheap checks for every start.
     pub async fn check_audit_log_at_start(

@@ -122,6 +122,14 @@ impl App {
         // Never sign on top of a tree that no longer has the previous signed root, nor when
         // checkpoints this node knows were signed are gone: the log was rewritten, and
         // signing would vouch for the forgery.
+        if !self.still_holds_witnessed_head().await? {
+            return Err(AppError::AuditTampered(
+                "the log no longer holds the head this node recorded (entries after the last \
+                 checkpoint were cut or rewritten): nothing is signed; run `custos audit \
+                 verify`"
+                    .to_owned(),
+            ));
+        }
         let floor = self.signed_floor.load(std::sync::atomic::Ordering::SeqCst);
         if last_size < floor {
             return Err(AppError::AuditTampered(format!(

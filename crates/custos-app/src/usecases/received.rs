@@ -123,8 +123,12 @@ impl App {
             code_verified: false,
             fingerprint_matches: approvals.iter().all(|a| a.fingerprint == print),
         };
-        self.void_stale_release(&mut *tx, &t, link_facts.fingerprint_matches)
-            .await?;
+        // Only the transfer's own recipient makes a void permanent, never another account.
+        let recipient = tx.third_party_of_person(caller.person).await?;
+        if recipient.is_some_and(|r| r.id == t.recipient) {
+            self.void_stale_release(&mut *tx, &t, link_facts.fingerprint_matches)
+                .await?;
+        }
         let resource = crate::facts::document_facts(doc, &g.matter);
         let (requester, ctx) = &g.requester;
         let decision =

@@ -60,6 +60,11 @@ impl App {
                 continue;
             }
             let g = self.gather(&mut *tx, &t).await?;
+            // Each row is seen only as the transfer itself would be (walls on its matter
+            // included): a listing shows nothing `GET /api/transfers/{id}` would hide.
+            if !self.sees_transfer(&facts, &t, &g.matter) {
+                continue;
+            }
             if which == TransferList::Queue {
                 let a = self.approval_facts(&mut *tx, &t, &g).await?;
                 if approval_slot(principal, &a).is_err() {
@@ -134,11 +139,14 @@ impl App {
         let now = self.now();
         let mut out = Vec::new();
         for l in tx.live_links(now).await? {
-            let mine = match tx.transfer(l.transfer).await? {
-                Some(t) => t.requester == caller.person,
-                None => false,
+            let Some(t) = tx.transfer(l.transfer).await? else {
+                continue;
             };
-            if mine || facts.0.role == Role::Officer {
+            let Some(matter) = tx.matter(t.matter).await? else {
+                continue;
+            };
+            let mine = t.requester == caller.person;
+            if (mine || facts.0.role == Role::Officer) && self.sees_transfer(&facts, &t, &matter) {
                 out.push(link_view(self, &l, now)?);
             }
         }

@@ -360,8 +360,11 @@ impl App {
             code_verified: session_link == Some(link.id),
             fingerprint_matches: approvals.iter().all(|a| a.fingerprint == print),
         };
-        self.void_stale_release(&mut *tx, &t, facts.fingerprint_matches)
-            .await?;
+        // Only the recipient (the code proved) makes a void permanent, never a stranger's probe.
+        if facts.code_verified {
+            self.void_stale_release(&mut *tx, &t, facts.fingerprint_matches)
+                .await?;
+        }
         let Some((doc, _)) = g.documents.iter().find(|(d, _)| d.id == document) else {
             self.release_event(
                 &mut *tx,

@@ -807,3 +807,122 @@ async fn the_recipient_list_is_need_to_know() -> TestResult {
     }
     Ok(())
 }
+
+/// A database administrator with the database alone cuts the entries written after the latest
+/// checkpoint (triggers dropped and put back, the tree's hashes trimmed) while the node runs;
+/// traffic then carries the log past the recorded head. The node neither records the cut head
+/// nor signs the cut log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tail_cut_under_a_running_node_is_neither_recorded_nor_signed() -> TestResult {
+    use crate::transparency::sign_now;
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let size = sign_now(&t, &officer).await["size"]
+        .as_u64()
+        .ok_or("no size")?;
+    let lena = t.login("lena.lawyer").await;
+    for _ in 0..3 {
+        assert_eq!(t.get(&lena, "/api/matters").await.status(), StatusCode::OK);
+    }
+    // The node records the head, as its recorder does every 5 s.
+    let head = t.app.witness_head(None).await?.ok_or("empty log")?;
+    t.data_dir.record_audit_head(head)?;
+    assert!(head.seq > size);
+
+    let db_path = t.data_dir.path(&t.data_dir.config.database.path);
+    let db = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", db_path.display()))
+        .await?;
+    let triggers: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&db)
+            .await?;
+    for (name, _) in &triggers {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
+            .execute(&db)
+            .await?;
+    }
+    let kept_hashes = 2 * size - u64::from(size.count_ones());
+    sqlx::query("DELETE FROM audit_log WHERE seq > $1")
+        .bind(i64::try_from(size)?)
+        .execute(&db)
+        .await?;
+    sqlx::query("DELETE FROM audit_tree WHERE idx >= $1")
+        .bind(i64::try_from(kept_hashes)?)
+        .execute(&db)
+        .await?;
+    for (_, sql) in &triggers {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&db)
+            .await?;
+    }
+    db.close().await;
+    // Traffic carries the log past the recorded head again.
+    for _ in 0..(head.seq - size + 3) {
+        t.get(&lena, "/api/matters").await;
+    }
+    assert!(t.app.audit_head().await?.ok_or("empty")?.seq > head.seq);
+    // The recorder refuses to move on from a head the log no longer holds...
+    let recorded = t.data_dir.recorded_audit_head()?;
+    assert!(t.app.witness_head(recorded).await.is_err());
+    assert_eq!(t.data_dir.recorded_audit_head()?, Some(head));
+    // ...and the node signs nothing more.
+    let r = t
+        .post_json(&officer, "/api/audit/checkpoint", &serde_json::Value::Null)
+        .await;
+    assert!(!r.status().is_success(), "signed a cut log");
+    Ok(())
+}
+
+/// Listings showed transfers a wall hides (the register to a walled partner, one's own
+/// requests and live links to a screened requester) while `GET /api/transfers/{id}` answered
+/// 404: each row is now decided like the transfer itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_listings_respect_walls() -> TestResult {
+    use serde_json::{Value, json};
+    let t = spawn_demo_firm().await;
+    let officer = t.login("olivia.officer").await;
+    let lena = t.login("lena.lawyer").await;
+    let paula = t.login("paula.partner").await;
+    let (_, id) = released(&t, "walled-listing@expert.example", 2).await;
+    let listed = |token: String, path: &'static str| {
+        let t = &t;
+        let id = id.clone();
+        async move {
+            let (status, v) = t.get_json(&token, path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {v}");
+            v.to_string().contains(&id)
+        }
+    };
+    assert!(listed(paula.clone(), "/api/transfers?which=register").await);
+    assert!(listed(lena.clone(), "/api/transfers?which=mine").await);
+    assert!(listed(lena.clone(), "/api/transfers/links").await);
+    for (who, what) in [("paula.partner", "client"), ("lena.lawyer", "matter")] {
+        let object = if what == "client" {
+            json!({ "kind": "client", "id": t.client("C1") })
+        } else {
+            json!({ "kind": "matter", "id": t.matter("M1") })
+        };
+        let wall = json!({ "subject": { "kind": "person", "id": t.person(who) },
+                           "object": object, "reason": "conflict found in intake" });
+        let r = t.post_json(&officer, "/api/walls", &wall).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.json::<Value>().await?
+        );
+    }
+    assert_eq!(
+        t.get(&paula, &format!("/api/transfers/{id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(!listed(paula, "/api/transfers?which=register").await);
+    assert!(!listed(lena.clone(), "/api/transfers?which=mine").await);
+    assert!(!listed(lena, "/api/transfers/links").await);
+    assert!(listed(officer, "/api/transfers?which=register").await);
+    Ok(())
+}
