@@ -206,6 +206,22 @@ impl App {
         Ok(())
     }
 
+    /// The officer's unit of work on the break-glass access `id` (her review duty gated).
+    async fn break_glass_to_review(
+        &self,
+        caller: &Caller,
+        id: BreakGlassId,
+    ) -> Result<(crate::Tx, BreakGlassRow), AppError> {
+        let tx = self.store.begin().await?;
+        let (mut tx, _permit) = self
+            .gate(tx, caller, Action::ReviewBreakGlass, &Resource::Firm)
+            .await?;
+        match tx.break_glass(id).await? {
+            Some(row) => Ok((tx, row)),
+            None => Err(reject(tx, AppError::NotFound).await),
+        }
+    }
+
     /// Ends an open emergency access at once (the officer): it opens nothing from the next
     /// request on, and stays in the review queue until reviewed.
     pub async fn end_break_glass(
@@ -213,13 +229,7 @@ impl App {
         caller: &Caller,
         id: BreakGlassId,
     ) -> Result<BreakGlassView, AppError> {
-        let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ReviewBreakGlass, &Resource::Firm)
-            .await?;
-        let Some(row) = tx.break_glass(id).await? else {
-            return Err(reject(tx, AppError::NotFound).await);
-        };
+        let (mut tx, row) = self.break_glass_to_review(caller, id).await?;
         let now = self.now();
         if !tx.end_break_glass(id, now).await? {
             let err = AppError::Conflict("this emergency access has already ended".to_owned());
@@ -264,13 +274,7 @@ impl App {
         comment: &str,
     ) -> Result<BreakGlassView, AppError> {
         let comment = text("comment", comment, 1)?;
-        let tx = self.store.begin().await?;
-        let (mut tx, _permit) = self
-            .gate(tx, caller, Action::ReviewBreakGlass, &Resource::Firm)
-            .await?;
-        let Some(row) = tx.break_glass(id).await? else {
-            return Err(reject(tx, AppError::NotFound).await);
-        };
+        let (mut tx, row) = self.break_glass_to_review(caller, id).await?;
         let now = self.now();
         let review = BreakGlassReview {
             by: caller.person,

@@ -420,6 +420,30 @@ async fn consistency_in(tx: &mut Tx, from: u64) -> Result<ConsistencyProof, AppE
 
 /// Checkpoints to compare with the tree `custos audit verify` recomputes from the entries:
 /// every stored one (signed by this log's key) and those kept outside the database.
+/// A signed checkpoint's size and root, verified with this log's key or, after a restore
+/// without the key file, one it had before (then named); the error is the current key's.
+fn verify_with_log_keys(
+    key: &LogKey,
+    note: &[u8],
+) -> Result<(u64, merkle::Hash, Option<String>), String> {
+    let open = |verifier: &str| {
+        custos_audit::checkpoint::verify(note, verifier)
+            .and_then(|body| body.root().map(|root| (body.size, root)))
+    };
+    let mut verifiers = key.verifiers();
+    let current = verifiers.next().unwrap_or_default();
+    match open(current) {
+        Ok((size, root)) => Ok((size, root, None)),
+        Err(e) => verifiers
+            .find_map(|former| {
+                open(former)
+                    .ok()
+                    .map(|(size, root)| (size, root, Some(former.to_owned())))
+            })
+            .ok_or_else(|| e.to_string()),
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct CheckpointTargets {
     /// By size: what to call each checkpoint in a report, and its root.
@@ -438,27 +462,17 @@ impl CheckpointTargets {
     /// `stored_as`: the size a stored checkpoint is filed under, which must be its own.
     /// Signed with a former key of the log (a restore without the key file), it is named so.
     fn add(&mut self, key: &LogKey, label: String, note: &[u8], stored_as: Option<u64>) {
-        let mut verifiers = key.verifiers();
-        let current = verifiers.next().unwrap_or_default();
-        let mut body = custos_audit::checkpoint::verify(note, current)
-            .and_then(|body| body.root().map(|root| (body.size, root)));
-        let mut label = label;
-        if body.is_err() {
-            for former in verifiers {
-                if let Ok(found) = custos_audit::checkpoint::verify(note, former)
-                    .and_then(|body| body.root().map(|root| (body.size, root)))
-                {
-                    body = Ok(found);
-                    label = format!("{label} (signed with the former key {former})");
-                    break;
-                }
-            }
-        }
-        match body {
-            Ok((size, _)) if stored_as.is_some_and(|filed| filed != size) => self
+        match verify_with_log_keys(key, note) {
+            Ok((size, _, _)) if stored_as.is_some_and(|filed| filed != size) => self
                 .problems
                 .push(format!("{label} is stored under the wrong size {size}")),
-            Ok((size, root)) => self.targets.entry(size).or_default().push((label, root)),
+            Ok((size, root, former)) => {
+                let label = match former {
+                    Some(former) => format!("{label} (signed with the former key {former})"),
+                    None => label,
+                };
+                self.targets.entry(size).or_default().push((label, root));
+            }
             Err(e) => self.problems.push(format!("{label}: {e}")),
         }
     }
@@ -561,31 +575,19 @@ impl App {
         let tampered = |why: String| {
             AppError::AuditTampered(format!("{label} {why}; run `custos audit verify`"))
         };
-        // Signed with this log's key or one it had before (a restore without the key file).
-        let mut verified = Err(String::new());
-        for verifier in key.verifiers() {
-            match custos_audit::checkpoint::verify(note.as_bytes(), verifier) {
-                Ok(body) => {
-                    verified = Ok(body);
-                    break;
-                }
-                Err(e) if verified.is_err() => verified = Err(e.to_string()),
-                Err(_) => {}
-            }
-        }
-        let body = verified.map_err(|e| tampered(format!("is refused ({e})")))?;
-        let want = body.root().map_err(|e| tampered(e.to_string()))?;
+        let (signed, want, _) = verify_with_log_keys(key, note.as_bytes())
+            .map_err(|e| tampered(format!("is refused ({e})")))?;
         let mut tx = self.store.begin_read().await?;
         let size = tx.audit_head().await?.map_or(0, |(seq, _)| seq);
-        if size < body.size {
+        if size < signed {
             tx.commit().await?;
             return Err(tampered(format!(
                 "commits to {} entries, but the log ends at entry {size}: entries were cut",
-                body.size
+                signed
             )));
         }
-        let root = match tx.audit_tree_hashes(&merkle::root_needs(body.size)).await {
-            Ok(hashes) => merkle::root(body.size, &hashes).ok(),
+        let root = match tx.audit_tree_hashes(&merkle::root_needs(signed)).await {
+            Ok(hashes) => merkle::root(signed, &hashes).ok(),
             Err(custos_store::StoreError::Corrupt(_)) => None,
             Err(e) => return Err(e.into()),
         };
@@ -593,7 +595,7 @@ impl App {
         if root != Some(want) {
             return Err(tampered(format!(
                 "does not match the log's tree of {} entries: the log was rewritten",
-                body.size
+                signed
             )));
         }
         Ok(())

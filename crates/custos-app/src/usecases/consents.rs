@@ -101,8 +101,13 @@ pub(crate) fn consent_in_force(c: &ConsentRow, today: Date) -> bool {
     c.revoked.is_none() && c.given_on <= today && c.expires_on.is_none_or(|u| u >= today)
 }
 
+/// What a consent's sealed revocation reason is bound to.
+fn revoke_reason_context(id: ConsentId) -> String {
+    format!("consent.revoke_reason:{id}")
+}
+
 fn consent_view(app: &App, c: ConsentRow, today: Date) -> Result<ConsentView, AppError> {
-    let context = format!("consent.revoke_reason:{}", c.id);
+    let context = revoke_reason_context(c.id);
     Ok(ConsentView {
         in_force: consent_in_force(&c, today),
         id: c.id,
@@ -304,7 +309,7 @@ impl App {
             .gate(tx, caller, action, &Resource::Client(facts))
             .await?;
         let now = self.now();
-        let sealed = self.seal_note(&format!("consent.revoke_reason:{id}"), &reason)?;
+        let sealed = self.seal_note(&revoke_reason_context(id), &reason)?;
         if !tx.revoke_consent(id, caller.person, now, &sealed).await? {
             let e = AppError::Conflict("this consent was already revoked".to_owned());
             return Err(reject(tx, e).await);

@@ -122,7 +122,7 @@ pub(crate) fn third_party_view(
     t: ThirdPartyRow,
     today: Date,
 ) -> Result<ThirdPartyView, AppError> {
-    let context = format!("third_party.verified_how:{}", t.id);
+    let context = recipient_context("verified_how", t.id);
     Ok(ThirdPartyView {
         agreement_in_force: agreement_in_force(&t, today),
         id: t.id,
@@ -283,7 +283,7 @@ impl App {
             return Err(reject(tx, e).await);
         }
         if let Some(how) = how {
-            let sealed = self.seal_note(&format!("third_party.verified_how:{id}"), &how)?;
+            let sealed = self.seal_note(&recipient_context("verified_how", id), &how)?;
             tx.verify_third_party(id, caller.person, now, &sealed)
                 .await?;
             what.push("address verified");

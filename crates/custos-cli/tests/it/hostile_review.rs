@@ -834,15 +834,7 @@ async fn a_tail_cut_under_a_running_node_is_neither_recorded_nor_signed() -> Tes
         .max_connections(1)
         .connect(&format!("sqlite://{}", db_path.display()))
         .await?;
-    let triggers: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-            .fetch_all(&db)
-            .await?;
-    for (name, _) in &triggers {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
-            .execute(&db)
-            .await?;
-    }
+    let triggers = crate::transparency::drop_triggers(&db).await?;
     let kept_hashes = 2 * size - u64::from(size.count_ones());
     sqlx::query("DELETE FROM audit_log WHERE seq > $1")
         .bind(i64::try_from(size)?)
@@ -852,11 +844,7 @@ async fn a_tail_cut_under_a_running_node_is_neither_recorded_nor_signed() -> Tes
         .bind(i64::try_from(kept_hashes)?)
         .execute(&db)
         .await?;
-    for (_, sql) in &triggers {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(&db)
-            .await?;
-    }
+    crate::transparency::restore_triggers(&db, &triggers).await?;
     db.close().await;
     // Traffic carries the log past the recorded head again.
     for _ in 0..(head.seq - size + 3) {

@@ -464,6 +464,34 @@ async fn each_kind_of_tamper_is_named_by_its_sequence_number() -> TestResult {
     Ok(())
 }
 
+type Triggers = Vec<(String, String)>;
+type DbResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Drops every trigger of the SQLite database (as a database administrator would) and returns
+/// them, to be put back by [`restore_triggers`].
+pub(crate) async fn drop_triggers(db: &sqlx::SqlitePool) -> DbResult<Triggers> {
+    let triggers: Triggers =
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(db)
+            .await?;
+    for (name, _) in &triggers {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
+            .execute(db)
+            .await?;
+    }
+    Ok(triggers)
+}
+
+/// Puts back the triggers [`drop_triggers`] removed.
+pub(crate) async fn restore_triggers(db: &sqlx::SqlitePool, triggers: &Triggers) -> DbResult<()> {
+    for (_, sql) in triggers {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A hostile database administrator's rewrite of a demo firm's log from scratch: the fifth
 /// decision flipped, every leaf and chain hash after it recomputed, the Merkle tree rebuilt,
 /// the stored checkpoints and cosignatures deleted, the triggers put back. Returns a
@@ -484,15 +512,7 @@ pub(crate) async fn rewrite_from_scratch(
         .max_connections(1)
         .connect(&format!("sqlite://{}", db_path.display()))
         .await?;
-    let triggers: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-            .fetch_all(&db)
-            .await?;
-    for (name, _) in &triggers {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER {name}")))
-            .execute(&db)
-            .await?;
-    }
+    let triggers = drop_triggers(&db).await?;
     let fifth = &mut entries[4].record;
     fifth.outcome = match fifth.outcome {
         custos_audit::Outcome::Allow => custos_audit::Outcome::Deny,
@@ -528,11 +548,7 @@ pub(crate) async fn rewrite_from_scratch(
     sqlx::query("DELETE FROM audit_checkpoints")
         .execute(&db)
         .await?;
-    for (_, sql) in &triggers {
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-            .execute(&db)
-            .await?;
-    }
+    restore_triggers(&db, &triggers).await?;
 
     Ok(db)
 }
